@@ -1,0 +1,61 @@
+/**
+ * Starts, stops and reports on the test environment:
+ *   npm run env -- up [component ...]   start (all components by default) and leave running
+ *   npm run env -- status               show what is running and where its logs are
+ *   npm run env -- down                 stop it and remove its data
+ * While an environment started by `up` is running, `npm test` reuses it instead of starting its own.
+ */
+import { COMPONENTS, type ComponentName, down, findRunningEnv, up } from './environment.ts';
+
+const [command = 'status', ...rest] = process.argv.slice(2);
+
+async function main(): Promise<number> {
+  switch (command) {
+    case 'up': {
+      const running = findRunningEnv();
+      if (running) {
+        console.log(`already running: ${running.file}`);
+        return 0;
+      }
+      const unknown = rest.filter((c) => !(COMPONENTS as readonly string[]).includes(c));
+      if (unknown.length > 0) {
+        console.error(`unknown component(s): ${unknown.join(', ')}; known: ${COMPONENTS.join(', ')}`);
+        return 2;
+      }
+      const result = await up(rest.length > 0 ? (rest as ComponentName[]) : COMPONENTS);
+      console.log(`environment up in ${result.seconds.toFixed(1)} s: ${result.file}`);
+      console.log(`logs: ${result.state.root}/logs`);
+      return 0;
+    }
+    case 'status': {
+      const running = findRunningEnv();
+      if (!running) {
+        console.log('no environment running (start one with: npm run env -- up)');
+        return 1;
+      }
+      console.log(JSON.stringify(running.state, null, 2));
+      return 0;
+    }
+    case 'down': {
+      const running = findRunningEnv();
+      if (!running) {
+        console.log('no environment running');
+        return 0;
+      }
+      await down(running.file);
+      console.log('environment stopped');
+      return 0;
+    }
+    default:
+      console.error(`unknown command '${command}': use up, status or down`);
+      return 2;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);
