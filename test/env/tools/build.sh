@@ -28,6 +28,10 @@ for m in "${modules[@]}"; do
   specs=$(binaries "$m")
   key=$(cat "$here/$m/go.mod" "$here/$m/go.sum" | sha256sum | cut -c1-12)
   out="$cache/go/$m-$key"
+  mkdir -p "$cache/go"
+  # One build per module at a time, across processes: a second caller waits, then finds it built.
+  exec 9>"$cache/go/$m-$key.lock"
+  flock 9
   if [ ! -f "$out/.complete" ]; then
     mkdir -p "$out"
     log="$cache/go/$m-$key.build.log"
@@ -42,5 +46,6 @@ for m in "${modules[@]}"; do
     done
     touch "$out/.complete"
   fi
+  flock -u 9
   echo "$m $out"
 done
