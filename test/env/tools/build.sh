@@ -12,6 +12,22 @@ cache=${KAFKA_BACKUP_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-backup-te
 modules=("$@")
 [ ${#modules[@]} -gt 0 ] || modules=(kube etcd helm minio fakegcs toxiproxy)
 
+# Release stamps, so servers and clients report real versions (kubectl/helm check them).
+ldflags() {
+  local v
+  case $1 in
+    kube)
+      v=$(grep -oE "k8s.io/kubernetes v[0-9.]+" "$here/kube/go.mod" | head -1 | cut -d" " -f2)
+      local minor=${v#v1.}; minor=${minor%%.*}
+      for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+        printf -- '-X %s.gitVersion=%s -X %s.gitMajor=1 -X %s.gitMinor=%s -X %s.gitTreeState=clean ' "$p" "$v" "$p" "$p" "$minor" "$p"
+      done ;;
+    helm)
+      v=$(grep -oE "helm.sh/helm/v3 v[0-9.]+" "$here/helm/go.mod" | head -1 | cut -d" " -f2)
+      printf -- '-X helm.sh/helm/v3/internal/version.version=%s' "$v" ;;
+  esac
+}
+
 binaries() {
   case $1 in
     kube) echo "kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver kubectl=k8s.io/kubernetes/cmd/kubectl" ;;
@@ -26,7 +42,7 @@ binaries() {
 
 for m in "${modules[@]}"; do
   specs=$(binaries "$m")
-  key=$(cat "$here/$m/go.mod" "$here/$m/go.sum" | sha256sum | cut -c1-12)
+  key=$(cat "$0" "$here/$m/go.mod" "$here/$m/go.sum" | sha256sum | cut -c1-12)
   out="$cache/go/$m-$key"
   mkdir -p "$cache/go"
   # One build per module at a time, across processes: a second caller waits, then finds it built.
@@ -38,7 +54,7 @@ for m in "${modules[@]}"; do
     echo "building $m into $out (log: $log)" >&2
     for spec in $specs; do
       name=${spec%%=*}; pkg=${spec#*=}
-      if ! (cd "$here/$m" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags="-s -w" -o "$out/$name" "$pkg") >>"$log" 2>&1; then
+      if ! (cd "$here/$m" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags="-s -w $(ldflags "$m")" -o "$out/$name" "$pkg") >>"$log" 2>&1; then
         echo "failed to build $name for the test environment; see $log" >&2
         tail -20 "$log" >&2
         exit 1
