@@ -1,0 +1,347 @@
+/**
+ * Apache Kafka for the test environment: two independent single-node KRaft clusters, "source" and
+ * "target", started with `java` from jars that Maven fetches from Maven Central (test/env/kafka/pom.xml).
+ * The source cluster has a second listener, SASL_SSL with SCRAM-SHA-512, whose CA, broker certificate
+ * and user passwords are generated fresh for every environment.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Admin } from '@platformatic/kafka';
+import { freePorts } from '../ports.ts';
+import {
+  ComponentStartError,
+  type ManagedProcess,
+  run,
+  startProcess,
+  stopProcess,
+  waitFor,
+} from '../process.ts';
+import type { ComponentContext, KafkaClusterInfo, KafkaInfo, ScramUser, Started } from '../state.ts';
+
+const kafkaDir = join(import.meta.dirname, '..', 'kafka');
+const pomFile = join(kafkaDir, 'pom.xml');
+const log4jConfig = join(kafkaDir, 'log4j2.xml');
+
+/** Two brokers and their format runs share 2 cores and a laptop-sized memory budget. */
+const BROKER_JVM = [
+  '-Xms256m',
+  '-Xmx512m',
+  '-XX:+UseG1GC',
+  '-XX:MaxGCPauseMillis=20',
+  '-Djava.awt.headless=true',
+];
+/** The storage tool runs for a second: start fast rather than run fast. */
+const TOOL_JVM = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
+
+const SCRAM_USERS = ['backup', 'restore'] as const;
+
+/** The Kafka version the pom pins (the cache key starts with it). */
+export function kafkaVersion(): string {
+  const match = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(pomFile, 'utf8'));
+  if (!match?.[1]) throw new Error(`${pomFile} has no <kafka.version> property`);
+  return match[1];
+}
+
+/**
+ * Directory of the Kafka jars, fetched once per pom content into the cache (the version plus a hash
+ * of the pom, so any change to it fetches again). Fetches into a temporary directory that is renamed
+ * into place, then marked complete, so an interrupted fetch is never mistaken for a finished one.
+ */
+export async function ensureKafkaJars(cacheDir: string): Promise<string> {
+  const pomHash = createHash('sha256').update(readFileSync(pomFile)).digest('hex').slice(0, 12);
+  const home = join(cacheDir, 'kafka', `${kafkaVersion()}-${pomHash}`);
+  const libs = join(home, 'libs');
+  const marker = join(home, '.complete');
+  if (existsSync(marker)) return libs;
+
+  mkdirSync(home, { recursive: true });
+  const staging = join(home, `libs.partial-${process.pid}`);
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    await run(
+      'mvn',
+      ['-q', '-B', '-f', pomFile, 'dependency:copy-dependencies', `-DoutputDirectory=${staging}`],
+      { timeoutMs: 600_000 },
+    );
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    throw new ComponentStartError(
+      'kafka',
+      `could not fetch the Kafka jars with Maven (is Maven Central reachable?): ${(error as Error).message}`,
+    );
+  }
+  if (existsSync(marker)) {
+    // another run finished the same fetch meanwhile
+    rmSync(staging, { recursive: true, force: true });
+    return libs;
+  }
+  rmSync(libs, { recursive: true, force: true });
+  renameSync(staging, libs);
+  writeFileSync(marker, `${new Date().toISOString()}\n`);
+  return libs;
+}
+
+interface Tls {
+  readonly caFile: string;
+  /** Broker private key (unencrypted PKCS#8), certificate and CA in one PEM file. */
+  readonly keystoreFile: string;
+}
+
+/** A throwaway CA and a broker certificate for 127.0.0.1/localhost, valid for a week. */
+async function generateTls(dir: string): Promise<Tls> {
+  mkdirSync(dir, { recursive: true });
+  const file = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => run('openssl', args, { cwd: dir });
+  await openssl(
+    ...'req -x509 -newkey rsa:2048 -nodes -days 7'.split(' '),
+    ...['-subj', '/CN=kafka-backup test CA', '-keyout', file('ca.key'), '-out', file('ca.pem')],
+  );
+  await openssl(
+    ...'req -new -newkey rsa:2048 -nodes -subj /CN=localhost'.split(' '),
+    ...['-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+    ...['-keyout', file('broker.key'), '-out', file('broker.csr')],
+  );
+  await openssl(
+    ...['x509', '-req', '-in', file('broker.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key')],
+    ...['-CAcreateserial', '-days', '7', '-copy_extensions', 'copy', '-out', file('broker.crt')],
+  );
+  const keystoreFile = file('broker-keystore.pem');
+  writeFileSync(
+    keystoreFile,
+    [file('broker.key'), file('broker.crt'), file('ca.pem')].map((f) => readFileSync(f, 'utf8')).join(''),
+    { mode: 0o600 },
+  );
+  return { caFile: file('ca.pem'), keystoreFile };
+}
+
+/** A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (as `kafka-storage random-uuid`). */
+function newClusterId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+interface ClusterPlan {
+  readonly name: 'source' | 'target';
+  readonly dir: string;
+  readonly logFile: string;
+  readonly clusterId: string;
+  readonly plaintextPort: number;
+  readonly controllerPort: number;
+  readonly saslSsl?: { readonly port: number; readonly tls: Tls; readonly users: readonly ScramUser[] };
+}
+
+function serverProperties(plan: ClusterPlan): string {
+  const listeners = [
+    `PLAINTEXT://127.0.0.1:${plan.plaintextPort}`,
+    `CONTROLLER://127.0.0.1:${plan.controllerPort}`,
+  ];
+  const advertised = [`PLAINTEXT://127.0.0.1:${plan.plaintextPort}`];
+  const protocols = ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT'];
+  const extra: string[] = [];
+  if (plan.saslSsl) {
+    listeners.push(`SASL_SSL://127.0.0.1:${plan.saslSsl.port}`);
+    advertised.push(`SASL_SSL://127.0.0.1:${plan.saslSsl.port}`);
+    protocols.push('SASL_SSL:SASL_SSL');
+    extra.push(
+      'sasl.enabled.mechanisms=SCRAM-SHA-512',
+      'listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512',
+      'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      'listener.name.sasl_ssl.ssl.keystore.type=PEM',
+      `listener.name.sasl_ssl.ssl.keystore.location=${plan.saslSsl.tls.keystoreFile}`,
+      'listener.name.sasl_ssl.ssl.truststore.type=PEM',
+      `listener.name.sasl_ssl.ssl.truststore.location=${plan.saslSsl.tls.caFile}`,
+      'listener.name.sasl_ssl.ssl.client.auth=none',
+    );
+  }
+  return `${[
+    `# ${plan.name} cluster of the kafka-backup test environment (generated at start)`,
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${plan.controllerPort}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    `listeners=${listeners.join(',')}`,
+    `advertised.listeners=${advertised.join(',')}`,
+    `listener.security.protocol.map=${protocols.join(',')}`,
+    ...extra,
+    `log.dirs=${join(plan.dir, 'data')}`,
+    // One node: every internal topic has one replica; few partitions keep first use fast.
+    'num.partitions=1',
+    'default.replication.factor=1',
+    'min.insync.replicas=1',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=5',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'transaction.state.log.num.partitions=5',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    // Tests create the topics they use, so a typo fails instead of creating a topic silently.
+    'auto.create.topics.enable=false',
+    'delete.topic.enable=true',
+    'num.network.threads=2',
+    'num.io.threads=4',
+    'log.flush.interval.messages=9223372036854775807',
+  ].join('\n')}\n`;
+}
+
+/** Formats the cluster's storage (creating the SCRAM users), without letting a password reach an error. */
+async function formatStorage(plan: ClusterPlan, libDir: string, configFile: string): Promise<void> {
+  const scram = (plan.saslSsl?.users ?? []).flatMap((u) => [
+    '--add-scram',
+    `${u.mechanism}=[name=${u.username},password=${u.password}]`,
+  ]);
+  try {
+    await run(
+      'java',
+      [
+        ...TOOL_JVM,
+        `-Dlog4j2.configurationFile=${log4jConfig}`,
+        '-cp',
+        `${libDir}/*`,
+        'kafka.tools.StorageTool',
+        'format',
+        '--config',
+        configFile,
+        // '=' form: a generated id may start with '-' and would otherwise parse as an option
+        `--cluster-id=${plan.clusterId}`,
+        ...scram,
+      ],
+      { timeoutMs: 120_000 },
+    );
+  } catch (error) {
+    let message = (error as Error).message;
+    for (const u of plan.saslSsl?.users ?? []) message = message.replaceAll(u.password, '***');
+    writeFileSync(plan.logFile, `storage format failed:\n${message}\n`, { flag: 'a' });
+    throw new ComponentStartError(`kafka-${plan.name}`, 'formatting the KRaft storage failed', plan.logFile);
+  }
+}
+
+/** Ready means the broker answers a metadata request for its own cluster id with itself as a broker. */
+async function answersMetadata(plan: ClusterPlan): Promise<boolean> {
+  const admin = new Admin({
+    clientId: `env-ready-${plan.name}`,
+    bootstrapBrokers: [`127.0.0.1:${plan.plaintextPort}`],
+    retries: 0,
+    connectTimeout: 1000,
+    timeout: 2000,
+  });
+  try {
+    const metadata = await admin.metadata({ topics: [] });
+    return metadata.id === plan.clusterId && metadata.brokers.size > 0;
+  } finally {
+    await admin.close();
+  }
+}
+
+/** The SASL_SSL listener works end to end: TLS with the generated CA and a SCRAM login of the first user. */
+async function answersOverSaslSsl(plan: ClusterPlan): Promise<boolean> {
+  const saslSsl = plan.saslSsl;
+  if (!saslSsl) return true;
+  const user = saslSsl.users[0];
+  if (!user) return true;
+  const admin = new Admin({
+    clientId: `env-ready-${plan.name}-sasl`,
+    bootstrapBrokers: [`127.0.0.1:${saslSsl.port}`],
+    retries: 0,
+    connectTimeout: 2000,
+    timeout: 5000,
+    tls: { ca: readFileSync(saslSsl.tls.caFile) },
+    sasl: { mechanism: user.mechanism, username: user.username, password: user.password },
+  });
+  try {
+    const metadata = await admin.metadata({ topics: [] });
+    return metadata.id === plan.clusterId;
+  } finally {
+    await admin.close();
+  }
+}
+
+async function startCluster(plan: ClusterPlan, libDir: string): Promise<ManagedProcess> {
+  mkdirSync(plan.dir, { recursive: true });
+  const configFile = join(plan.dir, 'server.properties');
+  writeFileSync(configFile, serverProperties(plan));
+  await formatStorage(plan, libDir, configFile);
+  const proc = startProcess({
+    name: `kafka-${plan.name}`,
+    command: 'java',
+    args: [
+      ...BROKER_JVM,
+      `-Dlog4j2.configurationFile=${log4jConfig}`,
+      `-Dkafka.logs.dir=${plan.dir}`,
+      '-cp',
+      `${libDir}/*`,
+      'kafka.Kafka',
+      configFile,
+    ],
+    logFile: plan.logFile,
+    cwd: plan.dir,
+  });
+  const { child: _child, ...managed } = proc;
+  try {
+    await waitFor(managed, 'the broker to answer metadata requests', () => answersMetadata(plan), 90_000);
+    if (plan.saslSsl) {
+      await waitFor(managed, 'a SCRAM-SHA-512 login over TLS', () => answersOverSaslSsl(plan), 30_000);
+    }
+  } catch (error) {
+    await stopProcess(managed.pid);
+    throw error;
+  }
+  return managed;
+}
+
+export async function startKafka(ctx: ComponentContext): Promise<Started<KafkaInfo>> {
+  const libDir = await ensureKafkaJars(ctx.cacheDir);
+  const [sourcePlain, sourceController, sourceSaslSsl, targetPlain, targetController] = (await freePorts(
+    5,
+  )) as [number, number, number, number, number];
+  const tls = await generateTls(join(ctx.dataDir, 'tls'));
+  const users: ScramUser[] = SCRAM_USERS.map((username) => ({
+    username,
+    password: randomBytes(18).toString('hex'),
+    mechanism: 'SCRAM-SHA-512',
+  }));
+  const source: ClusterPlan = {
+    name: 'source',
+    dir: join(ctx.dataDir, 'source'),
+    logFile: join(ctx.logDir, 'kafka-source.log'),
+    clusterId: newClusterId(),
+    plaintextPort: sourcePlain,
+    controllerPort: sourceController,
+    saslSsl: { port: sourceSaslSsl, tls, users },
+  };
+  const target: ClusterPlan = {
+    name: 'target',
+    dir: join(ctx.dataDir, 'target'),
+    logFile: join(ctx.logDir, 'kafka-target.log'),
+    clusterId: newClusterId(),
+    plaintextPort: targetPlain,
+    controllerPort: targetController,
+  };
+
+  const results = await Promise.allSettled([startCluster(source, libDir), startCluster(target, libDir)]);
+  const processes = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) {
+    // The environment only learns about processes of a starter that succeeded: stop ours here.
+    await Promise.all(processes.map((p) => stopProcess(p.pid)));
+    throw failure.reason;
+  }
+
+  const cluster = (plan: ClusterPlan): KafkaClusterInfo => ({
+    bootstrap: `127.0.0.1:${plan.plaintextPort}`,
+    clusterId: plan.clusterId,
+  });
+  return {
+    info: {
+      source: {
+        ...cluster(source),
+        saslSsl: { bootstrap: `127.0.0.1:${sourceSaslSsl}`, caFile: tls.caFile, users },
+      },
+      target: cluster(target),
+      libDir,
+    },
+    processes,
+  };
+}

@@ -1,0 +1,313 @@
+/**
+ * Small Kafka helpers for tests, on @platformatic/kafka: connection options for each listener of the
+ * test environment, creating and deleting topics, producing records, and reading a partition from an
+ * explicit offset without joining a consumer group (so tests never leave groups or commits behind).
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  Admin,
+  Consumer,
+  FetchIsolationLevels,
+  IS_CONTROL,
+  type ProduceResult,
+  Producer,
+  type SASLOptions,
+} from '@platformatic/kafka';
+import type { KafkaInfo, ScramUser } from './state.ts';
+
+/** The listeners of the test environment: the source cluster's two, and the target cluster's one. */
+export type KafkaListener = 'source' | 'source-sasl-ssl' | 'target';
+
+/** What every @platformatic/kafka client needs to reach one listener (spread it into client options). */
+export interface KafkaConnection {
+  readonly bootstrapBrokers: string[];
+  readonly tls?: { ca: Buffer };
+  readonly sasl?: SASLOptions;
+}
+
+/**
+ * Connection options for a listener. For `source-sasl-ssl`, `user` defaults to the first SCRAM user;
+ * pass another user (or one with a wrong password) to test authentication.
+ */
+export function kafkaConnection(
+  kafka: KafkaInfo,
+  listener: KafkaListener,
+  user?: ScramUser,
+): KafkaConnection {
+  switch (listener) {
+    case 'source':
+      return { bootstrapBrokers: [kafka.source.bootstrap] };
+    case 'target':
+      return { bootstrapBrokers: [kafka.target.bootstrap] };
+    case 'source-sasl-ssl': {
+      const login = user ?? kafka.source.saslSsl.users[0];
+      if (!login) throw new Error('the source cluster has no SCRAM users');
+      return {
+        bootstrapBrokers: [kafka.source.saslSsl.bootstrap],
+        tls: { ca: readFileSync(kafka.source.saslSsl.caFile) },
+        sasl: { mechanism: login.mechanism, username: login.username, password: login.password },
+      };
+    }
+  }
+}
+
+function clientId(role: string): string {
+  return `test-${role}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Runs `fn` with an Admin client and always closes it. */
+export async function withAdmin<T>(
+  connection: KafkaConnection,
+  fn: (admin: Admin) => Promise<T>,
+): Promise<T> {
+  const admin = new Admin({ clientId: clientId('admin'), ...connection });
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.close();
+  }
+}
+
+export interface TopicOptions {
+  readonly partitions?: number;
+  /** Topic configs, e.g. `{ 'cleanup.policy': 'compact', 'message.timestamp.type': 'LogAppendTime' }`. */
+  readonly configs?: Record<string, string>;
+}
+
+/**
+ * Creates a topic and waits until every partition has a leader, so the next produce or fetch does
+ * not race the metadata propagation. Returns the topic id.
+ */
+export async function createTopic(
+  connection: KafkaConnection,
+  topic: string,
+  options: TopicOptions = {},
+): Promise<string> {
+  const partitions = options.partitions ?? 1;
+  return withAdmin(connection, async (admin) => {
+    const [created] = await admin.createTopics({
+      topics: [topic],
+      partitions,
+      replicas: 1,
+      configs: Object.entries(options.configs ?? {}).map(([name, value]) => ({ name, value })),
+    });
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
+      const described = metadata.topics.get(topic);
+      if (described?.partitionsCount === partitions && described.partitions.every((p) => p.leader >= 0)) {
+        return created?.id ?? described.id;
+      }
+      await sleep(100);
+    }
+    throw new Error(
+      `topic ${topic} was created but its ${partitions} partition(s) got no leader within 30 s`,
+    );
+  });
+}
+
+export async function deleteTopic(connection: KafkaConnection, topic: string): Promise<void> {
+  await withAdmin(connection, (admin) => admin.deleteTopics({ topics: [topic] }));
+}
+
+export async function listTopics(connection: KafkaConnection): Promise<string[]> {
+  return withAdmin(connection, (admin) => admin.listTopics());
+}
+
+/** A record as a test writes it: strings are UTF-8; `null` is distinct from empty. */
+export interface TestRecord {
+  readonly partition?: number;
+  readonly key?: string | Buffer | null;
+  readonly value: string | Buffer | null;
+  /** Ordered; duplicate keys and null values are kept. */
+  readonly headers?: ReadonlyArray<readonly [string | Buffer, string | Buffer | null]>;
+  readonly timestamp?: bigint;
+}
+
+const bytes = (v: string | Buffer): Buffer => (typeof v === 'string' ? Buffer.from(v) : v);
+const nullableBytes = (v: string | Buffer | null | undefined): Buffer | undefined =>
+  v === null || v === undefined ? undefined : bytes(v);
+
+/**
+ * Produces records to one topic (acks=all) and returns their offsets. Headers go through a Map whose
+ * keys are distinct Buffer objects, which keeps duplicate header keys and their order.
+ */
+export async function produce(
+  connection: KafkaConnection,
+  topic: string,
+  records: readonly TestRecord[],
+  options: { readonly idempotent?: boolean } = {},
+): Promise<ProduceResult> {
+  const producer = new Producer({
+    clientId: clientId('producer'),
+    ...connection,
+    idempotent: options.idempotent,
+  });
+  try {
+    return await producer.send({
+      acks: -1,
+      messages: records.map((r) => ({
+        topic,
+        partition: r.partition,
+        key: nullableBytes(r.key),
+        // the client writes an undefined value as a null value (length -1)
+        value: nullableBytes(r.value) as Buffer,
+        headers: new Map(
+          (r.headers ?? []).map(([k, v]): [Buffer, Buffer] => [
+            Buffer.from(bytes(k)),
+            nullableBytes(v) as Buffer,
+          ]),
+        ),
+        timestamp: r.timestamp,
+      })),
+    });
+  } finally {
+    await producer.close();
+  }
+}
+
+/** A record as read back from a partition, with everything a backup must preserve. */
+export interface ConsumedRecord {
+  readonly offset: bigint;
+  readonly timestamp: bigint;
+  readonly timestampType: 'CreateTime' | 'LogAppendTime';
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: Array<[Buffer, Buffer | null]>;
+}
+
+export interface ReadOptions {
+  readonly partition?: number;
+  readonly fromOffset?: bigint;
+  /** Stop after this many records. */
+  readonly count: number;
+  /** Read committed data only (aborted transactions are filtered by the client). */
+  readonly readCommitted?: boolean;
+  readonly timeoutMs?: number;
+}
+
+const LOG_APPEND_TIME = 0b1000;
+
+/**
+ * Reads `count` records of one partition from an explicit offset with plain Fetch requests, without
+ * joining a consumer group. Control records (transaction markers) are skipped.
+ */
+export async function readPartition(
+  connection: KafkaConnection,
+  topic: string,
+  options: ReadOptions,
+): Promise<ConsumedRecord[]> {
+  const partition = options.partition ?? 0;
+  // groupId is mandatory in the options, but fetch() never talks to the group coordinator.
+  const consumer = new Consumer({
+    clientId: clientId('reader'),
+    groupId: clientId('unused-group'),
+    ...connection,
+  });
+  try {
+    const metadata = await consumer.metadata({ topics: [topic] });
+    const described = metadata.topics.get(topic);
+    const leader = described?.partitions[partition]?.leader;
+    if (!described || leader === undefined) throw new Error(`topic ${topic} has no partition ${partition}`);
+    const records: ConsumedRecord[] = [];
+    let next = options.fromOffset ?? 0n;
+    const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+    while (records.length < options.count) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `read ${records.length} of ${options.count} records from ${topic}-${partition} before the timeout`,
+        );
+      }
+      const response = await consumer.fetch({
+        node: leader,
+        maxWaitTime: 200,
+        isolationLevel: options.readCommitted
+          ? FetchIsolationLevels.READ_COMMITTED
+          : FetchIsolationLevels.READ_UNCOMMITTED,
+        topics: [
+          {
+            topicId: described.id,
+            partitions: [
+              {
+                partition,
+                fetchOffset: next,
+                currentLeaderEpoch: -1,
+                lastFetchedEpoch: -1,
+                partitionMaxBytes: 1 << 20,
+              },
+            ],
+          },
+        ],
+      });
+      const fetched = response.responses[0]?.partitions[0];
+      if (fetched && fetched.errorCode !== 0) {
+        throw new Error(
+          `fetch of ${topic}-${partition} at offset ${next} failed with error code ${fetched.errorCode}`,
+        );
+      }
+      for (const batch of fetched?.records ?? []) {
+        const batchEnd = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
+        if (!(batch.attributes & IS_CONTROL)) {
+          const logAppend = (batch.attributes & LOG_APPEND_TIME) !== 0;
+          for (const record of batch.records) {
+            const offset = batch.firstOffset + BigInt(record.offsetDelta);
+            if (offset < next || records.length >= options.count) continue;
+            records.push({
+              offset,
+              timestamp: logAppend ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta,
+              timestampType: logAppend ? 'LogAppendTime' : 'CreateTime',
+              key: record.key,
+              value: record.value,
+              headers: record.headers.map(([k, v]): [Buffer, Buffer | null] => [k ?? Buffer.alloc(0), v]),
+            });
+          }
+        }
+        if (batchEnd > next) next = batchEnd;
+      }
+    }
+    return records;
+  } finally {
+    await consumer.close();
+  }
+}
+
+/** The next offset to be written (high watermark) of each partition of a topic. */
+export async function endOffsets(connection: KafkaConnection, topic: string): Promise<bigint[]> {
+  const consumer = new Consumer({
+    clientId: clientId('offsets'),
+    groupId: clientId('unused-group'),
+    ...connection,
+  });
+  try {
+    const offsets = await consumer.listOffsets({ topics: [topic] });
+    return offsets.get(topic) ?? [];
+  } finally {
+    await consumer.close();
+  }
+}
+
+/**
+ * Finds an error in the tree @platformatic/kafka builds (AggregateError `errors` and `cause` chains):
+ * a refused SCRAM login surfaces as MultipleErrors > NetworkError > cause AuthenticationError >
+ * cause ResponseError > errors ProtocolError(apiId 'SASL_AUTHENTICATION_FAILED').
+ */
+export type KafkaErrorNode = Error & Record<string, unknown>;
+
+export function findInErrorTree(
+  error: unknown,
+  match: (e: KafkaErrorNode) => boolean,
+): KafkaErrorNode | undefined {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const e = queue.shift();
+    if (!(e instanceof Error) || seen.has(e)) continue;
+    seen.add(e);
+    if (match(e as KafkaErrorNode)) return e as KafkaErrorNode;
+    if (e.cause !== undefined) queue.push(e.cause);
+    if (e instanceof AggregateError) queue.push(...e.errors);
+  }
+  return undefined;
+}
