@@ -1,6 +1,11 @@
 /**
  * etcd + kube-apiserver on loopback: a control plane without controllers or nodes, enough to
  * test CRDs, RBAC and ServiceAccount tokens against the real API server.
+ *
+ * All default admission plugins stay on (PodSecurity, ServiceAccount, ...) so objects are judged
+ * as in a real cluster. Without kube-controller-manager no namespace gets a `default`
+ * ServiceAccount (Pods are then rejected; KubeClient.createNamespace creates it) and a deleted
+ * namespace never leaves `Terminating`.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
