@@ -66,7 +66,8 @@ export async function up(components: readonly ComponentName[] = COMPONENTS): Pro
   const processes: ManagedProcess[] = [];
   const track = async <T>(p: Promise<Started<T>>): Promise<T> => {
     const s = await p;
-    processes.push(...s.processes);
+    // Only what identifies a process goes into env.json (a starter may hand back its ChildProcess too).
+    processes.push(...s.processes.map(({ name, pid, logFile }) => ({ name, pid, logFile })));
     return s.info;
   };
   const want = new Set(components);
