@@ -5,7 +5,7 @@
  *   npm run env -- down                 stop it and remove its data
  * While an environment started by `up` is running, `npm test` reuses it instead of starting its own.
  */
-import { COMPONENTS, type ComponentName, down, findRunningEnv, up } from './environment.ts';
+import { COMPONENTS, type ComponentName, down, findRunningEnv, hasComponent, up } from './environment.ts';
 
 const [command = 'status', ...rest] = process.argv.slice(2);
 
@@ -14,6 +14,13 @@ async function main(): Promise<number> {
     case 'up': {
       const running = findRunningEnv();
       if (running) {
+        const missing = rest.filter((c) => !hasComponent(running.state, c as ComponentName));
+        if (missing.length > 0) {
+          console.error(
+            `an environment without ${missing.join(', ')} is running (${running.file}); stop it first: npm run env -- down`,
+          );
+          return 1;
+        }
         console.log(`already running: ${running.file}`);
         return 0;
       }

@@ -20,6 +20,20 @@ export function currentEnvPointer(): string {
   return join(cacheDir(), 'current-env');
 }
 
+const STATE_KEY: Record<ComponentName, keyof EnvState> = {
+  kafka: 'kafka',
+  kube: 'kube',
+  s3: 's3',
+  azure: 'azure',
+  gcs: 'gcs',
+  toxiproxy: 'toxiproxy',
+  tools: 'tools',
+};
+
+export function hasComponent(state: EnvState, component: ComponentName): boolean {
+  return state[STATE_KEY[component]] !== undefined;
+}
+
 export function readState(file: string): EnvState {
   return JSON.parse(readFileSync(file, 'utf8')) as EnvState;
 }
