@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import * as kplus from 'cdk8s-plus-33';
+import type { Construct } from 'constructs';
+
+/** The API group and version of the five kinds. */
+export const API_GROUP = 'kafka.oso.sh';
+export const API_VERSION = `${API_GROUP}/v1alpha1`;
+
+/**
+ * Annotation that asks the operator to run a one-shot resource again (its value is any new token,
+ * for example a timestamp) or a scheduled backup right now.
+ */
+export const RUN_ANNOTATION = `${API_GROUP}/run`;
+
+/**
+ * Base of the five custom-resource constructs: a cdk8s-plus `Resource`, so `permissions.grantRead()`
+ * and the RBAC helpers work on them exactly as on built-in kinds.
+ */
+export abstract class KafkaResource extends kplus.Resource {
+  /** Names of the Secrets this resource makes the operator read (never their contents). */
+  public abstract readonly secretNames: readonly string[];
+
+  protected constructor(scope: Construct, id: string) {
+    super(scope, id);
+  }
+
+  /**
+   * Lets the subjects read this one object (get, list, watch): a Role scoped to it by name and a RoleBinding.
+   */
+  public grantRead(...subjects: kplus.ISubject[]): kplus.RoleBinding {
+    return this.permissions.grantRead(...subjects);
+  }
+
+  /**
+   * Lets the subjects start a run of this one object by setting the `kafka.oso.sh/run` annotation
+   * (get and patch on it, nothing else): a Role scoped to it by name and a RoleBinding.
+   */
+  public grantTrigger(...subjects: kplus.ISubject[]): kplus.RoleBinding {
+    const role = new kplus.Role(this, `TriggerRole${subjectsAddress(subjects)}`, {
+      metadata: { namespace: this.metadata.namespace },
+    });
+    role.allow(['get', 'patch'], this);
+    return role.bind(...subjects);
+  }
+}
+
+function subjectsAddress(subjects: readonly kplus.ISubject[]): string {
+  const hash = createHash('sha256');
+  for (const subject of subjects) hash.update(subject.node.addr);
+  return hash.digest('hex').slice(0, 8);
+}
