@@ -15,7 +15,7 @@ export interface ObjectStore {
   /** Size and metadata of an object, or undefined when it does not exist. */
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Every object whose key starts with `prefix`, in lexicographic key order. */
-  list(prefix: string): AsyncIterable<ObjectInfo>;
+  list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo>;
   /** Deletes an object; deleting a missing object is not an error. */
   delete(key: string): Promise<void>;
 }
@@ -24,6 +24,11 @@ export interface PutOptions {
   readonly contentType?: string;
   /** Fail with StorageError('precondition-failed') if the object already exists. */
   readonly ifNoneMatch?: boolean;
+}
+
+export interface ListOptions {
+  /** Only keys strictly after this one (so a reader can fetch just what is new since its last look). */
+  readonly startAfter?: string;
 }
 
 export interface ByteRange {

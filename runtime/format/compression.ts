@@ -1,0 +1,67 @@
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import { compressFrame, decompressFrame } from 'lz4-napi';
+import type { Compression } from './types.ts';
+
+/**
+ * Codecs of v1 segments. zstd and gzip are Node's built-in zlib (run on the libuv thread pool, so
+ * compression overlaps with fetching); lz4 is the LZ4 frame format via lz4-napi (lz4_flex, prebuilt).
+ */
+
+const zstdCompress = promisify(zlib.zstdCompress);
+const zstdDecompress = promisify(zlib.zstdDecompress);
+const gzip = promisify(zlib.gzip);
+const gunzip = promisify(zlib.gunzip);
+
+export const COMPRESSION_CODES: Readonly<Record<Compression, number>> = { none: 0, zstd: 1, lz4: 2, gzip: 3 };
+
+export function compressionFromCode(code: number): Compression | undefined {
+  return (['none', 'zstd', 'lz4', 'gzip'] as const)[code];
+}
+
+export const DEFAULT_ZSTD_LEVEL = 3;
+
+export async function compress(codec: Compression, data: Uint8Array, level?: number): Promise<Uint8Array> {
+  switch (codec) {
+    case 'none':
+      return data;
+    case 'zstd':
+      return zstdCompress(data, {
+        params: {
+          [zlib.constants.ZSTD_c_compressionLevel]: level ?? DEFAULT_ZSTD_LEVEL,
+          [zlib.constants.ZSTD_c_checksumFlag]: 0,
+        },
+      });
+    case 'gzip':
+      return gzip(data, { level: level ?? 6 });
+    case 'lz4':
+      return compressFrame(data);
+  }
+}
+
+/** Decompresses and checks the result has exactly `expectedLength` bytes. */
+export async function decompress(
+  codec: Compression,
+  data: Uint8Array,
+  expectedLength: number,
+): Promise<Uint8Array> {
+  let out: Uint8Array;
+  switch (codec) {
+    case 'none':
+      out = data;
+      break;
+    case 'zstd':
+      out = await zstdDecompress(data, { maxOutputLength: Math.max(1, expectedLength) });
+      break;
+    case 'gzip':
+      out = await gunzip(data, { maxOutputLength: Math.max(1, expectedLength) });
+      break;
+    case 'lz4':
+      out = await decompressFrame(data);
+      break;
+  }
+  if (out.length !== expectedLength) {
+    throw new RangeError(`decompressed to ${out.length} bytes, the header says ${expectedLength}`);
+  }
+  return out;
+}
