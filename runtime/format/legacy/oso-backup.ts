@@ -205,7 +205,7 @@ export function mapOsoManifest(key: string, backupId: string, json: unknown): Ba
       const ends = [...segments.map((s) => s.lastOffset + 1n), ...gaps.map((g) => g.end)];
       const covered =
         starts.length > 0
-          ? { start: starts.reduce((a, b) => Math.min(b, a)), end: ends.reduce((a, b) => Math.max(b, a)) }
+          ? { start: starts.reduce((a, b) => (b < a ? b : a)), end: ends.reduce((a, b) => (b > a ? b : a)) }
           : { start: 0n, end: 0n };
       partitions.push({ topic: name, partition, segments, gaps, covered });
     }

@@ -210,8 +210,8 @@ export function stripInjected(record: KafkaRecord): KafkaRecord {
   if (cut === h.length) return record;
   const tail = h.slice(cut);
   const offsetHeader = tail.find(([k]) => k === 'x-original-offset');
-  if (offsetHeader[1]?.length !== 8) return record;
-  const v = offsetHeader[1];
+  const v = offsetHeader?.[1];
+  if (!v || v.length !== 8) return record;
   const original = Buffer.from(v.buffer, v.byteOffset, 8).readBigInt64LE(0);
   if (original !== record.offset) return record;
   return { ...record, headers: h.slice(0, cut) };
