@@ -72,6 +72,20 @@ describe('S3 (MinIO) through @aws-sdk/client-s3', () => {
     assert.equal(sha256(await getS3Object(s3, bucket, 'big.bin')), sha256(body));
   });
 
+  test('MinIO verifies the CRC32 checksum the SDK sends with an upload', async (t) => {
+    const s3 = s3Client(need('s3'), { maxAttempts: 1 });
+    t.after(() => s3.destroy());
+    const bucket = await createS3Bucket(s3, 'env-s3-crc');
+    t.after(() => deleteS3Bucket(s3, bucket));
+
+    const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ok', Body: 'hello' }));
+    assert.equal(put.ChecksumCRC32, 'NhCmhg==');
+    await assert.rejects(
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'bad', Body: 'hello', ChecksumCRC32: 'AAAAAA==' })),
+      { name: 'XAmzContentChecksumMismatch' },
+    );
+  });
+
   test('MinIO rejects a request signed with the wrong secret key', async (t) => {
     const info = need('s3');
     const s3 = s3Client({ ...info, secretAccessKey: `${info.secretAccessKey}-wrong` }, { maxAttempts: 1 });

@@ -53,6 +53,9 @@ test('toxiproxy in front of MinIO: traffic passes, latency delays it, reset_peer
   const latencyMs = Math.max(300, Math.ceil(baseline * 10));
   await toxiproxy.addLatency(proxy.name, 'slow', latencyMs);
   const delayed = await fastest(2, () => timedGet(proxied, bucket, 'k', body));
+  t.diagnostic(
+    `GET through the proxy: ${baseline.toFixed(1)} ms; with a ${latencyMs} ms latency toxic: ${delayed.toFixed(1)} ms`,
+  );
   assert.ok(delayed >= latencyMs, `a request with a ${latencyMs} ms latency toxic took only ${delayed} ms`);
   assert.ok(
     delayed / baseline >= 3,
