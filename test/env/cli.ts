@@ -40,7 +40,11 @@ async function main(): Promise<number> {
         console.log('no environment running (start one with: npm run env -- up)');
         return 1;
       }
-      console.log(JSON.stringify(running.state, null, 2));
+      // Test credentials are random per environment, but status output is still no place for them.
+      const redact = (key: string, value: unknown) =>
+        /password|secret|accountkey|connectionstring/i.test(key) && typeof value === 'string' ? '***' : value;
+      console.log(JSON.stringify(running.state, redact, 2));
+      console.log(`(credentials are in ${running.file})`);
       return 0;
     }
     case 'down': {
