@@ -22,6 +22,8 @@ import {
 const ATTR_LOG_APPEND_TIME = 0x01;
 const KNOWN_ATTRS = ATTR_LOG_APPEND_TIME;
 const MAX_OFFSET_DELTA = 2 ** 53 - 1;
+const I64_MAX = 2n ** 63n - 1n;
+const I64_MIN = -(2n ** 63n);
 
 /** Statistics of the records in a block, as the segment header and the manifest record them. */
 export interface RecordBlockStats {
@@ -62,9 +64,13 @@ export class RecordBlockEncoder {
 
   append(record: KafkaRecord): void {
     const { offset, timestamp, key, value, headers } = record;
+    if (timestamp > I64_MAX || timestamp < I64_MIN) {
+      throw new FormatUsageError(`record timestamp ${timestamp} is not a 64-bit value`);
+    }
     let offsetDelta: number;
     if (this.count === 0) {
-      if (offset < 0n) throw new FormatUsageError(`record offset ${offset} is negative`);
+      if (offset < 0n || offset > I64_MAX)
+        throw new FormatUsageError(`record offset ${offset} is out of range`);
       this.first = offset;
       this.prevOffset = offset;
       this.minTs = timestamp;
@@ -82,7 +88,10 @@ export class RecordBlockEncoder {
       if (timestamp < this.minTs) this.minTs = timestamp;
       if (timestamp > this.maxTs) this.maxTs = timestamp;
     }
-    const tsDelta = zigzag(timestamp - this.prevTimestamp);
+    // 64-bit wrapping difference, so any two i64 timestamps have a delta that fits 64 bits.
+    let diff = timestamp - this.prevTimestamp;
+    if (diff > I64_MAX || diff < I64_MIN) diff = BigInt.asIntN(64, diff);
+    const tsDelta = zigzag(diff);
 
     // Size first, so the record's length prefix can be written before its fields.
     let size = 1 + uvarintSize(offsetDelta) + uvarlongSize(tsDelta);
@@ -186,6 +195,7 @@ export function decodeRecordBlock(block: Uint8Array, expected: RecordBlockStats)
     if (i > 0 && offsetDelta === 0) throw new RangeError(`record ${i} does not advance the offset`);
     offset += BigInt(offsetDelta);
     timestamp += unzigzag(cursor.uvarlong());
+    if (timestamp > I64_MAX || timestamp < I64_MIN) timestamp = BigInt.asIntN(64, timestamp);
     if (i === 0 || timestamp < minTs) minTs = timestamp;
     if (i === 0 || timestamp > maxTs) maxTs = timestamp;
     const key = readNullable(cursor);
