@@ -148,7 +148,8 @@ describe('BackupRepository', () => {
     const backup = await repo.open('damaged');
     const [s0, s1] = findPartition(await backup.manifest(), 't', 0)!.segments;
     const bytes = Buffer.from(await store.get(s0!.key));
-    bytes[bytes.length - 20] ^= 1;
+    const at = bytes.length - 20;
+    bytes[at] = (bytes[at] as number) ^ 1;
     await store.put(s0!.key, bytes);
     await assert.rejects(
       backup.readSegment(s0!),
