@@ -352,7 +352,7 @@ export async function readPartition(
   }
 }
 
-/** The next offset to be written (high watermark) of each partition of a topic. */
+/** The high watermark (next offset to be written) of each partition of a topic. */
 export async function endOffsets(connection: KafkaConnection, topic: string): Promise<bigint[]> {
   const consumer = new Consumer({
     clientId: clientId('offsets'),
@@ -360,7 +360,11 @@ export async function endOffsets(connection: KafkaConnection, topic: string): Pr
     ...connection,
   });
   try {
-    const offsets = await consumer.listOffsets({ topics: [topic] });
+    // explicit: a Consumer defaults to read_committed, which would give the last stable offset
+    const offsets = await consumer.listOffsets({
+      topics: [topic],
+      isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED,
+    });
     return offsets.get(topic) ?? [];
   } finally {
     await consumer.close();
