@@ -1,0 +1,150 @@
+import { type Clock, systemClock } from './clock.ts';
+import type { ByteRange, ListOptions, ObjectInfo, ObjectStore, PutOptions } from './object-store.ts';
+import { StorageError } from './object-store.ts';
+
+export interface CircuitBreakerOptions {
+  /** Consecutive failures that open the circuit. Default 5. */
+  readonly failureThreshold?: number;
+  /** How long the circuit stays open before one trial call. Default 60 s. */
+  readonly resetTimeoutMs?: number;
+  /** Successful trial calls needed to close it again. Default 1. */
+  readonly successThreshold?: number;
+  readonly clock?: Clock;
+  readonly onStateChange?: (state: CircuitState) => void;
+}
+
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/**
+ * Closed: calls pass; N consecutive failures open it. Open: calls fail fast with a 'throttled'
+ * StorageError until the cool-down has passed. Half-open: one trial call at a time; success closes
+ * (after successThreshold), failure opens again. Only outages count as failures (transient,
+ * throttled, unknown errors): not-found or a failed precondition are answers, not outages.
+ */
+export class CircuitBreaker {
+  private state: CircuitState = 'closed';
+  private failures = 0;
+  private successes = 0;
+  private openedAt = 0;
+  private trialInFlight = false;
+  private readonly failureThreshold: number;
+  private readonly resetTimeoutMs: number;
+  private readonly successThreshold: number;
+  private readonly clock: Clock;
+
+  constructor(
+    readonly name: string,
+    private readonly options: CircuitBreakerOptions = {},
+  ) {
+    this.failureThreshold = options.failureThreshold ?? 5;
+    this.resetTimeoutMs = options.resetTimeoutMs ?? 60_000;
+    this.successThreshold = options.successThreshold ?? 1;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  get currentState(): CircuitState {
+    if (this.state === 'open' && this.clock.now() - this.openedAt >= this.resetTimeoutMs) return 'half-open';
+    return this.state;
+  }
+
+  /** Runs `fn` if the circuit allows it; throws StorageError('throttled') without calling it otherwise. */
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    this.admit(key);
+    const trial = this.state === 'half-open';
+    try {
+      const result = await fn();
+      this.onSuccess();
+      return result;
+    } catch (e) {
+      if (isOutage(e)) this.onFailure();
+      else this.onSuccess();
+      throw e;
+    } finally {
+      if (trial) this.trialInFlight = false;
+    }
+  }
+
+  /** Checks admission, for calls whose outcome is reported later with record(). */
+  admit(key: string): void {
+    const state = this.currentState;
+    if (state === 'open' || (state === 'half-open' && this.trialInFlight)) {
+      const waitMs = Math.max(0, this.resetTimeoutMs - (this.clock.now() - this.openedAt));
+      throw new StorageError(
+        'throttled',
+        `storage ${this.name} is failing; the circuit breaker is open and calls are paused for ${Math.ceil(waitMs / 1000)} s more`,
+        { key },
+      );
+    }
+    if (state === 'half-open') {
+      this.setState('half-open');
+      this.trialInFlight = true;
+    }
+  }
+
+  record(error: unknown | undefined): void {
+    if (error !== undefined && isOutage(error)) this.onFailure();
+    else this.onSuccess();
+    this.trialInFlight = false;
+  }
+
+  private onSuccess(): void {
+    this.failures = 0;
+    if (this.state === 'half-open') {
+      this.successes++;
+      if (this.successes >= this.successThreshold) this.setState('closed');
+    }
+  }
+
+  private onFailure(): void {
+    if (this.state === 'half-open') {
+      this.open();
+      return;
+    }
+    this.failures++;
+    if (this.state === 'closed' && this.failures >= this.failureThreshold) this.open();
+  }
+
+  private open(): void {
+    this.openedAt = this.clock.now();
+    this.failures = 0;
+    this.setState('open');
+  }
+
+  private setState(state: CircuitState): void {
+    if (state === this.state) return;
+    this.state = state;
+    this.successes = 0;
+    this.options.onStateChange?.(state);
+  }
+}
+
+function isOutage(e: unknown): boolean {
+  return !(e instanceof StorageError) || e.kind === 'transient' || e.kind === 'throttled';
+}
+
+/** Consults `breaker` before every call to `store`. */
+export function withCircuitBreaker(store: ObjectStore, breaker: CircuitBreaker): ObjectStore {
+  async function* guarded<T>(key: string, source: () => AsyncIterable<T>): AsyncIterable<T> {
+    breaker.admit(key);
+    let error: unknown;
+    try {
+      yield* source();
+    } catch (e) {
+      error = e;
+      throw e;
+    } finally {
+      breaker.record(error);
+    }
+  }
+  return {
+    description: store.description,
+    put: (key: string, body: Uint8Array | AsyncIterable<Uint8Array>, options?: PutOptions) =>
+      breaker.run(key, () => store.put(key, body, options)),
+    get: (key: string, range?: ByteRange) => breaker.run(key, () => store.get(key, range)),
+    head: (key: string) => breaker.run(key, () => store.head(key)),
+    delete: (key: string) => breaker.run(key, () => store.delete(key)),
+    stream: (key: string) => guarded(key, () => store.stream(key)),
+    list: (prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo> =>
+      guarded(prefix, () => store.list(prefix, options)),
+  };
+}
