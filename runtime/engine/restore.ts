@@ -1,0 +1,582 @@
+import { createHash } from 'node:crypto';
+import { type SegmentRead, selectRecords } from '../format/planner.ts';
+import type { Backup, BackupRepository, ReadableBackup } from '../format/repository.ts';
+import type { EncryptionKey } from '../format/types.ts';
+import type { KafkaPort, ProduceRecord } from '../kafka/port.ts';
+import { type Logger, silentLogger } from '../log.ts';
+import { type OffsetMapping, offsetMappingToDocument } from '../offsets/offset-mapping.ts';
+import { type KafkaRecord, partitionKey } from '../record.ts';
+import { recordBytes, runLimited } from './backup.ts';
+import { MappingBuilder, rangesFromJson, rangesToJson, type StoredRange } from './offset-map.ts';
+import { Repartitioner } from './partitioner.ts';
+import { type Progress, ProgressTracker } from './progress.ts';
+import { RateLimiter, type RateLimits } from './rate-limit.ts';
+import {
+  planRestoreUnits,
+  type RestoreMappingOptions,
+  type RestorePlan,
+  type RestoreUnit,
+  targetTopicConfigs,
+} from './restore-plan.ts';
+
+export interface RestoreOptions extends RestoreMappingOptions {
+  /** The backup to restore; the most recent one in the storage when omitted. */
+  readonly backupId?: string;
+  /**
+   * Names the restore's checkpoint and offset mapping. Rerunning with the same id resumes; by
+   * default it is derived from the backup id, target cluster and options, so rerunning the same
+   * command resumes an interrupted restore.
+   */
+  readonly restoreId?: string;
+  readonly encryption?: EncryptionKey;
+  readonly createTopics?: boolean;
+  /** -1: the broker default. */
+  readonly defaultReplicationFactor?: number;
+  /** Per target topic, configs that replace the captured ones when the topic is created. */
+  readonly topicConfigOverrides?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Delete every record of the target topics before restoring (only when explicitly set). */
+  readonly purgeTopics?: boolean;
+  /** Records per produce request. Default 1000. */
+  readonly produceBatchSize?: number;
+  readonly maxConcurrentPartitions?: number;
+  readonly checkpointIntervalMs?: number;
+  readonly rateLimits?: RateLimits;
+  readonly dryRun?: boolean;
+  readonly signal?: AbortSignal;
+  /** Describes the target cluster in the derived restore id (e.g. its bootstrap servers). */
+  readonly targetIdentity?: string;
+}
+
+export interface RestoreDeps {
+  readonly kafka: KafkaPort;
+  readonly repository: BackupRepository;
+  readonly log?: Logger;
+  readonly onProgress?: (progress: Progress) => void;
+}
+
+export interface RestoreResult {
+  readonly backupId: string;
+  readonly restoreId: string;
+  readonly dryRun: boolean;
+  /** True when a previous interrupted run with the same restore id was continued. */
+  readonly resumed: boolean;
+  readonly plan: PlanSummary;
+  readonly records: number;
+  readonly bytes: number;
+  readonly durationMs: number;
+  readonly recordsPerSec: number;
+  readonly bytesPerSec: number;
+  readonly createdTopics: readonly string[];
+  /** Document name of the offset mapping in the backup (absent for dry runs). */
+  readonly offsetMapping?: string;
+  readonly partitions: readonly { topic: string; partition: number; records: number; endOffset: string }[];
+}
+
+export interface PlanSummary {
+  readonly backupId: string;
+  readonly topics: readonly {
+    readonly source: readonly string[];
+    readonly target: string;
+    readonly partitions: number;
+    readonly repartitioned: boolean;
+  }[];
+  readonly partitions: number;
+  /** Upper bound (whole segments); the time window and offset bound are applied per record. */
+  readonly maxRecords: number;
+  readonly bytes: number;
+  readonly segments: number;
+  readonly timeRange: { readonly start: string; readonly end: string } | null;
+  readonly window: { readonly startTime?: string; readonly endTime?: string; readonly toOffset?: string };
+}
+
+/** Per unit: where the restore stands, consistent with what the target holds. */
+interface UnitState {
+  sourceIndex: number;
+  /** Next source offset to consider in sources[sourceIndex]; undefined: from its beginning. */
+  nextOffset: bigint | undefined;
+  roundRobin: number;
+  /** Expected end offset of each target partition written by this unit. */
+  targets: Map<number, bigint>;
+  mappings: Map<
+    string,
+    { sourceTopic: string; sourcePartition: number; targetPartition: number; b: MappingBuilder }
+  >;
+  records: number;
+  done: boolean;
+}
+
+interface CheckpointDocument {
+  version: 1;
+  restoreId: string;
+  backupId: string;
+  status: 'running' | 'complete';
+  updatedAt: string;
+  units: Record<
+    string,
+    {
+      sourceIndex: number;
+      nextOffset: string | null;
+      roundRobin: number;
+      targets: Record<string, string>;
+      mappings: {
+        sourceTopic: string;
+        sourcePartition: number;
+        targetPartition: number;
+        ranges: StoredRange[];
+      }[];
+      records: number;
+      done: boolean;
+    }
+  >;
+}
+
+const MAX_PRODUCE_BYTES = 900 * 1024;
+
+export function summarizePlan(plan: RestorePlan): PlanSummary {
+  const iso = (ms: bigint | undefined) => (ms === undefined ? undefined : new Date(Number(ms)).toISOString());
+  const start = iso(plan.minTimestamp);
+  const end = iso(plan.maxTimestamp);
+  return {
+    backupId: plan.backupId,
+    topics: plan.targets.map((t) => ({
+      source: t.sourceTopics,
+      target: t.name,
+      partitions: t.partitionsNeeded,
+      repartitioned: t.repartitioned,
+    })),
+    partitions: plan.units.reduce((n, u) => n + u.sources.length, 0),
+    maxRecords: plan.maxRecords,
+    bytes: plan.bytes,
+    segments: plan.segments,
+    timeRange: start && end ? { start, end } : null,
+    window: {
+      ...(plan.bounds.startTime !== undefined ? { startTime: iso(plan.bounds.startTime) } : {}),
+      ...(plan.bounds.endTime !== undefined ? { endTime: iso(plan.bounds.endTime) } : {}),
+      ...(plan.bounds.toOffset !== undefined ? { toOffset: plan.bounds.toOffset.toString() } : {}),
+    },
+  };
+}
+
+export function deriveRestoreId(backupId: string, options: RestoreOptions): string {
+  const material = JSON.stringify(
+    {
+      backupId,
+      target: options.targetIdentity ?? '',
+      topics: options.topics ?? [],
+      exclude: options.excludeTopics ?? [],
+      topicMapping: options.topicMapping ?? {},
+      partitionMapping: options.partitionMapping ?? {},
+      repartitioning: options.repartitioning ?? {},
+      bounds: options.bounds ?? {},
+    },
+    (_k, v) => (typeof v === 'bigint' ? v.toString() : v),
+  );
+  return `restore-${createHash('sha256').update(material).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * Restores a backup into a cluster. Each unit (restore-plan.ts) reads its source partitions in
+ * offset order, keeps the records inside the window, routes them to target partitions and produces
+ * them in batches through the idempotent producer. After every chunk the unit's position and the
+ * expected end of each target partition are updated together; they are checkpointed to storage
+ * periodically. A rerun with the same restore id reads the targets' current ends: the records beyond
+ * the checkpointed end were written after the last checkpoint, so exactly that many routed records
+ * are skipped (and mapped) before producing resumes - no gap, no duplicate. This needs the restore to
+ * be the only writer of its target partitions while it runs.
+ */
+export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Promise<RestoreResult> {
+  const log = deps.log ?? silentLogger;
+  const started = performance.now();
+  const backupId = options.backupId ?? (await deps.repository.latest({ includeLegacy: true }))?.backupId;
+  if (!backupId) {
+    throw new Error(
+      `no backup found in ${deps.repository.store.description}; run a backup first or check storage`,
+    );
+  }
+  const backup = await deps.repository.open(
+    backupId,
+    options.encryption ? { encryption: options.encryption } : {},
+  );
+  const manifest = await backup.manifest();
+  const plan = planRestoreUnits(manifest, options);
+  const summary = summarizePlan(plan);
+  const restoreId = options.restoreId ?? deriveRestoreId(backupId, options);
+
+  if (options.dryRun) {
+    return {
+      backupId,
+      restoreId,
+      dryRun: true,
+      resumed: false,
+      plan: summary,
+      records: 0,
+      bytes: 0,
+      durationMs: performance.now() - started,
+      recordsPerSec: 0,
+      bytesPerSec: 0,
+      createdTopics: [],
+      partitions: [],
+    };
+  }
+  const writable = 'putDocument' in backup ? (backup as Backup) : undefined;
+  if (!writable) {
+    throw new Error(
+      `backup '${backupId}' was written by the Rust tool and is read-only here, so the restore cannot store ` +
+        'its checkpoint and offset mapping next to it; copy it into a v1 backup first',
+    );
+  }
+  const checkpointName = `restores/${restoreId}/checkpoint`;
+  const previous = await writable.getDocument<CheckpointDocument>(checkpointName);
+  if (previous?.status === 'complete') {
+    log.info('restore already complete; nothing to do', { restoreId });
+  }
+  const { kafka } = deps;
+  const resumed = previous !== undefined;
+
+  // Target topics: verify or create them before anything is written.
+  const createdTopics: string[] = [];
+  const existing = new Map(
+    (await kafka.describeTopics(plan.targets.map((t) => t.name))).map((d) => [d.name, d]),
+  );
+  for (const target of plan.targets) {
+    const found = existing.get(target.name);
+    if (!found) {
+      if (!options.createTopics) {
+        throw new Error(
+          `target topic '${target.name}' does not exist on ${kafka.description}; create it with at least ` +
+            `${target.partitionsNeeded} partitions or set createTopics: true`,
+        );
+      }
+      await kafka.createTopic({
+        name: target.name,
+        partitions: target.partitionsNeeded,
+        replicationFactor: options.defaultReplicationFactor ?? -1,
+        configs: targetTopicConfigs(target.source.configs, options.topicConfigOverrides?.[target.name]),
+      });
+      createdTopics.push(target.name);
+      log.info('created target topic', { topic: target.name, partitions: target.partitionsNeeded });
+    } else if (found.partitionCount < target.partitionsNeeded) {
+      throw new Error(
+        `target topic '${target.name}' has ${found.partitionCount} partitions but the restore writes to ` +
+          `${target.partitionsNeeded}; add partitions, or use partitionMapping or repartitioning`,
+      );
+    }
+  }
+  const targetPartitions = plan.units.flatMap((u) =>
+    u.route.kind === 'fixed'
+      ? [{ topic: u.targetTopic, partition: u.route.partition }]
+      : Array.from({ length: u.route.partitions }, (_, partition) => ({ topic: u.targetTopic, partition })),
+  );
+  if (options.purgeTopics && !resumed) {
+    const ends = await kafka.watermarks(targetPartitions);
+    for (const tp of targetPartitions) {
+      const end = ends.get(partitionKey(tp))?.endOffset ?? 0n;
+      if (end > 0n) await kafka.deleteRecords(tp, end);
+    }
+    log.warn('purged the target topics before restoring', { topics: plan.targets.map((t) => t.name) });
+  }
+  const ends = await kafka.watermarks(targetPartitions);
+  const endOf = (topic: string, partition: number): bigint => {
+    const m = ends.get(`${topic}/${partition}`);
+    if (!m) throw new Error(`no end offset returned for ${topic}/${partition}`);
+    return m.endOffset;
+  };
+
+  const states = new Map<string, UnitState>();
+  const skips = new Map<string, Map<number, bigint>>();
+  for (const unit of plan.units) {
+    const saved = previous?.units[unit.id];
+    const state: UnitState = saved
+      ? {
+          sourceIndex: saved.sourceIndex,
+          nextOffset: saved.nextOffset === null ? undefined : BigInt(saved.nextOffset),
+          roundRobin: saved.roundRobin,
+          targets: new Map(Object.entries(saved.targets).map(([p, o]) => [Number(p), BigInt(o)])),
+          mappings: new Map(
+            saved.mappings.map((m) => [
+              `${m.sourceTopic}/${m.sourcePartition}>${m.targetPartition}`,
+              { ...m, b: new MappingBuilder(rangesFromJson(m.ranges)) },
+            ]),
+          ),
+          records: saved.records,
+          done: saved.done,
+        }
+      : {
+          sourceIndex: 0,
+          nextOffset: undefined,
+          roundRobin: 0,
+          targets: new Map(),
+          mappings: new Map(),
+          records: 0,
+          done: false,
+        };
+    const unitSkips = new Map<number, bigint>();
+    const partitions =
+      unit.route.kind === 'fixed'
+        ? [unit.route.partition]
+        : Array.from({ length: unit.route.partitions }, (_, i) => i);
+    for (const p of partitions) {
+      const now = endOf(unit.targetTopic, p);
+      const expected = state.targets.get(p);
+      if (expected === undefined) {
+        state.targets.set(p, now);
+      } else if (now < expected) {
+        throw new Error(
+          `${unit.targetTopic}/${p} ends at ${now}, before the ${expected} this restore had written: ` +
+            'records were deleted from the target meanwhile; start a new restore (another restoreId)',
+        );
+      } else if (now > expected) {
+        unitSkips.set(p, now - expected);
+      }
+    }
+    states.set(unit.id, state);
+    skips.set(unit.id, unitSkips);
+  }
+  if (resumed) {
+    log.info('resuming restore', {
+      restoreId,
+      alreadyWrittenAfterCheckpoint: [...skips.values()].reduce(
+        (n, m) => n + [...m.values()].reduce((a, b) => a + Number(b), 0),
+        0,
+      ),
+    });
+  }
+
+  const checkpointDocument = (status: 'running' | 'complete'): CheckpointDocument => ({
+    version: 1,
+    restoreId,
+    backupId,
+    status,
+    updatedAt: new Date().toISOString(),
+    units: Object.fromEntries(
+      [...states].map(([id, s]) => [
+        id,
+        {
+          sourceIndex: s.sourceIndex,
+          nextOffset: s.nextOffset === undefined ? null : s.nextOffset.toString(),
+          roundRobin: s.roundRobin,
+          targets: Object.fromEntries([...s.targets].map(([p, o]) => [String(p), o.toString()])),
+          mappings: [...s.mappings.values()].map((m) => ({
+            sourceTopic: m.sourceTopic,
+            sourcePartition: m.sourcePartition,
+            targetPartition: m.targetPartition,
+            ranges: rangesToJson(m.b.ranges()),
+          })),
+          records: s.records,
+          done: s.done,
+        },
+      ]),
+    ),
+  });
+  let saving: Promise<void> = Promise.resolve();
+  const saveCheckpoint = (status: 'running' | 'complete'): Promise<void> => {
+    const doc = checkpointDocument(status);
+    saving = saving.catch(() => {}).then(() => writable.putDocument(checkpointName, doc));
+    return saving;
+  };
+  // The first checkpoint holds the targets' ends before anything is produced: the base of every resume.
+  if (!resumed) await saveCheckpoint('running');
+
+  const progress = new ProgressTracker(plan.maxRecords);
+  const limiter = new RateLimiter(options.rateLimits);
+  const batchSize = options.produceBatchSize ?? 1000;
+  const timer = setInterval(() => {
+    saveCheckpoint('running').catch((error) => log.warn('restore checkpoint failed; will retry', { error }));
+  }, options.checkpointIntervalMs ?? 5000);
+  timer.unref();
+
+  const runUnit = async (unit: RestoreUnit): Promise<void> => {
+    const state = states.get(unit.id) as UnitState;
+    if (state.done) return;
+    const pendingSkips = skips.get(unit.id) as Map<number, bigint>;
+    const router =
+      unit.route.kind === 'repartition'
+        ? new Repartitioner(unit.route.partitions, unit.route.strategy, state.roundRobin)
+        : undefined;
+    const fixed = unit.route.kind === 'fixed' ? unit.route.partition : -1;
+
+    for (let si = state.sourceIndex; si < unit.sources.length; si++) {
+      const source = unit.sources[si] as (typeof unit.sources)[number];
+      const from = si === state.sourceIndex ? state.nextOffset : undefined;
+      const reads = source.reads.filter((r) => from === undefined || r.toOffset >= from);
+      for await (const records of readAhead(backup, reads, plan.bounds)) {
+        if (options.signal?.aborted) throw new Error('restore interrupted');
+        const selected = from === undefined ? records : records.filter((r) => r.offset >= from);
+        for (let i = 0; i < selected.length; i += batchSize) {
+          const chunk = selected.slice(i, i + batchSize);
+          const routed = new Map<number, KafkaRecord[]>();
+          for (const r of chunk) {
+            const p = router ? router.choose(r.key) : fixed;
+            const list = routed.get(p);
+            if (list) list.push(r);
+            else routed.set(p, [r]);
+          }
+          let bytes = 0;
+          await Promise.all(
+            [...routed].map(async ([p, list]) => {
+              const tp = { topic: unit.targetTopic, partition: p };
+              let end = state.targets.get(p) as bigint;
+              const mapping = mappingFor(state, source.topic, source.partition, p);
+              let skip = Number(pendingSkips.get(p) ?? 0n);
+              let start = 0;
+              if (skip > 0) {
+                // Written by the interrupted run after its last checkpoint: map, don't produce again.
+                const n = Math.min(skip, list.length);
+                for (let k = 0; k < n; k++) mapping.add((list[k] as KafkaRecord).offset, end + BigInt(k));
+                end += BigInt(n);
+                skip -= n;
+                start = n;
+                pendingSkips.set(p, BigInt(skip));
+              }
+              for (const batch of produceBatchesOf(list.slice(start), batchSize)) {
+                const { baseOffset } = await kafka.produce(tp, batch.map(toProduceRecord));
+                if (baseOffset >= 0n && baseOffset !== end) {
+                  throw new Error(
+                    `${partitionKey(tp)}: the batch landed at offset ${baseOffset}, expected ${end}; another ` +
+                      'producer is writing to the target partition. A restore needs exclusive use of its targets',
+                  );
+                }
+                for (let k = 0; k < batch.length; k++)
+                  mapping.add((batch[k] as KafkaRecord).offset, end + BigInt(k));
+                end += BigInt(batch.length);
+                for (const r of batch) bytes += recordBytes(r);
+              }
+              // Keep the expected end in step even when nothing new was produced (all skipped).
+              state.targets.set(p, end);
+            }),
+          );
+          const last = chunk[chunk.length - 1] as KafkaRecord;
+          state.sourceIndex = si;
+          state.nextOffset = last.offset + 1n;
+          state.roundRobin = router?.roundRobinPosition ?? 0;
+          state.records += chunk.length;
+          progress.advance(chunk.length, bytes);
+          deps.onProgress?.(progress.snapshot());
+          await limiter.take(chunk.length, bytes);
+        }
+      }
+      state.sourceIndex = si + 1;
+      state.nextOffset = undefined;
+    }
+    state.done = true;
+  };
+
+  let failure: unknown;
+  try {
+    await runLimited(plan.units, options.maxConcurrentPartitions ?? 4, runUnit, options.signal);
+  } catch (error) {
+    failure = error;
+  } finally {
+    clearInterval(timer);
+  }
+  if (failure) {
+    await saveCheckpoint('running').catch(() => {});
+    throw failure;
+  }
+  if (options.signal?.aborted) {
+    await saveCheckpoint('running');
+    throw new Error('restore interrupted; rerun the same command to resume');
+  }
+
+  const mapping: OffsetMapping = {
+    backupId,
+    restoreId,
+    partitions: [...states.entries()].flatMap(([id, s]) => {
+      const unit = plan.units.find((u) => u.id === id) as RestoreUnit;
+      return [...s.mappings.values()].map((m) => ({
+        sourceTopic: m.sourceTopic,
+        sourcePartition: m.sourcePartition,
+        targetTopic: unit.targetTopic,
+        targetPartition: m.targetPartition,
+        ranges: m.b.ranges(),
+      }));
+    }),
+  };
+  const mappingName = `offset-mappings/${restoreId}`;
+  await writable.putDocument(mappingName, offsetMappingToDocument(mapping));
+  await saveCheckpoint('complete');
+
+  const durationMs = performance.now() - started;
+  const p = progress.snapshot();
+  const result: RestoreResult = {
+    backupId,
+    restoreId,
+    dryRun: false,
+    resumed,
+    plan: summary,
+    records: p.records,
+    bytes: p.bytes,
+    durationMs,
+    recordsPerSec: durationMs > 0 ? (p.records * 1000) / durationMs : 0,
+    bytesPerSec: durationMs > 0 ? (p.bytes * 1000) / durationMs : 0,
+    createdTopics,
+    offsetMapping: mappingName,
+    partitions: [...states.entries()].flatMap(([id, s]) => {
+      const unit = plan.units.find((u) => u.id === id) as RestoreUnit;
+      return [...s.targets].map(([partition, end]) => ({
+        topic: unit.targetTopic,
+        partition,
+        records: [...s.mappings.values()]
+          .filter((m) => m.targetPartition === partition)
+          .reduce((n, m) => n + m.b.ranges().reduce((a, r) => a + r.count, 0), 0),
+        endOffset: end.toString(),
+      }));
+    }),
+  };
+  log.info('restore finished', {
+    backupId,
+    restoreId,
+    records: result.records,
+    durationMs: Math.round(durationMs),
+    recordsPerSec: Math.round(result.recordsPerSec),
+    bytesPerSec: Math.round(result.bytesPerSec),
+  });
+  return result;
+}
+
+function mappingFor(state: UnitState, topic: string, partition: number, target: number): MappingBuilder {
+  const key = `${topic}/${partition}>${target}`;
+  let m = state.mappings.get(key);
+  if (!m) {
+    m = { sourceTopic: topic, sourcePartition: partition, targetPartition: target, b: new MappingBuilder() };
+    state.mappings.set(key, m);
+  }
+  return m.b;
+}
+
+/** Decoded, filtered records of each read, fetching the next segment while the current one is produced. */
+async function* readAhead(
+  backup: ReadableBackup,
+  reads: readonly SegmentRead[],
+  bounds: RestorePlan['bounds'],
+): AsyncGenerator<KafkaRecord[]> {
+  let pending = reads[0] ? backup.readSegment(reads[0].segment) : undefined;
+  for (let i = 0; i < reads.length; i++) {
+    const decoded = await (pending as NonNullable<typeof pending>);
+    const next = reads[i + 1];
+    pending = next ? backup.readSegment(next.segment) : undefined;
+    pending?.catch(() => {}); // surfaced when awaited
+    yield selectRecords(decoded.records, reads[i] as SegmentRead, bounds);
+  }
+}
+
+/** Splits records into produce requests of at most `size` records and ~900 KiB (the broker's default limit is 1 MiB). */
+function* produceBatchesOf(records: readonly KafkaRecord[], size: number): Generator<KafkaRecord[]> {
+  let batch: KafkaRecord[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const n = recordBytes(r) + 64;
+    if (batch.length > 0 && (batch.length >= size || bytes + n > MAX_PRODUCE_BYTES)) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(r);
+    bytes += n;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+function toProduceRecord(r: KafkaRecord): ProduceRecord {
+  return { key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp };
+}

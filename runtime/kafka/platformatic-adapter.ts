@@ -1,0 +1,548 @@
+/**
+ * The Kafka port on @platformatic/kafka.
+ *
+ * Why not kafkajs: its consumer can only read through a consumer group (subscribe + group join);
+ * there is no public API to assign partitions and fetch from explicit offsets without joining a
+ * group on the protected cluster, and it has had no release since 2023 (no Kafka 4.x testing).
+ * @platformatic/kafka is maintained, pure JavaScript (no native addon), tested against Kafka
+ * 3.5-4.2, and exposes its protocol layer: backup sends Fetch requests itself to each partition's
+ * leader (no group, no fetch session) at READ_COMMITTED and filters aborted transactions and
+ * control batches in record-batches.ts (the Java consumer's algorithm), and restore uses its
+ * idempotent producer.
+ *
+ * connectionsPerBroker is applied by running that many independent clients (each holds one
+ * connection per broker) and pinning every partition to one of them.
+ */
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import {
+  Admin,
+  type ConnectionPoolEventPayload,
+  type fetchV17,
+  kGetApi,
+  kGetConnection,
+  Producer,
+} from '@platformatic/kafka';
+import type { Logger } from '../log.ts';
+import { silentLogger } from '../log.ts';
+import { partitionKey, type TopicPartition } from '../record.ts';
+import {
+  connectionProblems,
+  DEFAULT_CONNECTIONS_PER_BROKER,
+  type KafkaConnectionConfig,
+  usesSasl,
+  usesTls,
+} from './connection.ts';
+import {
+  type FetchOptions,
+  type FetchResult,
+  type GroupOffset,
+  KafkaError,
+  type KafkaPort,
+  type ProduceRecord,
+  type TopicDescription,
+  type TopicSpec,
+  type Watermarks,
+} from './port.ts';
+import { decodeCommitted, type WireBatch } from './record-batches.ts';
+
+const READ_COMMITTED = 1;
+const TOPIC_RESOURCE = 2;
+const DYNAMIC_TOPIC_CONFIG = 1;
+const ERROR_OFFSET_OUT_OF_RANGE = 1;
+/** Errors after which the partition's leader must be looked up again. */
+const STALE_METADATA_ERRORS = new Set([3, 5, 6, 74, 75, 100]);
+const FETCH_ATTEMPTS = 8;
+
+export interface PlatformaticKafkaOptions {
+  readonly logger?: Logger;
+  /** Broker-side timeout of a produce request (produceTimeoutMs). */
+  readonly produceTimeoutMs?: number;
+  /** -1 (all, idempotent), 1 (leader) or 0 (none). */
+  readonly produceAcks?: -1 | 0 | 1;
+  /** Compression of produced batches. */
+  readonly produceCompression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+}
+
+type FetchResponse = fetchV17.FetchResponse;
+type Api = ((...args: unknown[]) => void) & { version: number };
+type Broker = { host: string; port: number };
+
+interface ClientLike {
+  metadata(options: { topics: string[]; forceUpdate?: boolean }): Promise<{
+    brokers: Map<number, Broker>;
+    topics: Map<
+      string,
+      { id: string; partitions: { leader: number; replicas: number[] }[]; partitionsCount: number }
+    >;
+    id: string;
+  }>;
+  clearMetadata(): void;
+}
+
+export class PlatformaticKafka implements KafkaPort {
+  readonly description: string;
+  readonly #config: KafkaConnectionConfig;
+  readonly #options: PlatformaticKafkaOptions;
+  readonly #log: Logger;
+  readonly #admin: Admin;
+  readonly #fetchers: Admin[] = [];
+  readonly #producers: (Producer | undefined)[];
+  readonly #slots: number;
+
+  constructor(config: KafkaConnectionConfig, options: PlatformaticKafkaOptions = {}) {
+    const problems = connectionProblems(config);
+    if (problems.length > 0)
+      throw new KafkaError(`invalid Kafka connection settings: ${problems.join('; ')}`);
+    this.#config = config;
+    this.#options = options;
+    this.#log = options.logger ?? silentLogger;
+    this.description = `kafka://${config.bootstrapServers.join(',')}`;
+    this.#slots = config.connection?.connectionsPerBroker ?? DEFAULT_CONNECTIONS_PER_BROKER;
+    this.#admin = new Admin(this.#baseOptions('admin'));
+    this.#watchSockets(this.#admin);
+    this.#producers = new Array(this.#slots).fill(undefined);
+  }
+
+  #baseOptions(role: string) {
+    const c = this.#config;
+    const tls: TlsOptions | undefined = usesTls(c.securityProtocol)
+      ? {
+          ...(c.tls?.ca ? { ca: c.tls.ca } : {}),
+          ...(c.tls?.cert ? { cert: c.tls.cert, key: c.tls.key } : {}),
+          ...(c.tls?.serverName ? { servername: c.tls.serverName } : {}),
+          ...(c.connection?.tcpKeepalive === false
+            ? {}
+            : { keepAlive: true, keepAliveInitialDelay: (c.connection?.keepaliveTimeSecs ?? 60) * 1000 }),
+        }
+      : undefined;
+    const sasl =
+      usesSasl(c.securityProtocol) && c.sasl
+        ? { mechanism: c.sasl.mechanism, username: c.sasl.username, password: c.sasl.password }
+        : undefined;
+    return {
+      clientId: `${c.clientId ?? 'kafka-backup'}-${role}`,
+      bootstrapBrokers: [...c.bootstrapServers],
+      connectTimeout: c.connection?.connectTimeoutMs ?? 10_000,
+      requestTimeout: c.connection?.requestTimeoutMs ?? 60_000,
+      retries: 5,
+      retryDelay: 250,
+      ...(tls ? { tls } : {}),
+      ...(sasl ? { sasl } : {}),
+    };
+  }
+
+  /** TCP keepalive and Nagle settings are applied to every socket as it connects. */
+  #watchSockets(client: Admin | Producer): void {
+    const settings = this.#config.connection;
+    client.on('client:broker:connect', ({ connection }: ConnectionPoolEventPayload) => {
+      const socket = connection.socket;
+      if (!socket) return;
+      socket.setNoDelay(settings?.tcpNodelay ?? true);
+      if (settings?.tcpKeepalive !== false)
+        socket.setKeepAlive(true, (settings?.keepaliveTimeSecs ?? 60) * 1000);
+    });
+  }
+
+  #slotOf(tp: TopicPartition): number {
+    let h = 0;
+    const key = partitionKey(tp);
+    for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
+    return Math.abs(h) % this.#slots;
+  }
+
+  #fetcher(tp: TopicPartition): Admin {
+    const slot = this.#slotOf(tp);
+    let client = this.#fetchers[slot];
+    if (!client) {
+      client = new Admin(this.#baseOptions(`fetch-${slot}`));
+      this.#watchSockets(client);
+      this.#fetchers[slot] = client;
+    }
+    return client;
+  }
+
+  #producer(tp: TopicPartition): Producer {
+    const slot = this.#slotOf(tp);
+    let producer = this.#producers[slot];
+    if (!producer) {
+      const acks = this.#options.produceAcks ?? -1;
+      producer = new Producer({
+        ...this.#baseOptions(`produce-${slot}`),
+        // Idempotence needs acks=all; with acks 0 or 1 a retried request can be written twice.
+        idempotent: acks === -1,
+        acks,
+        retries: 10,
+        timeout: this.#options.produceTimeoutMs ?? 30_000,
+        compression: this.#options.produceCompression ?? 'none',
+        autocreateTopics: false,
+      });
+      this.#watchSockets(producer);
+      this.#producers[slot] = producer;
+    }
+    return producer;
+  }
+
+  async clusterId(): Promise<string> {
+    const metadata = await wrap('read the cluster metadata', () => this.#admin.metadata({ topics: [] }));
+    return metadata.id;
+  }
+
+  async listTopics(options: { includeInternal?: boolean } = {}): Promise<string[]> {
+    const names = await wrap('list topics', () =>
+      this.#admin.listTopics({ includeInternals: options.includeInternal ?? false }),
+    );
+    return [...names].sort();
+  }
+
+  async describeTopics(topics: readonly string[]): Promise<TopicDescription[]> {
+    if (topics.length === 0) return [];
+    const all = new Set(await this.listTopics({ includeInternal: true }));
+    const visible = new Set(await this.listTopics());
+    const existing = topics.filter((t) => all.has(t));
+    if (existing.length === 0) return [];
+    const metadata = await wrap('describe topics', () =>
+      this.#admin.metadata({ topics: existing, forceUpdate: true }),
+    );
+    const configs = await wrap('describe topic configs', () =>
+      this.#admin.describeConfigs({
+        resources: existing.map((name) => ({ resourceType: TOPIC_RESOURCE, resourceName: name })),
+      }),
+    );
+    const configsByTopic = new Map<string, Record<string, string>>();
+    for (const resource of configs) {
+      const set: Record<string, string> = {};
+      for (const entry of resource.configs) {
+        if (
+          entry.configSource === DYNAMIC_TOPIC_CONFIG &&
+          !entry.isSensitive &&
+          typeof entry.value === 'string'
+        ) {
+          set[entry.name] = entry.value;
+        }
+      }
+      configsByTopic.set(resource.resourceName, set);
+    }
+    return existing.map((name) => {
+      const topic = metadata.topics.get(name);
+      if (!topic) throw new KafkaError(`topic '${name}' disappeared while it was being described`);
+      return {
+        name,
+        partitionCount: topic.partitionsCount,
+        replicationFactor: topic.partitions[0]?.replicas.length ?? 1,
+        configs: configsByTopic.get(name) ?? {},
+        internal: !visible.has(name),
+      };
+    });
+  }
+
+  async watermarks(partitions: readonly TopicPartition[]): Promise<Map<string, Watermarks>> {
+    const result = new Map<string, Watermarks>();
+    if (partitions.length === 0) return result;
+    const byTopic = new Map<string, number[]>();
+    for (const tp of partitions) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+    const list = (timestamp: bigint) =>
+      wrap('list partition offsets', () =>
+        this.#admin.listOffsets({
+          topics: [...byTopic].map(([name, ps]) => ({
+            name,
+            partitions: ps.map((partitionIndex) => ({ partitionIndex, timestamp })),
+          })),
+          isolationLevel: READ_COMMITTED,
+        }),
+      );
+    const [earliest, latest] = await Promise.all([list(-2n), list(-1n)]);
+    const start = new Map<string, bigint>();
+    for (const t of earliest)
+      for (const p of t.partitions) start.set(`${t.name}/${p.partitionIndex}`, p.offset);
+    for (const t of latest) {
+      for (const p of t.partitions) {
+        const key = `${t.name}/${p.partitionIndex}`;
+        result.set(key, { logStartOffset: start.get(key) ?? 0n, endOffset: p.offset });
+      }
+    }
+    return result;
+  }
+
+  async fetch(tp: TopicPartition, offset: bigint, options: FetchOptions = {}): Promise<FetchResult> {
+    const client = this.#fetcher(tp);
+    const maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < FETCH_ATTEMPTS; attempt++) {
+      if (attempt > 0) await sleep(Math.min(2000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2));
+      try {
+        const metadata = await (client as unknown as ClientLike).metadata({
+          topics: [tp.topic],
+          forceUpdate: attempt > 0,
+        });
+        const topic = metadata.topics.get(tp.topic);
+        const leaderId = topic?.partitions[tp.partition]?.leader;
+        const broker = leaderId === undefined ? undefined : metadata.brokers.get(leaderId);
+        if (!topic || !broker) {
+          lastError = new KafkaError(`no leader known for ${partitionKey(tp)}`, { retriable: true });
+          continue;
+        }
+        const response = await this.#fetchFrom(
+          client,
+          broker,
+          topic.id,
+          tp,
+          offset,
+          maxBytes,
+          options.maxWaitMs ?? 500,
+        );
+        const partition = response.responses[0]?.partitions.find(
+          (p: { partitionIndex: number }) => p.partitionIndex === tp.partition,
+        );
+        if (!partition)
+          throw new KafkaError(`the broker returned no data for ${partitionKey(tp)}`, { retriable: true });
+        if (partition.errorCode === ERROR_OFFSET_OUT_OF_RANGE) {
+          return {
+            kind: 'out-of-range',
+            logStartOffset: partition.logStartOffset,
+            lastStableOffset: partition.lastStableOffset,
+          };
+        }
+        if (partition.errorCode !== 0) {
+          lastError = new KafkaError(
+            `fetch of ${partitionKey(tp)} failed with Kafka error ${partition.errorCode}`,
+            {
+              retriable: true,
+            },
+          );
+          if (STALE_METADATA_ERRORS.has(partition.errorCode)) client.clearMetadata();
+          continue;
+        }
+        const decoded = decodeCommitted(
+          (partition.records ?? []) as unknown as WireBatch[],
+          partition.abortedTransactions,
+          offset,
+        );
+        return {
+          kind: 'records',
+          records: decoded.records,
+          nextOffset: decoded.nextOffset,
+          skipped: decoded.skipped,
+          bytes: decoded.bytes,
+          logStartOffset: partition.logStartOffset,
+          lastStableOffset: partition.lastStableOffset,
+          highWatermark: partition.highWatermark,
+        };
+      } catch (error) {
+        lastError = error;
+        client.clearMetadata();
+        this.#log.debug('fetch attempt failed', {
+          partition: partitionKey(tp),
+          attempt,
+          error: describe(error),
+        });
+      }
+    }
+    throw new KafkaError(
+      `could not fetch ${partitionKey(tp)} from ${this.description}: ${describe(lastError)}`,
+      {
+        retriable: true,
+        cause: lastError,
+      },
+    );
+  }
+
+  /** One sessionless Fetch request (session id 0, epoch -1) to the partition's leader. */
+  #fetchFrom(
+    client: Admin,
+    broker: Broker,
+    topicId: string,
+    tp: TopicPartition,
+    offset: bigint,
+    maxBytes: number,
+    maxWaitMs: number,
+  ): Promise<FetchResponse> {
+    const internals = client as unknown as {
+      [kGetApi]: (name: string, cb: (error: Error | null, api?: Api) => void) => void;
+      [kGetConnection]: (broker: Broker, cb: (error: Error | null, connection?: unknown) => void) => void;
+    };
+    return new Promise((resolve, reject) => {
+      internals[kGetConnection](broker, (error, connection) => {
+        if (error) return reject(error);
+        internals[kGetApi]('Fetch', (error, api) => {
+          if (error || !api) return reject(error ?? new KafkaError('the broker does not support Fetch'));
+          // Fetch v12 and older name topics, v13+ identify them by id.
+          const topicRef = api.version <= 12 ? tp.topic : topicId;
+          const topics = [
+            {
+              topicId: topicRef,
+              partitions: [
+                {
+                  partition: tp.partition,
+                  currentLeaderEpoch: -1,
+                  fetchOffset: offset,
+                  lastFetchedEpoch: -1,
+                  partitionMaxBytes: maxBytes,
+                },
+              ],
+            },
+          ];
+          api(
+            connection,
+            maxWaitMs,
+            1,
+            maxBytes,
+            READ_COMMITTED,
+            0,
+            -1,
+            topics,
+            [],
+            '',
+            (err: unknown, res: unknown) => {
+              const response = (res ?? (err as { response?: FetchResponse } | null)?.response) as
+                | FetchResponse
+                | undefined;
+              // A partition-level error (e.g. OFFSET_OUT_OF_RANGE) arrives as an error carrying the response.
+              if (response?.responses) return resolve(response);
+              reject(err ?? new KafkaError('empty fetch response'));
+            },
+          );
+        });
+      });
+    });
+  }
+
+  async produce(tp: TopicPartition, records: readonly ProduceRecord[]): Promise<{ baseOffset: bigint }> {
+    if (records.length === 0) throw new KafkaError('produce called with no records');
+    const producer = this.#producer(tp);
+    const messages = records.map((r) => ({
+      topic: tp.topic,
+      partition: tp.partition,
+      key: toBuffer(r.key),
+      value: toBuffer(r.value),
+      // Distinct Buffer objects as keys keep duplicate header names, in order (a Map keyed by strings would not).
+      headers: new Map(r.headers.map(([k, v]) => [Buffer.from(k, 'utf8'), toBuffer(v)] as [Buffer, Buffer])),
+      timestamp: r.timestamp,
+    }));
+    const result = await wrap(`produce to ${partitionKey(tp)}`, () =>
+      producer.send({ messages: messages as never, acks: this.#options.produceAcks ?? -1 }),
+    );
+    const produced = result.offsets?.find((o) => o.topic === tp.topic && o.partition === tp.partition);
+    if (!produced) {
+      if ((this.#options.produceAcks ?? -1) === 0) return { baseOffset: -1n };
+      throw new KafkaError(`the broker did not acknowledge the write to ${partitionKey(tp)}`, {
+        retriable: true,
+      });
+    }
+    return { baseOffset: produced.offset };
+  }
+
+  async createTopic(spec: TopicSpec): Promise<void> {
+    await wrap(`create topic '${spec.name}'`, () =>
+      this.#admin.createTopics({
+        topics: [spec.name],
+        partitions: spec.partitions,
+        replicas: spec.replicationFactor,
+        configs: Object.entries(spec.configs).map(([name, value]) => ({ name, value })),
+      }),
+    );
+    // A new topic is usable once every partition has a leader.
+    for (let attempt = 0; attempt < 50; attempt++) {
+      this.#admin.clearMetadata();
+      try {
+        const metadata = await this.#admin.metadata({ topics: [spec.name], forceUpdate: true });
+        const topic = metadata.topics.get(spec.name);
+        if (
+          topic &&
+          topic.partitions.length === spec.partitions &&
+          topic.partitions.every((p) => p.leader >= 0)
+        ) {
+          return;
+        }
+      } catch {
+        // not visible yet
+      }
+      await sleep(200);
+    }
+    throw new KafkaError(`topic '${spec.name}' was created but its partitions have no leader after 10 s`);
+  }
+
+  async deleteTopics(topics: readonly string[]): Promise<void> {
+    if (topics.length === 0) return;
+    await wrap('delete topics', () => this.#admin.deleteTopics({ topics: [...topics] }));
+  }
+
+  async deleteRecords(tp: TopicPartition, offset: bigint): Promise<void> {
+    await wrap(`delete records of ${partitionKey(tp)}`, () =>
+      this.#admin.deleteRecords({
+        topics: [{ name: tp.topic, partitions: [{ partition: tp.partition, offset }] }],
+      }),
+    );
+  }
+
+  async listGroups(): Promise<string[]> {
+    const groups = await wrap('list consumer groups', () => this.#admin.listGroups());
+    return [...groups.keys()].sort();
+  }
+
+  async groupOffsets(group: string): Promise<GroupOffset[]> {
+    const result = await wrap(`read the offsets of group '${group}'`, () =>
+      this.#admin.listConsumerGroupOffsets({ groups: [group] }),
+    );
+    const offsets: GroupOffset[] = [];
+    for (const g of result) {
+      for (const t of g.topics) {
+        for (const p of t.partitions) {
+          if (p.committedOffset >= 0n)
+            offsets.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset });
+        }
+      }
+    }
+    return offsets;
+  }
+
+  async commitGroupOffsets(group: string, offsets: readonly GroupOffset[]): Promise<void> {
+    const byTopic = new Map<string, { partition: number; offset: bigint }[]>();
+    for (const o of offsets)
+      byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: o.offset }]);
+    await wrap(`commit the offsets of group '${group}'`, () =>
+      this.#admin.alterConsumerGroupOffsets({
+        groupId: group,
+        topics: [...byTopic].map(([name, partitionOffsets]) => ({ name, partitionOffsets })),
+      }),
+    );
+  }
+
+  async describeGroup(group: string): Promise<{ state: string; members: number }> {
+    const groups = await wrap(`describe group '${group}'`, () =>
+      this.#admin.describeGroups({ groups: [group] }),
+    );
+    const g = groups.get(group);
+    return { state: g?.state ?? 'DEAD', members: g?.members.size ?? 0 };
+  }
+
+  async close(): Promise<void> {
+    const clients = [this.#admin, ...this.#fetchers, ...this.#producers].filter((c) => c !== undefined);
+    await Promise.allSettled(clients.map((c) => c.close()));
+  }
+}
+
+function toBuffer(value: Uint8Array | null): Buffer | null {
+  if (value === null) return null;
+  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const nested = (error as { errors?: unknown[] }).errors;
+  const inner = Array.isArray(nested) && nested.length > 0 ? ` (${nested.map(describe).join('; ')})` : '';
+  return `${error.message}${inner}`;
+}
+
+async function wrap<T>(what: string, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof KafkaError) throw error;
+    const retriable = Boolean((error as { canRetry?: boolean }).canRetry);
+    throw new KafkaError(`could not ${what}: ${describe(error)}`, { retriable, cause: error });
+  }
+}

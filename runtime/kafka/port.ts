@@ -1,0 +1,125 @@
+import type { KafkaRecord, TopicPartition } from '../record.ts';
+
+/**
+ * The Kafka port: the only way the engine reaches a cluster. Narrow on purpose, so the engine's
+ * logic is testable and the client library can be replaced (see platformatic-adapter.ts for why
+ * it is @platformatic/kafka and not kafkajs).
+ */
+export interface KafkaPort {
+  /** `kafka://host:port,...` without credentials, for logs and errors. */
+  readonly description: string;
+  clusterId(): Promise<string>;
+  /** Every topic name, with internal topics (`__consumer_offsets`, ...) only when asked. */
+  listTopics(options?: { includeInternal?: boolean }): Promise<string[]>;
+  /** Partition counts, replication factors and non-default configs. Missing topics are omitted. */
+  describeTopics(topics: readonly string[]): Promise<TopicDescription[]>;
+  /**
+   * The log start offset and the end a committed reader can reach (the last stable offset:
+   * records of open transactions lie beyond it) of each partition.
+   */
+  watermarks(partitions: readonly TopicPartition[]): Promise<Map<string, Watermarks>>;
+  /**
+   * Committed records of one partition from `offset` on, read by explicit assignment: no consumer
+   * group is joined or created. Aborted transactional records and control markers are never
+   * returned; the offsets they occupy are reported in `skipped`.
+   */
+  fetch(tp: TopicPartition, offset: bigint, options?: FetchOptions): Promise<FetchResult>;
+  /**
+   * Appends records, in order, to one partition through an idempotent producer (when acks = all)
+   * and returns the offset the first one got; the others follow contiguously.
+   */
+  produce(tp: TopicPartition, records: readonly ProduceRecord[]): Promise<{ baseOffset: bigint }>;
+  createTopic(spec: TopicSpec): Promise<void>;
+  deleteTopics(topics: readonly string[]): Promise<void>;
+  /** Deletes every record of the partition below `offset` (DeleteRecords). */
+  deleteRecords(tp: TopicPartition, offset: bigint): Promise<void>;
+  listGroups(): Promise<string[]>;
+  /** Committed offsets of a group (the next offset to read), for every partition it has one. */
+  groupOffsets(group: string): Promise<GroupOffset[]>;
+  /** Sets a group's committed offsets; Kafka accepts this only while the group has no members. */
+  commitGroupOffsets(group: string, offsets: readonly GroupOffset[]): Promise<void>;
+  describeGroup(group: string): Promise<{ state: string; members: number }>;
+  close(): Promise<void>;
+}
+
+export interface TopicDescription {
+  readonly name: string;
+  readonly partitionCount: number;
+  readonly replicationFactor: number;
+  /** Configs set on the topic (not broker defaults). */
+  readonly configs: Readonly<Record<string, string>>;
+  readonly internal: boolean;
+}
+
+export interface Watermarks {
+  readonly logStartOffset: bigint;
+  /** The last stable offset: the end a READ_COMMITTED reader can reach now. */
+  readonly endOffset: bigint;
+}
+
+export interface FetchOptions {
+  /** Upper bound of bytes for this partition (the first batch is returned even when larger). */
+  readonly maxBytes?: number;
+  /** How long the broker may wait for data when none is available. */
+  readonly maxWaitMs?: number;
+}
+
+export interface SkippedRange {
+  readonly start: bigint;
+  /** Exclusive. */
+  readonly end: bigint;
+  readonly reason: 'transaction-markers';
+}
+
+export type FetchResult =
+  | {
+      readonly kind: 'records';
+      /** In offset order, all >= the requested offset. */
+      readonly records: KafkaRecord[];
+      /** Where the next fetch continues: after the last batch looked at (records, markers or aborted). */
+      readonly nextOffset: bigint;
+      /** Offsets of control markers and aborted records in [requested offset, nextOffset). */
+      readonly skipped: SkippedRange[];
+      readonly logStartOffset: bigint;
+      readonly lastStableOffset: bigint;
+      readonly highWatermark: bigint;
+      /** Bytes of key, value and headers returned. */
+      readonly bytes: number;
+    }
+  | {
+      /** The offset is below the log start (retention or DeleteRecords removed it) or beyond the end. */
+      readonly kind: 'out-of-range';
+      readonly logStartOffset: bigint;
+      readonly lastStableOffset: bigint;
+    };
+
+export interface ProduceRecord {
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly headers: KafkaRecord['headers'];
+  readonly timestamp: bigint;
+}
+
+export interface TopicSpec {
+  readonly name: string;
+  readonly partitions: number;
+  /** -1: the broker default. */
+  readonly replicationFactor: number;
+  readonly configs: Readonly<Record<string, string>>;
+}
+
+export interface GroupOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+}
+
+/** A Kafka operation failed in a way the caller should report; `retriable` says whether to retry. */
+export class KafkaError extends Error {
+  readonly retriable: boolean;
+  constructor(message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'KafkaError';
+    this.retriable = options.retriable ?? false;
+  }
+}

@@ -1,0 +1,123 @@
+import type { KafkaRecord, RecordHeader } from '../record.ts';
+import type { SkippedRange } from './port.ts';
+
+/** The parts of a v2 record batch this module reads (structurally what @platformatic/kafka decodes). */
+export interface WireBatch {
+  readonly firstOffset: bigint;
+  readonly attributes: number;
+  readonly lastOffsetDelta: number;
+  readonly firstTimestamp: bigint;
+  readonly maxTimestamp: bigint;
+  readonly producerId: bigint;
+  readonly records: readonly WireRecord[];
+}
+
+export interface WireRecord {
+  readonly timestampDelta: bigint;
+  readonly offsetDelta: number;
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly headers: readonly (readonly [Uint8Array | null, Uint8Array | null])[];
+}
+
+export interface AbortedTransaction {
+  readonly producerId: bigint;
+  readonly firstOffset: bigint;
+}
+
+const TIMESTAMP_TYPE_LOG_APPEND = 1 << 3;
+const TRANSACTIONAL = 1 << 4;
+const CONTROL = 1 << 5;
+const CONTROL_TYPE_ABORT = 0;
+
+export interface DecodedFetch {
+  readonly records: KafkaRecord[];
+  readonly nextOffset: bigint;
+  readonly skipped: SkippedRange[];
+  readonly bytes: number;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Turns the batches of one partition's fetch response into committed records, the way the Java
+ * consumer does under READ_COMMITTED: a transactional batch of a producer listed in
+ * `abortedTransactions` (from its first offset on) is dropped until that producer's ABORT marker;
+ * control batches are never data. Records below `fetchOffset` (a batch is returned whole) are cut.
+ */
+export function decodeCommitted(
+  batches: readonly WireBatch[],
+  abortedTransactions: readonly AbortedTransaction[] | null,
+  fetchOffset: bigint,
+): DecodedFetch {
+  const pending = [...(abortedTransactions ?? [])].sort((a, b) =>
+    a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0,
+  );
+  const aborted = new Set<bigint>();
+  const records: KafkaRecord[] = [];
+  const skipped: SkippedRange[] = [];
+  let nextOffset = fetchOffset;
+  let bytes = 0;
+
+  for (const batch of batches) {
+    const lastOffset = batch.firstOffset + BigInt(batch.lastOffsetDelta);
+    if (lastOffset < fetchOffset) continue;
+    while (pending.length > 0 && (pending[0] as AbortedTransaction).firstOffset <= lastOffset) {
+      aborted.add((pending.shift() as AbortedTransaction).producerId);
+    }
+    const isControl = (batch.attributes & CONTROL) !== 0;
+    const isTransactional = (batch.attributes & TRANSACTIONAL) !== 0;
+    let drop = false;
+    if (isControl) {
+      if (isAbortMarker(batch)) aborted.delete(batch.producerId);
+      drop = true;
+    } else if (isTransactional && aborted.has(batch.producerId)) {
+      drop = true;
+    }
+    const start = batch.firstOffset > fetchOffset ? batch.firstOffset : fetchOffset;
+    if (drop) {
+      addSkipped(skipped, start, lastOffset + 1n);
+    } else {
+      const logAppend = (batch.attributes & TIMESTAMP_TYPE_LOG_APPEND) !== 0;
+      for (const r of batch.records) {
+        const offset = batch.firstOffset + BigInt(r.offsetDelta);
+        if (offset < fetchOffset) continue;
+        const headers: RecordHeader[] = r.headers.map(([k, v]) => [headerKey(k), v]);
+        records.push({
+          offset,
+          // With LogAppendTime the broker's time is the batch's max timestamp (record deltas are not rewritten).
+          timestamp: logAppend ? batch.maxTimestamp : batch.firstTimestamp + r.timestampDelta,
+          timestampType: logAppend ? 'LogAppendTime' : 'CreateTime',
+          key: r.key,
+          value: r.value,
+          headers,
+        });
+        bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
+        for (const [k, v] of r.headers) bytes += (k?.length ?? 0) + (v?.length ?? 0);
+      }
+    }
+    if (lastOffset + 1n > nextOffset) nextOffset = lastOffset + 1n;
+  }
+  return { records, nextOffset, skipped, bytes };
+}
+
+function isAbortMarker(batch: WireBatch): boolean {
+  const key = batch.records[0]?.key;
+  if (!key || key.length < 4) return false;
+  const type = (key[2] as number) * 256 + (key[3] as number);
+  return type === CONTROL_TYPE_ABORT;
+}
+
+function headerKey(key: Uint8Array | null): string {
+  if (key === null) return '';
+  return decoder.decode(key);
+}
+
+function addSkipped(ranges: SkippedRange[], start: bigint, end: bigint): void {
+  const last = ranges.at(-1);
+  if (last && last.end === start) {
+    ranges[ranges.length - 1] = { start: last.start, end, reason: 'transaction-markers' };
+  } else {
+    ranges.push({ start, end, reason: 'transaction-markers' });
+  }
+}
