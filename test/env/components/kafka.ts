@@ -225,7 +225,8 @@ async function answersMetadata(plan: ClusterPlan): Promise<boolean> {
     bootstrapBrokers: [`127.0.0.1:${plan.plaintextPort}`],
     retries: 0,
     connectTimeout: 1000,
-    timeout: 2000,
+    // per request; the default 30 s would stall on a port some other process took meanwhile
+    requestTimeout: 2000,
   });
   try {
     const metadata = await admin.metadata({ topics: [] });
@@ -246,7 +247,7 @@ async function answersOverSaslSsl(plan: ClusterPlan): Promise<boolean> {
     bootstrapBrokers: [`127.0.0.1:${saslSsl.port}`],
     retries: 0,
     connectTimeout: 2000,
-    timeout: 5000,
+    requestTimeout: 5000,
     tls: { ca: readFileSync(saslSsl.tls.caFile) },
     sasl: { mechanism: user.mechanism, username: user.username, password: user.password },
   });
@@ -291,43 +292,79 @@ async function startCluster(plan: ClusterPlan, libDir: string): Promise<ManagedP
   return managed;
 }
 
+/** True when the broker died because a port chosen for it was taken in the meantime. */
+function lostPortRace(logFile: string): boolean {
+  try {
+    return /BindException|Address already in use/.test(readFileSync(logFile, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts one cluster on fresh free ports. A port is free when chosen but only bound seconds later by
+ * the JVM, and other components pick ports meanwhile: on a lost race, start once more on new ports.
+ */
+async function startClusterOnFreePorts(
+  plan: (ports: number[]) => ClusterPlan,
+  portCount: number,
+  libDir: string,
+): Promise<{ plan: ClusterPlan; process: ManagedProcess }> {
+  for (let attempt = 1; ; attempt++) {
+    const planned = plan(await freePorts(portCount));
+    try {
+      return { plan: planned, process: await startCluster(planned, libDir) };
+    } catch (error) {
+      if (attempt >= 2 || !lostPortRace(planned.logFile)) throw error;
+      writeFileSync(planned.logFile, '--- a port was taken meanwhile: starting again on other ports ---\n', {
+        flag: 'a',
+      });
+      rmSync(planned.dir, { recursive: true, force: true });
+    }
+  }
+}
+
 export async function startKafka(ctx: ComponentContext): Promise<Started<KafkaInfo>> {
   const libDir = await ensureKafkaJars(ctx.cacheDir);
-  const [sourcePlain, sourceController, sourceSaslSsl, targetPlain, targetController] = (await freePorts(
-    5,
-  )) as [number, number, number, number, number];
   const tls = await generateTls(join(ctx.dataDir, 'tls'));
   const users: ScramUser[] = SCRAM_USERS.map((username) => ({
     username,
     password: randomBytes(18).toString('hex'),
     mechanism: 'SCRAM-SHA-512',
   }));
-  const source: ClusterPlan = {
+  const source = (ports: number[]): ClusterPlan => ({
     name: 'source',
     dir: join(ctx.dataDir, 'source'),
     logFile: join(ctx.logDir, 'kafka-source.log'),
     clusterId: newClusterId(),
-    plaintextPort: sourcePlain,
-    controllerPort: sourceController,
-    saslSsl: { port: sourceSaslSsl, tls, users },
-  };
-  const target: ClusterPlan = {
+    plaintextPort: ports[0] as number,
+    controllerPort: ports[1] as number,
+    saslSsl: { port: ports[2] as number, tls, users },
+  });
+  const target = (ports: number[]): ClusterPlan => ({
     name: 'target',
     dir: join(ctx.dataDir, 'target'),
     logFile: join(ctx.logDir, 'kafka-target.log'),
     clusterId: newClusterId(),
-    plaintextPort: targetPlain,
-    controllerPort: targetController,
-  };
+    plaintextPort: ports[0] as number,
+    controllerPort: ports[1] as number,
+  });
 
-  const results = await Promise.allSettled([startCluster(source, libDir), startCluster(target, libDir)]);
-  const processes = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const results = await Promise.allSettled([
+    startClusterOnFreePorts(source, 3, libDir),
+    startClusterOnFreePorts(target, 2, libDir),
+  ]);
+  const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) {
     // The environment only learns about processes of a starter that succeeded: stop ours here.
-    await Promise.all(processes.map((p) => stopProcess(p.pid)));
+    await Promise.all(started.map((s) => stopProcess(s.process.pid)));
     throw failure.reason;
   }
+  const [sourceCluster, targetCluster] = started as [
+    { plan: ClusterPlan; process: ManagedProcess },
+    { plan: ClusterPlan; process: ManagedProcess },
+  ];
 
   const cluster = (plan: ClusterPlan): KafkaClusterInfo => ({
     bootstrap: `127.0.0.1:${plan.plaintextPort}`,
@@ -336,12 +373,16 @@ export async function startKafka(ctx: ComponentContext): Promise<Started<KafkaIn
   return {
     info: {
       source: {
-        ...cluster(source),
-        saslSsl: { bootstrap: `127.0.0.1:${sourceSaslSsl}`, caFile: tls.caFile, users },
+        ...cluster(sourceCluster.plan),
+        saslSsl: {
+          bootstrap: `127.0.0.1:${sourceCluster.plan.saslSsl?.port}`,
+          caFile: tls.caFile,
+          users,
+        },
       },
-      target: cluster(target),
+      target: cluster(targetCluster.plan),
       libDir,
     },
-    processes,
+    processes: [sourceCluster.process, targetCluster.process],
   };
 }
