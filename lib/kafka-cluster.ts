@@ -221,7 +221,8 @@ export class KafkaClusterConnection {
     const { tls, sasl, connection } = this.props;
     return {
       bootstrapServers: [...this.bootstrapServers],
-      securityProtocol: this.securityProtocol,
+      // PLAINTEXT is the default; leaving it out keeps the YAML identical to hand-written specs.
+      securityProtocol: this.securityProtocol === 'PLAINTEXT' ? undefined : this.securityProtocol,
       tlsSecret: tls?.secret
         ? {
             name: secretName(tls.secret, 'kafkaCluster.tls.secret'),

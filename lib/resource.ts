@@ -1,28 +1,47 @@
 import { createHash } from 'node:crypto';
 import * as kplus from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
+import { referencedSecretNames } from './common.ts';
+import { validateSpec } from './validation/index.ts';
 
 /** The API group and version of the five kinds. */
 export const API_GROUP = 'kafka.oso.sh';
 export const API_VERSION = `${API_GROUP}/v1alpha1`;
 
 /**
- * Annotation that asks the operator to run a one-shot resource again (its value is any new token,
- * for example a timestamp) or a scheduled backup right now.
+ * Annotation that asks the operator for a new run with the same spec: set it to any new value
+ * (for example a timestamp).
  */
-export const RUN_ANNOTATION = `${API_GROUP}/run`;
+export const RERUN_ANNOTATION = `${API_GROUP}/rerun`;
 
 /**
  * Base of the five custom-resource constructs: a cdk8s-plus `Resource`, so `permissions.grantRead()`
  * and the RBAC helpers work on them exactly as on built-in kinds.
  */
 export abstract class KafkaResource extends kplus.Resource {
-  /** Names of the Secrets this resource makes the operator read (never their contents). */
-  public abstract readonly secretNames: readonly string[];
-
-  protected constructor(scope: Construct, id: string) {
+  protected constructor(
+    scope: Construct,
+    id: string,
+    /** The custom resource kind, e.g. `KafkaBackup`. */
+    private readonly customKind: string,
+  ) {
     super(scope, id);
+    // The whole spec is checked against the CRD (schema and CEL rules) once every add*() call is in.
+    this.node.addValidation({
+      validate: () => validateSpec(this.customKind, this._toKube()).map((v) => `${v.field}: ${v.message}`),
+    });
   }
+
+  /** Names of the Secrets this resource makes the operator read (never their contents). */
+  public get secretNames(): string[] {
+    return referencedSecretNames(this._toKube());
+  }
+
+  /**
+   * The spec as written to the manifest.
+   * @internal
+   */
+  public abstract _toKube(): object;
 
   /**
    * Lets the subjects read this one object (get, list, watch): a Role scoped to it by name and a RoleBinding.
@@ -32,7 +51,7 @@ export abstract class KafkaResource extends kplus.Resource {
   }
 
   /**
-   * Lets the subjects start a run of this one object by setting the `kafka.oso.sh/run` annotation
+   * Lets the subjects start a run of this one object by setting the `kafka.oso.sh/rerun` annotation
    * (get and patch on it, nothing else): a Role scoped to it by name and a RoleBinding.
    */
   public grantTrigger(...subjects: kplus.ISubject[]): kplus.RoleBinding {

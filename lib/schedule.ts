@@ -1,3 +1,5 @@
+import { plainMessage, validateField } from './validation/index.ts';
+
 /** Options shared by every way of writing a schedule. */
 export interface ScheduleOptions {
   /**
@@ -40,7 +42,7 @@ const HOUR: FieldRule = { name: 'hour', min: 0, max: 23 };
 const DAY_OF_MONTH: FieldRule = { name: 'day-of-month', min: 1, max: 31, question: true };
 const MONTH: FieldRule = { name: 'month', min: 1, max: 12, names: MONTHS };
 const DAY_OF_WEEK: FieldRule = { name: 'day-of-week', min: 0, max: 7, names: DAYS, question: true };
-const YEAR: FieldRule = { name: 'year', min: 1970, max: 2099 };
+const YEAR: FieldRule = { name: 'year', min: 1970, max: 2199 };
 
 const FORMS: Record<number, { form: CronForm; fields: readonly FieldRule[] }> = {
   5: { form: 'standard', fields: [MINUTE, HOUR, DAY_OF_MONTH, MONTH, DAY_OF_WEEK] },
@@ -191,10 +193,17 @@ export class Schedule {
   public readonly form: CronForm;
 
   private constructor(expression: string, options: ScheduleOptions) {
-    const problem = cronProblem(expression);
-    if (problem) throw new Error(`schedule "${expression}": ${problem}`);
+    // The API server's verdict decides (the CRD's CEL rules, evaluated here); cronProblem() only
+    // adds which field is wrong.
+    const [violation] = validateField('KafkaBackup', 'spec.schedule', expression);
+    if (violation) {
+      const detail = cronProblem(expression);
+      throw new Error(`schedule "${expression}": ${plainMessage(violation)}${detail ? ` (${detail})` : ''}`);
+    }
     if (options.timeZone !== undefined) {
-      const tzProblem = timeZoneProblem(options.timeZone);
+      const [tzViolation] = validateField('KafkaBackup', 'spec.timeZone', options.timeZone);
+      // Beyond the CRD's shape check, the zone must exist: the operator could not compute run times otherwise.
+      const tzProblem = tzViolation ? plainMessage(tzViolation) : timeZoneProblem(options.timeZone);
       if (tzProblem) throw new Error(`schedule timeZone: ${tzProblem}`);
     }
     this.expressionString = expression;

@@ -30,6 +30,7 @@ export interface StorageSpec {
   readonly gcs?: {
     bucket: string;
     prefix?: string;
+    endpoint?: string;
     credentialsSecret?: { name: string; serviceAccountJsonKey?: string };
   };
   readonly pvc?: { claimName: string; subPath?: string };
@@ -61,8 +62,11 @@ export interface S3StorageProps {
    * @default - the bucket root
    */
   readonly prefix?: string;
-  /** Secret with the access key id and secret access key. */
-  readonly credentialsSecret: SecretReference;
+  /**
+   * Secret with the access key id and secret access key.
+   * @default - no static keys: the SDK's ambient credentials (IRSA / EKS Pod Identity, instance role)
+   */
+  readonly credentialsSecret?: SecretReference;
   /**
    * Key of the access key id in `credentialsSecret`.
    * @default 'AWS_ACCESS_KEY_ID'
@@ -137,8 +141,16 @@ export interface AzureBlobStorageProps {
 export interface GcsStorageProps {
   /** Bucket name. */
   readonly bucket: string;
-  /** Secret with a service account JSON key. */
-  readonly credentialsSecret: SecretReference;
+  /**
+   * Secret with a service account JSON key.
+   * @default - no key: ambient credentials (GKE Workload Identity)
+   */
+  readonly credentialsSecret?: SecretReference;
+  /**
+   * Endpoint of a GCS-compatible server (e.g. fake-gcs-server in tests).
+   * @default - https://storage.googleapis.com
+   */
+  readonly endpoint?: string;
   /**
    * Key of the service account JSON in `credentialsSecret`.
    * @default 'SERVICE_ACCOUNT_JSON'
@@ -186,7 +198,8 @@ export class BackupStorage {
       );
     }
     checkPrefix(props.prefix, 'storage.s3.prefix');
-    secretName(props.credentialsSecret, 'storage.s3.credentials');
+    const credentials = props.credentialsSecret;
+    if (credentials !== undefined) secretName(credentials, 'storage.s3.credentialsSecret');
     return new BackupStorage(() => ({
       storageType: 's3',
       s3: {
@@ -196,11 +209,14 @@ export class BackupStorage {
         pathStyle: props.pathStyle,
         allowHttp: props.allowHttp,
         prefix: props.prefix,
-        credentialsSecret: {
-          name: secretName(props.credentialsSecret, 'storage.s3.credentials'),
-          accessKeyIdKey: props.accessKeyIdKey,
-          secretAccessKeyKey: props.secretAccessKeyKey,
-        },
+        credentialsSecret:
+          credentials === undefined
+            ? undefined
+            : {
+                name: secretName(credentials, 'storage.s3.credentialsSecret'),
+                accessKeyIdKey: props.accessKeyIdKey,
+                secretAccessKeyKey: props.secretAccessKeyKey,
+              },
       },
     }));
   }
@@ -236,16 +252,22 @@ export class BackupStorage {
       `storage.gcs.bucket: "${props.bucket}" is not a valid bucket name (3-63 lowercase letters, digits, '.', '-' and '_')`,
     );
     checkPrefix(props.prefix, 'storage.gcs.prefix');
-    secretName(props.credentialsSecret, 'storage.gcs.credentials');
+    if (props.endpoint !== undefined) checkUrl(props.endpoint, 'storage.gcs.endpoint');
+    const credentials = props.credentialsSecret;
+    if (credentials !== undefined) secretName(credentials, 'storage.gcs.credentialsSecret');
     return new BackupStorage(() => ({
       storageType: 'gcs',
       gcs: {
         bucket: props.bucket,
         prefix: props.prefix,
-        credentialsSecret: {
-          name: secretName(props.credentialsSecret, 'storage.gcs.credentials'),
-          serviceAccountJsonKey: props.serviceAccountJsonKey,
-        },
+        endpoint: props.endpoint,
+        credentialsSecret:
+          credentials === undefined
+            ? undefined
+            : {
+                name: secretName(credentials, 'storage.gcs.credentialsSecret'),
+                serviceAccountJsonKey: props.serviceAccountJsonKey,
+              },
       },
     }));
   }

@@ -3,10 +3,10 @@ import { describe, test } from 'node:test';
 import { Testing } from 'cdk8s';
 import { InstallMode, KafkaBackupOperator } from '../../../lib/index.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: synthesized manifests are free-form JSON
 type Obj = {
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  // biome-ignore lint/suspicious/noExplicitAny: synthesized manifests are free-form JSON
   [k: string]: any;
 };
 

@@ -39,6 +39,7 @@ describe('Schedule', () => {
       ['0 0 0 * 13 *', /month field "13"/],
       ['0 0 0 * * 8', /day-of-week field "8"/],
       ['0 0 0 * * * 1969', /year field "1969"/],
+      ['0 0 0 * * * 2200', /year field "2200"/],
       ['? * * * *', /'\?' is only allowed in day-of-month and day-of-week/],
       ['*/0 * * * *', /a step of 0 never fires/],
       ['5-1 * * * *', /runs backwards/],
@@ -47,7 +48,23 @@ describe('Schedule', () => {
     ];
     for (const [expression, message] of cases) {
       assert.match(cronProblem(expression) ?? 'accepted', message, JSON.stringify(expression));
-      assert.throws(() => Schedule.cron(expression), /schedule ".*": /);
+    }
+  });
+
+  test('Schedule.cron() refuses exactly what the CRD refuses, with its message and the detail', () => {
+    assert.throws(
+      () => Schedule.cron('60 * * * *'),
+      /schedule "60 \* \* \* \*": schedule has a field out of range or malformed.* \(minute field "60"/,
+    );
+    assert.throws(
+      () => Schedule.cron('* * * *'),
+      /schedule must be a cron expression with 5 fields .*\(it has 4 fields/,
+    );
+    assert.throws(() => Schedule.cron('@every5m'), /schedule uses an unknown shorthand/);
+    assert.throws(() => Schedule.cron(''), /should be at least 1 chars long/);
+    // The CRD's shape rule allows these; so does the construct (the operator decides what they mean).
+    for (const accepted of ['*/0 * * * *', '5-1 * * * *', '0 0 0 * * * 2150']) {
+      assert.equal(Schedule.cron(accepted).expressionString, accepted);
     }
   });
 
@@ -74,6 +91,9 @@ describe('Schedule', () => {
     assert.equal(Schedule.dailyAt(2, 0, { timeZone: 'Europe/Berlin' }).timeZone, 'Europe/Berlin');
     assert.equal(Schedule.hourly().timeZone, undefined);
     assert.throws(() => Schedule.hourly({ timeZone: 'Mars/Olympus' }), /not a known IANA time zone/);
-    assert.throws(() => Schedule.hourly({ timeZone: 'Europe Berlin' }), /not an IANA time zone name/);
+    assert.throws(
+      () => Schedule.hourly({ timeZone: 'Europe Berlin' }),
+      /timeZone must be an IANA time zone name/,
+    );
   });
 });

@@ -15,7 +15,7 @@ describe('KafkaClusterConnection', () => {
   test('plaintext writes only the brokers and the protocol', () => {
     const spec = KafkaClusterConnection.plaintext('kafka:9092', 'kafka-2:9092')._toSpec();
     assert.deepEqual(spec.bootstrapServers, ['kafka:9092', 'kafka-2:9092']);
-    assert.equal(spec.securityProtocol, 'PLAINTEXT');
+    assert.equal(spec.securityProtocol, undefined, 'PLAINTEXT is the default');
     assert.equal(spec.tlsSecret, undefined);
     assert.equal(spec.saslSecret, undefined);
   });
@@ -159,6 +159,7 @@ describe('BackupStorage', () => {
       gcs: {
         bucket: 'my_bucket',
         prefix: undefined,
+        endpoint: undefined,
         credentialsSecret: { name: 'gcs-sa', serviceAccountJsonKey: undefined },
       },
     });
