@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Consumer } from '@platformatic/kafka';
+import { runBackup } from '../../../runtime/engine/backup.ts';
+import { runRestore } from '../../../runtime/engine/restore.ts';
+import { type Backup, BackupRepository } from '../../../runtime/format/repository.ts';
+import type { KafkaConnectionConfig } from '../../../runtime/kafka/connection.ts';
+import { PlatformaticKafka } from '../../../runtime/kafka/platformatic-adapter.ts';
+import { PlatformaticGroupAdmin } from '../../../runtime/offsets/platformatic-group-admin.ts';
+import { translateRestoredGroups } from '../../../runtime/offsets/restore-translation.ts';
+import { FilesystemObjectStore } from '../../../runtime/storage/filesystem.ts';
+import { need, uniqueName } from '../../env/fixture.ts';
+import {
+  createTopic,
+  deleteTopic,
+  endOffsets,
+  kafkaConnection,
+  produce,
+  readPartition,
+} from '../../env/kafka-client.ts';
+
+/**
+ * The whole path: live consumer groups at various positions on the source, a backup with their
+ * snapshot, a restore into the target cluster under another name (and a repartitioned topic), the
+ * translation, then consumers on the target resume at their next unconsumed record.
+ */
+const kafka = need('kafka');
+const source = kafkaConnection(kafka, 'source');
+const target = kafkaConnection(kafka, 'target');
+const config = (bootstrap: string): KafkaConnectionConfig => ({
+  bootstrapServers: [bootstrap],
+  securityProtocol: 'PLAINTEXT',
+});
+
+let dir: string;
+let store: FilesystemObjectStore;
+let repository: BackupRepository;
+const cleanup: [typeof source, string][] = [];
+
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'offsets-restore-'));
+  store = new FilesystemObjectStore(dir);
+  repository = new BackupRepository(store);
+});
+
+after(async () => {
+  for (const [c, t] of cleanup) await deleteTopic(c, t).catch(() => {});
+  await rm(dir, { recursive: true, force: true });
+});
+
+const value = (partition: number, offset: number) => `p${partition}-o${offset}`;
+
+async function fill(topic: string, partitions: number, perPartition: number): Promise<void> {
+  await createTopic(source, topic, { partitions });
+  cleanup.push([source, topic]);
+  const records = [];
+  for (let p = 0; p < partitions; p++) {
+    for (let o = 0; o < perPartition; o++)
+      records.push({ partition: p, key: `key-${p}-${o}`, value: value(p, o) });
+  }
+  await produce(source, topic, records, { idempotent: true });
+}
+
+async function commitOnSource(group: string, topic: string, offsets: number[]): Promise<void> {
+  const admin = new PlatformaticGroupAdmin(config(kafka.source.bootstrap));
+  try {
+    await admin.commitOffsets(
+      group,
+      offsets.map((o, partition) => ({ topic, partition, offset: BigInt(o) })),
+    );
+  } finally {
+    await admin.close();
+  }
+}
+
+async function backupAndRestore(
+  backupId: string,
+  topic: string,
+  restore: Parameters<typeof runRestore>[1],
+): Promise<{ backup: Backup; restoreId: string }> {
+  const src = new PlatformaticKafka(config(kafka.source.bootstrap));
+  try {
+    await runBackup(
+      { kafka: src, repository },
+      { backupId, topics: { include: [topic] }, consumerGroupSnapshot: true },
+    );
+  } finally {
+    await src.close();
+  }
+  const dst = new PlatformaticKafka(config(kafka.target.bootstrap));
+  try {
+    const result = await runRestore({ kafka: dst, repository }, { backupId, createTopics: true, ...restore });
+    return { backup: (await repository.openForWrite(backupId)) as Backup, restoreId: result.restoreId };
+  } finally {
+    await dst.close();
+  }
+}
+
+/** Joins the group on the target and returns the first record it receives on each partition. */
+async function firstConsumed(
+  group: string,
+  topic: string,
+  expectPartitions: number[],
+): Promise<Map<number, string>> {
+  const consumer = new Consumer({
+    clientId: uniqueName('resume'),
+    groupId: group,
+    bootstrapBrokers: target.bootstrapBrokers,
+    autocommit: false,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 500,
+  });
+  const first = new Map<number, string>();
+  try {
+    const stream = await consumer.consume({ topics: [topic], mode: 'committed', fallbackMode: 'earliest' });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`got ${[...first.keys()]} of ${expectPartitions}`)),
+        60_000,
+      );
+      stream.on('data', (m) => {
+        if (!first.has(m.partition)) first.set(m.partition, (m.value as Buffer).toString());
+        if (expectPartitions.every((p) => first.has(p))) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      stream.on('error', reject);
+    });
+    await stream.close();
+  } finally {
+    await consumer.close(true);
+  }
+  return first;
+}
+
+describe('offset translation after a restore', () => {
+  test('renamed topic: each group resumes exactly at its next unconsumed record', async () => {
+    const topic = uniqueName('orders');
+    const renamed = `${topic}-dr`;
+    await fill(topic, 3, 30);
+    const g1 = uniqueName('g1');
+    const g2 = uniqueName('g2');
+    await commitOnSource(g1, topic, [5, 0, 30]); // partition 2 fully consumed
+    await commitOnSource(g2, topic, [29, 17, 1]);
+
+    const { backup, restoreId } = await backupAndRestore(uniqueName('b'), topic, {
+      topicMapping: { [topic]: renamed },
+    });
+    cleanup.push([target, renamed]);
+
+    const admin = new PlatformaticGroupAdmin(config(kafka.target.bootstrap));
+    try {
+      const result = await translateRestoredGroups(admin, store, backup, { restoreId, groups: [g1, g2] });
+      assert.equal(result?.status, 'completed', JSON.stringify(result?.groups));
+      assert.ok(result.plan.groups.every((g) => g.changes.every((c) => c.topic === renamed)));
+    } finally {
+      await admin.close();
+    }
+
+    assert.deepEqual(Object.fromEntries(await firstConsumed(g1, renamed, [0, 1])), {
+      0: value(0, 5),
+      1: value(1, 0),
+    });
+    assert.deepEqual(Object.fromEntries(await firstConsumed(g2, renamed, [0, 1, 2])), {
+      0: value(0, 29),
+      1: value(1, 17),
+      2: value(2, 1),
+    });
+    const ends = await endOffsets(target, renamed);
+    const g1Offsets = await committedOn(g1, renamed);
+    assert.equal(g1Offsets.get(2), ends[2], 'a fully consumed partition resumes at the end');
+  });
+
+  test('repartitioned topic: no unconsumed record is skipped', async () => {
+    const topic = uniqueName('events');
+    const wider = `${topic}-x3`;
+    await fill(topic, 2, 40);
+    const group = uniqueName('g3');
+    await commitOnSource(group, topic, [7, 31]);
+    const { backup, restoreId } = await backupAndRestore(uniqueName('b'), topic, {
+      topicMapping: { [topic]: wider },
+      repartitioning: { [wider]: { strategy: 'murmur2', targetPartitions: 3 } },
+    });
+    cleanup.push([target, wider]);
+
+    const admin = new PlatformaticGroupAdmin(config(kafka.target.bootstrap));
+    try {
+      const result = await translateRestoredGroups(admin, store, backup, { restoreId });
+      assert.equal(result?.status, 'completed');
+      const changes = result.plan.groups.find((g) => g.group === group)?.changes ?? [];
+      assert.equal(changes.length, 3);
+      assert.ok(changes.every((c) => c.note?.includes('never skips')));
+    } finally {
+      await admin.close();
+    }
+
+    const committed = await committedOn(group, wider);
+    const ends = await endOffsets(target, wider);
+    const resumed = new Set<string>();
+    for (let p = 0; p < 3; p++) {
+      const from = committed.get(p) ?? 0n;
+      const count = Number((ends[p] ?? 0n) - from);
+      if (count <= 0) continue;
+      for (const r of await readPartition(target, wider, { partition: p, fromOffset: from, count })) {
+        resumed.add((r.value as Buffer).toString());
+      }
+    }
+    const unconsumed = [
+      ...Array.from({ length: 40 - 7 }, (_, i) => value(0, 7 + i)),
+      ...Array.from({ length: 40 - 31 }, (_, i) => value(1, 31 + i)),
+    ];
+    for (const v of unconsumed) assert.ok(resumed.has(v), `unconsumed record ${v} would be skipped`);
+  });
+});
+
+async function committedOn(group: string, topic: string): Promise<Map<number, bigint>> {
+  const admin = new PlatformaticGroupAdmin(config(kafka.target.bootstrap));
+  try {
+    const offsets = await admin.committedOffsets(group);
+    return new Map(offsets.filter((o) => o.topic === topic).map((o) => [o.partition, o.offset]));
+  } finally {
+    await admin.close();
+  }
+}
