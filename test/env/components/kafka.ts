@@ -22,6 +22,8 @@ import type { ComponentContext, KafkaClusterInfo, KafkaInfo, ScramUser, Started 
 const kafkaDir = join(import.meta.dirname, '..', 'kafka');
 const pomFile = join(kafkaDir, 'pom.xml');
 const log4jConfig = join(kafkaDir, 'log4j2.xml');
+/** log4j2 config for running Kafka's tools from `KafkaInfo.libDir`: warnings only, on stderr. */
+export const kafkaToolsLog4jConfig = join(kafkaDir, 'log4j2-tools.xml');
 
 /** Two brokers and their format runs share 2 cores and a laptop-sized memory budget. */
 const BROKER_JVM = [
@@ -197,7 +199,7 @@ async function formatStorage(plan: ClusterPlan, libDir: string, configFile: stri
       'java',
       [
         ...TOOL_JVM,
-        `-Dlog4j2.configurationFile=${log4jConfig}`,
+        `-Dlog4j2.configurationFile=${kafkaToolsLog4jConfig}`,
         '-cp',
         `${libDir}/*`,
         'kafka.tools.StorageTool',
