@@ -64,5 +64,5 @@ export const CRON_MESSAGES = {
     "schedule must be a cron expression with 5 fields (minute hour day-of-month month day-of-week, e.g. '0 * * * *'), 6 or 7 seconds-first fields (second minute hour day-of-month month day-of-week [year], e.g. '0 0 * * * * *'), or a shorthand such as @hourly or @daily",
   shorthand: `schedule uses an unknown shorthand: use one of ${CRON_SHORTHANDS.join(', ')}, or write the cron fields`,
   fieldValue:
-    'schedule has a field out of range or malformed: each field is *, a value, a range a-b, a list a,b or a step x/n; second and minute 0-59, hour 0-23, day-of-month 1-31 or ?, month 1-12 or JAN-DEC, day-of-week 0-7 or SUN-SAT or ?, year 1970-2199',
+    "schedule has a field out of range or malformed: each field is *, a value, a range a-b, a list a,b or a step x/n; second and minute 0-59, hour 0-23, day-of-month 1-31 or ?, month 1-12 or JAN-DEC, day-of-week 0-7 or SUN-SAT or ?, year 1970-2199; e.g. '0 30 2 * * MON-FRI' or '30 2 * * 1-5'",
 } as const;

@@ -44,7 +44,7 @@ export function topicName(description: string): Schema {
       {
         rule: "self.matches('^[a-zA-Z0-9._-]+$')",
         message:
-          'a topic name may contain only letters, digits, dot, underscore and hyphen (max 249 characters)',
+          "a topic name may contain only letters, digits, '.', '_' and '-' (max 249 characters), e.g. 'orders.v2'",
       },
     ],
   });
@@ -58,7 +58,7 @@ export function topicPattern(description: string): Schema {
       {
         rule: "self.matches('^[a-zA-Z0-9._*?-]+$')",
         message:
-          "a topic pattern may contain only letters, digits, '.', '_', '-' and the wildcards '*' (any characters) and '?' (one character)",
+          "a topic pattern may contain only letters, digits, '.', '_', '-' and the wildcards '*' (any characters) and '?' (one character), e.g. 'events-*'",
       },
     ],
   });
@@ -411,7 +411,7 @@ export const pvcStorage: Schema = object(
         rules: [
           {
             rule: "self.matches('^[0-9]+(\\\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$')",
-            message: "size must be a Kubernetes quantity such as '100Gi' or '500G'",
+            message: "size must be a Kubernetes quantity, e.g. '100Gi' or '500G'",
           },
         ],
       }),

@@ -103,13 +103,15 @@ const resetSpec: Schema = object(
         rule: "self.resetStrategy != 'to-timestamp' || has(self.resetTimestamp)",
         fieldPath: '.resetTimestamp',
         reason: 'FieldValueRequired',
-        message: 'resetStrategy to-timestamp needs resetTimestamp (epoch milliseconds), e.g. 1733054400000',
+        message:
+          'resetStrategy to-timestamp needs resetTimestamp: set it to epoch milliseconds, e.g. 1733054400000',
       },
       {
         rule: "self.resetStrategy != 'to-offset' || has(self.resetOffset)",
         fieldPath: '.resetOffset',
         reason: 'FieldValueRequired',
-        message: 'resetStrategy to-offset needs resetOffset (the offset to set on every partition)',
+        message:
+          'resetStrategy to-offset needs resetOffset: set it to the offset to commit on every partition',
       },
       {
         rule: "!has(self.resetTimestamp) || self.resetStrategy == 'to-timestamp'",
