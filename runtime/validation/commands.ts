@@ -1,0 +1,147 @@
+import { canonicalJson } from '../evidence/canonical-json.ts';
+import { buildEvidenceReport, type CheckResult, type EvidenceReport } from '../evidence/report.ts';
+import { loadSigningKey, type SigningKeySource, sha256Hex } from '../evidence/signing.ts';
+import { sealEvidence, storeEvidence } from '../evidence/store.ts';
+import { notifyWebhook, type WebhookResult } from '../evidence/webhook.ts';
+import type { BackupRepository, ReadableBackup } from '../format/repository.ts';
+import type { EncryptionKey } from '../format/types.ts';
+import type { KafkaPort } from '../kafka/port.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+import { validateBackup } from './validate.ts';
+
+/**
+ * Handler of `kafka-backup validate`: runs the checks, then writes the evidence report (JSON, HTML and,
+ * with a key, a detached signature) under `evidence/<backupId>/<reportId>/` and notifies the webhook.
+ * Exit code 1 when the overall result is `failed`.
+ */
+export interface ValidateCommandOptions {
+  /** Default: the most recent backup in the storage. */
+  readonly backupId?: string;
+  readonly deep?: boolean;
+  readonly parallelism?: number;
+  /** Segments per partition to restore into a scratch topic, or 'all'; needs `deps.kafka`. */
+  readonly restoreSample?: number | 'all';
+  readonly scratchTopicPrefix?: string;
+  readonly triggeredBy?: string;
+  /** Signing key (PEM content from a secret, or a file); unsigned reports say so. */
+  readonly signingKey?: SigningKeySource;
+  readonly webhookUrl?: string;
+  /** Do not store the report (print only). */
+  readonly noStore?: boolean;
+  readonly toolVersion: string;
+}
+
+export interface ValidateDeps {
+  readonly repository: BackupRepository;
+  /** Where reports go; default the backup storage. */
+  readonly evidenceStore?: ObjectStore;
+  /** Scratch cluster for the restore check. */
+  readonly kafka?: KafkaPort;
+  /** Bootstrap servers of that cluster, for the report (no credentials). */
+  readonly bootstrapServers?: string;
+  readonly encryption?: EncryptionKey;
+  /** Secret values in use (storage keys, SASL passwords...): redacted and refused in the report. */
+  readonly secrets?: readonly string[];
+  readonly fetchImpl?: typeof fetch;
+}
+
+export interface ValidateCommandResult {
+  readonly exitCode: 0 | 1;
+  readonly text: string;
+  readonly json: unknown;
+  readonly report: EvidenceReport;
+  readonly keys?: { json: string; html: string; sig?: string };
+  readonly webhook?: WebhookResult;
+}
+
+export async function runValidate(
+  options: ValidateCommandOptions,
+  deps: ValidateDeps,
+): Promise<ValidateCommandResult> {
+  const backupId = options.backupId ?? (await deps.repository.latest({ includeLegacy: true }))?.backupId;
+  if (!backupId) throw new Error(`no backup found in ${deps.repository.store.description}`);
+  const backup: ReadableBackup = await deps.repository.open(
+    backupId,
+    deps.encryption ? { encryption: deps.encryption } : {},
+  );
+  if (options.restoreSample !== undefined && !deps.kafka) {
+    throw new Error('the restore check needs a scratch cluster: configure kafkaCluster for validation');
+  }
+  const checks = await validateBackup(backup, {
+    ...(options.deep ? { deep: true } : {}),
+    ...(options.parallelism ? { parallelism: options.parallelism } : {}),
+    ...(deps.kafka && options.restoreSample !== undefined
+      ? {
+          restoreCheck: {
+            kafka: deps.kafka,
+            sample: options.restoreSample,
+            ...(options.scratchTopicPrefix ? { scratchTopicPrefix: options.scratchTopicPrefix } : {}),
+          },
+        }
+      : {}),
+  });
+  const manifest = await backup.manifest();
+  const partitions = manifest.topics.flatMap((t) => t.partitions);
+  const report = buildEvidenceReport({
+    backup: {
+      id: backupId,
+      storage: deps.repository.store.description,
+      createdAt: new Date(manifest.descriptor.createdAt).toISOString(),
+      topics: manifest.topics.length,
+      partitions: partitions.length,
+      segments: partitions.reduce((n, p) => n + p.segments.length, 0),
+      records: partitions.reduce((n, p) => n + BigInt(p.recordCount), 0n).toString(),
+      bytes: partitions.reduce((n, p) => n + BigInt(p.bytes), 0n).toString(),
+      manifestSha256: sha256Hex(canonicalJson(manifest)),
+    },
+    checks,
+    toolVersion: options.toolVersion,
+    ...(deps.bootstrapServers ? { bootstrapServers: deps.bootstrapServers } : {}),
+    ...(options.triggeredBy ? { triggeredBy: options.triggeredBy } : {}),
+    ...(deps.secrets ? { secrets: deps.secrets } : {}),
+  });
+  const key = options.signingKey ? await loadSigningKey(options.signingKey) : undefined;
+  const sealed = sealEvidence(report, key, deps.secrets ?? []);
+  const keys = options.noStore
+    ? undefined
+    : await storeEvidence(deps.evidenceStore ?? deps.repository.store, sealed);
+  const webhook =
+    options.webhookUrl && keys
+      ? await notifyWebhook(
+          options.webhookUrl,
+          sealed.report,
+          keys.json,
+          deps.fetchImpl ? { fetchImpl: deps.fetchImpl } : {},
+        )
+      : undefined;
+  return {
+    exitCode: sealed.report.summary.result === 'failed' ? 1 : 0,
+    text: formatValidation(sealed.report, keys, webhook),
+    json: { report: sealed.report, keys: keys ?? null, webhook: webhook ?? null },
+    report: sealed.report,
+    ...(keys ? { keys } : {}),
+    ...(webhook ? { webhook } : {}),
+  };
+}
+
+export function formatValidation(
+  report: EvidenceReport,
+  keys: { json: string; html: string; sig?: string } | undefined,
+  webhook: WebhookResult | undefined,
+): string {
+  const mark: Record<CheckResult['outcome'], string> = {
+    passed: 'PASS',
+    failed: 'FAIL',
+    warning: 'WARN',
+    skipped: 'SKIP',
+  };
+  const lines = [`Validation of backup ${report.backup.id}: ${report.summary.result.toUpperCase()}`];
+  for (const c of report.checks) lines.push(`  [${mark[c.outcome]}] ${c.name}: ${c.summary}`);
+  if (keys) {
+    lines.push(
+      `Evidence: ${keys.json}${keys.sig ? ` (signed, key ${report.signature?.keyId})` : ' (unsigned)'}, ${keys.html}`,
+    );
+  }
+  if (webhook) lines.push(webhook.delivered ? 'Webhook notified.' : `Webhook not notified: ${webhook.error}`);
+  return lines.join('\n');
+}
