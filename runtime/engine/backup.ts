@@ -13,6 +13,7 @@ import type { KafkaPort } from '../kafka/port.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import { groupOffsetsToJson } from '../offsets/group-offsets.ts';
 import { partitionKey, type TopicPartition } from '../record.ts';
+import { EngineError } from './errors.ts';
 import { GapTracker } from './gap-tracker.ts';
 import { type Progress, ProgressTracker } from './progress.ts';
 import { RateLimiter, type RateLimits } from './rate-limit.ts';
@@ -124,13 +125,17 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
   const available = await kafka.listTopics({ includeInternal: options.topics.includeInternal ?? false });
   const missing = missingExactTopics(available, options.topics);
   if (missing.length > 0) {
-    throw new Error(
+    throw new EngineError(
+      'not-found',
       `topic(s) ${missing.join(', ')} do not exist on ${kafka.description}; fix the topics list or create them`,
     );
   }
   const topics = selectTopics(available, options.topics);
   if (topics.length === 0) {
-    throw new Error(`no topic on ${kafka.description} matches ${JSON.stringify(options.topics.include)}`);
+    throw new EngineError(
+      'not-found',
+      `no topic on ${kafka.description} matches ${JSON.stringify(options.topics.include)}`,
+    );
   }
   const descriptions = await kafka.describeTopics(topics);
   const metadata: TopicMetadata[] = descriptions.map((d) => ({
@@ -173,7 +178,8 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       start = m.logStartOffset;
     }
     if (prev !== undefined && prev > m.endOffset) {
-      throw new Error(
+      throw new EngineError(
+        'conflict',
         `${partitionKey(tp)} ends at offset ${m.endOffset} but backup '${options.backupId}' already holds it up to ` +
           `${prev}: the topic was probably deleted and recreated; back it up under a new backup id`,
       );
@@ -313,7 +319,8 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
           r.position = result.logStartOffset;
           continue;
         }
-        throw new Error(
+        throw new EngineError(
+          'conflict',
           `${key}: offset ${r.position} is beyond the partition's end (${result.lastStableOffset}); ` +
             'the topic was probably deleted and recreated: back it up under a new backup id',
         );

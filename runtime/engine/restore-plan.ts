@@ -1,5 +1,6 @@
 import { type PartitionPlan, planPartition, type RestoreBounds } from '../format/planner.ts';
 import type { BackupManifest, TopicMetadata } from '../format/types.ts';
+import { EngineError } from './errors.ts';
 import type { RepartitionStrategy } from './partitioner.ts';
 import { selectTopics } from './topic-selection.ts';
 
@@ -62,7 +63,7 @@ export interface RestorePlan {
 export function planRestoreUnits(manifest: BackupManifest, options: RestoreMappingOptions): RestorePlan {
   const bounds = options.bounds ?? {};
   if (bounds.startTime !== undefined && bounds.endTime !== undefined && bounds.startTime > bounds.endTime) {
-    throw new Error(`pitr start (${bounds.startTime}) is after pitr end (${bounds.endTime})`);
+    throw new EngineError('config', `pitr start (${bounds.startTime}) is after pitr end (${bounds.endTime})`);
   }
   const available = manifest.topics.map((t) => t.metadata.name);
   const chosen = new Set(
@@ -74,7 +75,8 @@ export function planRestoreUnits(manifest: BackupManifest, options: RestoreMappi
   );
   for (const name of options.topics ?? []) {
     if (!name.startsWith('~') && !/[*?]/.test(name) && !available.includes(name)) {
-      throw new Error(
+      throw new EngineError(
+        'not-found',
         `topic '${name}' is not in backup '${manifest.descriptor.backupId}' (it holds: ${available.join(', ') || 'nothing'})`,
       );
     }
@@ -92,7 +94,10 @@ export function planRestoreUnits(manifest: BackupManifest, options: RestoreMappi
     const targetTopic = options.topicMapping?.[name] ?? name;
     const re = options.repartitioning?.[targetTopic];
     if (re && (!Number.isInteger(re.targetPartitions) || re.targetPartitions < 1)) {
-      throw new Error(`repartitioning.${targetTopic}.targetPartitions must be a positive integer`);
+      throw new EngineError(
+        'config',
+        `repartitioning.${targetTopic}.targetPartitions must be a positive integer`,
+      );
     }
     const target = targets.get(targetTopic) ?? {
       sources: [],
@@ -115,7 +120,10 @@ export function planRestoreUnits(manifest: BackupManifest, options: RestoreMappi
       } else {
         const partition = partitionMapping[state.partition] ?? state.partition;
         if (!Number.isInteger(partition) || partition < 0) {
-          throw new Error(`partitionMapping maps partition ${state.partition} to an invalid partition`);
+          throw new EngineError(
+            'config',
+            `partitionMapping maps partition ${state.partition} to an invalid partition`,
+          );
         }
         target.needed = Math.max(target.needed, partition + 1);
         key = `${targetTopic}/${partition}`;
@@ -126,7 +134,8 @@ export function planRestoreUnits(manifest: BackupManifest, options: RestoreMappi
       units.set(key, unit);
     }
   }
-  if (chosen.size === 0) throw new Error('no topic of the backup is selected: check the topics list');
+  if (chosen.size === 0)
+    throw new EngineError('not-found', 'no topic of the backup is selected: check the topics list');
 
   const unitList: RestoreUnit[] = [...units.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

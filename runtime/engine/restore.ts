@@ -7,6 +7,7 @@ import { type Logger, silentLogger } from '../log.ts';
 import { type OffsetMapping, offsetMappingToDocument } from '../offsets/offset-mapping.ts';
 import { type KafkaRecord, partitionKey } from '../record.ts';
 import { recordBytes, runLimited } from './backup.ts';
+import { EngineError } from './errors.ts';
 import { MappingBuilder, rangesFromJson, rangesToJson, type StoredRange } from './offset-map.ts';
 import { Repartitioner } from './partitioner.ts';
 import { type Progress, ProgressTracker } from './progress.ts';
@@ -189,7 +190,8 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   const started = performance.now();
   const backupId = options.backupId ?? (await deps.repository.latest({ includeLegacy: true }))?.backupId;
   if (!backupId) {
-    throw new Error(
+    throw new EngineError(
+      'not-found',
       `no backup found in ${deps.repository.store.description}; run a backup first or check storage`,
     );
   }
@@ -220,7 +222,8 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   }
   const writable = 'putDocument' in backup ? (backup as Backup) : undefined;
   if (!writable) {
-    throw new Error(
+    throw new EngineError(
+      'config',
       `backup '${backupId}' was written by the Rust tool and is read-only here, so the restore cannot store ` +
         'its checkpoint and offset mapping next to it; copy it into a v1 backup first',
     );
@@ -233,6 +236,11 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   const { kafka } = deps;
   const resumed = previous !== undefined;
 
+  // Every object the plan reads must exist with its recorded size before anything is written;
+  // checksums are verified as each object is read, before any of its records is used.
+  const reads = plan.units.flatMap((u) => u.sources.flatMap((s) => s.reads));
+  await runLimited(reads, 8, (read) => backup.verifySegment(read.segment, false));
+
   // Target topics: verify or create them before anything is written.
   const createdTopics: string[] = [];
   const existing = new Map(
@@ -242,7 +250,8 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     const found = existing.get(target.name);
     if (!found) {
       if (!options.createTopics) {
-        throw new Error(
+        throw new EngineError(
+          'not-found',
           `target topic '${target.name}' does not exist on ${kafka.description}; create it with at least ` +
             `${target.partitionsNeeded} partitions or set createTopics: true`,
         );
@@ -256,7 +265,8 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
       createdTopics.push(target.name);
       log.info('created target topic', { topic: target.name, partitions: target.partitionsNeeded });
     } else if (found.partitionCount < target.partitionsNeeded) {
-      throw new Error(
+      throw new EngineError(
+        'config',
         `target topic '${target.name}' has ${found.partitionCount} partitions but the restore writes to ` +
           `${target.partitionsNeeded}; add partitions, or use partitionMapping or repartitioning`,
       );
@@ -321,7 +331,8 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
       if (expected === undefined) {
         state.targets.set(p, now);
       } else if (now < expected) {
-        throw new Error(
+        throw new EngineError(
+          'conflict',
           `${unit.targetTopic}/${p} ends at ${now}, before the ${expected} this restore had written: ` +
             'records were deleted from the target meanwhile; start a new restore (another restoreId)',
         );
@@ -400,7 +411,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
       const from = si === state.sourceIndex ? state.nextOffset : undefined;
       const reads = source.reads.filter((r) => from === undefined || r.toOffset >= from);
       for await (const records of readAhead(backup, reads, plan.bounds)) {
-        if (options.signal?.aborted) throw new Error('restore interrupted');
+        if (options.signal?.aborted) throw new EngineError('interrupted', 'restore interrupted');
         const selected = from === undefined ? records : records.filter((r) => r.offset >= from);
         for (let i = 0; i < selected.length; i += batchSize) {
           const chunk = selected.slice(i, i + batchSize);
@@ -431,7 +442,8 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
               for (const batch of produceBatchesOf(list.slice(start), batchSize)) {
                 const { baseOffset } = await kafka.produce(tp, batch.map(toProduceRecord));
                 if (baseOffset >= 0n && baseOffset !== end) {
-                  throw new Error(
+                  throw new EngineError(
+                    'conflict',
                     `${partitionKey(tp)}: the batch landed at offset ${baseOffset}, expected ${end}; another ` +
                       'producer is writing to the target partition. A restore needs exclusive use of its targets',
                   );
@@ -475,7 +487,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   }
   if (options.signal?.aborted) {
     await saveCheckpoint('running');
-    throw new Error('restore interrupted; rerun the same command to resume');
+    throw new EngineError('interrupted', 'restore interrupted; rerun the same command to resume');
   }
 
   const mapping: OffsetMapping = {

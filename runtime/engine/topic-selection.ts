@@ -1,3 +1,5 @@
+import { EngineError } from './errors.ts';
+
 /**
  * Topic selection by exact name, glob (`orders-*`, `events.?`) or regular expression (`~orders-\d+`,
  * anchored), with excludes in the same forms. Internal topics (`__consumer_offsets`, ...) are only
@@ -14,7 +16,8 @@ export function compilePattern(pattern: string): RegExp {
     try {
       return new RegExp(`^(?:${pattern.slice(1)})$`);
     } catch (error) {
-      throw new Error(
+      throw new EngineError(
+        'config',
         `topic pattern '${pattern}' is not a valid regular expression: ${(error as Error).message}`,
       );
     }

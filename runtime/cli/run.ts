@@ -1,0 +1,304 @@
+import { parseArgs } from 'node:util';
+import { loadBackupConfig, loadRestoreConfig, loadStorageConfig } from '../config/load.ts';
+import { createObjectStore } from '../config/object-store-factory.ts';
+import type { StorageSpec } from '../config/storage.ts';
+import { runBackup } from '../engine/backup.ts';
+import { type RestoreResult, runRestore } from '../engine/restore.ts';
+import { CorruptObjectError } from '../format/errors.ts';
+import { BackupRepository, type ReadableBackup } from '../format/repository.ts';
+import type { BackupManifest } from '../format/types.ts';
+import { PlatformaticKafka } from '../kafka/platformatic-adapter.ts';
+import { createLogger, type Logger, type LogLevel, scrub } from '../log.ts';
+import { EXIT, exitCodeOf, UsageError } from './exit-codes.ts';
+import { type OutputFormat, ProgressLine, printResult } from './output.ts';
+
+export const HELP = `kafka-backup - back up Kafka topics to object storage and restore them
+
+Usage:
+  kafka-backup backup   --config FILE              run one backup (one-shot, or continuous until SIGTERM)
+  kafka-backup restore  --config FILE [--dry-run]  restore a backup (the dry run prints the plan, writes nothing)
+  kafka-backup list     --config FILE              list the backups in the configured storage
+  kafka-backup describe --config FILE [--backup-id ID]
+                                                   topics, partitions, offsets, runs and gaps of a backup
+  kafka-backup verify   --config FILE [--backup-id ID] [--deep]
+                                                   check every object of a backup (--deep: read and decode all)
+
+Options:
+  -c, --config FILE    YAML: the spec of a KafkaBackup or KafkaRestore resource (or the whole resource)
+  -o, --output FORMAT  text (default) or json (the result on stdout, for scripts)
+      --backup-id ID   the backup to describe or verify (default: the one the config names, else the latest)
+      --log-level L    debug, info (default), warn or error
+  -h, --help           this help
+
+Secrets are never read from the YAML: they come from mounted secret files
+($KAFKA_BACKUP_SECRETS_DIR/<secret>/<key>, default /var/run/secrets/kafka-backup), from paths
+(passwordFile, keyFile, caFile) or from environment variables (passwordEnv, keyEnv).
+
+Progress: a progress line with throughput and ETA on a terminal; JSON log lines on stderr otherwise.
+
+Exit codes:
+  0 success            1 unexpected error (a bug)      2 usage or configuration error
+  3 integrity error    4 Kafka error                   5 storage error
+  6 not found          7 conflict (the target changed during the run)
+  130/143 interrupted by SIGINT/SIGTERM (rerun the same command to resume)
+`;
+
+interface Flags {
+  config?: string;
+  output: OutputFormat;
+  dryRun: boolean;
+  deep: boolean;
+  backupId?: string;
+  logLevel: LogLevel;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let flags: Flags;
+  let command: string | undefined;
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        output: { type: 'string', short: 'o', default: 'text' },
+        'dry-run': { type: 'boolean', default: false },
+        deep: { type: 'boolean', default: false },
+        'backup-id': { type: 'string' },
+        'log-level': { type: 'string', default: 'info' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (values.help || positionals.length === 0) {
+      process.stdout.write(HELP);
+      return values.help ? EXIT.ok : EXIT.usage;
+    }
+    command = positionals[0];
+    if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
+    if (values.output !== 'text' && values.output !== 'json')
+      throw new UsageError('--output must be text or json');
+    if (!['debug', 'info', 'warn', 'error'].includes(values['log-level'] as string)) {
+      throw new UsageError('--log-level must be debug, info, warn or error');
+    }
+    flags = {
+      ...(values.config ? { config: values.config } : {}),
+      output: values.output,
+      dryRun: values['dry-run'] as boolean,
+      deep: values.deep as boolean,
+      ...(values['backup-id'] ? { backupId: values['backup-id'] } : {}),
+      logLevel: values['log-level'] as LogLevel,
+    };
+    if (!flags.config) throw new UsageError(`'${command}' needs --config FILE (see kafka-backup --help)`);
+  } catch (error) {
+    process.stderr.write(`kafka-backup: ${(error as Error).message}\n`);
+    return EXIT.usage;
+  }
+
+  const interactive = Boolean(process.stderr.isTTY) && flags.output === 'text';
+  const log = createLogger({ level: interactive && flags.logLevel === 'info' ? 'warn' : flags.logLevel });
+  const controller = new AbortController();
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) process.exit(signal === 'SIGINT' ? EXIT.interrupted : EXIT.terminated);
+    signalled = signal;
+    log.warn('stopping: finishing the current batch and saving progress (send again to stop at once)', {
+      signal,
+    });
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const code = await dispatch(command as string, flags, log, controller.signal, interactive);
+    if (signalled) return signalled === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
+    return code;
+  } catch (error) {
+    const code = signalled
+      ? signalled === 'SIGINT'
+        ? EXIT.interrupted
+        : EXIT.terminated
+      : exitCodeOf(error);
+    const message = scrub(error instanceof Error ? error.message : String(error));
+    log.error('failed', { command, error: message, exitCode: code });
+    if (flags.output === 'json') {
+      process.stdout.write(`${JSON.stringify({ ok: false, command, error: message, exitCode: code })}\n`);
+    } else {
+      process.stderr.write(`kafka-backup ${command}: ${message}\n`);
+    }
+    if (code === EXIT.unexpected && error instanceof Error && error.stack)
+      log.debug('stack', { stack: scrub(error.stack) });
+    return code;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function dispatch(
+  command: string,
+  flags: Flags,
+  log: Logger,
+  signal: AbortSignal,
+  interactive: boolean,
+): Promise<number> {
+  const file = flags.config as string;
+  switch (command) {
+    case 'backup': {
+      const config = loadBackupConfig(file);
+      const repository = await openRepository(config.storage, log);
+      const kafka = new PlatformaticKafka(config.kafka, { logger: log });
+      const progress = interactive ? new ProgressLine('backup') : undefined;
+      try {
+        const result = await runBackup(
+          { kafka, repository, log, ...(progress ? { onProgress: (p) => progress.update(p) } : {}) },
+          { ...config.options, signal },
+        );
+        progress?.done();
+        printResult(flags.output, 'backup', result);
+        return EXIT.ok;
+      } finally {
+        progress?.done();
+        await kafka.close();
+      }
+    }
+    case 'restore': {
+      const config = loadRestoreConfig(file);
+      const repository = await openRepository(config.storage, log);
+      const dryRun = flags.dryRun || config.options.dryRun === true;
+      const kafka = new PlatformaticKafka(config.kafka, {
+        logger: log,
+        produceAcks: config.produceAcks,
+        produceTimeoutMs: config.produceTimeoutMs,
+      });
+      const progress = interactive && !dryRun ? new ProgressLine('restore') : undefined;
+      try {
+        const result: RestoreResult = await runRestore(
+          { kafka, repository, log, ...(progress ? { onProgress: (p) => progress.update(p) } : {}) },
+          { ...config.options, dryRun, signal },
+        );
+        progress?.done();
+        printResult(flags.output, dryRun ? 'restore-plan' : 'restore', result);
+        return EXIT.ok;
+      } finally {
+        progress?.done();
+        await kafka.close();
+      }
+    }
+    case 'list': {
+      const config = loadStorageConfig(file);
+      const repository = await openRepository(config.storage, log);
+      const backups = await repository.list({ includeLegacy: true });
+      printResult(flags.output, 'list', { storage: repository.store.description, backups });
+      return EXIT.ok;
+    }
+    case 'describe':
+    case 'verify': {
+      const config = loadStorageConfig(file);
+      const repository = await openRepository(config.storage, log);
+      const backupId =
+        flags.backupId ?? config.backupId ?? (await repository.latest({ includeLegacy: true }))?.backupId;
+      if (!backupId) throw new UsageError(`no backup in ${repository.store.description}`);
+      const backup = await repository.open(
+        backupId,
+        config.encryption ? { encryption: config.encryption } : {},
+      );
+      const manifest = await backup.manifest();
+      if (command === 'describe') {
+        printResult(flags.output, 'describe', describeManifest(manifest));
+        return EXIT.ok;
+      }
+      const report = await verifyBackup(backup, manifest, flags.deep, log);
+      printResult(flags.output, 'verify', report);
+      return report.ok ? EXIT.ok : EXIT.integrity;
+    }
+    default:
+      throw new UsageError(`unknown command '${command}': use backup, restore, list, describe or verify`);
+  }
+}
+
+async function openRepository(spec: StorageSpec, log: Logger): Promise<BackupRepository> {
+  return new BackupRepository(await createObjectStore(spec, log));
+}
+
+export function describeManifest(m: BackupManifest) {
+  return {
+    backupId: m.descriptor.backupId,
+    format: m.format,
+    createdAt: new Date(m.descriptor.createdAt).toISOString(),
+    compression: m.descriptor.compression,
+    encrypted: m.descriptor.encryption !== null,
+    runs: m.runs.map((r) => ({
+      runId: r.runId,
+      mode: r.mode,
+      final: r.final,
+      records: r.recordCount,
+      segments: r.segmentCount,
+      bytes: r.bytes,
+      startedAt: new Date(r.startedAt).toISOString(),
+      lastCommittedAt: new Date(r.lastCommittedAt).toISOString(),
+    })),
+    topics: m.topics.map((t) => ({
+      name: t.metadata.name,
+      partitionCount: t.metadata.partitionCount,
+      configs: t.metadata.configs,
+      records: t.partitions.reduce((n, p) => n + p.recordCount, 0),
+      bytes: t.partitions.reduce((n, p) => n + p.bytes, 0),
+      partitions: t.partitions.map((p) => ({
+        partition: p.partition,
+        records: p.recordCount,
+        segments: p.segments.length,
+        covered: p.covered.map((c) => [c.start.toString(), c.end.toString()]),
+        gaps: p.gaps.map((g) => ({ start: g.start.toString(), end: g.end.toString(), reason: g.reason })),
+      })),
+    })),
+  };
+}
+
+export interface VerifyReport {
+  readonly backupId: string;
+  readonly deep: boolean;
+  readonly ok: boolean;
+  readonly segmentsChecked: number;
+  readonly problems: readonly { readonly object?: string; readonly problem: string }[];
+}
+
+/** Checks every segment (all of them, so every damaged object is named) and the coverage of each partition. */
+export async function verifyBackup(
+  backup: ReadableBackup,
+  manifest: BackupManifest,
+  deep: boolean,
+  log: Logger,
+): Promise<VerifyReport> {
+  const problems: { object?: string; problem: string }[] = [];
+  let checked = 0;
+  for (const topic of manifest.topics) {
+    for (const p of topic.partitions) {
+      if (p.covered.length > 1) {
+        for (let i = 1; i < p.covered.length; i++) {
+          const prev = p.covered[i - 1] as { end: bigint };
+          const cur = p.covered[i] as { start: bigint };
+          problems.push({
+            problem: `${p.topic}/${p.partition}: offsets ${prev.end}..${cur.start - 1n} are in no run`,
+          });
+        }
+      }
+      for (const segment of p.segments) {
+        checked++;
+        try {
+          await backup.verifySegment(segment, deep);
+        } catch (error) {
+          if (!(error instanceof CorruptObjectError)) throw error;
+          log.error('corrupt backup object', { object: error.key, reason: error.reason });
+          problems.push({ object: error.key, problem: error.reason });
+        }
+      }
+    }
+  }
+  return {
+    backupId: manifest.descriptor.backupId,
+    deep,
+    ok: problems.length === 0,
+    segmentsChecked: checked,
+    problems,
+  };
+}

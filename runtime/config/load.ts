@@ -1,0 +1,362 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import type { BackupOptions } from '../engine/backup.ts';
+import type { RepartitionStrategy } from '../engine/partitioner.ts';
+import type { RestoreOptions } from '../engine/restore.ts';
+import type { Compression, EncryptionKey } from '../format/types.ts';
+import type { KafkaConnectionConfig } from '../kafka/connection.ts';
+import { readKafkaCluster } from './kafka-cluster.ts';
+import { ConfigError, Reader } from './reader.ts';
+import { readSecret, type SecretSource, secretField } from './secrets.ts';
+import { readStorage, type StorageSpec } from './storage.ts';
+
+/**
+ * The CLI's configuration file: the `spec` of a KafkaBackup or KafkaRestore resource (a whole
+ * resource with apiVersion/kind/metadata/spec is accepted too), so one YAML serves both the operator
+ * and the CLI. Secrets are never inline: they are read from mounted secret files, paths or variables.
+ */
+export interface BackupConfig {
+  readonly kind: 'backup';
+  readonly kafka: KafkaConnectionConfig;
+  readonly storage: StorageSpec;
+  readonly options: Omit<BackupOptions, 'signal'>;
+}
+
+export interface RestoreConfig {
+  readonly kind: 'restore';
+  readonly kafka: KafkaConnectionConfig;
+  readonly storage: StorageSpec;
+  readonly options: Omit<RestoreOptions, 'signal'>;
+  readonly produceAcks: -1 | 0 | 1;
+  readonly produceTimeoutMs: number;
+}
+
+/** Only storage (for list, describe, verify): any backup or restore file works. */
+export interface StorageConfig {
+  readonly storage: StorageSpec;
+  readonly backupId?: string;
+  readonly encryption?: EncryptionKey;
+}
+
+export function readConfigFile(file: string): { spec: Reader; name?: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(file, [`cannot read it: ${(error as NodeJS.ErrnoException).code ?? error}`]);
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text, { intAsBigInt: false });
+  } catch (error) {
+    throw new ConfigError(file, [`not valid YAML: ${(error as Error).message}`]);
+  }
+  const root = new Reader(doc);
+  if (root.has('spec') && root.has('kind')) {
+    root.accept('apiVersion', 'kind', 'metadata', 'status');
+    const meta = root.object('metadata');
+    const name = meta?.string('name');
+    meta?.accept(...Object.keys(meta.value));
+    const spec = root.object('spec') as Reader;
+    return { spec, ...(name ? { name } : {}) };
+  }
+  return { spec: root };
+}
+
+function fail(file: string, r: Reader): void {
+  if (r.problems.length > 0) throw new ConfigError(file, r.problems);
+}
+
+export function loadBackupConfig(file: string): BackupConfig {
+  const { spec: r, name } = readConfigFile(file);
+  const kafkaReader = r.object('kafkaCluster');
+  if (!kafkaReader) r.problem('kafkaCluster', 'is required');
+  const kafka = kafkaReader ? readKafkaCluster(kafkaReader) : ({} as KafkaConnectionConfig);
+  const storage = readRequiredStorage(r);
+  const topics = r.strings('topics');
+  if (topics.length === 0) r.problem('topics', 'is required: list topic names or patterns (e.g. "orders-*")');
+  const exclude = r.strings('excludeTopics');
+  const includeInternal = r.boolean('includeInternalTopics', false);
+  const backupId = r.string('backupId') ?? name ?? 'kafka-backup';
+  const compression = r.oneOf('compression', ['zstd', 'lz4', 'gzip', 'none'] as const, 'zstd') as Compression;
+  const compressionLevel = r.integer('compressionLevel', { min: 1, max: 22 });
+  const encryption = readEncryption(r);
+  const segmentMaxBytes = r.integer('segmentMaxBytes', { min: 1024 });
+  const segmentMaxIntervalMs = r.integer('segmentMaxIntervalMs', { min: 1 });
+  const continuous = r.boolean('continuous', false);
+  const stopAtCurrentOffsets = r.boolean('stopAtCurrentOffsets', !continuous);
+  if (continuous && stopAtCurrentOffsets) {
+    r.problem('continuous', 'continuous and stopAtCurrentOffsets exclude each other; set only one');
+  }
+  const pollIntervalMs = r.integer('pollIntervalMs', { min: 1 });
+  const consumerGroupSnapshot = r.boolean('consumerGroupSnapshot', false);
+  const checkpoint = r.object('checkpoint');
+  const checkpointEnabled = checkpoint?.boolean('enabled', true) ?? true;
+  const intervalSecs = checkpoint?.integer('intervalSecs', { min: 1 }) ?? 30;
+  checkpoint?.accept('storage'); // checkpoints live in the backup's storage
+  checkpoint?.finish();
+  const rate = readRateLimiting(r);
+  // Fields of the resource that the operator acts on; the CLI runs one backup now.
+  r.accept(
+    'schedule',
+    'timeZone',
+    'suspend',
+    'concurrencyPolicy',
+    'successfulRunsHistoryLimit',
+    'failedRunsHistoryLimit',
+    'retention',
+    'metrics',
+    'activeDeadlineSeconds',
+    'circuitBreaker',
+    'sourceClusterId',
+    'mode',
+  );
+  // Original offsets are kept in the manifest and offset mappings, never added to records.
+  r.accept('includeOffsetHeaders');
+  r.finish();
+  fail(file, r);
+  return {
+    kind: 'backup',
+    kafka,
+    storage: storage as StorageSpec,
+    options: {
+      backupId,
+      topics: { include: topics, exclude, includeInternal },
+      continuous,
+      compression,
+      ...(compressionLevel !== undefined ? { compressionLevel } : {}),
+      ...(encryption ? { encryption } : {}),
+      ...(segmentMaxBytes !== undefined ? { segmentMaxBytes } : {}),
+      ...(segmentMaxIntervalMs !== undefined ? { segmentMaxIntervalMs } : {}),
+      checkpointIntervalMs: checkpointEnabled ? intervalSecs * 1000 : 5000,
+      ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
+      consumerGroupSnapshot,
+      ...(rate.maxConcurrentPartitions ? { maxConcurrentPartitions: rate.maxConcurrentPartitions } : {}),
+      rateLimits: rate.limits,
+    },
+  };
+}
+
+export function loadRestoreConfig(file: string): RestoreConfig {
+  const { spec: r } = readConfigFile(file);
+  const kafkaReader = r.object('kafkaCluster');
+  if (!kafkaReader) r.problem('kafkaCluster', 'is required');
+  const kafka = kafkaReader ? readKafkaCluster(kafkaReader) : ({} as KafkaConnectionConfig);
+  const ref = r.object('backupRef');
+  let storage: StorageSpec | undefined;
+  let backupId: string | undefined;
+  if (ref) {
+    backupId = ref.string('backupId');
+    const s = ref.object('storage');
+    if (s) storage = readStorage(s);
+    ref.accept('name', 'namespace');
+    ref.finish();
+  }
+  if (!storage) storage = readRequiredStorage(r);
+  else r.accept('storage');
+  const topics = r.strings('topics');
+  const excludeTopics = r.strings('excludeTopics');
+  const pitr = r.object('pitr');
+  let startTime: bigint | undefined;
+  let endTime: bigint | undefined;
+  if (pitr) {
+    startTime = pitr.bigint('startTimestamp') ?? time(pitr, 'startTime');
+    endTime = pitr.bigint('endTimestamp') ?? time(pitr, 'endTime');
+    pitr.finish();
+    if (startTime !== undefined && endTime !== undefined && startTime > endTime) {
+      r.problem('pitr', 'the start is after the end');
+    }
+  }
+  const toOffset = r.bigint('toOffset');
+  const topicMapping = Object.fromEntries(r.map('topicMapping', (v, p) => str(r, v, p)));
+  const partitionMapping: Record<number, number> = {};
+  for (const [k, v] of r.map('partitionMapping', (v, p) => int(r, v, p))) {
+    if (!/^\d+$/.test(k)) r.problems.push(`partitionMapping.${k}: keys are source partition numbers`);
+    else partitionMapping[Number(k)] = v;
+  }
+  const repartitioning = Object.fromEntries(
+    r.map('repartitioning', (v, p) => {
+      const o = new Reader(v, p, r.problems);
+      const strategy = o.oneOf('strategy', ['murmur2', 'automatic', 'round-robin'] as const, 'murmur2');
+      const targetPartitions = o.integer('targetPartitions', { min: 1 });
+      if (targetPartitions === undefined) o.problem('targetPartitions', 'is required');
+      o.finish();
+      return {
+        strategy: (strategy === 'murmur2' ? 'murmur2' : 'round-robin') as RepartitionStrategy,
+        targetPartitions: targetPartitions ?? 1,
+      };
+    }),
+  );
+  const topicConfigOverrides = Object.fromEntries(
+    r.map('topicConfigs', (v, p) => {
+      const o = new Reader(v, p, r.problems);
+      const out: Record<string, string> = {};
+      for (const [k, val] of Object.entries(o.value)) out[k] = String(val);
+      return out;
+    }),
+  );
+  const encryption = readEncryption(r);
+  const rate = readRateLimiting(r);
+  const produceBatchSize = r.integer('produceBatchSize', { min: 1, max: 100_000 }) ?? 1000;
+  const acks = r.integer('produceAcks') ?? -1;
+  if (acks !== -1 && acks !== 0 && acks !== 1) r.problem('produceAcks', 'must be -1 (all), 0 or 1');
+  const produceTimeoutMs = r.integer('produceTimeoutMs', { min: 1 }) ?? 30_000;
+  const createTopics = r.boolean('createTopics', false);
+  const defaultReplicationFactor = r.integer('defaultReplicationFactor', { min: -1 });
+  const purgeTopics = r.boolean('purgeTopics', false);
+  const dryRun = r.boolean('dryRun', false);
+  const restoreId = r.string('restoreId');
+  const checkpointIntervalSecs = r.integer('checkpointIntervalSecs', { min: 1 });
+  // Handled by the operator (offsets, approvals, rollback snapshots) or accepted for compatibility.
+  r.accept(
+    'offsetReset',
+    'rollback',
+    'approval',
+    'activeDeadlineSeconds',
+    'circuitBreaker',
+    'autoConsumerGroups',
+  );
+  r.finish();
+  fail(file, r);
+  const bounds = {
+    ...(startTime !== undefined ? { startTime } : {}),
+    ...(endTime !== undefined ? { endTime } : {}),
+    ...(toOffset !== undefined ? { toOffset } : {}),
+  };
+  return {
+    kind: 'restore',
+    kafka,
+    storage: storage as StorageSpec,
+    produceAcks: acks as -1 | 0 | 1,
+    produceTimeoutMs,
+    options: {
+      ...(backupId ? { backupId } : {}),
+      ...(restoreId ? { restoreId } : {}),
+      topics,
+      excludeTopics,
+      topicMapping,
+      partitionMapping,
+      repartitioning,
+      bounds,
+      ...(encryption ? { encryption } : {}),
+      createTopics,
+      ...(defaultReplicationFactor !== undefined ? { defaultReplicationFactor } : {}),
+      topicConfigOverrides,
+      purgeTopics,
+      produceBatchSize,
+      ...(rate.maxConcurrentPartitions ? { maxConcurrentPartitions: rate.maxConcurrentPartitions } : {}),
+      rateLimits: rate.limits,
+      dryRun,
+      ...(checkpointIntervalSecs ? { checkpointIntervalMs: checkpointIntervalSecs * 1000 } : {}),
+      targetIdentity: kafka.bootstrapServers?.join(',') ?? '',
+    },
+  };
+}
+
+/** Storage (and the backup to look at) from a backup or restore configuration file. */
+export function loadStorageConfig(file: string): StorageConfig {
+  const { spec: r, name } = readConfigFile(file);
+  const ref = r.object('backupRef');
+  let storage: StorageSpec | undefined;
+  let backupId = r.string('backupId') ?? name;
+  if (ref) {
+    backupId = ref.string('backupId') ?? backupId;
+    const s = ref.object('storage');
+    if (s) storage = readStorage(s);
+  }
+  if (!storage) storage = readRequiredStorage(r);
+  const encryption = readEncryption(r);
+  fail(file, r);
+  return {
+    storage: storage as StorageSpec,
+    ...(backupId ? { backupId } : {}),
+    ...(encryption ? { encryption } : {}),
+  };
+}
+
+function readRequiredStorage(r: Reader): StorageSpec | undefined {
+  const s = r.object('storage');
+  if (!s) {
+    r.problem('storage', 'is required');
+    return undefined;
+  }
+  return readStorage(s);
+}
+
+function readRateLimiting(r: Reader): {
+  limits: { recordsPerSec?: number; bytesPerSec?: number };
+  maxConcurrentPartitions?: number;
+} {
+  const o = r.object('rateLimiting');
+  if (!o) return { limits: {} };
+  const recordsPerSec = o.integer('recordsPerSec', { min: 0 }) ?? 0;
+  const bytesPerSec = o.integer('bytesPerSec', { min: 0 }) ?? 0;
+  const maxConcurrentPartitions = o.integer('maxConcurrentPartitions', { min: 1, max: 1024 });
+  o.finish();
+  return {
+    limits: { ...(recordsPerSec > 0 ? { recordsPerSec } : {}), ...(bytesPerSec > 0 ? { bytesPerSec } : {}) },
+    ...(maxConcurrentPartitions ? { maxConcurrentPartitions } : {}),
+  };
+}
+
+/**
+ * `encryption: {keySecret: {name, key}}` (the CRD) or `{keyFile}` / `{keyEnv}`: 32 bytes, given raw,
+ * base64 or hex.
+ */
+function readEncryption(r: Reader): EncryptionKey | undefined {
+  const o = r.object('encryption');
+  if (!o) return undefined;
+  o.oneOf('algorithm', ['AES-256-GCM'] as const, 'AES-256-GCM');
+  let source: SecretSource | undefined;
+  const secret = o.object('keySecret');
+  if (secret) {
+    const name = secret.requiredString('name');
+    source = { kind: 'secret', name, key: secret.string('key') ?? 'encryption.key' };
+    secret.finish();
+  }
+  source = secretField(o, 'key', { secret: true }) ?? source;
+  o.finish();
+  if (!source) {
+    o.problem('keySecret', 'an encryption key is required (keySecret, keyFile or keyEnv)');
+    return undefined;
+  }
+  try {
+    return { key: decodeKey(readSecret(source, { trim: false })) };
+  } catch (error) {
+    o.problems.push(`${o.path}: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+export function decodeKey(text: string): Uint8Array {
+  const raw = Buffer.from(text, 'latin1');
+  if (raw.length === 32) return new Uint8Array(raw);
+  const t = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(t)) return new Uint8Array(Buffer.from(t, 'hex'));
+  const b64 = Buffer.from(t, 'base64');
+  if (b64.length === 32) return new Uint8Array(b64);
+  throw new Error('the encryption key must be 32 bytes (raw, 64 hex digits or base64)');
+}
+
+function time(r: Reader, key: string): bigint | undefined {
+  const v = r.string(key);
+  if (v === undefined) return undefined;
+  const ms = Date.parse(v);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(ms)) {
+    r.problem(key, `expected an RFC 3339 time like 2026-01-31T12:00:00Z (got ${JSON.stringify(v)})`);
+    return undefined;
+  }
+  return BigInt(ms);
+}
+
+function str(r: Reader, v: unknown, p: string): string | undefined {
+  if (typeof v === 'string' && v.length > 0) return v;
+  r.problems.push(`${p}: expected a topic name`);
+  return undefined;
+}
+
+function int(r: Reader, v: unknown, p: string): number | undefined {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
+  r.problems.push(`${p}: expected a partition number`);
+  return undefined;
+}

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { redact } from '../log.ts';
+import type { Reader } from './reader.ts';
+
+/**
+ * Where a secret value comes from. Never the configuration file itself:
+ * - `file`: a path (e.g. a mounted Kubernetes Secret key);
+ * - `env`: an environment variable;
+ * - `secret`: the CRD form `{name, key}`, read from `<secretsDir>/<name>/<key>` - the layout of a
+ *   Secret mounted as a volume. secretsDir is $KAFKA_BACKUP_SECRETS_DIR, default /var/run/secrets/kafka-backup.
+ */
+export type SecretSource =
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'env'; readonly name: string }
+  | { readonly kind: 'secret'; readonly name: string; readonly key: string };
+
+export function secretsDir(): string {
+  return process.env.KAFKA_BACKUP_SECRETS_DIR ?? '/var/run/secrets/kafka-backup';
+}
+
+export function describeSource(source: SecretSource): string {
+  switch (source.kind) {
+    case 'file':
+      return `file ${source.path}`;
+    case 'env':
+      return `environment variable ${source.name}`;
+    case 'secret':
+      return `secret ${source.name} key ${source.key} (${path.join(secretsDir(), source.name, source.key)})`;
+  }
+}
+
+/** Reads a secret; the value is registered for redaction in logs. Trailing newlines of files are kept off. */
+export function readSecret(source: SecretSource, options: { trim?: boolean } = {}): string {
+  let value: string | undefined;
+  if (source.kind === 'env') {
+    value = process.env[source.name];
+    if (value === undefined || value === '') {
+      throw new Error(`${describeSource(source)} is not set; export it before running kafka-backup`);
+    }
+  } else {
+    const file = source.kind === 'file' ? source.path : path.join(secretsDir(), source.name, source.key);
+    try {
+      value = readFileSync(file, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new Error(
+        `cannot read ${describeSource(source)}: ${code === 'ENOENT' ? 'no such file' : code}; ` +
+          'check the path, or mount the secret there',
+      );
+    }
+  }
+  const out = options.trim === false ? value : value.replace(/\r?\n$/, '');
+  redact(out);
+  return out;
+}
+
+/**
+ * Reads `<prefix>File` / `<prefix>Env` pairs (e.g. passwordFile / passwordEnv) from a mapping.
+ * Inline values under `<prefix>` itself are refused when `secret` is true.
+ */
+export function secretField(
+  r: Reader,
+  prefix: string,
+  options: { secret: boolean },
+): SecretSource | undefined {
+  const file = r.string(`${prefix}File`);
+  const env = r.string(`${prefix}Env`);
+  if (options.secret && r.has(prefix)) {
+    r.problem(prefix, `inline secrets are not accepted; use ${prefix}File or ${prefix}Env`);
+  }
+  if (file && env) r.problem(prefix, `set only one of ${prefix}File and ${prefix}Env`);
+  if (file) return { kind: 'file', path: file };
+  if (env) return { kind: 'env', name: env };
+  return undefined;
+}
+
+/** The CRD form of a reference: `{name, <keyField>}` with a default key. */
+export function secretRef(r: Reader, keyField: string, defaultKey: string): SecretSource | undefined {
+  const name = r.requiredString('name');
+  const key = r.string(keyField) ?? defaultKey;
+  return name ? { kind: 'secret', name, key } : undefined;
+}

@@ -1,0 +1,17 @@
+/**
+ * A run cannot proceed for a reason the user can act on. `kind` picks the CLI's exit code:
+ * - config: the options contradict the cluster or the backup (fix the configuration);
+ * - not-found: a backup, topic or partition named does not exist;
+ * - conflict: the target changed under the run (another writer, deleted records, recreated topic);
+ * - interrupted: stopped by a signal; rerunning resumes.
+ */
+export type EngineErrorKind = 'config' | 'not-found' | 'conflict' | 'interrupted';
+
+export class EngineError extends Error {
+  readonly kind: EngineErrorKind;
+  constructor(kind: EngineErrorKind, message: string, options: { cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'EngineError';
+    this.kind = kind;
+  }
+}

@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const NODE = path.join(ROOT, 'node_modules/.bin/node');
+const MAIN = path.join(ROOT, 'runtime/cli/main.ts');
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `kafka-backup` as a child process the way a user would (Node 24, the package's bin). */
+export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(NODE, [MAIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/**
+ * Starts the CLI and SIGKILLs it as soon as `when(stderr)` holds (checked on every log line), to
+ * interrupt it mid-run like a crashed pod.
+ */
+export function runCliAndKill(
+  args: readonly string[],
+  when: (stderr: string) => boolean,
+  env: Record<string, string> = {},
+): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(NODE, [MAIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let killed = false;
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (!killed && when(stderr)) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** A scratch directory with a config writer and a secrets directory (mounted-secret layout). */
+export async function workspace(): Promise<{
+  dir: string;
+  secretsDir: string;
+  writeConfig: (name: string, config: unknown) => Promise<string>;
+  writeSecret: (secret: string, key: string, value: string) => Promise<void>;
+  cleanup: () => Promise<void>;
+}> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'cli-test-'));
+  const secretsDir = path.join(dir, 'secrets');
+  return {
+    dir,
+    secretsDir,
+    writeConfig: async (name, config) => {
+      const file = path.join(dir, name);
+      await writeFile(file, stringify(config));
+      return file;
+    },
+    writeSecret: async (secret, key, value) => {
+      await mkdir(path.join(secretsDir, secret), { recursive: true });
+      await writeFile(path.join(secretsDir, secret, key), value);
+    },
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+export function parseJsonOutput(run: CliRun): Record<string, unknown> {
+  try {
+    return JSON.parse(run.stdout) as Record<string, unknown>;
+  } catch {
+    throw new Error(
+      `the CLI did not print JSON (exit ${run.code}):\nstdout: ${run.stdout}\nstderr: ${run.stderr}`,
+    );
+  }
+}
