@@ -24,11 +24,15 @@ import { listSnapshots, readSnapshot } from './snapshot-store.ts';
 /**
  * Handlers of `kafka-backup offsets snapshot|reset|rollback|show-mapping`, independent of argument
  * parsing: the CLI resolves the cluster and storage from its configuration and passes them in.
- * Each returns the text for a terminal, the JSON for `--output json`, and the exit code
- * (0 success, 1 the operation failed). Invalid input throws OffsetsUsageError.
+ * Each returns the text for a terminal, the JSON for `--output json`, and the exit code, using the
+ * CLI's codes (runtime/cli/exit-codes.ts): 0 success, 4 a commit was rejected by Kafka, 7 the
+ * offsets found afterwards differ from those committed (something else changed them).
+ * Invalid input throws OffsetsUsageError; a group with members throws ActiveGroupError.
  */
+export const OFFSETS_EXIT = { ok: 0, commitFailed: 4, mismatch: 7 } as const;
+
 export interface CommandResult {
-  readonly exitCode: 0 | 1;
+  readonly exitCode: number;
   readonly text: string;
   readonly json: unknown;
 }
@@ -142,7 +146,7 @@ export async function runOffsetsReset(
     ...(options.parallelism ? { parallelism: options.parallelism } : {}),
   });
   return {
-    exitCode: result.status === 'failed' ? 1 : 0,
+    exitCode: exitCodeOf(result),
     text: formatResetResult(result),
     json: resetResultToJson(result),
   };
@@ -266,7 +270,7 @@ export async function runOffsetsRollback(
     ...(options.parallelism ? { parallelism: options.parallelism } : {}),
   });
   return {
-    exitCode: r.status === 'failed' ? 1 : 0,
+    exitCode: exitCodeOf(r),
     text: formatRollbackResult(r),
     json: rollbackResultToJson(r),
   };
@@ -308,6 +312,11 @@ export function rollbackResultToJson(r: RollbackResult): unknown {
     mismatches: mismatchesToJson(r.mismatches),
     verified: r.verified,
   };
+}
+
+function exitCodeOf(r: { groups: readonly { status: string }[]; mismatches: readonly unknown[] }): number {
+  if (r.groups.some((g) => g.status === 'failed')) return OFFSETS_EXIT.commitFailed;
+  return r.mismatches.length > 0 ? OFFSETS_EXIT.mismatch : OFFSETS_EXIT.ok;
 }
 
 function formatMismatches(ms: readonly OffsetMismatch[]): string[] {

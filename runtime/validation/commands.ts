@@ -12,7 +12,7 @@ import { validateBackup } from './validate.ts';
 /**
  * Handler of `kafka-backup validate`: runs the checks, then writes the evidence report (JSON, HTML and,
  * with a key, a detached signature) under `evidence/<backupId>/<reportId>/` and notifies the webhook.
- * Exit code 1 when the overall result is `failed`.
+ * Exit code 3 (the CLI's integrity error) when the overall result is `failed`.
  */
 export interface ValidateCommandOptions {
   /** Default: the most recent backup in the storage. */
@@ -46,7 +46,7 @@ export interface ValidateDeps {
 }
 
 export interface ValidateCommandResult {
-  readonly exitCode: 0 | 1;
+  readonly exitCode: 0 | 3;
   readonly text: string;
   readonly json: unknown;
   readonly report: EvidenceReport;
@@ -115,7 +115,7 @@ export async function runValidate(
         )
       : undefined;
   return {
-    exitCode: sealed.report.summary.result === 'failed' ? 1 : 0,
+    exitCode: sealed.report.summary.result === 'failed' ? 3 : 0,
     text: formatValidation(sealed.report, keys, webhook),
     json: { report: sealed.report, keys: keys ?? null, webhook: webhook ?? null },
     report: sealed.report,

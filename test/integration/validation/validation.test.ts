@@ -192,7 +192,7 @@ describe('backup validation with signed evidence', () => {
     await store.put(victim, bytes);
 
     const result = await validate(backupId, { restoreSample: 1 });
-    assert.equal(result.exitCode, 1);
+    assert.equal(result.exitCode, 3);
     assert.equal(result.report.summary.result, 'failed');
     const integrity = result.report.checks.find((c) => c.name === 'segment-integrity');
     assert.equal(integrity?.outcome, 'failed');
@@ -213,14 +213,14 @@ describe('backup validation with signed evidence', () => {
     );
     await store.put(reportKeys.json, forged);
     const v1 = await runEvidenceVerify({ location, publicKey: { pem: publicPem } }, { store });
-    assert.equal(v1.exitCode, 1);
+    assert.equal(v1.exitCode, 3);
     assert.match(v1.text, /NOT VERIFIED/);
 
     await store.put(reportKeys.json, original);
     const html = await store.get(reportKeys.html);
     await store.put(reportKeys.html, new TextEncoder().encode(`${new TextDecoder().decode(html)}<!-- -->`));
     const v2 = await runEvidenceVerify({ location, publicKey: { pem: publicPem } }, { store });
-    assert.equal(v2.exitCode, 1);
+    assert.equal(v2.exitCode, 3);
     assert.match(v2.text, /HTML report was altered/);
   });
 });
