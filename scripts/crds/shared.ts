@@ -634,7 +634,7 @@ export function backupRef(description: string): Schema {
           fieldPath: '.backupId',
           reason: 'FieldValueRequired',
           message:
-            "backupRef.storage is set without backupId: set backupId to the backup set to read (list them with 'kafka-backup list'), since there is no KafkaBackup status to take the latest one from",
+            "backupRef.storage is set without backupId: set backupId to the backup set to read (e.g. 'production-backup-20241201-120000', as in a KafkaBackup's status.backupId), since there is no KafkaBackup status to take the latest one from",
         },
       ],
     },
