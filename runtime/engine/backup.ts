@@ -243,6 +243,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
           extra: { clusterId },
         });
         commits++;
+        log.info('checkpoint committed', { commit: commits, final, records: progress.snapshot().records });
       } catch (error) {
         // Put the uncommitted work back so the next commit includes it (no hole in the covered ranges).
         for (const { r, d, from } of taken) {

@@ -379,16 +379,21 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
       ]),
     ),
   });
+  let progressRecords = () => 0;
   let saving: Promise<void> = Promise.resolve();
   const saveCheckpoint = (status: 'running' | 'complete'): Promise<void> => {
     const doc = checkpointDocument(status);
-    saving = saving.catch(() => {}).then(() => writable.putDocument(checkpointName, doc));
+    saving = saving
+      .catch(() => {})
+      .then(() => writable.putDocument(checkpointName, doc))
+      .then(() => log.info('restore checkpoint saved', { status, records: progressRecords() }));
     return saving;
   };
   // The first checkpoint holds the targets' ends before anything is produced: the base of every resume.
   if (!resumed) await saveCheckpoint('running');
 
   const progress = new ProgressTracker(plan.maxRecords);
+  progressRecords = () => progress.snapshot().records;
   const limiter = new RateLimiter(options.rateLimits);
   const batchSize = options.produceBatchSize ?? 1000;
   const timer = setInterval(() => {

@@ -36,13 +36,14 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
 }
 
 /**
- * Starts the CLI and SIGKILLs it as soon as `when(stderr)` holds (checked on every log line), to
- * interrupt it mid-run like a crashed pod.
+ * Starts the CLI and SIGKILLs it `delayMs` after `when(stderr)` first holds (checked on every log
+ * line), to interrupt it mid-run like a crashed pod.
  */
 export function runCliAndKill(
   args: readonly string[],
   when: (stderr: string) => boolean,
   env: Record<string, string> = {},
+  delayMs = 0,
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(NODE, [MAIN, ...args], {
@@ -59,7 +60,7 @@ export function runCliAndKill(
       stderr += d;
       if (!killed && when(stderr)) {
         killed = true;
-        child.kill('SIGKILL');
+        setTimeout(() => child.kill('SIGKILL'), delayMs);
       }
     });
     child.on('error', reject);
