@@ -81,6 +81,10 @@ export async function runValidate(
       : {}),
   });
   const manifest = await backup.manifest();
+  const secrets = [
+    ...(deps.secrets ?? []),
+    ...(options.signingKey && 'pem' in options.signingKey ? [options.signingKey.pem.trim()] : []),
+  ];
   const partitions = manifest.topics.flatMap((t) => t.partitions);
   const report = buildEvidenceReport({
     backup: {
@@ -98,10 +102,10 @@ export async function runValidate(
     toolVersion: options.toolVersion,
     ...(deps.bootstrapServers ? { bootstrapServers: deps.bootstrapServers } : {}),
     ...(options.triggeredBy ? { triggeredBy: options.triggeredBy } : {}),
-    ...(deps.secrets ? { secrets: deps.secrets } : {}),
+    secrets,
   });
   const key = options.signingKey ? await loadSigningKey(options.signingKey) : undefined;
-  const sealed = sealEvidence(report, key, deps.secrets ?? []);
+  const sealed = sealEvidence(report, key, secrets);
   const keys = options.noStore
     ? undefined
     : await storeEvidence(deps.evidenceStore ?? deps.repository.store, sealed);
