@@ -123,10 +123,10 @@ export function referencedSecretNames(spec: unknown): string[] {
   return [...names].sort();
 }
 
-/** Drops undefined values recursively, so specs compare and print cleanly. */
+/** Drops undefined values recursively, so specs compare and print cleanly (Dates stay Dates). */
 export function compact<T>(value: T): T {
   if (Array.isArray(value)) return value.map(compact) as T;
-  if (typeof value === 'object' && value !== null) {
+  if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
     return Object.fromEntries(
       Object.entries(value)
         .filter(([, v]) => v !== undefined)

@@ -24,7 +24,6 @@ export class Encryption {
   /** @internal */
   public _toSpec(): EncryptionSpec {
     return {
-      enabled: true,
       algorithm: 'AES-256-GCM',
       keySecret: { name: secretName(this.props.keySecret, 'encryption.keySecret'), key: this.props.key },
     };
@@ -33,7 +32,6 @@ export class Encryption {
 
 /** The wire shape of `spec.encryption`. */
 export interface EncryptionSpec {
-  readonly enabled: boolean;
   readonly algorithm: string;
   readonly keySecret: { name: string; key?: string };
 }

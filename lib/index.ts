@@ -3,6 +3,7 @@ export * from './backup-source.ts';
 export * from './common.ts';
 export * from './compression.ts';
 export * from './encryption.ts';
+export * from './gitops.ts';
 export * from './kafka-cluster.ts';
 export * from './offset-reset-plan.ts';
 export * from './offset-rollback-plan.ts';

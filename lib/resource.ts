@@ -28,13 +28,18 @@ export abstract class KafkaResource extends kplus.Resource {
     super(scope, id);
     // The whole spec is checked against the CRD (schema and CEL rules) once every add*() call is in.
     this.node.addValidation({
-      validate: () => validateSpec(this.customKind, this._toKube()).map((v) => `${v.field}: ${v.message}`),
+      validate: () => validateSpec(this.customKind, this.wireSpec()).map((v) => `${v.field}: ${v.message}`),
     });
   }
 
   /** Names of the Secrets this resource makes the operator read (never their contents). */
   public get secretNames(): string[] {
-    return referencedSecretNames(this._toKube());
+    return referencedSecretNames(this.wireSpec());
+  }
+
+  /** The spec as JSON on the wire (Dates as RFC 3339 strings), before the L1 maps it. */
+  private wireSpec(): unknown {
+    return JSON.parse(JSON.stringify(this._toKube()));
   }
 
   /**
@@ -47,7 +52,7 @@ export abstract class KafkaResource extends kplus.Resource {
    * Lets the subjects read this one object (get, list, watch): a Role scoped to it by name and a RoleBinding.
    */
   public grantRead(...subjects: kplus.ISubject[]): kplus.RoleBinding {
-    return this.permissions.grantRead(...subjects);
+    return this.grant('read', ['get', 'list', 'watch'], subjects);
   }
 
   /**
@@ -55,11 +60,21 @@ export abstract class KafkaResource extends kplus.Resource {
    * (get and patch on it, nothing else): a Role scoped to it by name and a RoleBinding.
    */
   public grantTrigger(...subjects: kplus.ISubject[]): kplus.RoleBinding {
-    const role = new kplus.Role(this, `TriggerRole${subjectsAddress(subjects)}`, {
-      metadata: { namespace: this.metadata.namespace },
-    });
-    role.allow(['get', 'patch'], this);
-    return role.bind(...subjects);
+    return this.grant('trigger', ['get', 'patch'], subjects);
+  }
+
+  /** A Role allowing `verbs` on this one object, bound to the subjects; both named after the object. */
+  private grant(purpose: string, verbs: string[], subjects: kplus.ISubject[]): kplus.RoleBinding {
+    if (subjects.length === 0)
+      throw new Error(`${this.node.path}: grant${purpose} needs at least one subject`);
+    const address = subjectsAddress(subjects);
+    const name = `${this.name}-${purpose}-${address}`;
+    const metadata = { name, namespace: this.metadata.namespace };
+    const role = new kplus.Role(this, `${purpose}-role-${address}`, { metadata });
+    role.allow(verbs, this);
+    const binding = new kplus.RoleBinding(this, `${purpose}-binding-${address}`, { metadata, role });
+    binding.addSubjects(...subjects);
+    return binding;
   }
 }
 

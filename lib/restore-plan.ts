@@ -1,5 +1,4 @@
-import type { ApiObjectMetadata, Duration } from 'cdk8s';
-import { Lazy } from 'cdk8s';
+import { ApiObject, type ApiObjectMetadata, type Duration, Lazy } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { KafkaRestore, type KafkaRestoreSpec } from '../imports/kafkarestore-kafka.oso.sh.ts';
 import type { BackupSource } from './backup-source.ts';
@@ -163,6 +162,16 @@ export interface KafkaRestorePlanProps extends RunOptions, ApprovalOptions {
 }
 
 /**
+ * The generated L1 maps `pitr` times from `Date` objects, which cdk8s cannot resolve out of a lazy
+ * spec; the spec here is already wire JSON (checked against the CRD at synth), so render it as is.
+ */
+class KafkaRestoreObject extends KafkaRestore {
+  public override toJson(): unknown {
+    return ApiObject.prototype.toJson.call(this);
+  }
+}
+
+/**
  * A `KafkaRestore`: restores a backup (optionally a point-in-time window, remapped topics) into a cluster.
  */
 export class KafkaRestorePlan extends KafkaResource {
@@ -194,7 +203,7 @@ export class KafkaRestorePlan extends KafkaResource {
       throw new Error('KafkaRestorePlan: defaultReplicationFactor only applies with createTopics: true');
     }
     this.topicMapping = { ...(props.topicMapping ?? {}) };
-    this.apiObject = new KafkaRestore(this, 'Resource', {
+    this.apiObject = new KafkaRestoreObject(this, 'Resource', {
       metadata: props.metadata,
       spec: Lazy.any({ produce: () => this._toKube() }),
     });

@@ -219,7 +219,6 @@ describe('Compression and Encryption', () => {
 
   test('encryption references its key Secret by name', () => {
     assert.deepEqual(Encryption.aes256Gcm({ keySecret: 'backup-key' })._toSpec(), {
-      enabled: true,
       algorithm: 'AES-256-GCM',
       keySecret: { name: 'backup-key', key: undefined },
     });
