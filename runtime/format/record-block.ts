@@ -24,6 +24,9 @@ const KNOWN_ATTRS = ATTR_LOG_APPEND_TIME;
 const MAX_OFFSET_DELTA = 2 ** 53 - 1;
 const I64_MAX = 2n ** 63n - 1n;
 const I64_MIN = -(2n ** 63n);
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const MAX_OFFSET_DELTA_BIG = BigInt(MAX_OFFSET_DELTA);
+const TWO_52 = 2 ** 52;
 
 /** Statistics of the records in a block, as the segment header and the manifest record them. */
 export interface RecordBlockStats {
@@ -43,7 +46,10 @@ export class RecordBlockEncoder {
   private prevTimestamp = 0n;
   private minTs = 0n;
   private maxTs = 0n;
-  private readonly headerKeyLengths: number[] = [];
+  private prevOffsetNum = 0;
+  private prevTsNum = 0;
+  private readonly headerKeyBytes: Buffer[] = [];
+  private readonly keyCache = new Map<string, Buffer>();
 
   constructor(initialCapacity = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(initialCapacity);
@@ -64,44 +70,60 @@ export class RecordBlockEncoder {
 
   append(record: KafkaRecord): void {
     const { offset, timestamp, key, value, headers } = record;
-    if (timestamp > I64_MAX || timestamp < I64_MIN) {
-      throw new FormatUsageError(`record timestamp ${timestamp} is not a 64-bit value`);
-    }
+    // Number fast paths: offsets and millisecond timestamps are far below 2^53 in practice, and
+    // bigint arithmetic allocates. The bigint paths keep every 64-bit value exact.
+    const o = Number(offset);
+    const t = Number(timestamp);
     let offsetDelta: number;
     if (this.count === 0) {
       if (offset < 0n || offset > I64_MAX)
         throw new FormatUsageError(`record offset ${offset} is out of range`);
       this.first = offset;
-      this.prevOffset = offset;
       this.minTs = timestamp;
       this.maxTs = timestamp;
       offsetDelta = 0;
     } else {
-      const delta = offset - this.prevOffset;
-      if (delta <= 0n) {
+      if (o <= MAX_SAFE && this.prevOffsetNum <= MAX_SAFE) {
+        offsetDelta = o - this.prevOffsetNum;
+      } else {
+        const delta = offset - this.prevOffset;
+        offsetDelta = delta > MAX_OFFSET_DELTA_BIG ? Number.POSITIVE_INFINITY : Number(delta);
+      }
+      if (!(offsetDelta > 0)) {
         throw new FormatUsageError(
           `record offsets must increase within a segment: ${offset} follows ${this.prevOffset}`,
         );
       }
-      if (delta > BigInt(MAX_OFFSET_DELTA)) throw new FormatUsageError('offset delta exceeds 2^53');
-      offsetDelta = Number(delta);
+      if (offsetDelta > MAX_SAFE) throw new FormatUsageError('offset delta exceeds 2^53');
       if (timestamp < this.minTs) this.minTs = timestamp;
-      if (timestamp > this.maxTs) this.maxTs = timestamp;
+      else if (timestamp > this.maxTs) this.maxTs = timestamp;
     }
-    // 64-bit wrapping difference, so any two i64 timestamps have a delta that fits 64 bits.
-    let diff = timestamp - this.prevTimestamp;
-    if (diff > I64_MAX || diff < I64_MIN) diff = BigInt.asIntN(64, diff);
-    const tsDelta = zigzag(diff);
+    let tsDelta: number | bigint;
+    const d = t - this.prevTsNum;
+    if (Number.isSafeInteger(t) && Number.isSafeInteger(this.prevTsNum) && d < TWO_52 && d > -TWO_52) {
+      tsDelta = d >= 0 ? d * 2 : -d * 2 - 1;
+    } else {
+      if (timestamp > I64_MAX || timestamp < I64_MIN) {
+        throw new FormatUsageError(`record timestamp ${timestamp} is not a 64-bit value`);
+      }
+      // 64-bit wrapping difference, so any two i64 timestamps have a delta that fits 64 bits.
+      let diff = timestamp - this.prevTimestamp;
+      if (diff > I64_MAX || diff < I64_MIN) diff = BigInt.asIntN(64, diff);
+      tsDelta = zigzag(diff);
+    }
 
     // Size first, so the record's length prefix can be written before its fields.
-    let size = 1 + uvarintSize(offsetDelta) + uvarlongSize(tsDelta);
+    let size =
+      1 +
+      uvarintSize(offsetDelta) +
+      (typeof tsDelta === 'number' ? uvarintSize(tsDelta) : uvarlongSize(tsDelta));
     size += nullableSize(key) + nullableSize(value) + uvarintSize(headers.length);
-    const keyLengths = this.headerKeyLengths;
+    const keyBytes = this.headerKeyBytes;
     for (let i = 0; i < headers.length; i++) {
       const h = headers[i] as RecordHeader;
-      const kl = Buffer.byteLength(h[0], 'utf8');
-      keyLengths[i] = kl;
-      size += uvarintSize(kl) + kl + nullableSize(h[1]);
+      const kb = this.encodeKey(h[0]);
+      keyBytes[i] = kb;
+      size += uvarintSize(kb.length) + kb.length + nullableSize(h[1]);
     }
     this.ensure(uvarintSize(size) + size);
 
@@ -109,21 +131,32 @@ export class RecordBlockEncoder {
     let pos = writeUVarint(buf, this.pos, size);
     buf[pos++] = record.timestampType === 'LogAppendTime' ? ATTR_LOG_APPEND_TIME : 0;
     pos = writeUVarint(buf, pos, offsetDelta);
-    pos = writeUVarlong(buf, pos, tsDelta);
+    pos = typeof tsDelta === 'number' ? writeUVarint(buf, pos, tsDelta) : writeUVarlong(buf, pos, tsDelta);
     pos = writeNullable(buf, pos, key);
     pos = writeNullable(buf, pos, value);
     pos = writeUVarint(buf, pos, headers.length);
     for (let i = 0; i < headers.length; i++) {
-      const h = headers[i] as RecordHeader;
-      const kl = keyLengths[i] as number;
-      pos = writeUVarint(buf, pos, kl);
-      pos += buf.write(h[0], pos, kl, 'utf8');
-      pos = writeNullable(buf, pos, h[1]);
+      const kb = keyBytes[i] as Buffer;
+      pos = writeUVarint(buf, pos, kb.length);
+      pos = copyBytes(buf, pos, kb);
+      pos = writeNullable(buf, pos, (headers[i] as RecordHeader)[1]);
     }
     this.pos = pos;
     this.count++;
     this.prevOffset = offset;
+    this.prevOffsetNum = o;
     this.prevTimestamp = timestamp;
+    this.prevTsNum = t;
+  }
+
+  /** UTF-8 of a header key; header keys repeat, so they are cached (bounded). */
+  private encodeKey(k: string): Buffer {
+    let b = this.keyCache.get(k);
+    if (b === undefined) {
+      b = Buffer.from(k, 'utf8');
+      if (this.keyCache.size < 4096) this.keyCache.set(k, b);
+    }
+    return b;
   }
 
   stats(): RecordBlockStats {
@@ -140,10 +173,13 @@ export class RecordBlockEncoder {
   take(): { block: Buffer; stats: RecordBlockStats } {
     const block = this.buf.subarray(0, this.pos);
     const stats = this.stats();
-    this.buf = Buffer.allocUnsafe(Math.max(64 * 1024, Math.min(this.buf.length, 1 << 20)));
+    // Size the next buffer after this segment so a steady stream fills it without regrowing:
+    // regrowth copies, and large short-lived buffers make V8 collect more often.
+    this.buf = Buffer.allocUnsafe(Math.max(64 * 1024, block.length + (block.length >>> 3)));
     this.pos = 0;
     this.count = 0;
     this.prevTimestamp = 0n;
+    this.prevTsNum = 0;
     return { block, stats };
   }
 
@@ -167,9 +203,18 @@ function writeNullable(buf: Buffer, pos: number, bytes: Uint8Array | null): numb
     buf[pos] = 0;
     return pos + 1;
   }
-  pos = writeUVarint(buf, pos, bytes.length + 1);
-  buf.set(bytes, pos);
-  return pos + bytes.length;
+  return copyBytes(buf, writeUVarint(buf, pos, bytes.length + 1), bytes);
+}
+
+/** TypedArray.set has a fixed cost that dominates for the short keys and headers most records carry. */
+function copyBytes(buf: Buffer, pos: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  if (n < 32) {
+    for (let i = 0; i < n; i++) buf[pos + i] = bytes[i] as number;
+  } else {
+    buf.set(bytes, pos);
+  }
+  return pos + n;
 }
 
 /**

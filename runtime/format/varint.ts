@@ -6,6 +6,10 @@
 const TWO_POW_53 = 2n ** 53n;
 
 export function uvarintSize(value: number): number {
+  if (value < 0x80) return 1;
+  if (value < 0x4000) return 2;
+  if (value < 0x200000) return 3;
+  if (value < 0x10000000) return 4;
   let size = 1;
   while (value >= 0x80) {
     value = Math.floor(value / 128);
@@ -16,6 +20,18 @@ export function uvarintSize(value: number): number {
 
 /** Writes `value` (0 <= value < 2^53) at `pos`; returns the position after it. */
 export function writeUVarint(buf: Uint8Array, pos: number, value: number): number {
+  if (value < 0x80) {
+    buf[pos] = value;
+    return pos + 1;
+  }
+  if (value < 0x80000000) {
+    while (value >= 0x80) {
+      buf[pos++] = (value & 0x7f) | 0x80;
+      value >>>= 7;
+    }
+    buf[pos++] = value;
+    return pos;
+  }
   while (value >= 0x80) {
     buf[pos++] = (value % 128) | 0x80;
     value = Math.floor(value / 128);
