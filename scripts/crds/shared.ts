@@ -18,7 +18,13 @@ export function k8sName(description: string): Schema {
   return string(description, {
     minLength: 1,
     maxLength: 253,
-    pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+    rules: [
+      {
+        rule: "self.matches('^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')",
+        message:
+          "must be a Kubernetes object name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, e.g. 's3-credentials'",
+      },
+    ],
   });
 }
 
@@ -27,7 +33,12 @@ export function secretKey(description: string, defaultKey?: string): Schema {
   return string(description, {
     minLength: 1,
     maxLength: 253,
-    pattern: '^[-._a-zA-Z0-9]+$',
+    rules: [
+      {
+        rule: "self.matches('^[-._a-zA-Z0-9]+$')",
+        message: "must be a Secret data key: letters, digits, '-', '_' and '.', e.g. 'password' or 'ca.crt'",
+      },
+    ],
     ...(defaultKey ? { default: defaultKey } : {}),
   });
 }
@@ -62,6 +73,14 @@ export function topicPattern(description: string): Schema {
       },
     ],
   });
+}
+
+/** Rule for a map keyed by topic names (topicMapping, repartitioning). */
+export function topicKeysRule(field: string, what: string): Rule {
+  return {
+    rule: "self.all(k, size(k) <= 249 && k.matches('^[a-zA-Z0-9._-]+$'))",
+    message: `${field} keys are ${what}: letters, digits, '.', '_' and '-' (max 249 characters), e.g. 'orders'`,
+  };
 }
 
 export function consumerGroupList(description: string, minItems = 0): Schema {
@@ -322,12 +341,23 @@ export const azureStorage: Schema = object(
     container: string('Blob container name (3-63 lowercase letters, digits and hyphens).', {
       minLength: 3,
       maxLength: 63,
-      pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$',
+      rules: [
+        {
+          rule: "self.matches('^[a-z0-9]([a-z0-9-]*[a-z0-9])?$')",
+          message:
+            "container must be 3-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit, e.g. 'kafka-backups'",
+        },
+      ],
     }),
     accountName: string('Storage account name (3-24 lowercase letters and digits).', {
       minLength: 3,
       maxLength: 24,
-      pattern: '^[a-z0-9]+$',
+      rules: [
+        {
+          rule: "self.matches('^[a-z0-9]+$')",
+          message: "accountName must be 3-24 lowercase letters and digits, e.g. 'prodbackups'",
+        },
+      ],
     }),
     prefix: objectPrefix('backups'),
     endpoint: httpEndpoint(

@@ -14,6 +14,7 @@ import {
   MAX_TOPICS,
   rateLimiting,
   timestamp,
+  topicKeysRule,
   topicName,
 } from '../shared.ts';
 
@@ -79,7 +80,7 @@ const repartitioning: Schema = map(
     },
     { required: ['targetPartitions'] },
   ),
-  { maxProperties: MAX_TOPICS },
+  { maxProperties: MAX_TOPICS, rules: [topicKeysRule('repartitioning', 'target topic names')] },
 );
 
 const offsetReset: Schema = object(
@@ -135,7 +136,11 @@ const spec: Schema = object(
     topicMapping: map(
       'Source topic -> target topic, e.g. {orders: orders-restored}. Unmapped topics keep their names.',
       topicName('Target topic name.'),
-      { maxProperties: MAX_TOPICS, default: {} },
+      {
+        maxProperties: MAX_TOPICS,
+        default: {},
+        rules: [topicKeysRule('topicMapping', 'source topic names')],
+      },
     ),
     partitionMapping: map(
       'Source partition -> target partition, e.g. {"0": 3}. Keys are source partition numbers written as strings; unmapped partitions keep their number.',

@@ -15,6 +15,7 @@ import {
   secretRef,
   storage,
   timestamp,
+  topicKeysRule,
   topicName,
 } from '../shared.ts';
 
@@ -166,7 +167,7 @@ const spec: Schema = object(
     topicMapping: map(
       'Backup topic -> cluster topic, for validating a restore that renamed topics (KafkaRestore.spec.topicMapping).',
       topicName('Topic name in the cluster.'),
-      { maxProperties: MAX_TOPICS },
+      { maxProperties: MAX_TOPICS, rules: [topicKeysRule('topicMapping', 'topic names in the backup')] },
     ),
     checks,
     encryption: decryption,
