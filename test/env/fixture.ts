@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { EnvState } from './state.ts';
 import { findRunningEnv, readState } from './environment.ts';
+import type { EnvState } from './state.ts';
 
 let cached: EnvState | undefined;
 
@@ -24,7 +24,9 @@ export function testEnv(): EnvState {
 export function need<K extends keyof EnvState>(key: K): NonNullable<EnvState[K]> {
   const value = testEnv()[key];
   if (value === undefined || value === null) {
-    throw new Error(`the test environment has no '${String(key)}' component; start it with npm run env -- up`);
+    throw new Error(
+      `the test environment has no '${String(key)}' component; start it with npm run env -- up`,
+    );
   }
   return value as NonNullable<EnvState[K]>;
 }

@@ -107,7 +107,11 @@ export async function waitFor(
     }
     await sleep(200);
   }
-  throw new ComponentStartError(proc.name, `timed out after ${timeoutMs} ms waiting for ${what}`, proc.logFile);
+  throw new ComponentStartError(
+    proc.name,
+    `timed out after ${timeoutMs} ms waiting for ${what}`,
+    proc.logFile,
+  );
 }
 
 /** True when something accepts TCP connections on the loopback port. */
