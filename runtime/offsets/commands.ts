@@ -1,5 +1,6 @@
 import type { ObjectStore } from '../storage/object-store.ts';
 import { LATEST_GROUP_SNAPSHOT_DOCUMENT, parseBackupGroupSnapshot } from '../validation/group-snapshot.ts';
+import { OffsetsUsageError } from './errors.ts';
 import type { ConsumerGroupAdmin } from './group-admin.ts';
 import { groupOffsetsToJson } from './group-offsets.ts';
 import { formatOffsetMapping, loadOffsetMapping, type MappingSource } from './mapping-store.ts';
@@ -37,12 +38,7 @@ export interface CommandResult {
   readonly json: unknown;
 }
 
-export class OffsetsUsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'OffsetsUsageError';
-  }
-}
+export { OffsetsUsageError };
 
 export interface OffsetsDeps {
   readonly admin: ConsumerGroupAdmin;

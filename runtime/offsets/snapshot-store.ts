@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type ObjectStore, StorageError } from '../storage/object-store.ts';
+import { OffsetsUsageError } from './errors.ts';
 import {
   type GroupOffsets,
   type GroupOffsetsJson,
@@ -46,7 +47,7 @@ export function newSnapshotId(at: Date): string {
 
 export function snapshotKey(snapshotId: string): string {
   if (!SNAPSHOT_ID.test(snapshotId)) {
-    throw new Error(
+    throw new OffsetsUsageError(
       `'${snapshotId}' is not a snapshot id (expected snap-YYYYMMDDTHHMMSSZ-xxxxxxxx); list them with offsets snapshot --list`,
     );
   }

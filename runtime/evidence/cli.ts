@@ -1,0 +1,75 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../cli/exit-codes.ts';
+import { createObjectStore } from '../config/object-store-factory.ts';
+import { createLogger } from '../log.ts';
+import { loadClusterAndStorage, outputFormat, printFailure, printOutcome } from '../offsets/cli-support.ts';
+import { type EvidenceLocation, runEvidenceVerify } from './commands.ts';
+
+export const EVIDENCE_HELP = `kafka-backup evidence verify - verify a signed evidence report
+
+Usage:
+  kafka-backup evidence verify --public-key PEM --report report.json [--signature report.sig] [--html report.html]
+  kafka-backup evidence verify --public-key PEM -c FILE --backup-id B --report-id R
+
+Only the public key given here is trusted. Fails (exit code 3), naming every reason, when any byte of the
+report, its signature file or its HTML rendering changed, when another key signed it, or when it is unsigned.
+`;
+
+export async function evidenceCli(argv: string[]): Promise<number> {
+  let format: 'text' | 'json' = 'text';
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        output: { type: 'string', short: 'o', default: 'text' },
+        'public-key': { type: 'string' },
+        report: { type: 'string' },
+        signature: { type: 'string' },
+        html: { type: 'string' },
+        'backup-id': { type: 'string' },
+        'report-id': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    format = outputFormat(values.output);
+    if (values.help || positionals[0] !== 'verify') {
+      process.stdout.write(EVIDENCE_HELP);
+      return values.help ? 0 : 2;
+    }
+    if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
+    if (!values['public-key'])
+      throw new UsageError('evidence verify needs --public-key FILE (the trusted public key)');
+    let location: EvidenceLocation;
+    let store: Awaited<ReturnType<typeof createObjectStore>> | undefined;
+    if (values.report) {
+      location = {
+        kind: 'files',
+        json: values.report,
+        ...(values.signature ? { sig: values.signature } : {}),
+        ...(values.html ? { html: values.html } : {}),
+      };
+    } else {
+      if (!values.config || !values['report-id']) {
+        throw new UsageError('name the report: --report FILE, or --config FILE --backup-id B --report-id R');
+      }
+      const config = loadClusterAndStorage(values.config, { kafka: false, storage: true });
+      const backupId = values['backup-id'] ?? config.backupId;
+      if (!backupId) throw new UsageError('evidence verify needs --backup-id with --report-id');
+      store = await createObjectStore(
+        config.storage as NonNullable<typeof config.storage>,
+        createLogger({ level: 'warn' }),
+      );
+      location = { kind: 'storage', backupId, reportId: values['report-id'] };
+    }
+    const result = await runEvidenceVerify(
+      { location, publicKey: { file: values['public-key'] } },
+      store ? { store } : {},
+    );
+    printOutcome(format, 'evidence verify', result);
+    return result.exitCode;
+  } catch (error) {
+    return printFailure(format, 'evidence verify', error);
+  }
+}

@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { UsageError } from '../cli/exit-codes.ts';
+import { createObjectStore } from '../config/object-store-factory.ts';
+import { ConfigError } from '../config/reader.ts';
+import { readSecret, secretRef } from '../config/secrets.ts';
+import { readStorage } from '../config/storage.ts';
+import type { SigningKeySource } from '../evidence/signing.ts';
+import { BackupRepository } from '../format/repository.ts';
+import { PlatformaticKafka } from '../kafka/platformatic-adapter.ts';
+import { createLogger } from '../log.ts';
+import {
+  loadClusterAndStorage,
+  outputFormat,
+  positiveInteger,
+  printFailure,
+  printOutcome,
+} from '../offsets/cli-support.ts';
+import { runValidate } from './commands.ts';
+
+export const VALIDATE_HELP = `kafka-backup validate - check a backup and write a signed evidence report
+
+Usage:
+  kafka-backup validate -c FILE [--backup-id B] [--deep] [--restore-sample N|all] [--signing-key-file PEM]
+                        [--webhook-url URL] [--triggered-by TEXT] [--no-store] [--parallelism N] [-o json]
+
+Checks: segment-integrity (--deep: checksum and decode every segment), record-counts, offset-continuity
+(every gap explained), source-watermarks, consumer-group-snapshot, restore-sample (restores N segments per
+partition, or all, into a scratch topic of kafkaCluster and compares byte for byte; needs kafkaCluster).
+
+FILE is a KafkaBackupValidation resource (or any spec) with backupRef.storage (or storage) and, for the
+restore check, kafkaCluster. The signing key comes from --signing-key-file, or evidence.signing.keySecret
+(mounted secret, key privateKeyKey, default signing-key.pem). Reports are stored at
+evidence/<backupId>/<reportId>/report.{json,html,sig}; see docs/evidence.md.
+
+Exit codes: 0 passed or warnings, 2 usage, 3 a check failed, 4 Kafka, 5 storage, 6 backup not found.
+`;
+
+export async function validateCli(argv: string[]): Promise<number> {
+  let format: 'text' | 'json' = 'text';
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        output: { type: 'string', short: 'o', default: 'text' },
+        'backup-id': { type: 'string' },
+        deep: { type: 'boolean', default: false },
+        'restore-sample': { type: 'string' },
+        'signing-key-file': { type: 'string' },
+        'webhook-url': { type: 'string' },
+        'triggered-by': { type: 'string' },
+        'no-store': { type: 'boolean', default: false },
+        parallelism: { type: 'string' },
+        'log-level': { type: 'string', default: 'warn' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    format = outputFormat(values.output);
+    if (values.help) {
+      process.stdout.write(VALIDATE_HELP);
+      return 0;
+    }
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    if (!values.config)
+      throw new UsageError("'validate' needs --config FILE (see kafka-backup validate --help)");
+    const config = loadClusterAndStorage(values.config, { kafka: false, storage: true });
+    const spec = config.spec;
+    const log = createLogger({ level: values['log-level'] as 'warn' });
+
+    const sampleFlag = values['restore-sample'];
+    let restoreSample: number | 'all' | undefined;
+    if (sampleFlag !== undefined) {
+      restoreSample = sampleFlag === 'all' ? 'all' : positiveInteger(sampleFlag, '--restore-sample');
+      if (!config.kafka)
+        throw new UsageError('--restore-sample needs kafkaCluster (the scratch cluster) in the file');
+    }
+    const evidence = spec.object('evidence');
+    let signingKey: SigningKeySource | undefined;
+    if (values['signing-key-file']) {
+      signingKey = { pem: readFileSync(values['signing-key-file'], 'utf8') };
+    } else {
+      const signing = evidence?.object('signing');
+      const ref = signing?.boolean('enabled', false) ? signing.object('keySecret') : undefined;
+      const source = ref ? secretRef(ref, 'privateKeyKey', 'signing-key.pem') : undefined;
+      if (source) signingKey = { pem: readSecret(source) };
+    }
+    const evidenceStorage = evidence?.object('storage');
+    const evidenceSpec = evidenceStorage ? readStorage(evidenceStorage) : undefined;
+    if (spec.problems.length > 0) throw new ConfigError(values.config, spec.problems);
+
+    const store = await createObjectStore(config.storage as NonNullable<typeof config.storage>, log);
+    const kafka =
+      config.kafka && restoreSample !== undefined
+        ? new PlatformaticKafka(config.kafka, { logger: log })
+        : undefined;
+    try {
+      const backupId = values['backup-id'] ?? config.backupId;
+      const parallelism = positiveInteger(values.parallelism, '--parallelism');
+      const result = await runValidate(
+        {
+          ...(backupId ? { backupId } : {}),
+          deep: values.deep,
+          ...(restoreSample !== undefined ? { restoreSample } : {}),
+          ...(signingKey ? { signingKey } : {}),
+          ...(values['webhook-url'] ? { webhookUrl: values['webhook-url'] } : {}),
+          ...(values['triggered-by'] ? { triggeredBy: values['triggered-by'] } : {}),
+          ...(parallelism ? { parallelism } : {}),
+          noStore: values['no-store'],
+          toolVersion: toolVersion(),
+        },
+        {
+          repository: new BackupRepository(store),
+          ...(evidenceSpec ? { evidenceStore: await createObjectStore(evidenceSpec, log) } : {}),
+          ...(kafka ? { kafka, bootstrapServers: config.kafka?.bootstrapServers.join(',') ?? '' } : {}),
+          secrets: [config.kafka?.sasl?.password, config.kafka?.tls?.key].filter((s): s is string =>
+            Boolean(s),
+          ),
+        },
+      );
+      printOutcome(format, 'validate', result);
+      return result.exitCode;
+    } finally {
+      await kafka?.close();
+    }
+  } catch (error) {
+    return printFailure(format, 'validate', error);
+  }
+}
+
+function toolVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

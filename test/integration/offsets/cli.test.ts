@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runBackup } from '../../../runtime/engine/backup.ts';
+import { evidenceCli } from '../../../runtime/evidence/cli.ts';
+import { BackupRepository } from '../../../runtime/format/repository.ts';
+import { PlatformaticKafka } from '../../../runtime/kafka/platformatic-adapter.ts';
+import { offsetsCli } from '../../../runtime/offsets/cli.ts';
+import { PlatformaticGroupAdmin } from '../../../runtime/offsets/platformatic-group-admin.ts';
+import { FilesystemObjectStore } from '../../../runtime/storage/filesystem.ts';
+import { validateCli } from '../../../runtime/validation/cli.ts';
+import { need, uniqueName } from '../../env/fixture.ts';
+import { createTopic, deleteTopic, kafkaConnection, produce } from '../../env/kafka-client.ts';
+
+/**
+ * The subcommands as the CLI runs them: CRD-shaped YAML, flags, stdout, exit codes. Output is captured
+ * by replacing process.stdout.write for the duration of one call.
+ */
+const kafka = need('kafka');
+const source = kafkaConnection(kafka, 'source');
+let dir: string;
+let configFile: string;
+let topic: string;
+let admin: PlatformaticGroupAdmin;
+
+async function run(
+  fn: (argv: string[]) => Promise<number>,
+  argv: string[],
+): Promise<{ code: number; out: string }> {
+  const chunks: string[] = [];
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    const code = await fn(argv);
+    return { code, out: chunks.join('') };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'offsets-cli-'));
+  topic = uniqueName('cli');
+  await createTopic(source, topic, { partitions: 2 });
+  await produce(
+    source,
+    topic,
+    Array.from({ length: 20 }, (_, i) => ({ partition: i % 2, key: `k${i}`, value: `v${i}` })),
+    { idempotent: true },
+  );
+  configFile = path.join(dir, 'reset.yaml');
+  await writeFile(
+    configFile,
+    [
+      'apiVersion: kafka.oso.sh/v1alpha1',
+      'kind: KafkaOffsetReset',
+      'metadata: {name: cli-test}',
+      'spec:',
+      '  kafkaCluster:',
+      `    bootstrapServers: ["${kafka.source.bootstrap}"]`,
+      '  storage:',
+      '    storageType: filesystem',
+      `    filesystem: {path: "${path.join(dir, 'store')}"}`,
+      '  resetStrategy: to-earliest',
+      '  parallelism: 2',
+    ].join('\n'),
+  );
+  admin = new PlatformaticGroupAdmin({
+    bootstrapServers: [kafka.source.bootstrap],
+    securityProtocol: 'PLAINTEXT',
+  });
+});
+
+after(async () => {
+  await admin?.close();
+  if (topic) await deleteTopic(source, topic).catch(() => {});
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('offsets, validate and evidence subcommands', () => {
+  test('reset --dry-run prints the plan as JSON; reset commits; rollback --snapshot-id undoes it', async () => {
+    const group = uniqueName('cli-group');
+    await admin.commitOffsets(group, [
+      { topic, partition: 0, offset: 4n },
+      { topic, partition: 1, offset: 6n },
+    ]);
+    const dry = await run(offsetsCli, [
+      'reset',
+      '-c',
+      configFile,
+      '--group',
+      group,
+      '--dry-run',
+      '-o',
+      'json',
+    ]);
+    assert.equal(dry.code, 0);
+    const planned = JSON.parse(dry.out) as {
+      result: { status: string; plan: { groups: { changes: { target: string }[] }[] } };
+    };
+    assert.equal(planned.result.status, 'planned');
+    assert.deepEqual(
+      planned.result.plan.groups[0]?.changes.map((c) => c.target),
+      ['0', '0'],
+    );
+
+    const reset = await run(offsetsCli, [
+      'reset',
+      '-c',
+      configFile,
+      '--group',
+      group,
+      '--strategy',
+      'shift-by',
+      '--shift=-3',
+    ]);
+    assert.equal(reset.code, 0, reset.out);
+    assert.match(reset.out, /Reset completed/);
+    const snapshotId = /offsets rollback --snapshot-id (snap-[0-9A-Za-z-]+)/.exec(reset.out)?.[1];
+    assert.ok(snapshotId, reset.out);
+    assert.deepEqual((await admin.committedOffsets(group)).map((o) => o.offset).sort(), [1n, 3n]);
+
+    const rollback = await run(offsetsCli, ['rollback', '-c', configFile, '--snapshot-id', snapshotId]);
+    assert.equal(rollback.code, 0, rollback.out);
+    assert.deepEqual((await admin.committedOffsets(group)).map((o) => [o.partition, o.offset]).sort(), [
+      [0, 4n],
+      [1, 6n],
+    ]);
+    await admin.deleteOffsets(
+      group,
+      [0, 1].map((partition) => ({ topic, partition })),
+    );
+  });
+
+  test('invalid input is a usage error (exit 2) that says what to do', async () => {
+    const bad = await run(offsetsCli, ['reset', '-c', configFile, '--group', 'g', '--strategy', 'auto']);
+    assert.equal(bad.code, 2);
+    const noShift = await run(offsetsCli, [
+      'reset',
+      '-c',
+      configFile,
+      '--group',
+      'g',
+      '--strategy',
+      'shift-by',
+      '-o',
+      'json',
+    ]);
+    assert.equal(noShift.code, 2);
+    assert.match(noShift.out, /needs --shift/);
+  });
+
+  test('validate writes a signed report that evidence verify accepts, and rejects once tampered', async () => {
+    const store = new FilesystemObjectStore(path.join(dir, 'store'));
+    const port = new PlatformaticKafka({
+      bootstrapServers: [kafka.source.bootstrap],
+      securityProtocol: 'PLAINTEXT',
+    });
+    const backupId = uniqueName('cli-b');
+    try {
+      await runBackup(
+        { kafka: port, repository: new BackupRepository(store) },
+        { backupId, topics: { include: [topic] } },
+      );
+    } finally {
+      await port.close();
+    }
+    const keys = generateKeyPairSync('ed25519');
+    const keyFile = path.join(dir, 'evidence.key');
+    const pubFile = path.join(dir, 'evidence.pub');
+    await writeFile(keyFile, keys.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    await writeFile(pubFile, keys.publicKey.export({ type: 'spki', format: 'pem' }));
+
+    const validated = await run(validateCli, [
+      '-c',
+      configFile,
+      '--backup-id',
+      backupId,
+      '--deep',
+      '--restore-sample',
+      '1',
+      '--signing-key-file',
+      keyFile,
+      '-o',
+      'json',
+    ]);
+    assert.equal(validated.code, 0, validated.out);
+    const out = JSON.parse(validated.out) as {
+      result: { report: { reportId: string }; keys: { json: string } };
+    };
+    const reportId = out.result.report.reportId;
+
+    const ok = await run(evidenceCli, [
+      'verify',
+      '--public-key',
+      pubFile,
+      '-c',
+      configFile,
+      '--backup-id',
+      backupId,
+      '--report-id',
+      reportId,
+    ]);
+    assert.equal(ok.code, 0, ok.out);
+    assert.match(ok.out, /^VERIFIED/);
+
+    const reportFile = path.join(dir, 'store', out.result.keys.json);
+    const text = await readFile(reportFile, 'utf8');
+    await writeFile(reportFile, text.replace(backupId, `${backupId}x`));
+    const tampered = await run(evidenceCli, ['verify', '--public-key', pubFile, '--report', reportFile]);
+    assert.equal(tampered.code, 3);
+    assert.match(tampered.out, /NOT VERIFIED/);
+  });
+});
