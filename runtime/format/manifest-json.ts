@@ -212,7 +212,8 @@ export function commitFromJson(key: string, value: unknown): CommitRecord {
       const detectedAt = g.optionalInt('detectedAt');
       return {
         ...rangeFromJson(g),
-        reason: g.oneOf('reason', GAP_REASONS),
+        // Unknown reasons from newer writers are still gaps (docs/format/v1.md §8).
+        reason: GAP_REASONS.includes(g.raw('reason') as GapReason) ? (g.raw('reason') as GapReason) : 'unknown',
         ...(detectedAt !== undefined ? { detectedAt } : {}),
       };
     });
