@@ -29,19 +29,29 @@ import {
 /** The namespace of the seed's quick start (`helm install ... --namespace kafka-backup`). */
 export const NAMESPACE = 'kafka-backup';
 
-export function createExampleApp(): App {
+/** Options for tests that install the example side by side with others. */
+export interface ExampleAppOptions {
+  /**
+   * Namespace of the operator and the example resources.
+   * @default NAMESPACE
+   */
+  readonly namespace?: string;
+}
+
+export function createExampleApp(options: ExampleAppOptions = {}): App {
+  const namespace = options.namespace ?? NAMESPACE;
   const app = new App();
 
-  // The operator: namespace, RBAC, Deployment, metrics Service, ServiceMonitor, NetworkPolicy.
+  // The operator: namespace, RBAC, Deployment, metrics Service and NetworkPolicy. (Add
+  // `serviceMonitor: true` where the Prometheus Operator's CRDs are installed.)
   const operatorChart = new Chart(app, 'operator');
   const operator = new KafkaBackupOperator(operatorChart, 'Operator', {
-    namespace: NAMESPACE,
+    namespace,
     installMode: InstallMode.clusterWide(),
-    serviceMonitor: true,
   });
 
   // The seed's examples, unchanged in meaning (test/fixtures/seed/ holds the YAML they equal).
-  const seed = new Chart(app, 'seed-examples', { namespace: NAMESPACE });
+  const seed = new Chart(app, 'seed-examples', { namespace });
   const kafka = KafkaClusterConnection.plaintext('kafka:9092');
   const hourly = new KafkaBackupSchedule(seed, 'HourlyBackup', {
     metadata: { name: 'hourly-backup' },
@@ -79,7 +89,7 @@ export function createExampleApp(): App {
 
   // The rest of the API: a secured cluster, encryption, retention, restore with approval,
   // offset translation and rollback, validation with evidence, and a narrowly scoped grant.
-  const tour = new Chart(app, 'tour', { namespace: NAMESPACE });
+  const tour = new Chart(app, 'tour', { namespace });
   const secured = new KafkaClusterConnection({
     bootstrapServers: ['prod-kafka-bootstrap.kafka.svc:9093'],
     tls: { caSecret: 'prod-cluster-ca-cert' },
@@ -142,7 +152,7 @@ export function createExampleApp(): App {
   });
   // A CI job may start a drill run of the restore, and nothing else.
   const ci = kplus.ServiceAccount.fromServiceAccountName(tour, 'CiBot', 'ci-bot', {
-    namespaceName: NAMESPACE,
+    namespaceName: namespace,
   });
   restore.grantTrigger(ci);
   validation.grantRead(ci);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { cronProblem, DayOfWeek, Schedule } from '../../../lib/index.ts';
+import { INVALID_SCHEDULES, VALID_SCHEDULES } from '../../fixtures/invalid-specs.ts';
 
 describe('Schedule', () => {
   test('accepts the seed example (seconds first, with a year) and the other forms', () => {
@@ -95,5 +96,20 @@ describe('Schedule', () => {
       () => Schedule.hourly({ timeZone: 'Europe Berlin' }),
       /timeZone must be an IANA time zone name/,
     );
+  });
+});
+
+describe('Schedule agrees with the API server', () => {
+  test('accepts every schedule the API server accepts and refuses every one it refuses', () => {
+    for (const schedule of VALID_SCHEDULES) {
+      assert.equal(Schedule.cron(schedule).expressionString, schedule);
+    }
+    for (const { schedule, message } of INVALID_SCHEDULES) {
+      assert.throws(
+        () => Schedule.cron(schedule),
+        (e: Error) => e.message.includes(message),
+        schedule,
+      );
+    }
   });
 });
