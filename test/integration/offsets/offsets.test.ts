@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -327,6 +327,33 @@ describe('snapshot and rollback', () => {
     } finally {
       await consumer.close(true);
       await cleanupGroup(group);
+    }
+  });
+});
+
+describe('secured listener', () => {
+  test('the group admin works over SASL_SSL (SCRAM-SHA-512, CA from the environment)', async () => {
+    const user = kafka.source.saslSsl.users[0];
+    assert.ok(user);
+    const secure = new PlatformaticGroupAdmin({
+      bootstrapServers: [kafka.source.saslSsl.bootstrap],
+      securityProtocol: 'SASL_SSL',
+      tls: { ca: readFileSync(kafka.source.saslSsl.caFile, 'utf8') },
+      sasl: { mechanism: user.mechanism, username: user.username, password: user.password },
+    });
+    const group = uniqueName('secure');
+    try {
+      await secure.commitOffsets(group, [{ topic, partition: 0, offset: 3n }]);
+      assert.deepEqual(await secure.committedOffsets(group), [{ topic, partition: 0, offset: 3n }]);
+      const result = await resetOffsets(secure, store, {
+        strategy: { kind: 'to-latest' },
+        selection: { groups: [group] },
+      });
+      assert.equal(result.status, 'completed');
+      assert.deepEqual(await committed(group), [10n]);
+    } finally {
+      await secure.deleteOffsets(group, [{ topic, partition: 0 }]);
+      await secure.close();
     }
   });
 });
