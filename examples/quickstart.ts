@@ -7,10 +7,10 @@ import {
   KafkaClusterConnection,
   KafkaRestorePlan,
   Schedule,
+  synthesizeForGitOps,
 } from '../lib/index.ts';
 
-const app = new App();
-const chart = new Chart(app, 'kafka-backups', { namespace: 'kafka' });
+const chart = new Chart(new App(), 'kafka-backups');
 const cluster = KafkaClusterConnection.plaintext('my-kafka.kafka.svc:9092');
 const storage = BackupStorage.s3({
   bucket: 'kafka-backups',
@@ -30,4 +30,5 @@ new KafkaRestorePlan(chart, 'orders-restore', {
   topicMapping: { orders: 'orders-restored', payments: 'payments-restored' },
 });
 
-app.synth();
+// dist/: the CRDs, the two resources and a Kustomization; apply with `kubectl apply --server-side -f dist/`.
+synthesizeForGitOps(chart.node.scope as App, { outdir: process.env.CDK8S_OUTDIR ?? 'dist' });
