@@ -105,7 +105,7 @@ export interface KafkaBackupSpec {
   readonly kafkaCluster: KafkaBackupSpecKafkaCluster;
 
   /**
-   * Topics to back up: names or patterns with '*' (any characters) and '?' (one character), e.g. 'orders' or 'events-*'. Internal topics (starting with '__') are never selected.
+   * Topics to back up: names or patterns with '*' (any characters) and '?' (one character), e.g. 'orders' or 'events-*'. Patterns do not select internal topics (starting with '__') unless includeInternalTopics is true.
    *
    * @schema KafkaBackupSpec#topics
    */
@@ -117,6 +117,14 @@ export interface KafkaBackupSpec {
    * @schema KafkaBackupSpec#excludeTopics
    */
   readonly excludeTopics?: string[];
+
+  /**
+   * Let patterns in topics select internal topics (names starting with '__', e.g. __consumer_offsets). Consumer group offsets are better saved with consumerGroupSnapshot. Defaults to false.
+   *
+   * @default false.
+   * @schema KafkaBackupSpec#includeInternalTopics
+   */
+  readonly includeInternalTopics?: boolean;
 
   /**
    * Where backup sets are written.
@@ -311,6 +319,7 @@ export function toJson_KafkaBackupSpec(obj: KafkaBackupSpec | undefined): Record
     'kafkaCluster': toJson_KafkaBackupSpecKafkaCluster(obj.kafkaCluster),
     'topics': obj.topics?.map(y => y),
     'excludeTopics': obj.excludeTopics?.map(y => y),
+    'includeInternalTopics': obj.includeInternalTopics,
     'storage': toJson_KafkaBackupSpecStorage(obj.storage),
     'compression': obj.compression,
     'compressionLevel': obj.compressionLevel,
@@ -353,6 +362,14 @@ export interface KafkaBackupSpecKafkaCluster {
    * @schema KafkaBackupSpecKafkaCluster#bootstrapServers
    */
   readonly bootstrapServers: string[];
+
+  /**
+   * Prefix of the Kafka client id the brokers see (quotas, logs); the role of each connection is appended. Defaults to 'kafka-backup'.
+   *
+   * @default kafka-backup'.
+   * @schema KafkaBackupSpecKafkaCluster#clientId
+   */
+  readonly clientId?: string;
 
   /**
    * Kafka security protocol: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL (SASL over TLS). Without caSecret/tlsSecret, TLS trusts the system CA roots. Defaults to PLAINTEXT.
@@ -399,6 +416,7 @@ export function toJson_KafkaBackupSpecKafkaCluster(obj: KafkaBackupSpecKafkaClus
   if (obj === undefined) { return undefined; }
   const result = {
     'bootstrapServers': obj.bootstrapServers?.map(y => y),
+    'clientId': obj.clientId,
     'securityProtocol': obj.securityProtocol,
     'tlsSecret': toJson_KafkaBackupSpecKafkaClusterTlsSecret(obj.tlsSecret),
     'caSecret': toJson_KafkaBackupSpecKafkaClusterCaSecret(obj.caSecret),
@@ -425,7 +443,7 @@ export interface KafkaBackupSpecStorage {
   readonly storageType?: KafkaBackupSpecStorageStorageType;
 
   /**
-   * A PersistentVolumeClaim mounted into the pod that runs the backup, at /data/<claimName>.
+   * A PersistentVolumeClaim holding the backups, in the same namespace as this resource.
    *
    * @schema KafkaBackupSpecStorage#pvc
    */
@@ -503,7 +521,7 @@ export interface KafkaBackupSpecEncryption {
   readonly algorithm?: KafkaBackupSpecEncryptionAlgorithm;
 
   /**
-   * Secret holding the 256-bit key, base64-encoded (e.g. generated with 'openssl rand -base64 32').
+   * Secret holding the 256-bit key: 32 bytes, given raw, as 64 hex digits or base64 (e.g. generated with 'openssl rand -base64 32').
    *
    * @schema KafkaBackupSpecEncryption#keySecret
    */
@@ -1017,7 +1035,7 @@ export interface KafkaBackupSpecKafkaClusterConnection {
   readonly keepaliveTimeSecs?: number;
 
   /**
-   * Seconds between keepalive probes. Defaults to 20.
+   * Seconds between keepalive probes. Accepted for compatibility with the previous operator; it has no effect, because Node.js leaves the probe interval to the operating system's setting. Defaults to 20.
    *
    * @default 20.
    * @schema KafkaBackupSpecKafkaClusterConnection#keepaliveIntervalSecs
@@ -1039,6 +1057,22 @@ export interface KafkaBackupSpecKafkaClusterConnection {
    * @schema KafkaBackupSpecKafkaClusterConnection#connectionsPerBroker
    */
   readonly connectionsPerBroker?: number;
+
+  /**
+   * Milliseconds to wait for a TCP (and TLS) connection to a broker. Defaults to 10000.
+   *
+   * @default 10000.
+   * @schema KafkaBackupSpecKafkaClusterConnection#connectTimeoutMs
+   */
+  readonly connectTimeoutMs?: number;
+
+  /**
+   * Milliseconds to wait for the answer to one Kafka request. Defaults to 60000.
+   *
+   * @default 60000.
+   * @schema KafkaBackupSpecKafkaClusterConnection#requestTimeoutMs
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 /**
@@ -1053,6 +1087,8 @@ export function toJson_KafkaBackupSpecKafkaClusterConnection(obj: KafkaBackupSpe
     'keepaliveIntervalSecs': obj.keepaliveIntervalSecs,
     'tcpNodelay': obj.tcpNodelay,
     'connectionsPerBroker': obj.connectionsPerBroker,
+    'connectTimeoutMs': obj.connectTimeoutMs,
+    'requestTimeoutMs': obj.requestTimeoutMs,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -1077,7 +1113,7 @@ export enum KafkaBackupSpecStorageStorageType {
 }
 
 /**
- * A PersistentVolumeClaim mounted into the pod that runs the backup, at /data/<claimName>.
+ * A PersistentVolumeClaim holding the backups, in the same namespace as this resource.
  *
  * @schema KafkaBackupSpecStoragePvc
  */
@@ -1348,7 +1384,7 @@ export enum KafkaBackupSpecEncryptionAlgorithm {
 }
 
 /**
- * Secret holding the 256-bit key, base64-encoded (e.g. generated with 'openssl rand -base64 32').
+ * Secret holding the 256-bit key: 32 bytes, given raw, as 64 hex digits or base64 (e.g. generated with 'openssl rand -base64 32').
  *
  * @schema KafkaBackupSpecEncryptionKeySecret
  */

@@ -296,6 +296,14 @@ export interface KafkaBackupValidationSpecKafkaCluster {
   readonly bootstrapServers: string[];
 
   /**
+   * Prefix of the Kafka client id the brokers see (quotas, logs); the role of each connection is appended. Defaults to 'kafka-backup'.
+   *
+   * @default kafka-backup'.
+   * @schema KafkaBackupValidationSpecKafkaCluster#clientId
+   */
+  readonly clientId?: string;
+
+  /**
    * Kafka security protocol: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL (SASL over TLS). Without caSecret/tlsSecret, TLS trusts the system CA roots. Defaults to PLAINTEXT.
    *
    * @default PLAINTEXT.
@@ -340,6 +348,7 @@ export function toJson_KafkaBackupValidationSpecKafkaCluster(obj: KafkaBackupVal
   if (obj === undefined) { return undefined; }
   const result = {
     'bootstrapServers': obj.bootstrapServers?.map(y => y),
+    'clientId': obj.clientId,
     'securityProtocol': obj.securityProtocol,
     'tlsSecret': toJson_KafkaBackupValidationSpecKafkaClusterTlsSecret(obj.tlsSecret),
     'caSecret': toJson_KafkaBackupValidationSpecKafkaClusterCaSecret(obj.caSecret),
@@ -427,7 +436,7 @@ export interface KafkaBackupValidationSpecEncryption {
   readonly algorithm?: KafkaBackupValidationSpecEncryptionAlgorithm;
 
   /**
-   * Secret holding the 256-bit key, base64-encoded (e.g. generated with 'openssl rand -base64 32').
+   * Secret holding the 256-bit key: 32 bytes, given raw, as 64 hex digits or base64 (e.g. generated with 'openssl rand -base64 32').
    *
    * @schema KafkaBackupValidationSpecEncryption#keySecret
    */
@@ -568,7 +577,7 @@ export interface KafkaBackupValidationSpecBackupRefStorage {
   readonly storageType?: KafkaBackupValidationSpecBackupRefStorageStorageType;
 
   /**
-   * A PersistentVolumeClaim mounted into the pod that runs the backup, at /data/<claimName>.
+   * A PersistentVolumeClaim holding the backups, in the same namespace as this resource.
    *
    * @schema KafkaBackupValidationSpecBackupRefStorage#pvc
    */
@@ -798,7 +807,7 @@ export interface KafkaBackupValidationSpecKafkaClusterConnection {
   readonly keepaliveTimeSecs?: number;
 
   /**
-   * Seconds between keepalive probes. Defaults to 20.
+   * Seconds between keepalive probes. Accepted for compatibility with the previous operator; it has no effect, because Node.js leaves the probe interval to the operating system's setting. Defaults to 20.
    *
    * @default 20.
    * @schema KafkaBackupValidationSpecKafkaClusterConnection#keepaliveIntervalSecs
@@ -820,6 +829,22 @@ export interface KafkaBackupValidationSpecKafkaClusterConnection {
    * @schema KafkaBackupValidationSpecKafkaClusterConnection#connectionsPerBroker
    */
   readonly connectionsPerBroker?: number;
+
+  /**
+   * Milliseconds to wait for a TCP (and TLS) connection to a broker. Defaults to 10000.
+   *
+   * @default 10000.
+   * @schema KafkaBackupValidationSpecKafkaClusterConnection#connectTimeoutMs
+   */
+  readonly connectTimeoutMs?: number;
+
+  /**
+   * Milliseconds to wait for the answer to one Kafka request. Defaults to 60000.
+   *
+   * @default 60000.
+   * @schema KafkaBackupValidationSpecKafkaClusterConnection#requestTimeoutMs
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 /**
@@ -834,6 +859,8 @@ export function toJson_KafkaBackupValidationSpecKafkaClusterConnection(obj: Kafk
     'keepaliveIntervalSecs': obj.keepaliveIntervalSecs,
     'tcpNodelay': obj.tcpNodelay,
     'connectionsPerBroker': obj.connectionsPerBroker,
+    'connectTimeoutMs': obj.connectTimeoutMs,
+    'requestTimeoutMs': obj.requestTimeoutMs,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -1047,7 +1074,7 @@ export enum KafkaBackupValidationSpecEncryptionAlgorithm {
 }
 
 /**
- * Secret holding the 256-bit key, base64-encoded (e.g. generated with 'openssl rand -base64 32').
+ * Secret holding the 256-bit key: 32 bytes, given raw, as 64 hex digits or base64 (e.g. generated with 'openssl rand -base64 32').
  *
  * @schema KafkaBackupValidationSpecEncryptionKeySecret
  */
@@ -1148,7 +1175,7 @@ export interface KafkaBackupValidationSpecEvidenceStorage {
   readonly storageType?: KafkaBackupValidationSpecEvidenceStorageStorageType;
 
   /**
-   * A PersistentVolumeClaim mounted into the pod that runs the backup, at /data/<claimName>.
+   * A PersistentVolumeClaim holding the backups, in the same namespace as this resource.
    *
    * @schema KafkaBackupValidationSpecEvidenceStorage#pvc
    */
@@ -1277,7 +1304,7 @@ export enum KafkaBackupValidationSpecBackupRefStorageStorageType {
 }
 
 /**
- * A PersistentVolumeClaim mounted into the pod that runs the backup, at /data/<claimName>.
+ * A PersistentVolumeClaim holding the backups, in the same namespace as this resource.
  *
  * @schema KafkaBackupValidationSpecBackupRefStoragePvc
  */
@@ -1614,7 +1641,7 @@ export enum KafkaBackupValidationSpecEvidenceStorageStorageType {
 }
 
 /**
- * A PersistentVolumeClaim mounted into the pod that runs the backup, at /data/<claimName>.
+ * A PersistentVolumeClaim holding the backups, in the same namespace as this resource.
  *
  * @schema KafkaBackupValidationSpecEvidenceStoragePvc
  */

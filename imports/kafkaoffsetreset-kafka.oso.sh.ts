@@ -234,6 +234,14 @@ export interface KafkaOffsetResetSpecKafkaCluster {
   readonly bootstrapServers: string[];
 
   /**
+   * Prefix of the Kafka client id the brokers see (quotas, logs); the role of each connection is appended. Defaults to 'kafka-backup'.
+   *
+   * @default kafka-backup'.
+   * @schema KafkaOffsetResetSpecKafkaCluster#clientId
+   */
+  readonly clientId?: string;
+
+  /**
    * Kafka security protocol: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL (SASL over TLS). Without caSecret/tlsSecret, TLS trusts the system CA roots. Defaults to PLAINTEXT.
    *
    * @default PLAINTEXT.
@@ -278,6 +286,7 @@ export function toJson_KafkaOffsetResetSpecKafkaCluster(obj: KafkaOffsetResetSpe
   if (obj === undefined) { return undefined; }
   const result = {
     'bootstrapServers': obj.bootstrapServers?.map(y => y),
+    'clientId': obj.clientId,
     'securityProtocol': obj.securityProtocol,
     'tlsSecret': toJson_KafkaOffsetResetSpecKafkaClusterTlsSecret(obj.tlsSecret),
     'caSecret': toJson_KafkaOffsetResetSpecKafkaClusterCaSecret(obj.caSecret),
@@ -573,7 +582,7 @@ export interface KafkaOffsetResetSpecKafkaClusterConnection {
   readonly keepaliveTimeSecs?: number;
 
   /**
-   * Seconds between keepalive probes. Defaults to 20.
+   * Seconds between keepalive probes. Accepted for compatibility with the previous operator; it has no effect, because Node.js leaves the probe interval to the operating system's setting. Defaults to 20.
    *
    * @default 20.
    * @schema KafkaOffsetResetSpecKafkaClusterConnection#keepaliveIntervalSecs
@@ -595,6 +604,22 @@ export interface KafkaOffsetResetSpecKafkaClusterConnection {
    * @schema KafkaOffsetResetSpecKafkaClusterConnection#connectionsPerBroker
    */
   readonly connectionsPerBroker?: number;
+
+  /**
+   * Milliseconds to wait for a TCP (and TLS) connection to a broker. Defaults to 10000.
+   *
+   * @default 10000.
+   * @schema KafkaOffsetResetSpecKafkaClusterConnection#connectTimeoutMs
+   */
+  readonly connectTimeoutMs?: number;
+
+  /**
+   * Milliseconds to wait for the answer to one Kafka request. Defaults to 60000.
+   *
+   * @default 60000.
+   * @schema KafkaOffsetResetSpecKafkaClusterConnection#requestTimeoutMs
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 /**
@@ -609,6 +634,8 @@ export function toJson_KafkaOffsetResetSpecKafkaClusterConnection(obj: KafkaOffs
     'keepaliveIntervalSecs': obj.keepaliveIntervalSecs,
     'tcpNodelay': obj.tcpNodelay,
     'connectionsPerBroker': obj.connectionsPerBroker,
+    'connectTimeoutMs': obj.connectTimeoutMs,
+    'requestTimeoutMs': obj.requestTimeoutMs,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});

@@ -251,6 +251,14 @@ export interface KafkaOffsetRollbackSpecKafkaCluster {
   readonly bootstrapServers: string[];
 
   /**
+   * Prefix of the Kafka client id the brokers see (quotas, logs); the role of each connection is appended. Defaults to 'kafka-backup'.
+   *
+   * @default kafka-backup'.
+   * @schema KafkaOffsetRollbackSpecKafkaCluster#clientId
+   */
+  readonly clientId?: string;
+
+  /**
    * Kafka security protocol: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL (SASL over TLS). Without caSecret/tlsSecret, TLS trusts the system CA roots. Defaults to PLAINTEXT.
    *
    * @default PLAINTEXT.
@@ -295,6 +303,7 @@ export function toJson_KafkaOffsetRollbackSpecKafkaCluster(obj: KafkaOffsetRollb
   if (obj === undefined) { return undefined; }
   const result = {
     'bootstrapServers': obj.bootstrapServers?.map(y => y),
+    'clientId': obj.clientId,
     'securityProtocol': obj.securityProtocol,
     'tlsSecret': toJson_KafkaOffsetRollbackSpecKafkaClusterTlsSecret(obj.tlsSecret),
     'caSecret': toJson_KafkaOffsetRollbackSpecKafkaClusterCaSecret(obj.caSecret),
@@ -359,7 +368,7 @@ export interface KafkaOffsetRollbackSpecSnapshotRefStorage {
   readonly storageType?: KafkaOffsetRollbackSpecSnapshotRefStorageStorageType;
 
   /**
-   * A PersistentVolumeClaim mounted into the pod that runs the backup, at /data/<claimName>.
+   * A PersistentVolumeClaim holding the backups, in the same namespace as this resource.
    *
    * @schema KafkaOffsetRollbackSpecSnapshotRefStorage#pvc
    */
@@ -589,7 +598,7 @@ export interface KafkaOffsetRollbackSpecKafkaClusterConnection {
   readonly keepaliveTimeSecs?: number;
 
   /**
-   * Seconds between keepalive probes. Defaults to 20.
+   * Seconds between keepalive probes. Accepted for compatibility with the previous operator; it has no effect, because Node.js leaves the probe interval to the operating system's setting. Defaults to 20.
    *
    * @default 20.
    * @schema KafkaOffsetRollbackSpecKafkaClusterConnection#keepaliveIntervalSecs
@@ -611,6 +620,22 @@ export interface KafkaOffsetRollbackSpecKafkaClusterConnection {
    * @schema KafkaOffsetRollbackSpecKafkaClusterConnection#connectionsPerBroker
    */
   readonly connectionsPerBroker?: number;
+
+  /**
+   * Milliseconds to wait for a TCP (and TLS) connection to a broker. Defaults to 10000.
+   *
+   * @default 10000.
+   * @schema KafkaOffsetRollbackSpecKafkaClusterConnection#connectTimeoutMs
+   */
+  readonly connectTimeoutMs?: number;
+
+  /**
+   * Milliseconds to wait for the answer to one Kafka request. Defaults to 60000.
+   *
+   * @default 60000.
+   * @schema KafkaOffsetRollbackSpecKafkaClusterConnection#requestTimeoutMs
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 /**
@@ -625,6 +650,8 @@ export function toJson_KafkaOffsetRollbackSpecKafkaClusterConnection(obj: KafkaO
     'keepaliveIntervalSecs': obj.keepaliveIntervalSecs,
     'tcpNodelay': obj.tcpNodelay,
     'connectionsPerBroker': obj.connectionsPerBroker,
+    'connectTimeoutMs': obj.connectTimeoutMs,
+    'requestTimeoutMs': obj.requestTimeoutMs,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -662,7 +689,7 @@ export enum KafkaOffsetRollbackSpecSnapshotRefStorageStorageType {
 }
 
 /**
- * A PersistentVolumeClaim mounted into the pod that runs the backup, at /data/<claimName>.
+ * A PersistentVolumeClaim holding the backups, in the same namespace as this resource.
  *
  * @schema KafkaOffsetRollbackSpecSnapshotRefStoragePvc
  */

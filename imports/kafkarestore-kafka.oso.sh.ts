@@ -120,6 +120,13 @@ export interface KafkaRestoreSpec {
   readonly topics?: string[];
 
   /**
+   * Source topics to leave out, as names or patterns with '*' and '?', e.g. 'events-debug-*'.
+   *
+   * @schema KafkaRestoreSpec#excludeTopics
+   */
+  readonly excludeTopics?: string[];
+
+  /**
    * Point-in-time window: only records with timestamps inside it are restored. Give the bounds as RFC 3339 times (startTime/endTime) or as epoch milliseconds (startTimestamp/endTimestamp), not both for the same bound. Omit a bound for an open window.
    *
    * @schema KafkaRestoreSpec#pitr
@@ -242,6 +249,13 @@ export interface KafkaRestoreSpec {
   readonly createTopics?: boolean;
 
   /**
+   * Per target topic: topic configs for topics created by createTopics, overriding those recorded in the backup, e.g. {orders-restored: {retention.ms: '604800000'}}.
+   *
+   * @schema KafkaRestoreSpec#topicConfigs
+   */
+  readonly topicConfigs?: { [key: string]: { [key: string]: string } };
+
+  /**
    * Replication factor of topics created by createTopics. Defaults to the broker's default.replication.factor.
    *
    * @default the broker's default.replication.factor.
@@ -274,6 +288,7 @@ export function toJson_KafkaRestoreSpec(obj: KafkaRestoreSpec | undefined): Reco
     'backupRef': toJson_KafkaRestoreSpecBackupRef(obj.backupRef),
     'kafkaCluster': toJson_KafkaRestoreSpecKafkaCluster(obj.kafkaCluster),
     'topics': obj.topics?.map(y => y),
+    'excludeTopics': obj.excludeTopics?.map(y => y),
     'pitr': toJson_KafkaRestoreSpecPitr(obj.pitr),
     'topicMapping': ((obj.topicMapping) === undefined) ? undefined : (Object.entries(obj.topicMapping).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
     'partitionMapping': ((obj.partitionMapping) === undefined) ? undefined : (Object.entries(obj.partitionMapping).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
@@ -290,6 +305,7 @@ export function toJson_KafkaRestoreSpec(obj: KafkaRestoreSpec | undefined): Reco
     'purgeTopics': obj.purgeTopics,
     'autoConsumerGroups': obj.autoConsumerGroups,
     'createTopics': obj.createTopics,
+    'topicConfigs': ((obj.topicConfigs) === undefined) ? undefined : (Object.entries(obj.topicConfigs).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: ((i[1]) === undefined) ? undefined : (Object.entries(i[1]).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})) }), {})),
     'defaultReplicationFactor': obj.defaultReplicationFactor,
     'approval': toJson_KafkaRestoreSpecApproval(obj.approval),
     'activeDeadlineSeconds': obj.activeDeadlineSeconds,
@@ -366,6 +382,14 @@ export interface KafkaRestoreSpecKafkaCluster {
   readonly bootstrapServers: string[];
 
   /**
+   * Prefix of the Kafka client id the brokers see (quotas, logs); the role of each connection is appended. Defaults to 'kafka-backup'.
+   *
+   * @default kafka-backup'.
+   * @schema KafkaRestoreSpecKafkaCluster#clientId
+   */
+  readonly clientId?: string;
+
+  /**
    * Kafka security protocol: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL (SASL over TLS). Without caSecret/tlsSecret, TLS trusts the system CA roots. Defaults to PLAINTEXT.
    *
    * @default PLAINTEXT.
@@ -410,6 +434,7 @@ export function toJson_KafkaRestoreSpecKafkaCluster(obj: KafkaRestoreSpecKafkaCl
   if (obj === undefined) { return undefined; }
   const result = {
     'bootstrapServers': obj.bootstrapServers?.map(y => y),
+    'clientId': obj.clientId,
     'securityProtocol': obj.securityProtocol,
     'tlsSecret': toJson_KafkaRestoreSpecKafkaClusterTlsSecret(obj.tlsSecret),
     'caSecret': toJson_KafkaRestoreSpecKafkaClusterCaSecret(obj.caSecret),
@@ -480,7 +505,7 @@ export function toJson_KafkaRestoreSpecPitr(obj: KafkaRestoreSpecPitr | undefine
  */
 export interface KafkaRestoreSpecRepartitioning {
   /**
-   * murmur2 places keyed records like Kafka's default partitioner (keyless round-robin); automatic keeps the source partition modulo targetPartitions. Defaults to murmur2.
+   * murmur2 places keyed records like Kafka's default partitioner (records without a key round-robin); automatic (alias round-robin) spreads every record round-robin. Defaults to murmur2.
    *
    * @default murmur2.
    * @schema KafkaRestoreSpecRepartitioning#strategy
@@ -739,7 +764,7 @@ export interface KafkaRestoreSpecEncryption {
   readonly algorithm?: KafkaRestoreSpecEncryptionAlgorithm;
 
   /**
-   * Secret holding the 256-bit key, base64-encoded (e.g. generated with 'openssl rand -base64 32').
+   * Secret holding the 256-bit key: 32 bytes, given raw, as 64 hex digits or base64 (e.g. generated with 'openssl rand -base64 32').
    *
    * @schema KafkaRestoreSpecEncryption#keySecret
    */
@@ -829,7 +854,7 @@ export interface KafkaRestoreSpecBackupRefStorage {
   readonly storageType?: KafkaRestoreSpecBackupRefStorageStorageType;
 
   /**
-   * A PersistentVolumeClaim mounted into the pod that runs the backup, at /data/<claimName>.
+   * A PersistentVolumeClaim holding the backups, in the same namespace as this resource.
    *
    * @schema KafkaRestoreSpecBackupRefStorage#pvc
    */
@@ -1059,7 +1084,7 @@ export interface KafkaRestoreSpecKafkaClusterConnection {
   readonly keepaliveTimeSecs?: number;
 
   /**
-   * Seconds between keepalive probes. Defaults to 20.
+   * Seconds between keepalive probes. Accepted for compatibility with the previous operator; it has no effect, because Node.js leaves the probe interval to the operating system's setting. Defaults to 20.
    *
    * @default 20.
    * @schema KafkaRestoreSpecKafkaClusterConnection#keepaliveIntervalSecs
@@ -1081,6 +1106,22 @@ export interface KafkaRestoreSpecKafkaClusterConnection {
    * @schema KafkaRestoreSpecKafkaClusterConnection#connectionsPerBroker
    */
   readonly connectionsPerBroker?: number;
+
+  /**
+   * Milliseconds to wait for a TCP (and TLS) connection to a broker. Defaults to 10000.
+   *
+   * @default 10000.
+   * @schema KafkaRestoreSpecKafkaClusterConnection#connectTimeoutMs
+   */
+  readonly connectTimeoutMs?: number;
+
+  /**
+   * Milliseconds to wait for the answer to one Kafka request. Defaults to 60000.
+   *
+   * @default 60000.
+   * @schema KafkaRestoreSpecKafkaClusterConnection#requestTimeoutMs
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 /**
@@ -1095,6 +1136,8 @@ export function toJson_KafkaRestoreSpecKafkaClusterConnection(obj: KafkaRestoreS
     'keepaliveIntervalSecs': obj.keepaliveIntervalSecs,
     'tcpNodelay': obj.tcpNodelay,
     'connectionsPerBroker': obj.connectionsPerBroker,
+    'connectTimeoutMs': obj.connectTimeoutMs,
+    'requestTimeoutMs': obj.requestTimeoutMs,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -1102,7 +1145,7 @@ export function toJson_KafkaRestoreSpecKafkaClusterConnection(obj: KafkaRestoreS
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * murmur2 places keyed records like Kafka's default partitioner (keyless round-robin); automatic keeps the source partition modulo targetPartitions. Defaults to murmur2.
+ * murmur2 places keyed records like Kafka's default partitioner (records without a key round-robin); automatic (alias round-robin) spreads every record round-robin. Defaults to murmur2.
  *
  * @default murmur2.
  * @schema KafkaRestoreSpecRepartitioningStrategy
@@ -1112,6 +1155,8 @@ export enum KafkaRestoreSpecRepartitioningStrategy {
   MURMUR2 = "murmur2",
   /** automatic */
   AUTOMATIC = "automatic",
+  /** round-robin */
+  ROUND_HYPHEN_ROBIN = "round-robin",
 }
 
 /**
@@ -1191,7 +1236,7 @@ export enum KafkaRestoreSpecEncryptionAlgorithm {
 }
 
 /**
- * Secret holding the 256-bit key, base64-encoded (e.g. generated with 'openssl rand -base64 32').
+ * Secret holding the 256-bit key: 32 bytes, given raw, as 64 hex digits or base64 (e.g. generated with 'openssl rand -base64 32').
  *
  * @schema KafkaRestoreSpecEncryptionKeySecret
  */
@@ -1258,7 +1303,7 @@ export enum KafkaRestoreSpecBackupRefStorageStorageType {
 }
 
 /**
- * A PersistentVolumeClaim mounted into the pod that runs the backup, at /data/<claimName>.
+ * A PersistentVolumeClaim holding the backups, in the same namespace as this resource.
  *
  * @schema KafkaRestoreSpecBackupRefStoragePvc
  */

@@ -145,6 +145,10 @@ export const kafkaCluster: Schema = object(
       }),
       { minItems: 1, maxItems: 100 },
     ),
+    clientId: string("Prefix of the Kafka client id the brokers see (quotas, logs); the role of each connection is appended. Defaults to 'kafka-backup'.", {
+      minLength: 1,
+      maxLength: 255,
+    }),
     securityProtocol: string(
       'Kafka security protocol: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL (SASL over TLS). Without caSecret/tlsSecret, TLS trusts the system CA roots.',
       { enum: SECURITY_PROTOCOLS, default: 'PLAINTEXT' },
@@ -177,16 +181,29 @@ export const kafkaCluster: Schema = object(
         maximum: 7200,
         default: 60,
       }),
-      keepaliveIntervalSecs: integer('Seconds between keepalive probes.', {
-        minimum: 1,
-        maximum: 3600,
-        default: 20,
-      }),
+      keepaliveIntervalSecs: integer(
+        "Seconds between keepalive probes. Accepted for compatibility with the previous operator; it has no effect, because Node.js leaves the probe interval to the operating system's setting.",
+        {
+          minimum: 1,
+          maximum: 3600,
+          default: 20,
+        },
+      ),
       tcpNodelay: boolean("Disable Nagle's algorithm (lower latency for small requests).", { default: true }),
       connectionsPerBroker: integer('Parallel connections opened to each broker.', {
         minimum: 1,
         maximum: 64,
         default: 4,
+      }),
+      connectTimeoutMs: integer('Milliseconds to wait for a TCP (and TLS) connection to a broker.', {
+        minimum: 1,
+        maximum: 600_000,
+        default: 10000,
+      }),
+      requestTimeoutMs: integer('Milliseconds to wait for the answer to one Kafka request.', {
+        minimum: 1,
+        maximum: 3_600_000,
+        default: 60000,
       }),
     }),
   },
@@ -416,7 +433,7 @@ export const gcsStorage: Schema = object(
 );
 
 export const pvcStorage: Schema = object(
-  'A PersistentVolumeClaim mounted into the pod that runs the backup, at /data/<claimName>.',
+  'A PersistentVolumeClaim holding the backups, in the same namespace as this resource.',
   {
     claimName: k8sName('Name of the PersistentVolumeClaim, in the same namespace as this resource.'),
     subPath: string("Directory inside the volume, e.g. 'kafka/prod'. Relative, without '..'.", {
@@ -520,7 +537,7 @@ export const encryption: Schema = object(
   {
     algorithm: string('Encryption algorithm.', { enum: ['AES-256-GCM'], default: 'AES-256-GCM' }),
     keySecret: secretRef(
-      "Secret holding the 256-bit key, base64-encoded (e.g. generated with 'openssl rand -base64 32').",
+      "Secret holding the 256-bit key: 32 bytes, given raw, as 64 hex digits or base64 (e.g. generated with 'openssl rand -base64 32').",
       { key: { description: 'Key of the encryption key in the Secret.', default: 'encryption.key' } },
     ),
   },

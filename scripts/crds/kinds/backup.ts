@@ -92,7 +92,7 @@ const spec: Schema = object(
   {
     kafkaCluster,
     topics: array(
-      "Topics to back up: names or patterns with '*' (any characters) and '?' (one character), e.g. 'orders' or 'events-*'. Internal topics (starting with '__') are never selected.",
+      "Topics to back up: names or patterns with '*' (any characters) and '?' (one character), e.g. 'orders' or 'events-*'. Patterns do not select internal topics (starting with '__') unless includeInternalTopics is true.",
       topicPattern('A topic name or pattern.'),
       { minItems: 1, maxItems: MAX_TOPICS },
     ),
@@ -100,6 +100,10 @@ const spec: Schema = object(
       "Topics to leave out even when topics selects them, as names or patterns, e.g. 'events-debug-*'.",
       topicPattern('A topic name or pattern.'),
       { maxItems: MAX_TOPICS },
+    ),
+    includeInternalTopics: boolean(
+      "Let patterns in topics select internal topics (names starting with '__', e.g. __consumer_offsets). Consumer group offsets are better saved with consumerGroupSnapshot.",
+      { default: false },
     ),
     storage: storage('Where backup sets are written.'),
     compression: string('Compression of backup segments: zstd, lz4, gzip or none.', {

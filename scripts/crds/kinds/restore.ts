@@ -16,6 +16,7 @@ import {
   timestamp,
   topicKeysRule,
   topicName,
+  topicPattern,
 } from '../shared.ts';
 
 /** Accepted spellings of the previous operator, which matched them case-insensitively. */
@@ -69,8 +70,8 @@ const repartitioning: Schema = map(
     'How to spread records over the new partitions.',
     {
       strategy: string(
-        "murmur2 places keyed records like Kafka's default partitioner (keyless round-robin); automatic keeps the source partition modulo targetPartitions.",
-        { enum: ['murmur2', 'automatic'], default: 'murmur2' },
+        "murmur2 places keyed records like Kafka's default partitioner (records without a key round-robin); automatic (alias round-robin) spreads every record round-robin.",
+        { enum: ['murmur2', 'automatic', 'round-robin'], default: 'murmur2' },
       ),
       targetPartitions: integer('Partition count of the target topic.', {
         minimum: 1,
@@ -132,6 +133,11 @@ const spec: Schema = object(
       topicName('A source topic name.'),
       { maxItems: MAX_TOPICS, default: [] },
     ),
+    excludeTopics: array(
+      "Source topics to leave out, as names or patterns with '*' and '?', e.g. 'events-debug-*'.",
+      topicPattern('A topic name or pattern.'),
+      { maxItems: MAX_TOPICS },
+    ),
     pitr,
     topicMapping: map(
       'Source topic -> target topic, e.g. {orders: orders-restored}. Unmapped topics keep their names.',
@@ -168,7 +174,7 @@ const spec: Schema = object(
     ),
     produceBatchSize: integer('Records per produce request.', {
       minimum: 1,
-      maximum: 1_000_000,
+      maximum: 100_000,
       default: 1000,
     }),
     produceAcks: integer('Producer acks: -1 (all in-sync replicas), 0 (none) or 1 (leader).', {
@@ -194,6 +200,20 @@ const spec: Schema = object(
       'Create missing target topics with the partition count and configs recorded in the backup.',
       { default: false },
     ),
+    topicConfigs: map(
+      "Per target topic: topic configs for topics created by createTopics, overriding those recorded in the backup, e.g. {orders-restored: {retention.ms: '604800000'}}.",
+      map('Topic config name -> value.', string('Config value.', { maxLength: 4096 }), {
+        maxProperties: 64,
+        rules: [
+          {
+            rule: "self.all(k, size(k) <= 255 && k.matches('^[a-z0-9.]+$'))",
+            message:
+              "topic config names are lowercase Kafka config names, e.g. 'retention.ms' or 'cleanup.policy'",
+          },
+        ],
+      }),
+      { maxProperties: MAX_TOPICS, rules: [topicKeysRule('topicConfigs', 'target topic names')] },
+    ),
     defaultReplicationFactor: integer(
       "Replication factor of topics created by createTopics. Defaults to the broker's default.replication.factor.",
       { minimum: 1, maximum: 32, format: 'int32' },
@@ -204,6 +224,12 @@ const spec: Schema = object(
   {
     required: ['backupRef', 'kafkaCluster'],
     rules: [
+      {
+        rule: '!has(self.topicConfigs) || size(self.topicConfigs) == 0 || (has(self.createTopics) && self.createTopics)',
+        fieldPath: '.topicConfigs',
+        message:
+          'topicConfigs only apply to topics the restore creates: set createTopics: true, or remove topicConfigs',
+      },
       {
         rule: '!has(self.defaultReplicationFactor) || (has(self.createTopics) && self.createTopics)',
         fieldPath: '.defaultReplicationFactor',
