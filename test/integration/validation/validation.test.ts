@@ -11,7 +11,14 @@ import { PlatformaticGroupAdmin } from '../../../runtime/offsets/platformatic-gr
 import { S3ObjectStore } from '../../../runtime/storage/s3.ts';
 import { runValidate } from '../../../runtime/validation/commands.ts';
 import { need, uniqueName } from '../../env/fixture.ts';
-import { createTopic, deleteTopic, kafkaConnection, listTopics, produce } from '../../env/kafka-client.ts';
+import {
+  createTopic,
+  deleteTopic,
+  kafkaConnection,
+  listTopics,
+  produce,
+  produceTransactions,
+} from '../../env/kafka-client.ts';
 import { createS3Bucket, deleteS3Bucket, s3Client } from '../../env/storage-clients.ts';
 
 /**
@@ -95,7 +102,7 @@ after(async () => {
   if (bucket) await deleteS3Bucket(client, bucket);
 });
 
-async function backupOnce(backupId: string): Promise<void> {
+async function backupOnce(backupId: string, topicName = topic): Promise<void> {
   const port = new PlatformaticKafka({
     bootstrapServers: [kafka.source.bootstrap],
     securityProtocol: 'PLAINTEXT',
@@ -103,7 +110,7 @@ async function backupOnce(backupId: string): Promise<void> {
   try {
     await runBackup(
       { kafka: port, repository },
-      { backupId, topics: { include: [topic] }, consumerGroupSnapshot: true, segmentMaxBytes: 4096 },
+      { backupId, topics: { include: [topicName] }, consumerGroupSnapshot: true, segmentMaxBytes: 4096 },
     );
   } finally {
     await port.close();
@@ -222,5 +229,34 @@ describe('backup validation with signed evidence', () => {
     const v2 = await runEvidenceVerify({ location, publicKey: { pem: publicPem } }, { store });
     assert.equal(v2.exitCode, 3);
     assert.match(v2.text, /HTML report was altered/);
+  });
+
+  test('a transactional topic validates deep: markers and aborted records are explained gaps, not holes', async () => {
+    const txTopic = uniqueName('tx');
+    await createTopic(source, txTopic, { partitions: 1 });
+    try {
+      const batch = (n: number, tag: string) =>
+        Array.from({ length: n }, (_, i) => ({ partition: 0, key: `${tag}-${i}`, value: `${tag}-${i}` }));
+      await produceTransactions(source, txTopic, [
+        { records: batch(5, 'a'), outcome: 'commit' },
+        { records: batch(3, 'b'), outcome: 'abort' },
+        { records: batch(4, 'c'), outcome: 'commit' },
+      ]);
+      const backupId = uniqueName('tx');
+      await backupOnce(backupId, txTopic);
+      const result = await validate(backupId, { restoreSample: 'all' });
+      const continuity = result.report.checks.find((c) => c.name === 'offset-continuity');
+      assert.equal(continuity?.outcome, 'passed', continuity?.summary);
+      const explained = continuity?.details?.explainedOffsets as Record<string, string>;
+      // 3 commit/abort markers + 3 aborted records.
+      assert.equal(explained['transaction-markers'], '6');
+      assert.equal(result.report.checks.find((c) => c.name === 'record-counts')?.outcome, 'passed');
+      assert.equal(
+        result.report.checks.find((c) => c.name === 'restore-sample')?.details?.recordsIdentical,
+        9,
+      );
+    } finally {
+      await deleteTopic(source, txTopic).catch(() => {});
+    }
   });
 });
