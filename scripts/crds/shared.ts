@@ -145,10 +145,13 @@ export const kafkaCluster: Schema = object(
       }),
       { minItems: 1, maxItems: 100 },
     ),
-    clientId: string("Prefix of the Kafka client id the brokers see (quotas, logs); the role of each connection is appended. Defaults to 'kafka-backup'.", {
-      minLength: 1,
-      maxLength: 255,
-    }),
+    clientId: string(
+      "Prefix of the Kafka client id the brokers see (quotas, logs); the role of each connection is appended. Defaults to 'kafka-backup'.",
+      {
+        minLength: 1,
+        maxLength: 255,
+      },
+    ),
     securityProtocol: string(
       'Kafka security protocol: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL (SASL over TLS). Without caSecret/tlsSecret, TLS trusts the system CA roots.',
       { enum: SECURITY_PROTOCOLS, default: 'PLAINTEXT' },
