@@ -185,3 +185,43 @@ describe('reset planning', () => {
     assert.equal(json.groups[0]?.changes[0]?.target, '2');
   });
 });
+
+describe('reset planning (properties)', () => {
+  test('every target lies within the log, whatever the strategy and the current offsets', async () => {
+    const fc = (await import('fast-check')).default;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 50 }),
+        fc.integer({ min: 0, max: 50 }),
+        fc.integer({ min: -100, max: 200 }),
+        fc.integer({ min: -100, max: 100 }),
+        fc.integer({ min: -1, max: 120 }),
+        (start, length, current, n, atTs) => {
+          const earliest = BigInt(start);
+          const latest = BigInt(start + length);
+          const facts = new Map([[tpKey('t', 0), { earliest, latest, atTimestamp: BigInt(atTs) }]]);
+          const committedOffsets = new Map([
+            ['g', [{ topic: 't', partition: 0, offset: BigInt(Math.max(0, current)) }]],
+          ]);
+          const strategies: ResetStrategy[] = [
+            { kind: 'to-earliest' },
+            { kind: 'to-latest' },
+            { kind: 'to-timestamp', timestamp: 0n },
+            { kind: 'to-offset', offset: BigInt(Math.max(0, n)) },
+            { kind: 'shift-by', shift: BigInt(n) },
+          ];
+          for (const strategy of strategies) {
+            const selections = selectPartitions(strategy, { groups: ['g'] }, committedOffsets, new Map());
+            const p = planReset(strategy, selections, facts);
+            for (const c of p.groups[0]?.changes ?? []) {
+              assert.ok(
+                c.target >= earliest && c.target <= latest,
+                `${strategy.kind}: ${c.target} outside [${earliest}, ${latest}]`,
+              );
+            }
+          }
+        },
+      ),
+    );
+  });
+});
