@@ -9,6 +9,7 @@ import { runRestore } from '../../../runtime/engine/restore.ts';
 import { type Backup, BackupRepository } from '../../../runtime/format/repository.ts';
 import type { KafkaConnectionConfig } from '../../../runtime/kafka/connection.ts';
 import { PlatformaticKafka } from '../../../runtime/kafka/platformatic-adapter.ts';
+import { consumerGroupsAfterRestore } from '../../../runtime/offsets/after-restore.ts';
 import { PlatformaticGroupAdmin } from '../../../runtime/offsets/platformatic-group-admin.ts';
 import { translateRestoredGroups } from '../../../runtime/offsets/restore-translation.ts';
 import { FilesystemObjectStore } from '../../../runtime/storage/filesystem.ts';
@@ -152,14 +153,16 @@ describe('offset translation after a restore', () => {
     });
     cleanup.push([target, renamed]);
 
-    const admin = new PlatformaticGroupAdmin(config(kafka.target.bootstrap));
-    try {
-      const result = await translateRestoredGroups(admin, store, backup, { restoreId, groups: [g1, g2] });
-      assert.equal(result?.status, 'completed', JSON.stringify(result?.groups));
-      assert.ok(result.plan.groups.every((g) => g.changes.every((c) => c.topic === renamed)));
-    } finally {
-      await admin.close();
-    }
+    // As the restore command runs it with autoConsumerGroups.
+    const after = await consumerGroupsAfterRestore(
+      config(kafka.target.bootstrap),
+      repository,
+      { backupId: backup.backupId, restoreId, dryRun: false },
+      { groups: [g1, g2] },
+    );
+    assert.equal(after.exitCode, 0, after.text);
+    assert.ok(after.text.includes(`${renamed}/0: (none) -> 5`), after.text);
+    assert.ok(after.text.includes('Reset completed.'), after.text);
 
     assert.deepEqual(Object.fromEntries(await firstConsumed(g1, renamed, [0, 1])), {
       0: value(0, 5),
