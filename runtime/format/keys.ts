@@ -5,6 +5,7 @@ import { FormatUsageError } from './errors.ts';
  *   _catalog/{backupId}.json                        catalog entry, for listing without a scan
  *   {backupId}/backup.json                          descriptor, written once
  *   {backupId}/commits/{seq:010}.json               one immutable commit per checkpoint/run end
+ *   {backupId}/snapshots/{seq:010}.json             all commits 0..seq in one object (a read cache)
  *   {backupId}/segments/{topic}/{partition}/{firstOffset:020}-{sha256[0:16]}.kbs
  *   {backupId}/documents/{name}.json                engine documents (offset maps, group snapshots)
  */
@@ -37,6 +38,19 @@ export function commitsPrefix(backupId: string): string {
 
 export function commitKey(backupId: string, seq: number): string {
   return `${commitsPrefix(backupId)}${String(seq).padStart(10, '0')}.json`;
+}
+
+export function snapshotsPrefix(backupId: string): string {
+  return `${backupId}/snapshots/`;
+}
+
+export function snapshotKey(backupId: string, seq: number): string {
+  return `${snapshotsPrefix(backupId)}${String(seq).padStart(10, '0')}.json`;
+}
+
+export function seqFromSnapshotKey(key: string): number | undefined {
+  const m = /\/snapshots\/(\d{10})\.json$/.exec(key);
+  return m ? Number(m[1]) : undefined;
 }
 
 export function seqFromCommitKey(key: string): number | undefined {

@@ -169,6 +169,41 @@ function checkVersion(f: Fields, kind: string): number {
   return version;
 }
 
+/** A snapshot: every commit 0..seq in one object, so opening a long-running backup is one read. */
+export function snapshotToJson(
+  backupId: string,
+  seq: number,
+  commits: readonly CommitRecord[],
+): Record<string, unknown> {
+  return {
+    kind: 'kafka-backup-snapshot',
+    formatVersion: FORMAT_VERSION,
+    backupId,
+    seq,
+    commits: commits.map(commitToJson),
+  };
+}
+
+export function snapshotFromJson(key: string, value: unknown): { seq: number; commits: CommitRecord[] } {
+  const f = Fields.root(key, value);
+  checkVersion(f, 'kafka-backup-snapshot');
+  const seq = f.int('seq');
+  const list = f.raw('commits');
+  if (!Array.isArray(list)) f.fail('commits', 'an array');
+  const commits = (list as unknown[]).map((c, i) => {
+    try {
+      return commitFromJson(key, c);
+    } catch (e) {
+      if (e instanceof CorruptObjectError) throw new CorruptObjectError(key, `commits[${i}]: ${e.reason}`);
+      throw e;
+    }
+  });
+  if (commits.length !== seq + 1 || commits.some((c, i) => c.seq !== i)) {
+    throw new CorruptObjectError(key, `does not hold exactly commits 0..${seq}`);
+  }
+  return { seq, commits };
+}
+
 export function descriptorFromJson(key: string, value: unknown): BackupDescriptor {
   const f = Fields.root(key, value);
   const formatVersion = checkVersion(f, 'kafka-backup');
@@ -213,7 +248,9 @@ export function commitFromJson(key: string, value: unknown): CommitRecord {
       return {
         ...rangeFromJson(g),
         // Unknown reasons from newer writers are still gaps (docs/format/v1.md §8).
-        reason: GAP_REASONS.includes(g.raw('reason') as GapReason) ? (g.raw('reason') as GapReason) : 'unknown',
+        reason: GAP_REASONS.includes(g.raw('reason') as GapReason)
+          ? (g.raw('reason') as GapReason)
+          : 'unknown',
         ...(detectedAt !== undefined ? { detectedAt } : {}),
       };
     });

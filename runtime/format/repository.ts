@@ -18,9 +18,19 @@ import {
   documentKey,
   segmentKey,
   seqFromCommitKey,
+  seqFromSnapshotKey,
+  snapshotKey,
+  snapshotsPrefix,
 } from './keys.ts';
 import { mergeCommits } from './manifest.ts';
-import { commitFromJson, commitToJson, descriptorFromJson, descriptorToJson } from './manifest-json.ts';
+import {
+  commitFromJson,
+  commitToJson,
+  descriptorFromJson,
+  descriptorToJson,
+  snapshotFromJson,
+  snapshotToJson,
+} from './manifest-json.ts';
 import { type DecodedSegment, decodeSegment, type SegmentHeader } from './segment.ts';
 import { PartitionSegmentWriter, type SealedSegment, type SegmentWriterOptions } from './segment-writer.ts';
 import {
@@ -69,12 +79,15 @@ export interface RepositoryOptions {
   readonly now?: () => number;
   /** Parallel object reads when loading commits or the catalog. Default 8. */
   readonly readConcurrency?: number;
+  /** Write a snapshot of all commits after every this many commits (0: never). Default 50. */
+  readonly snapshotEvery?: number;
 }
 
 /** The backups under one ObjectStore root. */
 export class BackupRepository {
   private readonly now: () => number;
   private readonly concurrency: number;
+  private readonly snapshotEvery: number;
 
   constructor(
     readonly store: ObjectStore,
@@ -82,6 +95,7 @@ export class BackupRepository {
   ) {
     this.now = options.now ?? Date.now;
     this.concurrency = options.readConcurrency ?? 8;
+    this.snapshotEvery = options.snapshotEvery ?? 50;
   }
 
   /** Creates a new backup; throws BackupExistsError if the id is taken. */
@@ -109,7 +123,14 @@ export class BackupRepository {
       throw e;
     }
     await this.store.put(catalogKey(backupId), body, { contentType: 'application/json' });
-    return new Backup(this.store, descriptor, input.encryption, this.now, this.concurrency);
+    return new Backup(
+      this.store,
+      descriptor,
+      input.encryption,
+      this.now,
+      this.concurrency,
+      this.snapshotEvery,
+    );
   }
 
   /** Opens a v1 backup, or a backup written by the Rust tool (read-only). */
@@ -208,7 +229,14 @@ export class BackupRepository {
         );
       }
     }
-    return new Backup(this.store, descriptor, options.encryption, this.now, this.concurrency);
+    return new Backup(
+      this.store,
+      descriptor,
+      options.encryption,
+      this.now,
+      this.concurrency,
+      this.snapshotEvery,
+    );
   }
 }
 
@@ -225,6 +253,7 @@ export class Backup implements ReadableBackup {
     private readonly encryption: EncryptionKey | undefined,
     private readonly now: () => number,
     private readonly concurrency: number,
+    private readonly snapshotEvery = 50,
   ) {
     this.backupId = descriptor.backupId;
   }
@@ -297,6 +326,8 @@ export class Backup implements ReadableBackup {
         throw e;
       }
       this.commits.set(seq, record);
+      this.lastCommitKey = commitKey(this.backupId, seq);
+      if (this.snapshotEvery > 0 && (seq + 1) % this.snapshotEvery === 0) await this.writeSnapshot(seq);
       return record;
     }
     throw new Error(`could not commit to backup '${this.backupId}': too many concurrent commits`);
@@ -360,6 +391,7 @@ export class Backup implements ReadableBackup {
 
   /** Loads the commits written since the last look (by this or any other process). */
   private async refresh(): Promise<void> {
+    if (this.lastCommitKey === undefined) await this.loadLatestSnapshot();
     const keys: string[] = [];
     const options = this.lastCommitKey ? { startAfter: this.lastCommitKey } : {};
     for await (const info of this.store.list(commitsPrefix(this.backupId), options)) {
@@ -376,6 +408,54 @@ export class Backup implements ReadableBackup {
       }
       this.commits.set(c.seq, c);
       if (this.lastCommitKey === undefined || key > this.lastCommitKey) this.lastCommitKey = key;
+    }
+  }
+
+  /** Starts from the newest snapshot, so a backup with thousands of checkpoints opens in a few reads. */
+  private async loadLatestSnapshot(): Promise<void> {
+    let latest: string | undefined;
+    for await (const info of this.store.list(snapshotsPrefix(this.backupId))) {
+      if (seqFromSnapshotKey(info.key) !== undefined) latest = info.key;
+    }
+    if (!latest) return;
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.store.get(latest);
+    } catch (e) {
+      if (e instanceof StorageError && e.kind === 'not-found') return; // replaced meanwhile: use commits
+      throw e;
+    }
+    const snapshot = snapshotFromJson(latest, parseJson(latest, bytes));
+    if (snapshot.seq !== seqFromSnapshotKey(latest))
+      throw new CorruptObjectError(latest, 'its seq does not match its key');
+    for (const c of snapshot.commits) {
+      if (c.backupId !== this.backupId)
+        throw new CorruptObjectError(latest, `holds a commit of '${c.backupId}'`);
+      this.commits.set(c.seq, c);
+    }
+    this.lastCommitKey = commitKey(this.backupId, snapshot.seq);
+  }
+
+  /** Best effort: a snapshot is only a cache of the commits, which stay the source of truth. */
+  private async writeSnapshot(seq: number): Promise<void> {
+    const commits: CommitRecord[] = [];
+    for (let i = 0; i <= seq; i++) {
+      const c = this.commits.get(i);
+      if (!c) return; // not all loaded (cannot happen after refresh): skip rather than write a partial one
+      commits.push(c);
+    }
+    try {
+      await this.store.put(
+        snapshotKey(this.backupId, seq),
+        jsonBytes(snapshotToJson(this.backupId, seq, commits)),
+        {
+          contentType: 'application/json',
+          ifNoneMatch: true,
+        },
+      );
+    } catch (e) {
+      if (e instanceof StorageError && (e.kind === 'precondition-failed' || e.retryable)) return;
+      throw e;
     }
   }
 }

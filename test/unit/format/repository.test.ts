@@ -206,3 +206,49 @@ describe('BackupRepository', () => {
     );
   });
 });
+
+describe('commit snapshots', () => {
+  test('a long-running backup opens from its newest snapshot plus the commits after it', async () => {
+    const { MemoryObjectStore } = await import('../../../runtime/storage/memory.ts');
+    const mem = new MemoryObjectStore();
+    const writer = new BackupRepository(mem, { snapshotEvery: 3 });
+    const backup = await writer.create({ backupId: 'snap' });
+    for (let i = 0; i < 7; i++) {
+      await backup.commit({
+        runId: 'continuous-1',
+        mode: 'continuous',
+        final: false,
+        topics: [{ name: 't', partitionCount: 1, configs: {} }],
+        partitions: [
+          {
+            topic: 't',
+            partition: 0,
+            segments: [],
+            covered: { start: BigInt(i * 10), end: BigInt(i * 10 + 10) },
+            gaps: [],
+          },
+        ],
+      });
+    }
+    const snapshots = [...mem.objects.keys()].filter((k) => k.startsWith('snap/snapshots/'));
+    assert.deepEqual(snapshots, ['snap/snapshots/0000000002.json', 'snap/snapshots/0000000005.json']);
+
+    const gets: string[] = [];
+    const counting = Object.assign(Object.create(mem), {
+      get: (key: string) => {
+        gets.push(key);
+        return mem.get(key);
+      },
+    });
+    const fresh = await new BackupRepository(counting).open('snap');
+    const m = await fresh.manifest();
+    assert.equal(m.lastSeq, 6);
+    assert.deepEqual(findPartition(m, 't', 0)?.covered, [{ start: 0n, end: 70n }]);
+    assert.deepEqual(gets, [
+      'snap/backup.json',
+      'snap/snapshots/0000000005.json',
+      'snap/commits/0000000006.json',
+    ]);
+    assert.deepEqual(await (await writer.open('snap')).manifest(), m);
+  });
+});
