@@ -40,9 +40,16 @@ export function validateManifest(manifest: {
     return root.required?.includes('spec') ? [{ field: 'spec', message: 'Required value' }] : [];
   }
   const spec = applyDefaults(structuredClone(manifest.spec), specSchema);
-  // Like the API server, skip CEL rules when a value has the wrong type: they could not evaluate.
+  // Like the API server, skip CEL rules after a wrong type, an unsupported enum value or a missing
+  // required field: the rules could not evaluate meaningfully.
   const structural = validateSchema(spec, specSchema, 'spec', () => true);
-  if (structural.some((v) => v.message.includes(' in body must be of type '))) return structural;
+  const blocking = (v: Violation) =>
+    v.message.includes(' in body must be of type ') ||
+    v.message.startsWith('Unsupported value') ||
+    v.message === 'Required value';
+  if (structural.some(blocking)) {
+    return [...structural, RULES_NOT_CHECKED];
+  }
   const violations = validateSchema(spec, specSchema, 'spec', evaluateRule);
   // Rules on the whole object (metadata is validated by the API server itself, not by the CRD).
   const self = { ...manifest, spec };
@@ -51,11 +58,18 @@ export function validateManifest(manifest: {
     if (ok === true) continue;
     violations.push({
       field: rule.fieldPath ? rule.fieldPath.replace(/^\./, '') : '<root>',
-      message: `Invalid value: "object": ${typeof ok === 'string' ? ok : rule.message}`,
+      message: `Invalid value: ${typeof ok === 'string' ? ok : rule.message}`,
     });
   }
   return violations;
 }
+
+/** What kube-apiserver adds when it skipped CEL rules because of the errors above. */
+const RULES_NOT_CHECKED: Violation = {
+  field: '<nil>',
+  message:
+    'Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+};
 
 const parsed = new Map<string, ReturnType<typeof parseCel>>();
 

@@ -126,7 +126,7 @@ function walk(
   if (schema.enum && !schema.enum.some((e) => e === value)) {
     out.push({
       field: path,
-      message: `Unsupported value: ${render(value)}: supported values: ${schema.enum.map((e) => render(e)).join(', ')}`,
+      message: `Unsupported value: ${render(value)}: supported values: ${schema.enum.map((e) => `"${String(e)}"`).join(', ')}`,
     });
   }
   if (typeof value === 'number') checkNumber(value, schema, path, out);
@@ -281,9 +281,16 @@ function checkRules(
           ? `Forbidden: ${text}`
           : rule.reason === 'FieldValueDuplicate'
             ? `Duplicate value: ${text}`
-            : `Invalid value: "${schema.type ?? typeName(value)}": ${text}`;
+            : `Invalid value: ${celValue(value)}${text}`;
     out.push({ field, message });
   }
+}
+
+/** How kube-apiserver shows the value in a CEL error: scalars as values, objects and lists not at all. */
+export function celValue(value: unknown): string {
+  if (typeof value === 'string') return `${JSON.stringify(value)}: `;
+  if (typeof value === 'number' || typeof value === 'boolean') return `${value}: `;
+  return '';
 }
 
 function typeMatches(value: unknown, schema: SchemaNode): boolean {

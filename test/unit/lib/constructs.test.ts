@@ -203,7 +203,7 @@ describe('KafkaBackupSchedule', () => {
     );
     assert.match(
       message,
-      /\[test\/BadTopic\] spec.topics\[0\]: Invalid value: "string": a topic pattern may contain only/,
+      /\[test\/BadTopic\] spec.topics\[0\]: Invalid value: "orders!": a topic pattern may contain only/,
     );
   });
 
