@@ -50,6 +50,7 @@ export class FilesystemObjectStore implements ObjectStore {
       } else {
         await fs.rename(tmp, file);
       }
+      await syncDirectory(path.dirname(file));
     } catch (e) {
       await fs.rm(tmp, { force: true }).catch(() => {});
       throw this.translate(e, key);
@@ -189,5 +190,18 @@ export class FilesystemObjectStore implements ObjectStore {
           cause: e,
         });
     }
+  }
+}
+
+/** Makes the new directory entry durable, so a commit that returned survives a power loss. */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Some filesystems (and platforms) cannot fsync a directory; the rename is still atomic.
+  } finally {
+    await handle?.close();
   }
 }
