@@ -296,10 +296,12 @@ export class PlatformaticKafka implements KafkaPort {
         if (!partition)
           throw new KafkaError(`the broker returned no data for ${partitionKey(tp)}`, { retriable: true });
         if (partition.errorCode === ERROR_OFFSET_OUT_OF_RANGE) {
+          // The error response carries no usable offsets (-1): ask for the partition's current range.
+          const marks = (await this.watermarks([tp])).get(partitionKey(tp));
           return {
             kind: 'out-of-range',
-            logStartOffset: partition.logStartOffset,
-            lastStableOffset: partition.lastStableOffset,
+            logStartOffset: marks?.logStartOffset ?? partition.logStartOffset,
+            lastStableOffset: marks?.endOffset ?? partition.lastStableOffset,
           };
         }
         if (partition.errorCode !== 0) {
