@@ -62,7 +62,7 @@ export interface KafkaTlsProps {
   /**
    * A Secret with the CA certificate and, for mutual TLS, the client certificate and key
    * (for example a cert-manager or Strimzi KafkaUser Secret).
-   * @default - no such Secret; `caSecret` must then be given
+   * @default - none: with neither `secret` nor `caSecret`, brokers are verified against the system CAs
    */
   readonly secret?: SecretReference;
   /**
@@ -127,7 +127,8 @@ export interface KafkaClusterConnectionProps {
   /** Bootstrap brokers as `host:port`, for example `['kafka.kafka.svc:9092']`. */
   readonly bootstrapServers: string[];
   /**
-   * TLS settings. Together with `sasl` the protocol is `SASL_SSL`, alone `SSL`.
+   * TLS settings (`{}` for TLS verified against the system CAs, as for most managed Kafka services).
+   * Together with `sasl` the protocol is `SASL_SSL`, alone `SSL`.
    * @default - no TLS
    */
   readonly tls?: KafkaTlsProps;
@@ -200,9 +201,6 @@ export class KafkaClusterConnection {
     this.bootstrapServers = [...props.bootstrapServers];
     const tls = props.tls;
     if (tls) {
-      if (tls.secret === undefined && tls.caSecret === undefined) {
-        throw new Error('kafkaCluster.tls: give tls.secret or tls.caSecret so the brokers can be verified');
-      }
       if ((tls.certKey === undefined) !== (tls.keyKey === undefined)) {
         throw new Error('kafkaCluster.tls: mutual TLS needs both certKey and keyKey; set both or neither');
       }

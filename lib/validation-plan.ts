@@ -126,6 +126,10 @@ export interface KafkaBackupValidationPlanProps extends RunOptions {
   readonly pagerDuty?: {
     readonly secret: SecretReference;
     readonly key: string;
+    /**
+     * Severity of the incident.
+     * @default 'critical'
+     */
     readonly severity?: 'critical' | 'error' | 'warning' | 'info';
   };
   /**

@@ -29,6 +29,15 @@ describe('KafkaClusterConnection', () => {
     assert.equal(protocol({ tls }), 'SSL');
     assert.equal(protocol({ sasl }), 'SASL_PLAINTEXT');
     assert.equal(protocol({ tls, sasl }), 'SASL_SSL');
+    // TLS against the system CAs (managed Kafka services): no Secret at all.
+    const managed = new KafkaClusterConnection({
+      bootstrapServers: ['broker.example.com:9093'],
+      tls: {},
+      sasl,
+    })._toSpec();
+    assert.equal(managed.securityProtocol, 'SASL_SSL');
+    assert.equal(managed.tlsSecret, undefined);
+    assert.equal(managed.caSecret, undefined);
   });
 
   test('references TLS and SASL Secrets by name only, from names or ISecrets', () => {
@@ -83,7 +92,6 @@ describe('KafkaClusterConnection', () => {
       /give at least one broker as host:port/,
     );
     assert.throws(() => KafkaClusterConnection.plaintext('kafka'), /"kafka" is not host:port/);
-    assert.throws(make({ tls: {} }), /give tls.secret or tls.caSecret/);
     assert.throws(make({ tls: { secret: 's', certKey: 'c' } }), /needs both certKey and keyKey/);
     assert.throws(
       make({ tls: { caSecret: 'ca', certKey: 'c', keyKey: 'k' } }),
