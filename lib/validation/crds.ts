@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Yaml } from 'cdk8s';
 import type { SchemaNode } from './schema.ts';
@@ -14,8 +14,13 @@ export interface CrdInfo {
   readonly schema: SchemaNode;
 }
 
-/** The package's `crds/` directory: the single source of truth of the API. */
-export const CRDS_DIR = fileURLToPath(new URL('../../crds/', import.meta.url));
+/**
+ * The package's `crds/` directory: the single source of truth of the API. Found relative to this
+ * module both when run from source (lib/validation/) and when compiled (build/lib/validation/).
+ */
+export const CRDS_DIR = ['../../crds/', '../../../crds/']
+  .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
+  .find((dir) => existsSync(dir)) as string;
 
 let cache: ReadonlyMap<string, CrdInfo> | undefined;
 
@@ -45,6 +50,7 @@ export function loadCrds(): ReadonlyMap<string, CrdInfo> {
 
 /** The CRD files, sorted, so everything derived from them is deterministic. */
 export function crdFiles(): string[] {
+  if (!CRDS_DIR) throw new Error('crds/ not found next to lib/: the package is incomplete; reinstall it');
   return readdirSync(CRDS_DIR)
     .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
     .sort();
