@@ -40,7 +40,8 @@ Exit codes:
   0 success            1 unexpected error (a bug)      2 usage or configuration error
   3 integrity error    4 Kafka error                   5 storage error
   6 not found          7 conflict (the target changed during the run)
-  130/143 interrupted by SIGINT/SIGTERM (rerun the same command to resume)
+  130/143 interrupted by SIGINT/SIGTERM (rerun the same command to resume); a continuous backup
+          stopped by a signal commits what it read and exits 0
 `;
 
 interface Flags {
@@ -110,7 +111,10 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     const code = await dispatch(command as string, flags, log, controller.signal, interactive);
-    if (signalled) return signalled === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
+    // A continuous backup ends only by a signal: having committed everything, that is success.
+    if (signalled && !(code === EXIT.ok && continuousRun)) {
+      return signalled === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
+    }
     return code;
   } catch (error) {
     const code = signalled
@@ -134,6 +138,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+let continuousRun = false;
+
 async function dispatch(
   command: string,
   flags: Flags,
@@ -145,6 +151,7 @@ async function dispatch(
   switch (command) {
     case 'backup': {
       const config = loadBackupConfig(file);
+      continuousRun = config.options.continuous === true;
       const repository = await openRepository(config.storage, log);
       const kafka = new PlatformaticKafka(config.kafka, { logger: log });
       const progress = interactive ? new ProgressLine('backup') : undefined;

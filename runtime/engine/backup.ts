@@ -379,7 +379,8 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     await commit(false).catch((error) => log.warn('could not commit before failing', { error }));
     throw failure;
   }
-  await commit(true);
+  // An interrupted one-shot run did not reach its end: its last commit says so (the next run continues).
+  await commit(!(options.signal?.aborted && !options.continuous));
   if (options.consumerGroupSnapshot) await snapshotGroups(kafka, backup, new Set(topics), runId, log);
 
   const durationMs = performance.now() - started;

@@ -236,6 +236,34 @@ export class PlatformaticKafka implements KafkaPort {
   }
 
   async watermarks(partitions: readonly TopicPartition[]): Promise<Map<string, Watermarks>> {
+    // A missing or negative offset (an error answer) must never be taken for "empty": that would
+    // silently skip data. Ask again, then fail.
+    let problem = '';
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (attempt > 0) {
+        this.#admin.clearMetadata();
+        await sleep(200 * attempt);
+      }
+      const result = await this.#listWatermarks(partitions);
+      const bad = partitions.filter((tp) => {
+        const m = result.get(partitionKey(tp));
+        return !m || m.logStartOffset < 0n || m.endOffset < 0n || m.endOffset < m.logStartOffset;
+      });
+      if (bad.length === 0) return result;
+      problem = bad
+        .map(
+          (tp) =>
+            `${partitionKey(tp)}: ${JSON.stringify(result.get(partitionKey(tp)) ?? null, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`,
+        )
+        .join(', ');
+      this.#log.warn('partition offsets incomplete; asking again', { attempt, problem });
+    }
+    throw new KafkaError(`could not read the offsets of ${problem} from ${this.description}`, {
+      retriable: true,
+    });
+  }
+
+  async #listWatermarks(partitions: readonly TopicPartition[]): Promise<Map<string, Watermarks>> {
     const result = new Map<string, Watermarks>();
     if (partitions.length === 0) return result;
     const byTopic = new Map<string, number[]>();
@@ -257,7 +285,8 @@ export class PlatformaticKafka implements KafkaPort {
     for (const t of latest) {
       for (const p of t.partitions) {
         const key = `${t.name}/${p.partitionIndex}`;
-        result.set(key, { logStartOffset: start.get(key) ?? 0n, endOffset: p.offset });
+        const logStartOffset = start.get(key);
+        if (logStartOffset !== undefined) result.set(key, { logStartOffset, endOffset: p.offset });
       }
     }
     return result;
