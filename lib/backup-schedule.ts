@@ -74,6 +74,11 @@ export interface KafkaBackupScheduleProps extends RunOptions {
    */
   readonly excludeTopics?: string[];
   /**
+   * Let patterns select internal topics (names starting with `__`, e.g. `__consumer_offsets`).
+   * @default false
+   */
+  readonly includeInternalTopics?: boolean;
+  /**
    * When to run. Without a schedule (and without `continuous`) the backup runs once.
    * @default - run once
    */
@@ -243,6 +248,7 @@ export class KafkaBackupSchedule extends KafkaResource {
       kafkaCluster: p.cluster._toSpec(),
       topics: [...this.topics],
       excludeTopics: this.excluded.length > 0 ? [...this.excluded] : undefined,
+      includeInternalTopics: p.includeInternalTopics,
       storage: p.storage._toSpec(),
       schedule: p.schedule?.expressionString,
       timeZone: p.schedule?.timeZone,

@@ -120,6 +120,16 @@ export interface KafkaConnectionTuning {
    * @default 4
    */
   readonly connectionsPerBroker?: number;
+  /**
+   * How long to wait for a TCP connection to a broker (whole milliseconds).
+   * @default Duration.seconds(10)
+   */
+  readonly connectTimeout?: Duration;
+  /**
+   * How long to wait for a broker's answer to a request (whole milliseconds).
+   * @default Duration.seconds(60)
+   */
+  readonly requestTimeout?: Duration;
 }
 
 /** How to reach a Kafka cluster. */
@@ -142,6 +152,11 @@ export interface KafkaClusterConnectionProps {
    * @default - the engine's defaults (see KafkaConnectionTuning)
    */
   readonly connection?: KafkaConnectionTuning;
+  /**
+   * Kafka client id, shown in broker logs and quotas.
+   * @default - the engine's id
+   */
+  readonly clientId?: string;
 }
 
 /** The wire shape of `spec.kafkaCluster` (the same for all five kinds). */
@@ -151,12 +166,15 @@ export interface KafkaClusterSpec {
   readonly tlsSecret?: { name: string; caKey?: string; certKey?: string; keyKey?: string };
   readonly caSecret?: { name: string; caKey?: string };
   readonly saslSecret?: SaslSecretSpec;
+  readonly clientId?: string;
   readonly connection?: {
     tcpKeepalive?: boolean;
     keepaliveTimeSecs?: number;
     keepaliveIntervalSecs?: number;
     tcpNodelay?: boolean;
     connectionsPerBroker?: number;
+    connectTimeoutMs?: number;
+    requestTimeoutMs?: number;
   };
 }
 
@@ -233,6 +251,7 @@ export class KafkaClusterConnection {
         ? { name: secretName(tls.caSecret, 'kafkaCluster.tls.caSecret'), caKey: tls.caSecretKey }
         : undefined,
       saslSecret: sasl?._toSpec(),
+      clientId: this.props.clientId,
       connection: connection
         ? {
             tcpKeepalive: connection.tcpKeepalive,
@@ -240,6 +259,8 @@ export class KafkaClusterConnection {
             keepaliveIntervalSecs: connection.keepaliveInterval?.toSeconds(),
             tcpNodelay: connection.tcpNoDelay,
             connectionsPerBroker: connection.connectionsPerBroker,
+            connectTimeoutMs: connection.connectTimeout?.toMilliseconds(),
+            requestTimeoutMs: connection.requestTimeout?.toMilliseconds(),
           }
         : undefined,
     };

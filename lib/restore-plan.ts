@@ -35,6 +35,8 @@ export enum RepartitionStrategy {
   MURMUR2 = 'murmur2',
   /** Let the engine choose (keyless records round-robin). */
   AUTOMATIC = 'automatic',
+  /** Spread records evenly regardless of key (key order per partition is not kept). */
+  ROUND_ROBIN = 'round-robin',
 }
 
 /** A point-in-time window: only records with timestamps inside it are restored. */
@@ -79,6 +81,17 @@ export interface KafkaRestorePlanProps extends RunOptions, ApprovalOptions {
    * @default - every topic of the backup
    */
   readonly topics?: string[];
+  /**
+   * Topics of the backup to leave out (names or patterns with `*` and `?`).
+   * @default - none
+   */
+  readonly excludeTopics?: string[];
+  /**
+   * Configs of topics the restore creates, by target topic, e.g. `{ orders: { 'retention.ms': '-1' } }`.
+   * Needs `createTopics`.
+   * @default - the configs recorded in the backup
+   */
+  readonly topicConfigs?: Record<string, Record<string, string>>;
   /**
    * Source topic to target topic, e.g. `{ orders: 'orders-restored' }`. More with `mapTopic()`.
    * @default - same names
@@ -202,6 +215,11 @@ export class KafkaRestorePlan extends KafkaResource {
     if (props.defaultReplicationFactor !== undefined && !props.createTopics) {
       throw new Error('KafkaRestorePlan: defaultReplicationFactor only applies with createTopics: true');
     }
+    if (props.topicConfigs && Object.keys(props.topicConfigs).length > 0 && !props.createTopics) {
+      throw new Error(
+        'KafkaRestorePlan: topicConfigs only apply to topics the restore creates; set createTopics: true',
+      );
+    }
     this.topicMapping = { ...(props.topicMapping ?? {}) };
     this.apiObject = new KafkaRestoreObject(this, 'Resource', {
       metadata: props.metadata,
@@ -227,6 +245,8 @@ export class KafkaRestorePlan extends KafkaResource {
       backupRef: p.source._toSpec(this.metadata.namespace),
       kafkaCluster: p.cluster._toSpec(),
       topics: p.topics ? [...p.topics] : undefined,
+      excludeTopics: p.excludeTopics ? [...p.excludeTopics] : undefined,
+      topicConfigs: p.topicConfigs,
       pitr: p.pointInTime
         ? { startTime: rfc3339(p.pointInTime.start), endTime: rfc3339(p.pointInTime.end) }
         : undefined,

@@ -113,6 +113,7 @@ describe('KafkaBackupSchedule', () => {
       segmentMaxInterval: Duration.seconds(30),
       sourceClusterId: 'prod-eu',
       runDeadline: Duration.hours(2),
+      includeInternalTopics: true,
     });
     backup.addTopics('payments');
     backup.excludeTopics('orders-tmp-*');
@@ -152,6 +153,7 @@ describe('KafkaBackupSchedule', () => {
     assert.equal(spec.segmentMaxIntervalMs, 30000);
     assert.equal(spec.sourceClusterId, 'prod-eu');
     assert.equal(spec.activeDeadlineSeconds, 7200);
+    assert.equal(spec.includeInternalTopics, true);
     assert.deepEqual(spec.storage.azure.sasTokenSecret, { name: 'sas' });
     assert.deepEqual(backup.secretNames, ['enc', 'sas']);
   });
@@ -287,6 +289,8 @@ describe('KafkaRestorePlan', () => {
       source: BackupSource.fromBackup(backup, { backupId: 'nightly-20260101-020000' }),
       cluster,
       topics: ['orders'],
+      excludeTopics: ['orders-debug'],
+      topicConfigs: { 'orders-copy': { 'retention.ms': '-1' } },
       topicMapping: { orders: 'orders-copy' },
       partitionMapping: { 0: 3 },
       pointInTime: { start: new Date('2026-01-01T00:00:00.500Z'), end: new Date('2026-01-02T00:00:00Z') },
@@ -312,6 +316,8 @@ describe('KafkaRestorePlan', () => {
     });
     assert.deepEqual(spec.topicMapping, { orders: 'orders-copy', payments: 'payments-copy' });
     assert.deepEqual(spec.partitionMapping, { '0': 3 });
+    assert.deepEqual(spec.excludeTopics, ['orders-debug']);
+    assert.deepEqual(spec.topicConfigs, { 'orders-copy': { 'retention.ms': '-1' } });
     assert.deepEqual(spec.pitr, { startTime: '2026-01-01T00:00:00.500Z', endTime: '2026-01-02T00:00:00Z' });
     assert.deepEqual(spec.repartitioning, { 'orders-copy': { targetPartitions: 12, strategy: 'murmur2' } });
     assert.deepEqual(spec.offsetReset, { enabled: true, consumerGroups: ['app'], strategy: 'header-based' });
@@ -356,6 +362,15 @@ describe('KafkaRestorePlan', () => {
           defaultReplicationFactor: 3,
         }),
       /defaultReplicationFactor only applies with createTopics: true/,
+    );
+    assert.throws(
+      () =>
+        new KafkaRestorePlan(chart(), 'R', {
+          source: BackupSource.fromBackupName('b'),
+          cluster,
+          topicConfigs: { t: { 'retention.ms': '1' } },
+        }),
+      /topicConfigs only apply to topics the restore creates; set createTopics: true/,
     );
     assert.throws(() => BackupSource.fromBackupName('Prod'), /"Prod" is not a valid KafkaBackup name/);
     assert.throws(() => BackupSource.fromStorage(storage, ''), /name the backup set/);

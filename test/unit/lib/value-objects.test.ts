@@ -59,7 +59,10 @@ describe('KafkaClusterConnection', () => {
         keepaliveInterval: Duration.seconds(15),
         tcpNoDelay: false,
         tcpKeepalive: true,
+        connectTimeout: Duration.seconds(5),
+        requestTimeout: Duration.minutes(2),
       },
+      clientId: 'kafka-backup-prod',
     })._toSpec();
     assert.deepEqual(spec.tlsSecret, {
       name: 'my-user',
@@ -80,7 +83,10 @@ describe('KafkaClusterConnection', () => {
       keepaliveIntervalSecs: 15,
       tcpNodelay: false,
       connectionsPerBroker: 8,
+      connectTimeoutMs: 5000,
+      requestTimeoutMs: 120000,
     });
+    assert.equal(spec.clientId, 'kafka-backup-prod');
     assert.equal(KafkaSasl.scramSha256({ secret: 's' }).mechanism, 'SCRAM-SHA-256');
   });
 
