@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { need, uniqueName } from '../../env/fixture.ts';
 import { type ConsumedRecord, createTopic, deleteTopic } from '../../env/kafka-client.ts';
-import { createS3Bucket, deleteS3Bucket, s3Client } from '../../env/storage-clients.ts';
+import {
+  azureServiceClient,
+  createAzureContainer,
+  createGcsBucket,
+  createS3Bucket,
+  deleteAzureContainer,
+  deleteGcsBucket,
+  deleteS3Bucket,
+  gcsClient,
+  s3Client,
+} from '../../env/storage-clients.ts';
 import { content, fidelityRecords, produceAll, readTopic, testConnection } from '../engine/helpers.ts';
 import { parseJsonOutput, runCli, workspace } from './cli-helpers.ts';
 
@@ -10,7 +20,7 @@ import { parseJsonOutput, runCli, workspace } from './cli-helpers.ts';
  * The CLI end to end: >= 100,000 records over several partitions (null vs empty keys and values,
  * ordered headers with duplicates and nulls, CreateTime and LogAppendTime topics) are backed up from
  * the source cluster and restored into the target cluster, byte for byte and in order, through the
- * filesystem and through S3 (MinIO).
+ * filesystem, S3 (MinIO), Azure Blob (Azurite) and GCS (fake-gcs-server).
  */
 describe('kafka-backup CLI round trip', { timeout: 600_000 }, () => {
   const kafka = () => need('kafka');
@@ -116,6 +126,44 @@ describe('kafka-backup CLI round trip', { timeout: 600_000 }, () => {
       );
     } finally {
       await deleteS3Bucket(client, bucket);
+    }
+  });
+
+  test('through Azure Blob (Azurite), account key from a mounted secret', async () => {
+    const azure = need('azure');
+    const container = await createAzureContainer(azureServiceClient(azure), 'cli-rt');
+    try {
+      await ws.writeSecret('azure-key', 'AZURE_STORAGE_KEY', azure.accountKey);
+      await roundTrip(
+        {
+          storageType: 'azure',
+          azure: {
+            container: container.containerName,
+            accountName: azure.accountName,
+            endpoint: azure.blobEndpoint,
+            prefix: 'backups',
+            credentialsSecret: { name: 'azure-key' },
+          },
+        },
+        'az',
+        { KAFKA_BACKUP_SECRETS_DIR: ws.secretsDir },
+      );
+    } finally {
+      await deleteAzureContainer(container);
+    }
+  });
+
+  test('through GCS (fake-gcs-server)', async () => {
+    const gcs = need('gcs');
+    const bucket = await createGcsBucket(gcsClient(gcs), 'cli-rt');
+    try {
+      await roundTrip(
+        { storageType: 'gcs', gcs: { bucket: bucket.name, endpoint: gcs.endpoint, prefix: 'b' } },
+        'gcs',
+        {},
+      );
+    } finally {
+      await deleteGcsBucket(bucket);
     }
   });
 });
