@@ -1,11 +1,18 @@
 import { createHash } from 'node:crypto';
 import { type SegmentRead, selectRecords } from '../format/planner.ts';
-import type { Backup, BackupRepository, ReadableBackup } from '../format/repository.ts';
+import {
+  type Backup,
+  type BackupRepository,
+  jsonBytes,
+  parseJson,
+  type ReadableBackup,
+} from '../format/repository.ts';
 import type { EncryptionKey } from '../format/types.ts';
 import type { KafkaPort, ProduceRecord } from '../kafka/port.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import { type OffsetMapping, offsetMappingToDocument } from '../offsets/offset-mapping.ts';
 import { type KafkaRecord, partitionKey } from '../record.ts';
+import { StorageError } from '../storage/object-store.ts';
 import { recordBytes, runLimited } from './backup.ts';
 import { EngineError } from './errors.ts';
 import { MappingBuilder, rangesFromJson, rangesToJson, type StoredRange } from './offset-map.ts';
@@ -220,14 +227,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
       partitions: [],
     };
   }
-  const writable = 'putDocument' in backup ? (backup as Backup) : undefined;
-  if (!writable) {
-    throw new EngineError(
-      'config',
-      `backup '${backupId}' was written by the Rust tool and is read-only here, so the restore cannot store ` +
-        'its checkpoint and offset mapping next to it; copy it into a v1 backup first',
-    );
-  }
+  const writable = restoreDocuments(deps.repository, backup);
   const checkpointName = `restores/${restoreId}/checkpoint`;
   const previous = await writable.getDocument<CheckpointDocument>(checkpointName);
   if (previous?.status === 'complete') {
@@ -596,4 +596,40 @@ function* produceBatchesOf(records: readonly KafkaRecord[], size: number): Gener
 
 function toProduceRecord(r: KafkaRecord): ProduceRecord {
   return { key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp };
+}
+
+interface DocumentStore {
+  getDocument<T>(name: string): Promise<T | undefined>;
+  putDocument(name: string, value: unknown): Promise<void>;
+  /** Where documents go, for the result (the offset mapping's location). */
+  readonly location: (name: string) => string;
+}
+
+/**
+ * Where a restore keeps its checkpoint and offset mapping: next to a v1 backup as its documents, or
+ * - for a read-only backup written by the Rust tool - under `_restores/<backupId>/` in the same store.
+ */
+function restoreDocuments(repository: BackupRepository, backup: ReadableBackup): DocumentStore {
+  if ('putDocument' in backup) {
+    const v1 = backup as Backup;
+    return {
+      getDocument: (name) => v1.getDocument(name),
+      putDocument: (name, value) => v1.putDocument(name, value),
+      location: (name) => `${v1.backupId}/documents/${name}.json`,
+    };
+  }
+  const store = repository.store;
+  const key = (name: string) => `_restores/${backup.backupId}/${name}.json`;
+  return {
+    async getDocument<T>(name: string): Promise<T | undefined> {
+      try {
+        return parseJson(key(name), await store.get(key(name))) as T;
+      } catch (error) {
+        if (error instanceof StorageError && error.kind === 'not-found') return undefined;
+        throw error;
+      }
+    },
+    putDocument: (name, value) => store.put(key(name), jsonBytes(value), { contentType: 'application/json' }),
+    location: key,
+  };
 }
