@@ -30,6 +30,7 @@ export function mergeCommits(
     { topic: string; partition: number; segments: SegmentEntry[]; covered: OffsetRange[]; gaps: OffsetGap[] }
   >();
   const runs = new Map<string, RunSummary>();
+  const seenKeys = new Set<string>();
 
   for (const c of sorted) {
     for (const t of c.topics) metadata.set(t.name, t);
@@ -43,14 +44,17 @@ export function mergeCommits(
         acc = { topic: p.topic, partition: p.partition, segments: [], covered: [], gaps: [] };
         parts.set(k, acc);
       }
-      acc.segments.push(...p.segments);
+      // The same object listed twice (a resumed run re-committing a content-addressed segment) counts once.
+      for (const seg of p.segments) {
+        if (seenKeys.has(seg.key)) continue;
+        seenKeys.add(seg.key);
+        acc.segments.push(seg);
+        segmentCount++;
+        recordCount += seg.recordCount;
+        bytes += seg.size;
+      }
       if (p.covered.end > p.covered.start) acc.covered.push(p.covered);
       acc.gaps.push(...p.gaps);
-      for (const s of p.segments) {
-        segmentCount++;
-        recordCount += s.recordCount;
-        bytes += s.size;
-      }
     }
     const prev = runs.get(c.runId);
     runs.set(c.runId, {

@@ -252,3 +252,29 @@ describe('commit snapshots', () => {
     assert.deepEqual(await (await writer.open('snap')).manifest(), m);
   });
 });
+
+describe('merge', () => {
+  test('a segment committed twice (resume after an ambiguous commit) counts once', async () => {
+    const { MemoryObjectStore } = await import('../../../runtime/storage/memory.ts');
+    const repo = new BackupRepository(new MemoryObjectStore());
+    const backup = await repo.create({ backupId: 'twice' });
+    const w = backup.newSegmentWriter({ topic: 't', partition: 0 });
+    w.append(rec(0));
+    w.append(rec(1));
+    const entry = await backup.writeSegment((await w.seal())!, 'r');
+    const commit = {
+      runId: 'r',
+      mode: 'one-shot' as const,
+      final: false,
+      topics: [],
+      partitions: [
+        { topic: 't', partition: 0, segments: [entry], covered: { start: 0n, end: 2n }, gaps: [] },
+      ],
+    };
+    await backup.commit(commit);
+    await backup.commit({ ...commit, final: true });
+    const p = findPartition(await backup.manifest(), 't', 0)!;
+    assert.equal(p.segments.length, 1);
+    assert.equal(p.recordCount, 2);
+  });
+});
