@@ -25,10 +25,14 @@
  *   repo.list() / repo.latest()                                      // catalog, no full scan
  *   encodeSegment(records, opts) / decodeSegment(bytes, { key, ... }) // the codec on its own
  *
+ *   // storage: runtime/storage/index.ts — createObjectStore(crdStorageBlock, resolvedCredentials,
+ *   //   { resilience: { bytesPerSecond, circuitBreaker, retry } }) gives an ObjectStore for all of this.
+ *
  * Guarantees: readSegment() verifies size and SHA-256 against the manifest, then the frame CRC, the
  * AES-GCM tag and every record before returning anything; any failure throws CorruptObjectError
  * { key, reason }. A commit is one if-none-match object creation: concurrent runs never overwrite each
- * other, and uncommitted segments of an interrupted run are ignored (resume from nextOffset).
+ * other, and uncommitted segments of an interrupted run are ignored (resume from nextOffset). Every
+ * 50th commit also writes a snapshot of all commits, so a continuous backup opens in a few reads.
  */
 
 export type { KafkaRecord, RecordHeader, TimestampType, TopicPartition } from '../record.ts';
