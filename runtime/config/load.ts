@@ -7,7 +7,7 @@ import type { Compression, EncryptionKey } from '../format/types.ts';
 import type { KafkaConnectionConfig } from '../kafka/connection.ts';
 import { readKafkaCluster } from './kafka-cluster.ts';
 import { ConfigError, Reader } from './reader.ts';
-import { readSecret, type SecretSource, secretField } from './secrets.ts';
+import { readSecretBytes, type SecretSource, secretField } from './secrets.ts';
 import { readStorage, type StorageSpec } from './storage.ts';
 
 /**
@@ -321,20 +321,19 @@ function readEncryption(r: Reader): EncryptionKey | undefined {
     return undefined;
   }
   try {
-    return { key: decodeKey(readSecret(source, { trim: false })) };
+    return { key: decodeKey(readSecretBytes(source)) };
   } catch (error) {
     o.problems.push(`${o.path}: ${(error as Error).message}`);
     return undefined;
   }
 }
 
-export function decodeKey(text: string): Uint8Array {
-  const raw = Buffer.from(text, 'latin1');
-  if (raw.length === 32) return new Uint8Array(raw);
-  const t = text.trim();
+export function decodeKey(bytes: Uint8Array): Uint8Array {
+  if (bytes.length === 32) return new Uint8Array(bytes);
+  const t = Buffer.from(bytes).toString('utf8').trim();
   if (/^[0-9a-fA-F]{64}$/.test(t)) return new Uint8Array(Buffer.from(t, 'hex'));
   const b64 = Buffer.from(t, 'base64');
-  if (b64.length === 32) return new Uint8Array(b64);
+  if (b64.length === 32 && /^[A-Za-z0-9+/_-]+=*$/.test(t)) return new Uint8Array(b64);
   throw new Error('the encryption key must be 32 bytes (raw, 64 hex digits or base64)');
 }
 

@@ -81,3 +81,20 @@ export function secretRef(r: Reader, keyField: string, defaultKey: string): Secr
   const key = r.string(keyField) ?? defaultKey;
   return name ? { kind: 'secret', name, key } : undefined;
 }
+
+/** Reads a binary secret (an encryption key): files byte for byte, variables as text. */
+export function readSecretBytes(source: SecretSource): Buffer {
+  if (source.kind === 'env') return Buffer.from(readSecret(source), 'utf8');
+  const file = source.kind === 'file' ? source.path : path.join(secretsDir(), source.name, source.key);
+  try {
+    const bytes = readFileSync(file);
+    redact(bytes.toString('utf8').trim());
+    return bytes;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(
+      `cannot read ${describeSource(source)}: ${code === 'ENOENT' ? 'no such file' : code}; ` +
+        'check the path, or mount the secret there',
+    );
+  }
+}
