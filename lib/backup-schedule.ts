@@ -9,6 +9,7 @@ import {
   type RateLimit,
   type RunOptions,
   rateLimitSpec,
+  type VolumeDirectory,
   wholeMillis,
   wholeSeconds,
 } from './common.ts';
@@ -138,6 +139,26 @@ export interface KafkaBackupScheduleProps extends RunOptions {
    * @default Duration.seconds(30)
    */
   readonly checkpointInterval?: Duration;
+  /**
+   * Where checkpoints are kept, when not next to the backup in its storage.
+   * @default - in the backup's storage
+   */
+  readonly checkpointVolume?: VolumeDirectory;
+  /**
+   * Store each record's original offset with it (needed to translate consumer offsets after a restore).
+   * @default true
+   */
+  readonly includeOffsetHeaders?: boolean;
+  /**
+   * How often a continuous backup polls for new records.
+   * @default Duration.millis(100)
+   */
+  readonly pollInterval?: Duration;
+  /**
+   * Feed this backup's run metrics into the operator's /metrics endpoint.
+   * @default true
+   */
+  readonly metrics?: boolean;
   /**
    * Throughput limits.
    * @default - unlimited, 4 partitions in parallel
@@ -271,9 +292,19 @@ export class KafkaBackupSchedule extends KafkaResource {
             dryRun: retention.dryRun,
           }
         : undefined,
-      checkpoint: p.checkpointInterval
-        ? { enabled: true, intervalSecs: wholeSeconds(p.checkpointInterval, 'checkpointInterval') }
-        : undefined,
+      checkpoint:
+        p.checkpointInterval || p.checkpointVolume
+          ? {
+              enabled: true,
+              intervalSecs: wholeSeconds(p.checkpointInterval, 'checkpointInterval'),
+              storage: p.checkpointVolume
+                ? { pvcName: p.checkpointVolume.claimName, subPath: p.checkpointVolume.subPath }
+                : undefined,
+            }
+          : undefined,
+      includeOffsetHeaders: p.includeOffsetHeaders,
+      pollIntervalMs: wholeMillis(p.pollInterval, 'pollInterval'),
+      metrics: p.metrics === undefined ? undefined : { enabled: p.metrics },
       rateLimiting: rateLimitSpec(p.rateLimit),
       circuitBreaker: circuitBreakerSpec(p.circuitBreaker),
       segmentMaxBytes: p.segmentMaxSize ? p.segmentMaxSize.toKibibytes() * 1024 : undefined,

@@ -60,6 +60,11 @@ export interface ApprovalOptions {
    * @default false
    */
   readonly requireApproval?: boolean;
+  /**
+   * Release a run held by `requireApproval`, e.g. in a reviewed follow-up commit.
+   * @default false
+   */
+  readonly approved?: boolean;
 }
 
 /** @internal */
@@ -103,8 +108,24 @@ export function circuitBreakerSpec(options: CircuitBreakerOptions | undefined) {
 }
 
 /** @internal */
-export function approvalSpec(options: ApprovalOptions): { policy: string } | undefined {
-  return options.requireApproval ? { policy: 'Manual' } : undefined;
+export function approvalSpec(options: ApprovalOptions): { policy: string; approved?: boolean } | undefined {
+  if (options.approved && !options.requireApproval) {
+    throw new Error(
+      'approved only releases a run held by requireApproval; set requireApproval: true, or remove approved',
+    );
+  }
+  return options.requireApproval ? { policy: 'Manual', approved: options.approved } : undefined;
+}
+
+/** A directory on a PersistentVolumeClaim. */
+export interface VolumeDirectory {
+  /** Name of the PersistentVolumeClaim. */
+  readonly claimName: string;
+  /**
+   * Directory inside the volume.
+   * @default - the volume root
+   */
+  readonly subPath?: string;
 }
 
 /** Names of the Secrets a spec references: every `name` inside a `...Secret` object. */

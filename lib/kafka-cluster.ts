@@ -106,11 +106,6 @@ export interface KafkaConnectionTuning {
    */
   readonly keepaliveTime?: Duration;
   /**
-   * Interval between keep-alive probes (whole seconds).
-   * @default Duration.seconds(20)
-   */
-  readonly keepaliveInterval?: Duration;
-  /**
    * Disable Nagle's algorithm.
    * @default true
    */
@@ -170,7 +165,6 @@ export interface KafkaClusterSpec {
   readonly connection?: {
     tcpKeepalive?: boolean;
     keepaliveTimeSecs?: number;
-    keepaliveIntervalSecs?: number;
     tcpNodelay?: boolean;
     connectionsPerBroker?: number;
     connectTimeoutMs?: number;
@@ -256,7 +250,6 @@ export class KafkaClusterConnection {
         ? {
             tcpKeepalive: connection.tcpKeepalive,
             keepaliveTimeSecs: connection.keepaliveTime?.toSeconds(),
-            keepaliveIntervalSecs: connection.keepaliveInterval?.toSeconds(),
             tcpNodelay: connection.tcpNoDelay,
             connectionsPerBroker: connection.connectionsPerBroker,
             connectTimeoutMs: connection.connectTimeout?.toMilliseconds(),
@@ -275,10 +268,7 @@ function validateTuning(tuning: KafkaConnectionTuning | undefined): void {
       `kafkaCluster.connection.connectionsPerBroker: must be a whole number of at least 1, got ${perBroker}`,
     );
   }
-  for (const [name, value] of [
-    ['keepaliveTime', tuning.keepaliveTime],
-    ['keepaliveInterval', tuning.keepaliveInterval],
-  ] as const) {
+  for (const [name, value] of [['keepaliveTime', tuning.keepaliveTime]] as const) {
     if (value === undefined) continue;
     const seconds = value.toSeconds();
     if (!Number.isInteger(seconds) || seconds < 1) {

@@ -12,6 +12,7 @@ import {
   type RunOptions,
   rateLimitSpec,
   rfc3339,
+  type VolumeDirectory,
   wholeMillis,
   wholeSeconds,
 } from './common.ts';
@@ -51,6 +52,30 @@ export interface PointInTime {
    * @default - to the end of the backup
    */
   readonly end?: Date;
+}
+
+/** Consumer offsets snapshot taken before the restore, to undo its offset changes. */
+export interface RestoreRollbackOptions {
+  /**
+   * Snapshot the target's consumer group offsets before restoring.
+   * @default true
+   */
+  readonly snapshotBeforeRestore?: boolean;
+  /**
+   * How long the snapshot is kept (whole hours).
+   * @default Duration.hours(24)
+   */
+  readonly snapshotRetention?: Duration;
+  /**
+   * Roll the offsets back automatically when the restore fails.
+   * @default false
+   */
+  readonly autoRollbackOnFailure?: boolean;
+  /**
+   * Where the snapshot is written, when not in the backup's storage.
+   * @default - the backup's storage
+   */
+  readonly snapshotVolume?: VolumeDirectory;
 }
 
 /** Post-restore consumer offset handling. */
@@ -117,6 +142,11 @@ export interface KafkaRestorePlanProps extends RunOptions, ApprovalOptions {
    * @default - none
    */
   readonly offsetReset?: RestoreOffsetReset;
+  /**
+   * Snapshot consumer offsets before the restore so a KafkaOffsetRollback can undo it.
+   * @default - the engine's defaults (snapshot taken, kept 24 hours)
+   */
+  readonly rollback?: RestoreRollbackOptions;
   /**
    * Restore the consumer groups saved by a backup with `consumerGroupSnapshot`.
    * @default false
@@ -261,6 +291,16 @@ export class KafkaRestorePlan extends KafkaResource {
             enabled: true,
             consumerGroups: [...p.offsetReset.consumerGroups],
             strategy: p.offsetReset.strategy,
+          }
+        : undefined,
+      rollback: p.rollback
+        ? {
+            snapshotBeforeRestore: p.rollback.snapshotBeforeRestore,
+            snapshotRetentionHours: p.rollback.snapshotRetention?.toHours(),
+            autoRollbackOnFailure: p.rollback.autoRollbackOnFailure,
+            snapshotStorage: p.rollback.snapshotVolume
+              ? { pvcName: p.rollback.snapshotVolume.claimName, subPath: p.rollback.snapshotVolume.subPath }
+              : undefined,
           }
         : undefined,
       autoConsumerGroups: p.autoConsumerGroups,

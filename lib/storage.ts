@@ -1,3 +1,4 @@
+import type { Size } from 'cdk8s';
 import { type SecretReference, secretName } from './secret-reference.ts';
 
 /** The wire shape of a `storage` block (KafkaBackup, and `backupRef.storage` / `evidence.storage`). */
@@ -33,7 +34,11 @@ export interface StorageSpec {
     endpoint?: string;
     credentialsSecret?: { name: string; serviceAccountJsonKey?: string };
   };
-  readonly pvc?: { claimName: string; subPath?: string };
+  readonly pvc?: {
+    claimName: string;
+    subPath?: string;
+    create?: { enabled: boolean; storageClassName?: string; size?: string; accessModes?: string[] };
+  };
 }
 
 /** S3 or an S3-compatible store (MinIO, Ceph RGW, ...). */
@@ -172,6 +177,27 @@ export interface VolumeStorageProps {
    * @default - the volume root
    */
   readonly subPath?: string;
+  /**
+   * Have the operator create the claim when it does not exist.
+   * @default - the claim must exist
+   */
+  readonly create?: {
+    /**
+     * StorageClass of the claim.
+     * @default - the cluster's default StorageClass
+     */
+    readonly storageClassName?: string;
+    /**
+     * Requested size.
+     * @default Size.gibibytes(100)
+     */
+    readonly size?: Size;
+    /**
+     * Access modes.
+     * @default ['ReadWriteOnce']
+     */
+    readonly accessModes?: Array<'ReadWriteOnce' | 'ReadWriteMany' | 'ReadWriteOncePod' | 'ReadOnlyMany'>;
+  };
 }
 
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -286,7 +312,18 @@ export class BackupStorage {
     }
     return new BackupStorage(() => ({
       storageType: 'pvc',
-      pvc: { claimName: props.claimName, subPath: props.subPath },
+      pvc: {
+        claimName: props.claimName,
+        subPath: props.subPath,
+        create: props.create
+          ? {
+              enabled: true,
+              storageClassName: props.create.storageClassName,
+              size: props.create.size ? `${props.create.size.toMebibytes()}Mi` : undefined,
+              accessModes: props.create.accessModes ? [...props.create.accessModes] : undefined,
+            }
+          : undefined,
+      },
     }));
   }
 

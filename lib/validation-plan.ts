@@ -5,6 +5,7 @@ import {
   KafkaBackupValidation,
   type KafkaBackupValidationSpec,
 } from '../imports/kafkabackupvalidation-kafka.oso.sh.ts';
+import type { ConcurrencyPolicy } from './backup-schedule.ts';
 import type { BackupSource } from './backup-source.ts';
 import { compact, type RunOptions, wholeSeconds } from './common.ts';
 import type { Encryption } from './encryption.ts';
@@ -68,6 +69,11 @@ export interface EvidenceOptions {
    * @default - unsigned
    */
   readonly signingKeySecret?: SecretReference;
+  /**
+   * Key names of the PEM keys in `signingKeySecret`.
+   * @default - privateKeyKey 'signing-key.pem', publicKeyKey 'signing-key-pub.pem'
+   */
+  readonly signingKeys?: { readonly privateKeyKey?: string; readonly publicKeyKey?: string };
   /**
    * Where reports are written.
    * @default - the backup's storage
@@ -142,6 +148,21 @@ export interface KafkaBackupValidationPlanProps extends RunOptions {
    * @default false
    */
   readonly suspend?: boolean;
+  /**
+   * What to do when a scheduled validation is due while the previous one still runs.
+   * @default ConcurrencyPolicy.FORBID
+   */
+  readonly concurrencyPolicy?: ConcurrencyPolicy;
+  /**
+   * Successful runs whose status is kept.
+   * @default 3
+   */
+  readonly successfulRunsHistoryLimit?: number;
+  /**
+   * Failed runs whose status is kept.
+   * @default 1
+   */
+  readonly failedRunsHistoryLimit?: number;
 }
 
 /** A `KafkaBackupValidation`: checks a (restored) cluster against a backup and produces evidence. */
@@ -212,7 +233,11 @@ export class KafkaBackupValidationPlan extends KafkaResource {
             signing: evidence.signingKeySecret
               ? {
                   enabled: true,
-                  keySecret: { name: secretName(evidence.signingKeySecret, 'evidence.signingKeySecret') },
+                  keySecret: {
+                    name: secretName(evidence.signingKeySecret, 'evidence.signingKeySecret'),
+                    privateKeyKey: evidence.signingKeys?.privateKeyKey,
+                    publicKeyKey: evidence.signingKeys?.publicKeyKey,
+                  },
                 }
               : undefined,
             storage: evidence.storage?._toSpec(),
@@ -244,6 +269,9 @@ export class KafkaBackupValidationPlan extends KafkaResource {
       schedule: p.schedule?.expressionString,
       timeZone: p.schedule?.timeZone,
       suspend: p.suspend,
+      concurrencyPolicy: p.concurrencyPolicy,
+      successfulRunsHistoryLimit: p.successfulRunsHistoryLimit,
+      failedRunsHistoryLimit: p.failedRunsHistoryLimit,
       activeDeadlineSeconds: wholeSeconds(p.runDeadline, 'runDeadline'),
     }) as unknown as KafkaBackupValidationSpec;
   }

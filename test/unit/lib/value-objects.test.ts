@@ -56,7 +56,6 @@ describe('KafkaClusterConnection', () => {
       connection: {
         connectionsPerBroker: 8,
         keepaliveTime: Duration.minutes(2),
-        keepaliveInterval: Duration.seconds(15),
         tcpNoDelay: false,
         tcpKeepalive: true,
         connectTimeout: Duration.seconds(5),
@@ -80,7 +79,6 @@ describe('KafkaClusterConnection', () => {
     assert.deepEqual(spec.connection, {
       tcpKeepalive: true,
       keepaliveTimeSecs: 120,
-      keepaliveIntervalSecs: 15,
       tcpNodelay: false,
       connectionsPerBroker: 8,
       connectTimeoutMs: 5000,
@@ -179,7 +177,7 @@ describe('BackupStorage', () => {
     });
     assert.deepEqual(BackupStorage.volume({ claimName: 'backups', subPath: 'kafka' })._toSpec(), {
       storageType: 'pvc',
-      pvc: { claimName: 'backups', subPath: 'kafka' },
+      pvc: { claimName: 'backups', subPath: 'kafka', create: undefined },
     });
   });
 
