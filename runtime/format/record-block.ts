@@ -224,6 +224,9 @@ function copyBytes(buf: Buffer, pos: number, bytes: Uint8Array): number {
  */
 export function decodeRecordBlock(block: Uint8Array, expected: RecordBlockStats): KafkaRecord[] {
   const buf = Buffer.isBuffer(block) ? block : Buffer.from(block.buffer, block.byteOffset, block.byteLength);
+  // A record takes at least 7 bytes: refuse impossible counts before allocating for them.
+  if (expected.recordCount * 7 > buf.length)
+    throw new RangeError(`${expected.recordCount} records cannot fit ${buf.length} bytes`);
   const cursor = new ByteCursor(buf, 0, buf.length);
   const records: KafkaRecord[] = new Array(expected.recordCount);
   let offset = expected.firstOffset;

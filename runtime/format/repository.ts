@@ -308,7 +308,8 @@ export class Backup implements ReadableBackup {
     checkCommit(input);
     for (let attempt = 0; attempt < 50; attempt++) {
       await this.refresh();
-      const seq = this.commits.size === 0 ? 0 : Math.max(...this.commits.keys()) + 1;
+      let seq = 0;
+      for (const known of this.commits.keys()) if (known >= seq) seq = known + 1;
       const record: CommitRecord = {
         ...input,
         formatVersion: FORMAT_VERSION,
