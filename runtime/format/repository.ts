@@ -1,5 +1,5 @@
 import type { TopicPartition } from '../record.ts';
-import { type ObjectStore, StorageError } from '../storage/object-store.ts';
+import { type ObjectInfo, type ObjectStore, StorageError } from '../storage/object-store.ts';
 import { keyId } from './encryption.ts';
 import {
   BackupExistsError,
@@ -361,6 +361,25 @@ export class Backup implements ReadableBackup {
     if (info.size !== entry.size) {
       throw new CorruptObjectError(entry.key, `size ${info.size} bytes, the manifest recorded ${entry.size}`);
     }
+  }
+
+  /**
+   * Segment objects that no commit lists: left by interrupted runs, safe to delete once no writer can
+   * still commit them. Only objects last modified more than `olderThanMs` ago are returned, so the
+   * uncommitted segments of a run in progress are not.
+   */
+  async orphanSegments(options: { readonly olderThanMs: number }): Promise<ObjectInfo[]> {
+    const manifest = await this.manifest();
+    const referenced = new Set<string>();
+    for (const t of manifest.topics)
+      for (const p of t.partitions) for (const s of p.segments) referenced.add(s.key);
+    const cutoff = this.now() - options.olderThanMs;
+    const orphans: ObjectInfo[] = [];
+    for await (const info of this.store.list(`${this.backupId}/segments/`)) {
+      if (referenced.has(info.key) || !info.lastModified || info.lastModified.getTime() > cutoff) continue;
+      orphans.push(info);
+    }
+    return orphans;
   }
 
   /** Stores a JSON document under `{backupId}/documents/{name}.json` (bigints become strings). */

@@ -278,3 +278,33 @@ describe('merge', () => {
     assert.equal(p.recordCount, 2);
   });
 });
+
+describe('orphan segments', () => {
+  test('segments of an interrupted run are found once old enough; committed ones never', async () => {
+    const { MemoryObjectStore } = await import('../../../runtime/storage/memory.ts');
+    const mem = new MemoryObjectStore();
+    let now = Date.now();
+    const repo = new BackupRepository(mem, { now: () => now });
+    const backup = await repo.create({ backupId: 'orphans' });
+    const w = backup.newSegmentWriter({ topic: 't', partition: 0 }, { maxRecords: 1 });
+    w.append(rec(0));
+    const committed = await backup.writeSegment((await w.seal())!, 'r1');
+    await backup.commit({
+      runId: 'r1',
+      mode: 'one-shot',
+      final: true,
+      topics: [],
+      partitions: [
+        { topic: 't', partition: 0, segments: [committed], covered: { start: 0n, end: 1n }, gaps: [] },
+      ],
+    });
+    w.append(rec(1));
+    const orphan = await backup.writeSegment((await w.seal())!, 'r2'); // the run dies before committing
+    assert.deepEqual(await backup.orphanSegments({ olderThanMs: 3600_000 }), []);
+    now += 2 * 3600_000;
+    assert.deepEqual(
+      (await backup.orphanSegments({ olderThanMs: 3600_000 })).map((o) => o.key),
+      [orphan.key],
+    );
+  });
+});
