@@ -245,6 +245,14 @@ export class KafkaBackupOperator extends Construct {
       ],
     });
 
+    if (replicas > 1) {
+      // Node drains keep one replica (the leader or its standby) running at all times.
+      new kplus.k8s.KubePodDisruptionBudget(this, 'PodDisruptionBudget', {
+        metadata: metadata(NAME),
+        spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: labels } },
+      });
+    }
+
     this.metricsService = new kplus.Service(this, 'MetricsService', {
       metadata: metadata(`${NAME}-metrics`),
       selector: this.deployment,

@@ -62,6 +62,17 @@ describe('KafkaBackupOperator', () => {
     assert.ok(container.args.includes('--leader-election-namespace=kafka-backup-system'));
     assert.ok(!container.args.some((a: string) => a.startsWith('--watch-namespaces')));
     assert.deepEqual(container.volumeMounts, [{ mountPath: '/tmp', name: 'tmp' }]);
+    const pdb = one(objs, 'PodDisruptionBudget', 'kafka-backup-operator');
+    assert.equal(pdb.spec.maxUnavailable, 1);
+    assert.deepEqual(pdb.spec.selector.matchLabels, {
+      'app.kubernetes.io/component': 'operator',
+      'app.kubernetes.io/name': 'kafka-backup-operator',
+    });
+    assert.equal(
+      find(synth({ replicas: 1 }), 'PodDisruptionBudget').length,
+      0,
+      'no PDB for a single replica',
+    );
     const ns = one(objs, 'Namespace', 'kafka-backup-system');
     assert.equal(ns.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
   });
