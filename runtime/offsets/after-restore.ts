@@ -1,7 +1,7 @@
 import type { BackupRepository } from '../format/repository.ts';
 import type { KafkaConnectionConfig } from '../kafka/connection.ts';
 import { type CommandResult, formatResetResult, OFFSETS_EXIT, resetResultToJson } from './commands.ts';
-import type { MappingSource } from './mapping-store.ts';
+import { openMappingSource } from './mapping-store.ts';
 import { PlatformaticGroupAdmin } from './platformatic-group-admin.ts';
 import { translateRestoredGroups } from './restore-translation.ts';
 
@@ -25,7 +25,7 @@ export async function consumerGroupsAfterRestore(
   }
   const admin = new PlatformaticGroupAdmin(target);
   try {
-    const backup = (await repository.openForWrite(restore.backupId)) as MappingSource;
+    const backup = await openMappingSource(repository, restore.backupId);
     const result = await translateRestoredGroups(admin, repository.store, backup, {
       restoreId: restore.restoreId,
       ...(options.groups?.length ? { groups: options.groups } : {}),

@@ -20,7 +20,7 @@ import {
   runOffsetsShowMapping,
   runOffsetsSnapshot,
 } from './commands.ts';
-import type { MappingSource } from './mapping-store.ts';
+import { openMappingSource } from './mapping-store.ts';
 import { PlatformaticGroupAdmin } from './platformatic-group-admin.ts';
 
 export const OFFSETS_HELP = `kafka-backup offsets - consumer group offsets: snapshot, reset, rollback, show-mapping
@@ -101,7 +101,7 @@ export async function offsetsCli(argv: string[]): Promise<number> {
     const deps: OffsetsDeps = {
       admin: admin as PlatformaticGroupAdmin,
       store,
-      openBackup: async (id) => (await repository.open(id)) as unknown as MappingSource,
+      openBackup: (id) => openMappingSource(repository, id),
     };
     const groups = values.group ?? spec.strings('consumerGroups');
     const parallelism =

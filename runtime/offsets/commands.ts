@@ -1,5 +1,5 @@
 import type { ObjectStore } from '../storage/object-store.ts';
-import { LATEST_GROUP_SNAPSHOT_DOCUMENT, parseBackupGroupSnapshot } from '../validation/group-snapshot.ts';
+import { loadBackupGroupSnapshot } from './backup-group-snapshot.ts';
 import { OffsetsUsageError } from './errors.ts';
 import type { ConsumerGroupAdmin } from './group-admin.ts';
 import { groupOffsetsToJson } from './group-offsets.ts';
@@ -179,13 +179,12 @@ async function resolveStrategy(o: ResetCommandOptions, deps: OffsetsDeps): Promi
         throw new OffsetsUsageError('from-mapping needs the backup storage to be configured');
       const backup = await deps.openBackup(backupId);
       const mapping = await loadOffsetMapping(backup, o.restoreId);
-      const doc = await backup.getDocument(LATEST_GROUP_SNAPSHOT_DOCUMENT);
-      if (doc === undefined) {
+      const snapshot = await loadBackupGroupSnapshot(backup);
+      if (!snapshot) {
         throw new OffsetsUsageError(
           `backup '${backupId}' has no consumer-group snapshot: back up with consumerGroupSnapshot enabled`,
         );
       }
-      const snapshot = parseBackupGroupSnapshot(doc, `${backupId}/${LATEST_GROUP_SNAPSHOT_DOCUMENT}`);
       return { kind, mapping: mapping.partitions, sourceOffsets: snapshot.groups };
     }
   }

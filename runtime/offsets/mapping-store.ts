@@ -1,3 +1,5 @@
+import type { BackupRepository, OpenBackupOptions } from '../format/repository.ts';
+import { StorageError } from '../storage/object-store.ts';
 import { type OffsetMapping, offsetMappingFromDocument } from './offset-mapping.ts';
 
 /**
@@ -15,6 +17,44 @@ export interface MappingSource {
   readonly backupId: string;
   getDocument<T = unknown>(name: string): Promise<T | undefined>;
   listDocuments?(prefix?: string): Promise<string[]>;
+}
+
+/**
+ * Opens a backup as a MappingSource. A v1 backup keeps its restores' mappings as documents; a backup
+ * written by the Rust tool is read-only, so the restore engine keeps them beside it, under
+ * `_restores/<backupId>/` (runtime/engine/restore.ts, restoreDocuments), while its consumer-group
+ * snapshot stays the backup's own `consumer-groups-snapshot.json`.
+ */
+export async function openMappingSource(
+  repository: BackupRepository,
+  backupId: string,
+  options: OpenBackupOptions = {},
+): Promise<MappingSource> {
+  const backup = await repository.open(backupId, options);
+  if ('putDocument' in backup) return backup as unknown as MappingSource;
+  const store = repository.store;
+  const base = `_restores/${backupId}/`;
+  return {
+    backupId,
+    async getDocument<T = unknown>(name: string): Promise<T | undefined> {
+      if (!name.startsWith(OFFSET_MAPPING_PREFIX)) return backup.getDocument<T>(name);
+      const key = `${base}${name}.json`;
+      try {
+        return JSON.parse(new TextDecoder().decode(await store.get(key))) as T;
+      } catch (e) {
+        if (e instanceof StorageError && e.kind === 'not-found') return undefined;
+        if (e instanceof SyntaxError) throw new Error(`${store.description}/${key} is not valid JSON`);
+        throw e;
+      }
+    },
+    async listDocuments(prefix = ''): Promise<string[]> {
+      const names: string[] = [];
+      for await (const info of store.list(base + prefix)) {
+        if (info.key.endsWith('.json')) names.push(info.key.slice(base.length, -'.json'.length));
+      }
+      return names;
+    },
+  };
 }
 
 /** The mapping of one restore, or of the latest restore when no id is given. */

@@ -1,5 +1,5 @@
 import type { ObjectStore } from '../storage/object-store.ts';
-import { LATEST_GROUP_SNAPSHOT_DOCUMENT, parseBackupGroupSnapshot } from '../validation/group-snapshot.ts';
+import { loadBackupGroupSnapshot } from './backup-group-snapshot.ts';
 import type { ConsumerGroupAdmin } from './group-admin.ts';
 import { loadOffsetMapping, type MappingSource } from './mapping-store.ts';
 import { type ResetResult, resetOffsets } from './operations.ts';
@@ -25,14 +25,13 @@ export async function translateRestoredGroups(
   options: TranslateRestoredGroupsOptions,
 ): Promise<ResetResult | undefined> {
   const mapping = await loadOffsetMapping(backup, options.restoreId);
-  const doc = await backup.getDocument(LATEST_GROUP_SNAPSHOT_DOCUMENT);
-  if (doc === undefined) {
+  const snapshot = await loadBackupGroupSnapshot(backup);
+  if (!snapshot) {
     throw new Error(
       `backup '${backup.backupId}' has no consumer-group snapshot, so autoConsumerGroups has nothing to translate: ` +
         'back up with consumerGroupSnapshot enabled',
     );
   }
-  const snapshot = parseBackupGroupSnapshot(doc, `${backup.backupId}/${LATEST_GROUP_SNAPSHOT_DOCUMENT}`);
   const groups = options.groups?.length ? [...options.groups] : [...snapshot.groups.keys()];
   const missing = groups.filter((g) => !snapshot.groups.has(g));
   if (missing.length > 0) {

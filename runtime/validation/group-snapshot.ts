@@ -1,28 +1,13 @@
 import type { BackupManifest } from '../format/types.ts';
-import { type CommittedOffset, groupOffsetsFromJson, tpKey } from '../offsets/group-offsets.ts';
+import type { BackupGroupSnapshot } from '../offsets/backup-group-snapshot.ts';
+import { tpKey } from '../offsets/group-offsets.ts';
 
-/**
- * The consumer-group snapshot a backup stores (engine: document `consumer-groups/latest`, one per run
- * as `consumer-groups/<runId>`), and its consistency with the backed-up data.
- */
-export const LATEST_GROUP_SNAPSHOT_DOCUMENT = 'consumer-groups/latest';
-
-export interface BackupGroupSnapshot {
-  readonly runId?: string;
-  readonly takenAt?: string;
-  readonly groups: Map<string, CommittedOffset[]>;
-}
-
-export function parseBackupGroupSnapshot(json: unknown, origin: string): BackupGroupSnapshot {
-  if (typeof json !== 'object' || json === null) throw new Error(`${origin}: not a JSON object`);
-  const doc = json as { version?: unknown; runId?: unknown; takenAt?: unknown; groups?: unknown };
-  if (doc.version !== 1) throw new Error(`${origin}: unsupported version ${JSON.stringify(doc.version)}`);
-  return {
-    ...(typeof doc.runId === 'string' ? { runId: doc.runId } : {}),
-    ...(typeof doc.takenAt === 'string' ? { takenAt: doc.takenAt } : {}),
-    groups: groupOffsetsFromJson(doc.groups, origin),
-  };
-}
+export {
+  type BackupGroupSnapshot,
+  LATEST_GROUP_SNAPSHOT_DOCUMENT,
+  loadBackupGroupSnapshot,
+  parseBackupGroupSnapshot,
+} from '../offsets/backup-group-snapshot.ts';
 
 export interface GroupSnapshotFinding {
   readonly group: string;

@@ -6,11 +6,7 @@ import type { BackupManifest, OffsetRange, PartitionState, SegmentEntry } from '
 import type { KafkaPort } from '../kafka/port.ts';
 import { mapLimit } from '../offsets/concurrency.ts';
 import { checkContinuity, expectedRecordCount, innerHoles } from './continuity.ts';
-import {
-  checkGroupSnapshot,
-  LATEST_GROUP_SNAPSHOT_DOCUMENT,
-  parseBackupGroupSnapshot,
-} from './group-snapshot.ts';
+import { type BackupGroupSnapshot, checkGroupSnapshot, loadBackupGroupSnapshot } from './group-snapshot.ts';
 import { restoreSampleCheck } from './restore-sample.ts';
 import {
   compareWithWatermarks,
@@ -335,9 +331,9 @@ async function groupSnapshotResult(
   manifest: BackupManifest,
   max: number,
 ): Promise<CheckResult> {
-  let json: unknown;
+  let snapshot: BackupGroupSnapshot | undefined;
   try {
-    json = await backup.getDocument(LATEST_GROUP_SNAPSHOT_DOCUMENT);
+    snapshot = await loadBackupGroupSnapshot(backup);
   } catch (error) {
     return {
       name: 'consumer-group-snapshot',
@@ -345,18 +341,12 @@ async function groupSnapshotResult(
       summary: `the consumer-group snapshot cannot be read: ${(error as Error).message}`,
     };
   }
-  if (json === undefined) {
+  if (!snapshot) {
     return {
       name: 'consumer-group-snapshot',
       outcome: 'skipped',
       summary: 'the backup has no consumer-group snapshot (consumerGroupSnapshot was off)',
     };
-  }
-  let snapshot: ReturnType<typeof parseBackupGroupSnapshot>;
-  try {
-    snapshot = parseBackupGroupSnapshot(json, LATEST_GROUP_SNAPSHOT_DOCUMENT);
-  } catch (error) {
-    return { name: 'consumer-group-snapshot', outcome: 'failed', summary: (error as Error).message };
   }
   const findings = checkGroupSnapshot(manifest, snapshot);
   const missing = findings.filter((f) => f.problem === 'partition-not-in-backup');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -225,6 +225,79 @@ async function committedOn(group: string, topic: string): Promise<Map<number, bi
   try {
     const offsets = await admin.committedOffsets(group);
     return new Map(offsets.filter((o) => o.topic === topic).map((o) => [o.partition, o.offset]));
+  } finally {
+    await admin.close();
+  }
+}
+
+describe('offset translation after restoring a backup written by the Rust tool', () => {
+  test('its consumer-groups-snapshot.json is translated through the mapping kept beside the backup', async () => {
+    const legacyDir = await mkdtemp(path.join(tmpdir(), 'offsets-legacy-'));
+    const legacyRepo = new BackupRepository(new FilesystemObjectStore(legacyDir));
+    await cp(
+      path.resolve(import.meta.dirname, '../../fixtures/format/oso-rust/oso-golden'),
+      path.join(legacyDir, 'oso-golden'),
+      {
+        recursive: true,
+      },
+    );
+    const renamed = uniqueName('orders-from-rust');
+    const dst = new PlatformaticKafka(config(kafka.target.bootstrap));
+    try {
+      const result = await runRestore(
+        { kafka: dst, repository: legacyRepo },
+        { backupId: 'oso-golden', topics: ['orders'], topicMapping: { orders: renamed }, createTopics: true },
+      );
+      cleanup.push([target, renamed]);
+      const after = await consumerGroupsAfterRestore(config(kafka.target.bootstrap), legacyRepo, {
+        backupId: 'oso-golden',
+        restoreId: result.restoreId,
+        dryRun: false,
+      });
+      assert.equal(after.exitCode, 0, after.text);
+
+      // The group 'billing' had committed 112 on orders/0: it must resume at the first backed-up record >= 112.
+      const backup = await legacyRepo.open('oso-golden');
+      const manifest = await backup.manifest();
+      const partition = manifest.topics
+        .find((t) => t.metadata.name === 'orders')
+        ?.partitions.find((p) => p.partition === 0);
+      const records = [];
+      for (const segment of partition?.segments ?? [])
+        records.push(...(await backup.readSegment(segment)).records);
+      const next = records.find((r) => r.offset >= 112n);
+      const committed = (await committedOn('billing', renamed)).get(0);
+      assert.ok(committed !== undefined, after.text);
+      const ends = await endOffsets(target, renamed);
+      if (!next) {
+        assert.equal(committed, ends[0]);
+      } else {
+        const [resumed] = await readPartition(target, renamed, {
+          partition: 0,
+          fromOffset: committed,
+          count: 1,
+        });
+        assert.equal(
+          resumed?.value?.toString('hex') ?? null,
+          next.value === null ? null : Buffer.from(next.value).toString('hex'),
+        );
+      }
+    } finally {
+      await dst.close();
+      await deleteGroup('billing', renamed);
+      await rm(legacyDir, { recursive: true, force: true });
+    }
+  });
+});
+
+async function deleteGroup(group: string, topic: string): Promise<void> {
+  const admin = new PlatformaticGroupAdmin(config(kafka.target.bootstrap));
+  try {
+    const offsets = await admin.committedOffsets(group);
+    await admin.deleteOffsets(
+      group,
+      offsets.filter((o) => o.topic === topic),
+    );
   } finally {
     await admin.close();
   }
