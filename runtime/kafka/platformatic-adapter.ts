@@ -131,10 +131,21 @@ export class PlatformaticKafka implements KafkaPort {
     };
   }
 
+  #connections = 0;
+
+  /** Broker connections currently open by this port (all its clients): shows connectionsPerBroker at work. */
+  get openConnections(): number {
+    return this.#connections;
+  }
+
   /** TCP keepalive and Nagle settings are applied to every socket as it connects. */
   #watchSockets(client: Admin | Producer): void {
     const settings = this.#config.connection;
+    client.on('client:broker:disconnect', () => {
+      this.#connections--;
+    });
     client.on('client:broker:connect', ({ connection }: ConnectionPoolEventPayload) => {
+      this.#connections++;
       const socket = connection.socket;
       if (!socket) return;
       socket.setNoDelay(settings?.tcpNodelay ?? true);
