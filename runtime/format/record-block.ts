@@ -27,6 +27,9 @@ const I64_MIN = -(2n ** 63n);
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const MAX_OFFSET_DELTA_BIG = BigInt(MAX_OFFSET_DELTA);
 const TWO_52 = 2 ** 52;
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+/** Shared by every decoded record without headers (it is never mutated). */
+const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
 
 /** Statistics of the records in a block, as the segment header and the manifest record them. */
 export interface RecordBlockStats {
@@ -229,8 +232,14 @@ export function decodeRecordBlock(block: Uint8Array, expected: RecordBlockStats)
     throw new RangeError(`${expected.recordCount} records cannot fit ${buf.length} bytes`);
   const cursor = new ByteCursor(buf, 0, buf.length);
   const records: KafkaRecord[] = new Array(expected.recordCount);
+  // Offsets and timestamps are tracked as Numbers while exact (one BigInt per value instead of
+  // several); the bigint path takes over past 2^53.
   let offset = expected.firstOffset;
+  let offsetNum = Number(offset);
+  const offsetsSafe = expected.lastOffset <= MAX_SAFE_BIG;
   let timestamp = 0n;
+  let tsNum = 0;
+  let tsSafe = true;
   let minTs = 0n;
   let maxTs = 0n;
   for (let i = 0; i < expected.recordCount; i++) {
@@ -241,15 +250,36 @@ export function decodeRecordBlock(block: Uint8Array, expected: RecordBlockStats)
     if ((attrs & ~KNOWN_ATTRS) !== 0) throw new RangeError(`record ${i} has unknown attribute bits ${attrs}`);
     const offsetDelta = cursor.uvarint();
     if (i > 0 && offsetDelta === 0) throw new RangeError(`record ${i} does not advance the offset`);
-    offset += BigInt(offsetDelta);
-    timestamp += unzigzag(cursor.uvarlong());
-    if (timestamp > I64_MAX || timestamp < I64_MIN) timestamp = BigInt.asIntN(64, timestamp);
+    if (offsetsSafe) {
+      offsetNum += offsetDelta;
+      if (offsetNum > MAX_SAFE) throw new RangeError(`record ${i}'s offset passes the header's last offset`);
+      offset = offsetDelta === 0 ? offset : BigInt(offsetNum);
+    } else {
+      offset += BigInt(offsetDelta);
+    }
+    const z = cursor.zigzagVarlong();
+    if (typeof z === 'number' && tsSafe) {
+      const next = tsNum + (z % 2 === 1 ? -(z + 1) / 2 : z / 2);
+      if (Number.isSafeInteger(next)) {
+        tsNum = next;
+        timestamp = BigInt(next);
+      } else {
+        timestamp = BigInt.asIntN(64, timestamp + unzigzag(BigInt(z)));
+        tsNum = Number(timestamp);
+        tsSafe = Number.isSafeInteger(tsNum);
+      }
+    } else {
+      timestamp = BigInt.asIntN(64, timestamp + unzigzag(BigInt(z)));
+      tsNum = Number(timestamp);
+      tsSafe = Number.isSafeInteger(tsNum);
+    }
     if (i === 0 || timestamp < minTs) minTs = timestamp;
     if (i === 0 || timestamp > maxTs) maxTs = timestamp;
     const key = readNullable(cursor);
     const value = readNullable(cursor);
     const headerCount = cursor.uvarint();
-    const headers: RecordHeader[] = new Array(headerCount);
+    const headers: RecordHeader[] =
+      headerCount === 0 ? (NO_HEADERS as RecordHeader[]) : new Array(headerCount);
     for (let h = 0; h < headerCount; h++) {
       const keyLength = cursor.uvarint();
       const keyStart = cursor.pos;

@@ -138,6 +138,25 @@ export class ByteCursor {
     throw new RangeError('varint longer than 10 bytes');
   }
 
+  /** An unsigned varint up to 64 bits: a Number when below 2^49 (the common case), else a bigint. */
+  zigzagVarlong(): number | bigint {
+    const buf = this.buf;
+    let pos = this.pos;
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 7; i++) {
+      if (pos >= this.end) throw new RangeError('unexpected end of data in a varint');
+      const b = buf[pos++] as number;
+      result += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        this.pos = pos;
+        return result;
+      }
+      scale *= 128;
+    }
+    return this.uvarlong();
+  }
+
   /** `length` bytes as a view (no copy). */
   bytes(length: number): Uint8Array {
     const start = this.pos;
