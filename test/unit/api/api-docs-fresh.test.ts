@@ -14,7 +14,7 @@ test('docs/api equals the generated reference', () => {
     } catch {}
     assert.ok(
       committed === text,
-      `docs/api/${file} is stale: run \`node --import tsx scripts/gen-api-docs.ts\` and commit the result`,
+      `docs/api/${file} is stale: run \`node --import tsx scripts/gen-api.ts\` and commit the result`,
     );
   }
 });

@@ -14,7 +14,7 @@ test('crds/ equals the generated CRDs', () => {
   for (const [file, text] of rendered) {
     assert.ok(
       readFileSync(join(CRD_DIR, file), 'utf8') === text,
-      `crds/${file} is stale: run \`node --import tsx scripts/gen-crds.ts\` and commit the result`,
+      `crds/${file} is stale: run \`node --import tsx scripts/gen-api.ts\` and commit the result`,
     );
   }
 });

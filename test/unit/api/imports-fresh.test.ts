@@ -16,7 +16,7 @@ test('imports/ equals a fresh cdk8s import of crds/', () => {
   for (const [file, text] of fresh) {
     assert.ok(
       readFileSync(join(IMPORTS, file), 'utf8') === text,
-      `imports/${file} is stale: run \`node --import tsx scripts/gen-imports.ts\` and commit the result`,
+      `imports/${file} is stale: run \`node --import tsx scripts/gen-api.ts\` and commit the result`,
     );
   }
 });
