@@ -205,7 +205,7 @@ export function mapOsoManifest(key: string, backupId: string, json: unknown): Ba
       const ends = [...segments.map((s) => s.lastOffset + 1n), ...gaps.map((g) => g.end)];
       const covered =
         starts.length > 0
-          ? { start: starts.reduce((a, b) => (b < a ? b : a)), end: ends.reduce((a, b) => (b > a ? b : a)) }
+          ? { start: starts.reduce(minBigint), end: ends.reduce(maxBigint) }
           : { start: 0n, end: 0n };
       partitions.push({ topic: name, partition, segments, gaps, covered });
     }
@@ -246,4 +246,14 @@ export function mapOsoManifest(key: string, backupId: string, json: unknown): Ba
 
 function codecOf(v: unknown): Compression {
   return v === 'zstd' || v === 'lz4' || v === 'none' ? v : 'zstd';
+}
+
+function minBigint(a: bigint, b: bigint): bigint {
+  if (b < a) return b;
+  return a;
+}
+
+function maxBigint(a: bigint, b: bigint): bigint {
+  if (b > a) return b;
+  return a;
 }

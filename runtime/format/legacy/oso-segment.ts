@@ -211,7 +211,7 @@ export function stripInjected(record: KafkaRecord): KafkaRecord {
   const tail = h.slice(cut);
   const offsetHeader = tail.find(([k]) => k === 'x-original-offset');
   const v = offsetHeader?.[1];
-  if (!v || v.length !== 8) return record;
+  if (v === undefined || v === null || v.length !== 8) return record;
   const original = Buffer.from(v.buffer, v.byteOffset, 8).readBigInt64LE(0);
   if (original !== record.offset) return record;
   return { ...record, headers: h.slice(0, cut) };
