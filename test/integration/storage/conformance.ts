@@ -133,6 +133,23 @@ export function objectStoreConformance(name: string, setup: () => Promise<StoreU
       assert.equal(racers.filter((r) => r.status === 'fulfilled').length, 1);
     });
 
+    test('ifNoneMatch also holds for streamed (multipart) uploads', async () => {
+      async function* body(n: number) {
+        for (let i = 0; i < n; i++) yield randomBytes(MiB);
+      }
+      await store.put('cond/streamed', body(9), { ifNoneMatch: true });
+      const size = (await store.head('cond/streamed'))?.size;
+      await assert.rejects(
+        store.put('cond/streamed', body(9), { ifNoneMatch: true }),
+        (e: unknown) => e instanceof StorageError && e.kind === 'precondition-failed',
+      );
+      await assert.rejects(
+        store.put('cond/streamed', body(1), { ifNoneMatch: true }),
+        (e: unknown) => e instanceof StorageError && e.kind === 'precondition-failed',
+      );
+      assert.equal((await store.head('cond/streamed'))?.size, size);
+    });
+
     test('a large streamed upload (multipart) arrives intact', async () => {
       const hash = createHash('sha256');
       let size = 0;
