@@ -1,6 +1,13 @@
 export * from './backup-schedule.ts';
 export * from './backup-source.ts';
-export * from './common.ts';
+export {
+  type ApprovalOptions,
+  type CircuitBreakerOptions,
+  type RateLimit,
+  type RunOptions,
+  referencedSecretNames,
+  type VolumeDirectory,
+} from './common.ts';
 export * from './compression.ts';
 export * from './encryption.ts';
 export * from './gitops.ts';
@@ -11,7 +18,7 @@ export * from './operator.ts';
 export * from './resource.ts';
 export * from './restore-plan.ts';
 export * from './schedule.ts';
-export * from './secret-reference.ts';
+export type { SecretReference } from './secret-reference.ts';
 export * from './storage.ts';
 export {
   plainMessage,
