@@ -31,6 +31,7 @@ import {
   snapshotFromJson,
   snapshotToJson,
 } from './manifest-json.ts';
+import { openSealedJson, sealJson } from './sealed-json.ts';
 import { type DecodedSegment, decodeSegment, type SegmentHeader } from './segment.ts';
 import { PartitionSegmentWriter, type SealedSegment, type SegmentWriterOptions } from './segment-writer.ts';
 import {
@@ -110,7 +111,7 @@ export class BackupRepository {
       ...(input.source ? { source: input.source } : {}),
       ...(input.labels ? { labels: input.labels } : {}),
     };
-    const body = jsonBytes(descriptorToJson(descriptor));
+    const body = sealJson(descriptorToJson(descriptor));
     try {
       await this.store.put(descriptorKey(backupId), body, {
         contentType: 'application/json',
@@ -176,14 +177,10 @@ export class BackupRepository {
       this.concurrency,
       async (key): Promise<BackupSummary | undefined> => {
         try {
-          const d = descriptorFromJson(
-            key,
-            JSON.parse(Buffer.from(await this.store.get(key)).toString('utf8')),
-          );
+          const d = descriptorFromJson(key, openSealedJson(key, await this.store.get(key)));
           return { backupId: d.backupId, format: 'kafka-backup-v1', createdAt: d.createdAt };
         } catch (e) {
           if (e instanceof StorageError && e.kind === 'not-found') return undefined; // deleted meanwhile
-          if (e instanceof SyntaxError) throw new CorruptObjectError(key, 'not valid JSON');
           throw e;
         }
       },
@@ -212,7 +209,7 @@ export class BackupRepository {
       if (e instanceof StorageError && e.kind === 'not-found') return undefined;
       throw e;
     }
-    const descriptor = descriptorFromJson(key, parseJson(key, bytes));
+    const descriptor = descriptorFromJson(key, openSealedJson(key, bytes));
     if (descriptor.backupId !== backupId)
       throw new CorruptObjectError(key, `names backup '${descriptor.backupId}'`);
     if (descriptor.encryption) {
@@ -318,7 +315,7 @@ export class Backup implements ReadableBackup {
         committedAt: this.now(),
       };
       try {
-        await this.store.put(commitKey(this.backupId, seq), jsonBytes(commitToJson(record)), {
+        await this.store.put(commitKey(this.backupId, seq), sealJson(commitToJson(record)), {
           contentType: 'application/json',
           ifNoneMatch: true,
         });
@@ -384,7 +381,7 @@ export class Backup implements ReadableBackup {
 
   /** Stores a JSON document under `{backupId}/documents/{name}.json` (bigints become strings). */
   async putDocument(name: string, value: unknown): Promise<void> {
-    await this.store.put(documentKey(this.backupId, name), jsonBytes(value), {
+    await this.store.put(documentKey(this.backupId, name), sealJson(value), {
       contentType: 'application/json',
     });
   }
@@ -392,7 +389,7 @@ export class Backup implements ReadableBackup {
   async getDocument<T = unknown>(name: string): Promise<T | undefined> {
     const key = documentKey(this.backupId, name);
     try {
-      return parseJson(key, await this.store.get(key)) as T;
+      return openSealedJson(key, await this.store.get(key)) as T;
     } catch (e) {
       if (e instanceof StorageError && e.kind === 'not-found') return undefined;
       throw e;
@@ -419,7 +416,7 @@ export class Backup implements ReadableBackup {
       if (seq !== undefined && !this.commits.has(seq)) keys.push(info.key);
     }
     const loaded = await mapLimit(keys, this.concurrency, async (key) =>
-      commitFromJson(key, parseJson(key, await getObject(this.store, key))),
+      commitFromJson(key, openSealedJson(key, await getObject(this.store, key))),
     );
     for (const [i, c] of loaded.entries()) {
       const key = keys[i] as string;
@@ -445,7 +442,7 @@ export class Backup implements ReadableBackup {
       if (e instanceof StorageError && e.kind === 'not-found') return; // replaced meanwhile: use commits
       throw e;
     }
-    const snapshot = snapshotFromJson(latest, parseJson(latest, bytes));
+    const snapshot = snapshotFromJson(latest, openSealedJson(latest, bytes));
     if (snapshot.seq !== seqFromSnapshotKey(latest))
       throw new CorruptObjectError(latest, 'its seq does not match its key');
     for (const c of snapshot.commits) {
@@ -467,7 +464,7 @@ export class Backup implements ReadableBackup {
     try {
       await this.store.put(
         snapshotKey(this.backupId, seq),
-        jsonBytes(snapshotToJson(this.backupId, seq, commits)),
+        sealJson(snapshotToJson(this.backupId, seq, commits)),
         {
           contentType: 'application/json',
           ifNoneMatch: true,

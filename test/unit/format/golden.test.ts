@@ -185,3 +185,29 @@ describe('the Rust format: damage is detected and named', () => {
     assert.throws(() => decodeOsoSegment(original.subarray(0, original.length - 3), key), CorruptObjectError);
   });
 });
+
+describe('v1 JSON objects carry their own checksum', () => {
+  test('any single-byte change in a commit is named when the manifest is read', async () => {
+    const { MemoryObjectStore } = await import('../../../runtime/storage/memory.ts');
+    const { CorruptObjectError } = await import('../../../runtime/format/index.ts');
+    const fc = (await import('fast-check')).default;
+    const source = new FilesystemObjectStore(path.join(fixtures, 'v1/backup'));
+    const commitKey = 'golden-v1/commits/0000000000.json';
+    const original = Buffer.from(await source.get(commitKey));
+    await fc.assert(
+      fc.asyncProperty(fc.nat(original.length - 1), fc.integer({ min: 1, max: 255 }), async (at, xor) => {
+        const mem = new MemoryObjectStore();
+        for await (const info of source.list('')) await mem.put(info.key, await source.get(info.key));
+        const damaged = Buffer.from(original);
+        damaged[at] = (damaged[at] as number) ^ xor;
+        await mem.put(commitKey, damaged);
+        const backup = await new BackupRepository(mem).open('golden-v1');
+        await assert.rejects(
+          backup.manifest(),
+          (e: unknown) => e instanceof CorruptObjectError && e.key === commitKey,
+        );
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
