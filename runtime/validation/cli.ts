@@ -16,17 +16,22 @@ import {
   printFailure,
   printOutcome,
 } from '../offsets/cli-support.ts';
+import { PlatformaticGroupAdmin } from '../offsets/platformatic-group-admin.ts';
 import { runValidate } from './commands.ts';
 
 export const VALIDATE_HELP = `kafka-backup validate - check a backup and write a signed evidence report
 
 Usage:
   kafka-backup validate -c FILE [--backup-id B] [--deep] [--restore-sample N|all] [--signing-key-file PEM]
-                        [--webhook-url URL] [--triggered-by TEXT] [--no-store] [--parallelism N] [-o json]
+                        [--cluster-checks [--restore-id R]] [--webhook-url URL] [--triggered-by TEXT]
+                        [--no-store] [--parallelism N] [-o json]
 
 Checks: segment-integrity (--deep: checksum and decode every segment), record-counts, offset-continuity
 (every gap explained), source-watermarks, consumer-group-snapshot, restore-sample (restores N segments per
 partition, or all, into a scratch topic of kafkaCluster and compares byte for byte; needs kafkaCluster).
+With --cluster-checks (or a checks: section and kafkaCluster in the file): message-count, offset-range and
+consumer-group-offsets compare kafkaCluster with the backup, through the offset mapping of --restore-id when
+given (exact for renamed and repartitioned topics), else by topicMapping and original offsets.
 
 FILE is a KafkaBackupValidation resource (or any spec) with backupRef.storage (or storage) and, for the
 restore check, kafkaCluster. The signing key comes from --signing-key-file, or evidence.signing.keySecret
@@ -52,6 +57,8 @@ export async function validateCli(argv: string[]): Promise<number> {
         'webhook-url': { type: 'string' },
         'triggered-by': { type: 'string' },
         'no-store': { type: 'boolean', default: false },
+        'cluster-checks': { type: 'boolean', default: false },
+        'restore-id': { type: 'string' },
         parallelism: { type: 'string' },
         'log-level': { type: 'string', default: 'warn' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -86,6 +93,31 @@ export async function validateCli(argv: string[]): Promise<number> {
       const source = ref ? secretRef(ref, 'privateKeyKey', 'signing-key.pem') : undefined;
       if (source) signingKey = { pem: readSecret(source) };
     }
+    const checks = spec.object('checks');
+    const wantCluster = values['cluster-checks'] || (checks !== undefined && config.kafka !== undefined);
+    if (wantCluster && !config.kafka) throw new UsageError('--cluster-checks needs kafkaCluster in the file');
+    const enabled = (name: string) => checks?.object(name)?.boolean('enabled', true) ?? true;
+    const topicMapping = Object.fromEntries(
+      spec.map('topicMapping', (v) => (typeof v === 'string' ? v : undefined)),
+    );
+    const mc = checks?.object('messageCount');
+    const cg = checks?.object('consumerGroupOffsets');
+    const clusterChecks = wantCluster
+      ? {
+          ...(values['restore-id'] ? { restoreId: values['restore-id'] } : {}),
+          ...(Object.keys(topicMapping).length > 0 ? { topicMapping } : {}),
+          messageCount: enabled('messageCount')
+            ? {
+                failThreshold: mc?.integer('failThreshold', { min: 0 }) ?? 0,
+                topics: mc?.strings('topics') ?? [],
+              }
+            : (false as const),
+          offsetRange: enabled('offsetRange'),
+          consumerGroupOffsets: enabled('consumerGroupOffsets')
+            ? { groups: cg?.strings('consumerGroups') ?? [] }
+            : (false as const),
+        }
+      : undefined;
     const evidenceStorage = evidence?.object('storage');
     const evidenceSpec = evidenceStorage ? readStorage(evidenceStorage) : undefined;
     if (spec.problems.length > 0) throw new ConfigError(values.config, spec.problems);
@@ -95,6 +127,7 @@ export async function validateCli(argv: string[]): Promise<number> {
       config.kafka && restoreSample !== undefined
         ? new PlatformaticKafka(config.kafka, { logger: log })
         : undefined;
+    const admin = config.kafka && clusterChecks ? new PlatformaticGroupAdmin(config.kafka) : undefined;
     try {
       const backupId = values['backup-id'] ?? config.backupId;
       const parallelism = positiveInteger(values.parallelism, '--parallelism');
@@ -108,12 +141,17 @@ export async function validateCli(argv: string[]): Promise<number> {
           ...(values['triggered-by'] ? { triggeredBy: values['triggered-by'] } : {}),
           ...(parallelism ? { parallelism } : {}),
           noStore: values['no-store'],
+          ...(clusterChecks ? { clusterChecks } : {}),
           toolVersion: toolVersion(),
         },
         {
           repository: new BackupRepository(store),
           ...(evidenceSpec ? { evidenceStore: await createObjectStore(evidenceSpec, log) } : {}),
-          ...(kafka ? { kafka, bootstrapServers: config.kafka?.bootstrapServers.join(',') ?? '' } : {}),
+          ...(kafka ? { kafka } : {}),
+          ...(admin ? { admin } : {}),
+          ...(config.kafka && (kafka || admin)
+            ? { bootstrapServers: config.kafka.bootstrapServers.join(',') }
+            : {}),
           secrets: [config.kafka?.sasl?.password, config.kafka?.tls?.key].filter((s): s is string =>
             Boolean(s),
           ),
@@ -123,6 +161,7 @@ export async function validateCli(argv: string[]): Promise<number> {
       return result.exitCode;
     } finally {
       await kafka?.close();
+      await admin?.close();
     }
   } catch (error) {
     return printFailure(format, 'validate', error);

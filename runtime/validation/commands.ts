@@ -6,6 +6,8 @@ import { notifyWebhook, type WebhookResult } from '../evidence/webhook.ts';
 import type { BackupRepository, ReadableBackup } from '../format/repository.ts';
 import type { EncryptionKey } from '../format/types.ts';
 import type { KafkaPort } from '../kafka/port.ts';
+import type { ConsumerGroupAdmin } from '../offsets/group-admin.ts';
+import { loadOffsetMapping, openMappingSource } from '../offsets/mapping-store.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { validateBackup } from './validate.ts';
 
@@ -26,6 +28,17 @@ export interface ValidateCommandOptions {
   /** Signing key (PEM content from a secret, or a file); unsigned reports say so. */
   readonly signingKey?: SigningKeySource;
   readonly webhookUrl?: string;
+  /**
+   * Compare a cluster (deps.admin) with the backup: message counts, offset ranges, group offsets.
+   * With `restoreId`, through that restore's offset mapping (exact for renamed and repartitioned topics).
+   */
+  readonly clusterChecks?: {
+    readonly restoreId?: string;
+    readonly topicMapping?: Readonly<Record<string, string>>;
+    readonly messageCount?: false | { readonly failThreshold?: number; readonly topics?: readonly string[] };
+    readonly offsetRange?: boolean;
+    readonly consumerGroupOffsets?: false | { readonly groups?: readonly string[] };
+  };
   /** Do not store the report (print only). */
   readonly noStore?: boolean;
   readonly toolVersion: string;
@@ -37,6 +50,8 @@ export interface ValidateDeps {
   readonly evidenceStore?: ObjectStore;
   /** Scratch cluster for the restore check. */
   readonly kafka?: KafkaPort;
+  /** The cluster compared by the cluster checks. */
+  readonly admin?: ConsumerGroupAdmin;
   /** Bootstrap servers of that cluster, for the report (no credentials). */
   readonly bootstrapServers?: string;
   readonly encryption?: EncryptionKey;
@@ -67,7 +82,35 @@ export async function runValidate(
   if (options.restoreSample !== undefined && !deps.kafka) {
     throw new Error('the restore check needs a scratch cluster: configure kafkaCluster for validation');
   }
+  if (options.clusterChecks && !deps.admin) {
+    throw new Error('the cluster checks need a cluster: configure kafkaCluster for validation');
+  }
+  const cc = options.clusterChecks;
+  const mapping = cc?.restoreId
+    ? await loadOffsetMapping(
+        await openMappingSource(
+          deps.repository,
+          backupId,
+          deps.encryption ? { encryption: deps.encryption } : {},
+        ),
+        cc.restoreId,
+      )
+    : undefined;
   const checks = await validateBackup(backup, {
+    ...(cc && deps.admin
+      ? {
+          cluster: {
+            admin: deps.admin,
+            ...(mapping ? { mapping } : {}),
+            ...(cc.topicMapping ? { topicMapping: cc.topicMapping } : {}),
+            ...(cc.messageCount !== undefined ? { messageCount: cc.messageCount } : {}),
+            ...(cc.offsetRange !== undefined ? { offsetRange: cc.offsetRange } : {}),
+            ...(cc.consumerGroupOffsets !== undefined
+              ? { consumerGroupOffsets: cc.consumerGroupOffsets }
+              : {}),
+          },
+        }
+      : {}),
     ...(options.deep ? { deep: true } : {}),
     ...(options.parallelism ? { parallelism: options.parallelism } : {}),
     ...(deps.kafka && options.restoreSample !== undefined

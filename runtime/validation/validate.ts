@@ -5,6 +5,7 @@ import type { ReadableBackup } from '../format/repository.ts';
 import type { BackupManifest, OffsetRange, PartitionState, SegmentEntry } from '../format/types.ts';
 import type { KafkaPort } from '../kafka/port.ts';
 import { mapLimit } from '../offsets/concurrency.ts';
+import { type ClusterCheckOptions, clusterChecks } from './cluster-checks.ts';
 import { checkContinuity, expectedRecordCount, innerHoles } from './continuity.ts';
 import { type BackupGroupSnapshot, checkGroupSnapshot, loadBackupGroupSnapshot } from './group-snapshot.ts';
 import { restoreSampleCheck } from './restore-sample.ts';
@@ -32,6 +33,8 @@ export interface ValidationOptions {
     /** Default `kafka-backup-validation`. */
     readonly scratchTopicPrefix?: string;
   };
+  /** Compares a cluster (typically the one restored into) with the backup: see cluster-checks.ts. */
+  readonly cluster?: Omit<ClusterCheckOptions, 'groupSnapshot' | 'maxFindings'>;
   /** Cap on detailed findings per check in the report (the counts are always complete). Default 50. */
   readonly maxFindings?: number;
   readonly now?: () => number;
@@ -67,6 +70,18 @@ export async function validateBackup(
   results.push(continuityResult(partitions, scans, options.deep ?? false, maxFindings));
   results.push(await timed(now, () => watermarkResult(backup, manifest, maxFindings)));
   results.push(await timed(now, () => groupSnapshotResult(backup, manifest, maxFindings)));
+  if (options.cluster) {
+    const cluster = options.cluster;
+    const started = now();
+    const snapshot = await loadBackupGroupSnapshot(backup).catch(() => undefined);
+    const checks = await clusterChecks(manifest, {
+      ...cluster,
+      ...(snapshot ? { groupSnapshot: snapshot } : {}),
+      maxFindings,
+    });
+    const each = Math.round((now() - started) / Math.max(1, checks.length));
+    results.push(...checks.map((c) => ({ ...c, durationMs: each })));
+  }
   if (options.restoreCheck) {
     const rc = options.restoreCheck;
     results.push(

@@ -10,9 +10,11 @@ import { type Backup, BackupRepository } from '../../../runtime/format/repositor
 import type { KafkaConnectionConfig } from '../../../runtime/kafka/connection.ts';
 import { PlatformaticKafka } from '../../../runtime/kafka/platformatic-adapter.ts';
 import { consumerGroupsAfterRestore } from '../../../runtime/offsets/after-restore.ts';
+import { loadOffsetMapping } from '../../../runtime/offsets/mapping-store.ts';
 import { PlatformaticGroupAdmin } from '../../../runtime/offsets/platformatic-group-admin.ts';
 import { translateRestoredGroups } from '../../../runtime/offsets/restore-translation.ts';
 import { FilesystemObjectStore } from '../../../runtime/storage/filesystem.ts';
+import { type ValidationOptions, validateBackup } from '../../../runtime/validation/validate.ts';
 import { need, uniqueName } from '../../env/fixture.ts';
 import {
   createTopic,
@@ -176,6 +178,41 @@ describe('offset translation after a restore', () => {
     const ends = await endOffsets(target, renamed);
     const g1Offsets = await committedOn(g1, renamed);
     assert.equal(g1Offsets.get(2), ends[2], 'a fully consumed partition resumes at the end');
+
+    // The restored cluster validates against the backup through the mapping; without it, by name.
+    const targetAdmin = new PlatformaticGroupAdmin(config(kafka.target.bootstrap));
+    const sourceAdmin = new PlatformaticGroupAdmin(config(kafka.source.bootstrap));
+    try {
+      const mapping = await loadOffsetMapping(backup, restoreId);
+      const outcomes = async (cluster: ValidationOptions['cluster']) =>
+        Object.fromEntries(
+          (await validateBackup(backup, cluster ? { cluster } : {}))
+            .filter((c) => ['message-count', 'offset-range', 'consumer-group-offsets'].includes(c.name))
+            .map((c) => [c.name, c.outcome]),
+        );
+      const passed = {
+        'message-count': 'passed',
+        'offset-range': 'passed',
+        'consumer-group-offsets': 'passed',
+      };
+      assert.deepEqual(
+        await outcomes({ admin: targetAdmin, mapping, consumerGroupOffsets: { groups: [g1, g2] } }),
+        passed,
+      );
+      assert.deepEqual(
+        await outcomes({ admin: sourceAdmin, consumerGroupOffsets: { groups: [g1, g2] } }),
+        passed,
+      );
+      // Records deleted from the restored topic: both range and count fail.
+      const port = new PlatformaticKafka(config(kafka.target.bootstrap));
+      await port.deleteRecords({ topic: renamed, partition: 1 }, 3n);
+      await port.close();
+      const damaged = await outcomes({ admin: targetAdmin, mapping, consumerGroupOffsets: false });
+      assert.deepEqual(damaged, { 'message-count': 'failed', 'offset-range': 'failed' });
+    } finally {
+      await targetAdmin.close();
+      await sourceAdmin.close();
+    }
   });
 
   test('repartitioned topic: no unconsumed record is skipped', async () => {
@@ -217,6 +254,20 @@ describe('offset translation after a restore', () => {
       ...Array.from({ length: 40 - 31 }, (_, i) => value(1, 31 + i)),
     ];
     for (const v of unconsumed) assert.ok(resumed.has(v), `unconsumed record ${v} would be skipped`);
+
+    // Through the mapping, the repartitioned cluster holds exactly what was restored into each partition.
+    const targetAdmin = new PlatformaticGroupAdmin(config(kafka.target.bootstrap));
+    try {
+      const checks = await validateBackup(backup, {
+        cluster: { admin: targetAdmin, mapping: await loadOffsetMapping(backup, restoreId) },
+      });
+      for (const name of ['message-count', 'offset-range', 'consumer-group-offsets']) {
+        const c = checks.find((x) => x.name === name);
+        assert.equal(c?.outcome, 'passed', `${name}: ${c?.summary}`);
+      }
+    } finally {
+      await targetAdmin.close();
+    }
   });
 });
 
