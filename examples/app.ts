@@ -4,7 +4,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { App, Chart, Duration } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-33';
+import * as kplus from 'cdk8s-plus-34';
 import {
   AzureBlobAuth,
   BackupSource,

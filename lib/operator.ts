@@ -1,5 +1,5 @@
 import { ApiObject, Duration, Lazy, Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-33';
+import * as kplus from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { API_GROUP } from './resource.ts';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as kplus from 'cdk8s-plus-33';
+import * as kplus from 'cdk8s-plus-34';
 import type { Construct } from 'constructs';
 import { referencedSecretNames } from './common.ts';
 import { validateSpec } from './validation/index.ts';

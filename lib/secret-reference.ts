@@ -1,4 +1,4 @@
-import * as kplus from 'cdk8s-plus-33';
+import * as kplus from 'cdk8s-plus-34';
 
 /**
  * A Kubernetes Secret the operator reads at run time: either a cdk8s-plus `ISecret`

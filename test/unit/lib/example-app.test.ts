@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { App, Chart } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-33';
+import * as kplus from 'cdk8s-plus-34';
 import { parseAllDocuments } from 'yaml';
 import { createExampleApp } from '../../../examples/app.ts';
 import { KUSTOMIZATION_FILE, synthesizeForGitOps, validateManifest } from '../../../lib/index.ts';
