@@ -43,7 +43,7 @@ export class FilesystemObjectStore implements ObjectStore {
       }
       if (options.ifNoneMatch) {
         try {
-          await fs.link(tmp, file);
+          await createExclusive(tmp, file);
         } finally {
           await fs.rm(tmp, { force: true });
         }
@@ -203,5 +203,27 @@ async function syncDirectory(dir: string): Promise<void> {
     // Some filesystems (and platforms) cannot fsync a directory; the rename is still atomic.
   } finally {
     await handle?.close();
+  }
+}
+
+/**
+ * Publishes `tmp` at `file` only if nothing is there. link(2) does it atomically; filesystems without
+ * hard links (some SMB/CSI volumes) fall back to an O_EXCL copy, whose existence check is still
+ * atomic (a reader may briefly see a partial object, which checksums reject).
+ */
+async function createExclusive(tmp: string, file: string): Promise<void> {
+  try {
+    await fs.link(tmp, file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (
+      code !== 'EPERM' &&
+      code !== 'ENOTSUP' &&
+      code !== 'EOPNOTSUPP' &&
+      code !== 'ENOSYS' &&
+      code !== 'EXDEV'
+    )
+      throw e;
+    await fs.copyFile(tmp, file, fs.constants.COPYFILE_EXCL);
   }
 }
