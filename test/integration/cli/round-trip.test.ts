@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { need, uniqueName } from '../../env/fixture.ts';
-import { type ConsumedRecord, createTopic, deleteTopic } from '../../env/kafka-client.ts';
+import { type ConsumedRecord, createTopic, deleteTopic, listTopics } from '../../env/kafka-client.ts';
 import {
   azureServiceClient,
   createAzureContainer,
@@ -75,6 +75,14 @@ describe('kafka-backup CLI round trip', { timeout: 600_000 }, () => {
       topicMapping: mapping,
       createTopics: true,
     });
+    const listed = parseJsonOutput(await runCli(['list', '--config', backupConfig, '--output', 'json'], env));
+    assert.ok((listed.backups as { backupId: string }[]).some((x) => x.backupId === `rt-${suffix}`));
+    const dry = await runCli(['restore', '--config', restoreConfig, '--dry-run'], env);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /dry run, nothing written/);
+    assert.match(dry.stdout, new RegExp(`${createTime} -> ${createTime}-${suffix} \\(4 partitions\\)`));
+    assert.ok(!(await listTopics(target)).includes(`${createTime}-${suffix}`), 'the dry run created nothing');
+
     const restore = await runCli(['restore', '--config', restoreConfig, '--output', 'json'], env);
     assert.equal(restore.code, 0, restore.stderr);
     assert.equal(parseJsonOutput(restore).records, 110_000);
