@@ -33,6 +33,8 @@
  * { key, reason }. A commit is one if-none-match object creation: concurrent runs never overwrite each
  * other, and uncommitted segments of an interrupted run are ignored (resume from nextOffset). Every
  * 50th commit also writes a snapshot of all commits, so a continuous backup opens in a few reads.
+ * Every JSON object (descriptor, commits, snapshots, documents) carries a SHA-256 of its own bytes.
+ * backup.orphanSegments({ olderThanMs }) lists what interrupted runs left behind, for cleanup.
  */
 
 export type { KafkaRecord, RecordHeader, TimestampType, TopicPartition } from '../record.ts';
