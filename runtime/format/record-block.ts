@@ -53,6 +53,7 @@ export class RecordBlockEncoder {
   private prevTsNum = 0;
   private readonly headerKeyBytes: Buffer[] = [];
   private readonly keyCache = new Map<string, Buffer>();
+  private spare: Buffer | undefined;
 
   constructor(initialCapacity = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(initialCapacity);
@@ -177,13 +178,27 @@ export class RecordBlockEncoder {
     const block = this.buf.subarray(0, this.pos);
     const stats = this.stats();
     // Size the next buffer after this segment so a steady stream fills it without regrowing:
-    // regrowth copies, and large short-lived buffers make V8 collect more often.
-    this.buf = Buffer.allocUnsafe(Math.max(64 * 1024, block.length + (block.length >>> 3)));
+    // regrowth copies, and large short-lived buffers make V8 collect more often. A buffer handed
+    // back by recycle() is reused when big enough.
+    const wanted = Math.max(64 * 1024, block.length + (block.length >>> 3));
+    const spare = this.spare;
+    this.spare = undefined;
+    this.buf = spare && spare.length >= wanted ? spare : Buffer.allocUnsafe(wanted);
     this.pos = 0;
     this.count = 0;
     this.prevTimestamp = 0n;
     this.prevTsNum = 0;
     return { block, stats };
+  }
+
+  /**
+   * Hands back a block from take() once nothing reads it any more (it has been compressed or copied
+   * into the segment object), so the next segment reuses its memory instead of allocating anew.
+   */
+  recycle(block: Uint8Array): void {
+    if (block.byteOffset !== 0 || block.buffer.byteLength < 64 * 1024 || block.buffer === this.buf.buffer)
+      return;
+    this.spare = Buffer.from(block.buffer as ArrayBuffer, 0, block.buffer.byteLength);
   }
 
   private ensure(extra: number): void {

@@ -72,10 +72,9 @@ export class PartitionSegmentWriter {
     if (this.encoder.recordCount === 0) return Promise.resolve(undefined);
     const { block, stats } = this.encoder.take();
     const { topic, partition } = this;
-    return encodeRecordBlock(block, stats, this.options).then((encoded) => ({
-      topic,
-      partition,
-      ...encoded,
-    }));
+    return encodeRecordBlock(block, stats, this.options).then((encoded) => {
+      this.encoder.recycle(block); // compressed or copied into encoded.bytes by now: free to reuse
+      return { topic, partition, ...encoded };
+    });
   }
 }
