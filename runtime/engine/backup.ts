@@ -96,6 +96,8 @@ interface PartitionRun {
   committedUpTo: bigint;
   /** Sealed and written segments (with the gaps before their boundary) waiting for the next commit. */
   durable: { segments: SegmentEntry[]; gaps: OffsetGap[]; upTo: bigint } | undefined;
+  /** The segment being sealed and uploaded in the background, if any. */
+  pending: Promise<void> | undefined;
   records: number;
   allGaps: OffsetGap[];
   done: boolean;
@@ -194,6 +196,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       gaps,
       committedUpTo: prev ?? m.logStartOffset,
       durable: undefined,
+      pending: undefined,
       records: 0,
       allGaps: [],
       done: false,
@@ -264,26 +267,41 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     return committing;
   };
 
-  /** Seals the buffered records (if any) and makes everything below the current position durable. */
-  const flush = async (r: PartitionRun): Promise<void> => {
+  /**
+   * Seals the buffered records (if any) and makes everything below the current position durable.
+   * Compression, encryption and the upload run in the background while the partition keeps
+   * fetching into the same writer; at most one such job per partition is in flight (memory: two
+   * segments per partition), and jobs finish in order so `durable` only ever grows contiguously.
+   */
+  const flush = async (r: PartitionRun, wait: boolean): Promise<void> => {
+    if (r.pending) await r.pending;
     const upTo = r.position;
     const gaps = r.gaps.take();
-    const sealed = await r.writer.seal();
-    r.writer = backup.newSegmentWriter(r.tp, segmentLimits);
+    // seal() detaches the buffered block at once; the same writer (and its right-sized buffer) keeps going.
+    const sealing = r.writer.seal();
     r.writerOpenedAt = Date.now();
-    let entry: SegmentEntry | undefined;
-    if (sealed) {
-      entry = await backup.writeSegment(sealed, runId);
-      segments++;
-      storedBytes += entry.size;
-      progress.stored(entry.size);
+    const job = (async () => {
+      const sealed = await sealing;
+      let entry: SegmentEntry | undefined;
+      if (sealed) {
+        entry = await backup.writeSegment(sealed, runId);
+        segments++;
+        storedBytes += entry.size;
+        progress.stored(entry.size);
+      }
+      r.allGaps.push(...gaps);
+      const d = r.durable ?? { segments: [], gaps: [], upTo };
+      if (entry) d.segments.push(entry);
+      d.gaps.push(...gaps);
+      d.upTo = upTo;
+      r.durable = d;
+    })();
+    r.pending = job;
+    job.catch(() => {}); // observed by the next flush or the final one
+    if (wait) {
+      await job;
+      r.pending = undefined;
     }
-    r.allGaps.push(...gaps);
-    const d = r.durable ?? { segments: [], gaps: [], upTo };
-    if (entry) d.segments.push(entry);
-    d.gaps.push(...gaps);
-    d.upTo = upTo;
-    r.durable = d;
   };
 
   const checkpointMs = options.checkpointIntervalMs ?? 30_000;
@@ -335,7 +353,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
         if (record.offset > expected) r.gaps.addHoles(expected, record.offset, result.skipped);
         if (r.writer.append(record)) {
           r.position = record.offset + 1n;
-          await flush(r);
+          await flush(r, false);
         }
         expected = record.offset + 1n;
         count++;
@@ -351,7 +369,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
         deps.onProgress?.(progress.snapshot());
         await limiter.take(count, bytes);
       }
-      if (r.writer.bufferedRecords > 0 && Date.now() - r.writerOpenedAt >= maxAge) await flush(r);
+      if (r.writer.bufferedRecords > 0 && Date.now() - r.writerOpenedAt >= maxAge) await flush(r, false);
       if (count === 0 && result.records.length === 0 && options.continuous) {
         await sleep(options.pollIntervalMs ?? 100, options.signal);
       } else if (count === 0 && stop !== undefined && result.nextOffset <= r.position && r.position < stop) {
@@ -360,7 +378,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
         await sleep(50, options.signal);
       }
     }
-    await flush(r);
+    await flush(r, true);
     r.done = true;
   };
 
