@@ -263,11 +263,20 @@ const STORAGE_HINTS: Record<(typeof STORAGE_TYPES)[number], string> = {
   gcs: 'storage.gcs {bucket}',
 };
 
+/**
+ * One error per mistake: "missing" only fires when no other backend is configured either, so a
+ * wrong storageType next to a configured backend reports just the backend that does not match.
+ * (Besides being clearer, this keeps Kubernetes 1.29 from garbling the field path of a second
+ * failing rule on the same object, kubernetes#123475, fixed in 1.30.)
+ */
 function storageRules(): Rule[] {
   const rules: Rule[] = [];
   for (const type of STORAGE_TYPES) {
+    const others = STORAGE_TYPES.filter((t) => t !== type)
+      .map((t) => `has(self.${t})`)
+      .join(' || ');
     rules.push({
-      rule: `${storageTypeOf} != '${type}' || has(self.${type})`,
+      rule: `${storageTypeOf} != '${type}' || has(self.${type}) || ${others}`,
       fieldPath: `.${type}`,
       reason: 'FieldValueRequired',
       message: `storageType is ${type} but storage.${type} is missing: add ${STORAGE_HINTS[type]}, or set storageType to the backend you configured`,
