@@ -211,9 +211,30 @@ export class PlatformaticKafka implements KafkaPort {
     const visible = new Set(await this.listTopics());
     const existing = topics.filter((t) => all.has(t));
     if (existing.length === 0) return [];
-    const metadata = await wrap('describe topics', () =>
+    // A topic whose metadata comes back without partitions (an error answer, e.g. no leader yet) must
+    // not be taken for an empty topic: ask again, then fail.
+    let metadata = await wrap('describe topics', () =>
       this.#admin.metadata({ topics: existing, forceUpdate: true }),
     );
+    for (let attempt = 1; attempt < 5; attempt++) {
+      const incomplete = existing.filter((t) => {
+        const m = metadata.topics.get(t);
+        return !m || m.partitionsCount < 1 || m.partitions.length !== m.partitionsCount;
+      });
+      if (incomplete.length === 0) break;
+      if (attempt === 4) {
+        throw new KafkaError(
+          `the metadata of ${incomplete.join(', ')} lists no partitions; is the cluster healthy?`,
+          {
+            retriable: true,
+          },
+        );
+      }
+      await sleep(250 * attempt);
+      metadata = await wrap('describe topics', () =>
+        this.#admin.metadata({ topics: existing, forceUpdate: true }),
+      );
+    }
     const configs = await wrap('describe topic configs', () =>
       this.#admin.describeConfigs({
         resources: existing.map((name) => ({ resourceType: TOPIC_RESOURCE, resourceName: name })),
