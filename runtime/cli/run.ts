@@ -9,6 +9,7 @@ import { BackupRepository, type ReadableBackup } from '../format/repository.ts';
 import type { BackupManifest } from '../format/types.ts';
 import { PlatformaticKafka } from '../kafka/platformatic-adapter.ts';
 import { createLogger, type Logger, type LogLevel, scrub } from '../log.ts';
+import type { CircuitBreakerOptions } from '../storage/circuit-breaker.ts';
 import { EXIT, exitCodeOf, UsageError } from './exit-codes.ts';
 import { type OutputFormat, ProgressLine, printResult } from './output.ts';
 
@@ -152,7 +153,7 @@ async function dispatch(
     case 'backup': {
       const config = loadBackupConfig(file);
       continuousRun = config.options.continuous === true;
-      const repository = await openRepository(config.storage, log);
+      const repository = await openRepository(config.storage, log, config.circuitBreaker);
       const kafka = new PlatformaticKafka(config.kafka, { logger: log });
       const progress = interactive ? new ProgressLine('backup') : undefined;
       try {
@@ -170,7 +171,7 @@ async function dispatch(
     }
     case 'restore': {
       const config = loadRestoreConfig(file);
-      const repository = await openRepository(config.storage, log);
+      const repository = await openRepository(config.storage, log, config.circuitBreaker);
       const dryRun = flags.dryRun || config.options.dryRun === true;
       const kafka = new PlatformaticKafka(config.kafka, {
         logger: log,
@@ -223,8 +224,12 @@ async function dispatch(
   }
 }
 
-async function openRepository(spec: StorageSpec, log: Logger): Promise<BackupRepository> {
-  return new BackupRepository(await createObjectStore(spec, log));
+async function openRepository(
+  spec: StorageSpec,
+  log: Logger,
+  circuitBreaker?: CircuitBreakerOptions,
+): Promise<BackupRepository> {
+  return new BackupRepository(await createObjectStore(spec, log, circuitBreaker ? { circuitBreaker } : {}));
 }
 
 export function describeManifest(m: BackupManifest) {

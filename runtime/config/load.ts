@@ -5,6 +5,7 @@ import type { RepartitionStrategy } from '../engine/partitioner.ts';
 import type { RestoreOptions } from '../engine/restore.ts';
 import type { Compression, EncryptionKey } from '../format/types.ts';
 import type { KafkaConnectionConfig } from '../kafka/connection.ts';
+import type { CircuitBreakerOptions } from '../storage/circuit-breaker.ts';
 import { readKafkaCluster } from './kafka-cluster.ts';
 import { ConfigError, Reader } from './reader.ts';
 import { readSecretBytes, type SecretSource, secretField } from './secrets.ts';
@@ -19,6 +20,7 @@ export interface BackupConfig {
   readonly kind: 'backup';
   readonly kafka: KafkaConnectionConfig;
   readonly storage: StorageSpec;
+  readonly circuitBreaker?: CircuitBreakerOptions;
   readonly options: Omit<BackupOptions, 'signal'>;
 }
 
@@ -26,6 +28,7 @@ export interface RestoreConfig {
   readonly kind: 'restore';
   readonly kafka: KafkaConnectionConfig;
   readonly storage: StorageSpec;
+  readonly circuitBreaker?: CircuitBreakerOptions;
   readonly options: Omit<RestoreOptions, 'signal'>;
   readonly produceAcks: -1 | 0 | 1;
   readonly produceTimeoutMs: number;
@@ -96,6 +99,7 @@ export function loadBackupConfig(file: string): BackupConfig {
   checkpoint?.accept('storage'); // checkpoints live in the backup's storage
   checkpoint?.finish();
   const rate = readRateLimiting(r);
+  const circuitBreaker = readCircuitBreaker(r);
   // Fields of the resource that the operator acts on; the CLI runs one backup now.
   r.accept(
     'schedule',
@@ -107,7 +111,6 @@ export function loadBackupConfig(file: string): BackupConfig {
     'retention',
     'metrics',
     'activeDeadlineSeconds',
-    'circuitBreaker',
     'sourceClusterId',
     'mode',
   );
@@ -119,6 +122,7 @@ export function loadBackupConfig(file: string): BackupConfig {
     kind: 'backup',
     kafka,
     storage: storage as StorageSpec,
+    ...(circuitBreaker ? { circuitBreaker } : {}),
     options: {
       backupId,
       topics: { include: topics, exclude, includeInternal },
@@ -207,15 +211,9 @@ export function loadRestoreConfig(file: string): RestoreConfig {
   const dryRun = r.boolean('dryRun', false);
   const restoreId = r.string('restoreId');
   const checkpointIntervalSecs = r.integer('checkpointIntervalSecs', { min: 1 });
+  const circuitBreaker = readCircuitBreaker(r);
   // Handled by the operator (offsets, approvals, rollback snapshots) or accepted for compatibility.
-  r.accept(
-    'offsetReset',
-    'rollback',
-    'approval',
-    'activeDeadlineSeconds',
-    'circuitBreaker',
-    'autoConsumerGroups',
-  );
+  r.accept('offsetReset', 'rollback', 'approval', 'activeDeadlineSeconds', 'autoConsumerGroups');
   r.finish();
   fail(file, r);
   const bounds = {
@@ -227,6 +225,7 @@ export function loadRestoreConfig(file: string): RestoreConfig {
     kind: 'restore',
     kafka,
     storage: storage as StorageSpec,
+    ...(circuitBreaker ? { circuitBreaker } : {}),
     produceAcks: acks as -1 | 0 | 1,
     produceTimeoutMs,
     options: {
@@ -271,6 +270,27 @@ export function loadStorageConfig(file: string): StorageConfig {
     storage: storage as StorageSpec,
     ...(backupId ? { backupId } : {}),
     ...(encryption ? { encryption } : {}),
+  };
+}
+
+/**
+ * `circuitBreaker` guards the storage: after failureThreshold consecutive outages calls fail fast
+ * until resetTimeoutSecs have passed, then trial calls close it again. Enabled by default, as in the CRD.
+ * operationTimeoutMs is accepted for compatibility; the SDKs' own timeouts apply.
+ */
+function readCircuitBreaker(r: Reader): CircuitBreakerOptions | undefined {
+  const o = r.object('circuitBreaker');
+  const enabled = o?.boolean('enabled', true) ?? true;
+  const failureThreshold = o?.integer('failureThreshold', { min: 1 });
+  const resetTimeoutSecs = o?.integer('resetTimeoutSecs', { min: 1 });
+  const successThreshold = o?.integer('successThreshold', { min: 1 });
+  o?.accept('operationTimeoutMs');
+  o?.finish();
+  if (!enabled) return undefined;
+  return {
+    ...(failureThreshold ? { failureThreshold } : {}),
+    ...(resetTimeoutSecs ? { resetTimeoutMs: resetTimeoutSecs * 1000 } : {}),
+    ...(successThreshold ? { successThreshold } : {}),
   };
 }
 

@@ -1,14 +1,34 @@
 import type { Logger } from '../log.ts';
+import {
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  withCircuitBreaker,
+} from '../storage/circuit-breaker.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { withRetry } from '../storage/retry.ts';
 import { readSecret } from './secrets.ts';
 import type { StorageSpec } from './storage.ts';
 
-/** Builds the ObjectStore a storage spec names (reading its secrets), with retries on transient errors. */
-export async function createObjectStore(spec: StorageSpec, log: Logger): Promise<ObjectStore> {
+/** Builds the ObjectStore a storage spec names (reading its secrets), with retries and a circuit breaker. */
+export async function createObjectStore(
+  spec: StorageSpec,
+  log: Logger,
+  options: { circuitBreaker?: CircuitBreakerOptions } = {},
+): Promise<ObjectStore> {
   const warn = { warn: (message: string) => log.warn(message) };
+  // The breaker is consulted on every attempt; retries back off while it is open.
+  const guard = (store: ObjectStore) =>
+    options.circuitBreaker
+      ? withCircuitBreaker(
+          store,
+          new CircuitBreaker(spec.type, {
+            ...options.circuitBreaker,
+            onStateChange: (state: string) => log.warn('storage circuit breaker changed state', { state }),
+          }),
+        )
+      : store;
   const retry = (store: ObjectStore) =>
-    withRetry(store, {
+    withRetry(guard(store), {
       onRetry: ({ operation, key, attempt, delayMs, error }) =>
         log.warn('storage operation failed; retrying', {
           operation,
