@@ -250,6 +250,12 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
         });
         commits++;
         log.info('checkpoint committed', { commit: commits, final, records: progress.snapshot().records });
+        // A stream has no end to snapshot the groups at: it snapshots them with every checkpoint.
+        if (options.continuous && options.consumerGroupSnapshot && !final) {
+          await snapshotGroups(kafka, backup, new Set(topics), runId, log).catch((error) =>
+            log.warn('consumer group snapshot failed; the next checkpoint tries again', { error }),
+          );
+        }
       } catch (error) {
         // Put the uncommitted work back so the next commit includes it (no hole in the covered ranges).
         for (const { r, d, from } of taken) {
