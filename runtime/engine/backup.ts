@@ -204,7 +204,11 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
   });
 
   for (const r of runs) {
-    log.debug('partition plan', { partition: partitionKey(r.tp), from: r.position, to: r.stopAt ?? 'continuous' });
+    log.debug('partition plan', {
+      partition: partitionKey(r.tp),
+      from: r.position,
+      to: r.stopAt ?? 'continuous',
+    });
   }
   const totalRecords = runs.reduce((n, r) => n + Number((r.stopAt ?? r.position) - r.position), 0);
   const progress = new ProgressTracker(totalRecords > 0 && !options.continuous ? totalRecords : undefined);
