@@ -122,6 +122,15 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     source: { clusterId },
     ...(options.labels ? { labels: options.labels } : {}),
   });
+  const recorded = backup.descriptor.source?.clusterId;
+  if (recorded && recorded !== clusterId) {
+    // Offsets of one cluster mean nothing on another: continuing would mix two histories.
+    throw new EngineError(
+      'conflict',
+      `backup '${options.backupId}' holds cluster ${recorded}, but ${kafka.description} is cluster ${clusterId}; ` +
+        'back this cluster up under another backup id',
+    );
+  }
   const manifest = await backup.manifest();
 
   const available = await kafka.listTopics({ includeInternal: options.topics.includeInternal ?? false });

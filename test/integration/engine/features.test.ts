@@ -274,4 +274,18 @@ describe('engine features against real Kafka', { timeout: 600_000 }, () => {
       [[100n, 150n, 'retention']],
     );
   });
+
+  test('a backup id holds one cluster: continuing it from another cluster is refused', async () => {
+    const name = uniqueName('onecluster');
+    await createTopic(source, name, { partitions: 1 });
+    await createTopic(target, name, { partitions: 1 });
+    cleanup.push([source, name], [target, name]);
+    const backupId = uniqueName('cluster');
+    await runBackup(deps(), { backupId, topics: { include: [name] } });
+    await assert.rejects(
+      runBackup({ kafka: dst, repository: repo.repository }, { backupId, topics: { include: [name] } }),
+      (error: Error & { kind?: string }) =>
+        error.kind === 'conflict' && /another backup id/.test(error.message),
+    );
+  });
 });
