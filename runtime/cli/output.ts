@@ -81,7 +81,7 @@ export function printResult(format: OutputFormat, kind: string, result: object):
       if (Object.keys(plan.window).length > 0) lines.push(`  window ${JSON.stringify(plan.window)}`);
       if (kind === 'restore') {
         lines.push(
-          `  ${r.records} records produced in ${duration(r.durationMs as number)} (${Math.round(r.recordsPerSec as number)} records/s, ${formatBytes(r.bytesPerSec as number)}/s)${r.resumed ? ', resumed' : ''}`,
+          `  ${r.records} records produced in ${duration(r.durationMs as number)} (${Math.round(r.recordsPerSec as number)} records/s, ${formatBytes(r.bytesPerSec as number)}/s)${r.resumed ? `, resumed (${r.reconciled} records written before the interruption were found on the target)` : ''}`,
           `  offset mapping: ${r.offsetMapping}`,
         );
       }

@@ -69,7 +69,10 @@ export interface RestoreResult {
   /** True when a previous interrupted run with the same restore id was continued. */
   readonly resumed: boolean;
   readonly plan: PlanSummary;
+  /** Records produced by this run. */
   readonly records: number;
+  /** Records an interrupted run had written after its last checkpoint: found on the target, not produced again. */
+  readonly reconciled: number;
   readonly bytes: number;
   readonly durationMs: number;
   readonly recordsPerSec: number;
@@ -219,6 +222,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
       resumed: false,
       plan: summary,
       records: 0,
+      reconciled: 0,
       bytes: 0,
       durationMs: performance.now() - started,
       recordsPerSec: 0,
@@ -393,6 +397,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   if (!resumed) await saveCheckpoint('running');
 
   const progress = new ProgressTracker(plan.maxRecords);
+  let reconciled = 0;
   progressRecords = () => progress.snapshot().records;
   const limiter = new RateLimiter(options.rateLimits);
   const batchSize = options.produceBatchSize ?? 1000;
@@ -428,6 +433,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
             else routed.set(p, [r]);
           }
           let bytes = 0;
+          let produced = 0;
           await Promise.all(
             [...routed].map(async ([p, list]) => {
               const tp = { topic: unit.targetTopic, partition: p };
@@ -457,6 +463,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
                   mapping.add((batch[k] as KafkaRecord).offset, end + BigInt(k));
                 end += BigInt(batch.length);
                 for (const r of batch) bytes += recordBytes(r);
+                produced += batch.length;
               }
               // Keep the expected end in step even when nothing new was produced (all skipped).
               state.targets.set(p, end);
@@ -467,7 +474,8 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
           state.nextOffset = last.offset + 1n;
           state.roundRobin = router?.roundRobinPosition ?? 0;
           state.records += chunk.length;
-          progress.advance(chunk.length, bytes);
+          progress.advance(produced, bytes);
+          reconciled += chunk.length - produced;
           deps.onProgress?.(progress.snapshot());
           await limiter.take(chunk.length, bytes);
         }
@@ -522,6 +530,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     resumed,
     plan: summary,
     records: p.records,
+    reconciled,
     bytes: p.bytes,
     durationMs,
     recordsPerSec: durationMs > 0 ? (p.records * 1000) / durationMs : 0,
