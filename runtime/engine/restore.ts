@@ -240,6 +240,20 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   const { kafka } = deps;
   const resumed = previous !== undefined;
 
+  // Restoring a topic onto itself on the cluster it was backed up from appends a second copy of
+  // every record: allowed only when the restore purges the topic first.
+  const sourceCluster = manifest.descriptor.source?.clusterId;
+  if (sourceCluster && !options.purgeTopics && sourceCluster === (await kafka.clusterId())) {
+    const onto = plan.targets.filter((t) => t.sourceTopics.includes(t.name)).map((t) => t.name);
+    if (onto.length > 0) {
+      throw new EngineError(
+        'config',
+        `restoring ${onto.join(', ')} onto itself on the cluster it was backed up from would duplicate every ` +
+          'record: map it to another name with topicMapping, or set purgeTopics: true to replace its content',
+      );
+    }
+  }
+
   // Every object the plan reads must exist with its recorded size before anything is written;
   // checksums are verified as each object is read, before any of its records is used.
   const reads = plan.units.flatMap((u) => u.sources.flatMap((s) => s.reads));

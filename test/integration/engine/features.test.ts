@@ -340,4 +340,22 @@ describe('engine features against real Kafka', { timeout: 600_000 }, () => {
       expected.map((p) => p.map((r) => content(r))),
     );
   });
+
+  test('restoring a topic onto itself on its own cluster is refused unless purgeTopics is set', async () => {
+    const name = await sourceTopic('self', 1);
+    await produce(source, name, fidelityRecords(10, 1));
+    const backupId = uniqueName('self');
+    await runBackup(deps(), { backupId, topics: { include: [name] } });
+    await assert.rejects(
+      runRestore({ kafka: src, repository: repo.repository }, { backupId }),
+      (error: Error & { kind?: string }) =>
+        error.kind === 'config' && /duplicate every record/.test(error.message),
+    );
+    const purged = await runRestore(
+      { kafka: src, repository: repo.repository },
+      { backupId, purgeTopics: true },
+    );
+    assert.equal(purged.records, 10);
+    assert.deepEqual(await endOffsets(source, name), [20n]);
+  });
 });
