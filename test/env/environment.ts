@@ -64,8 +64,13 @@ export interface UpResult {
 /**
  * Starts the requested components in parallel, each in its own data directory under a fresh
  * temporary root, and writes `env.json` there. If one component fails, the others are stopped.
+ * Unless `register` is false, it becomes the current environment that `env status|down` and later
+ * test runs find.
  */
-export async function up(components: readonly ComponentName[] = COMPONENTS): Promise<UpResult> {
+export async function up(
+  components: readonly ComponentName[] = COMPONENTS,
+  options: { register?: boolean } = {},
+): Promise<UpResult> {
   const started = Date.now();
   const root = mkdtempSync(join(tmpdir(), 'kafka-backup-env-'));
   const logDir = join(root, 'logs');
@@ -117,7 +122,8 @@ export async function up(components: readonly ComponentName[] = COMPONENTS): Pro
   };
   const file = join(root, 'env.json');
   writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`);
-  writeFileSync(currentEnvPointer(), `${file}\n`);
+  // Registered environments (`npm run env -- up`) are found by later runs; a test run's own is private.
+  if (options.register !== false) writeFileSync(currentEnvPointer(), `${file}\n`);
   return { file, state, seconds: (Date.now() - started) / 1000 };
 }
 
