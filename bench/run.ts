@@ -199,7 +199,19 @@ async function ourRun(
     `kafka-backup ${command}`,
     await measure(
       NODE,
-      [...nodeArgs, CLI, command, '--config', file, '--output', 'json', '--log-level', 'warn'],
+      [
+        ...nodeArgs,
+        '--import',
+        'tsx',
+        CLI,
+        command,
+        '--config',
+        file,
+        '--output',
+        'json',
+        '--log-level',
+        'warn',
+      ],
       env,
     ),
   );

@@ -1,11 +1,9 @@
 #!/usr/bin/env node
 /**
- * The `kafka-backup` executable. Node 24 runs this file with its built-in type stripping; it then
- * registers tsx so the rest of the sources (which use TypeScript-only syntax such as parameter
- * properties) load too. Needs Node >= 24.6 on PATH.
+ * The `kafka-backup` executable. The package's bin is the compiled build/runtime/cli/main.js
+ * (`npm run build`, also run by `npm ci` through `prepare`); from a checkout the sources run with
+ * `node --import tsx runtime/cli/main.ts`.
  */
-import { register } from 'tsx/esm/api';
+import { main } from './run.ts';
 
-register();
-const { main } = await import('./run.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -18,7 +18,7 @@ export interface CliRun {
 /** Runs `kafka-backup` as a child process the way a user would (Node 24, the package's bin). */
 export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [MAIN, ...args], {
+    const child = spawn(NODE, ['--import', 'tsx', MAIN, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -46,7 +46,7 @@ export function runCliAndKill(
   delayMs = 0,
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [MAIN, ...args], {
+    const child = spawn(NODE, ['--import', 'tsx', MAIN, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -34,7 +34,7 @@ describe('continuous backup', { timeout: 300_000 }, () => {
     });
     const child = spawn(
       path.join(ROOT, 'node_modules/.bin/node'),
-      [path.join(ROOT, 'runtime/cli/main.ts'), 'backup', '-c', config],
+      ['--import', 'tsx', path.join(ROOT, 'runtime/cli/main.ts'), 'backup', '-c', config],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },

@@ -31,6 +31,8 @@ test('on a terminal the backup shows a progress line with throughput and ETA ins
   });
   const command = [
     path.join(ROOT, 'node_modules/.bin/node'),
+    '--import',
+    'tsx',
     path.join(ROOT, 'runtime/cli/main.ts'),
     'backup',
     '-c',
