@@ -54,6 +54,7 @@ export function exitCodeOf(error: unknown): number {
       'not-found': EXIT.notFound,
       conflict: EXIT.conflict,
       interrupted: EXIT.interrupted,
+      integrity: EXIT.integrity,
     }[error.kind];
   }
   const cause = (error as { cause?: unknown })?.cause;

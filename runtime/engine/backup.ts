@@ -9,7 +9,7 @@ import type {
   SegmentEntry,
   TopicMetadata,
 } from '../format/types.ts';
-import type { KafkaPort } from '../kafka/port.ts';
+import type { KafkaPort, SkippedRange } from '../kafka/port.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import { groupOffsetsToJson } from '../offsets/group-offsets.ts';
 import { partitionKey, type TopicPartition } from '../record.ts';
@@ -88,6 +88,8 @@ interface PartitionRun {
   readonly startOffset: bigint;
   /** Exclusive; undefined in continuous mode. */
   readonly stopAt: bigint | undefined;
+  /** Offsets may be missing from its log (compaction); otherwise only transactions explain a hole. */
+  readonly compacted: boolean;
   position: bigint;
   writer: PartitionSegmentWriter;
   writerOpenedAt: number;
@@ -104,6 +106,27 @@ interface PartitionRun {
 }
 
 const DEFAULT_SEGMENT_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Records the offsets a fetch passed without a record. Only compaction and transactions leave such
+ * holes; on a topic that is not compacted an unexplained hole means records went missing between the
+ * broker and us, so the run fails (its last commit stays valid) rather than call lost data a gap.
+ */
+function recordHoles(r: PartitionRun, from: bigint, to: bigint, skipped: readonly SkippedRange[]): void {
+  if (!r.compacted) {
+    const hole = GapTracker.unexplained(from, to, skipped);
+    if (hole) {
+      throw new EngineError(
+        'integrity',
+        `${partitionKey(r.tp)}: Kafka returned no record for offsets ${hole.start}-${hole.end - 1n} of a topic ` +
+          "whose cleanup.policy has no 'compact', and no transaction explains them; the backup stopped " +
+          'instead of recording them as missing. Rerun it to resume from the last commit; if it happens ' +
+          'again, report it with the broker version.',
+      );
+    }
+  }
+  r.gaps.addHoles(from, to, skipped);
+}
 
 /**
  * One backup run: selects topics, captures their ends (one-shot) and copies every committed record
@@ -172,6 +195,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     maxBytes: options.segmentMaxBytes ?? DEFAULT_SEGMENT_MAX_BYTES,
     ...(options.compressionLevel !== undefined ? { compressionLevel: options.compressionLevel } : {}),
   };
+  const compacted = new Set(descriptions.filter((d) => d.compacted).map((d) => d.name));
   const runs: PartitionRun[] = tps.map((tp) => {
     const m = marks.get(partitionKey(tp));
     if (!m) throw new Error(`no offsets returned for ${partitionKey(tp)}`);
@@ -199,6 +223,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       tp,
       startOffset: prev ?? m.logStartOffset,
       stopAt: options.continuous ? undefined : m.endOffset,
+      compacted: compacted.has(tp.topic),
       position: start,
       writer: backup.newSegmentWriter(tp, segmentLimits),
       writerOpenedAt: Date.now(),
@@ -372,7 +397,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       let expected = r.position;
       for (const record of result.records) {
         if (stop !== undefined && record.offset >= stop) break;
-        if (record.offset > expected) r.gaps.addHoles(expected, record.offset, result.skipped);
+        if (record.offset > expected) recordHoles(r, expected, record.offset, result.skipped);
         if (r.writer.append(record)) {
           r.position = record.offset + 1n;
           await flush(r, false);
@@ -383,7 +408,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       }
       let next = result.nextOffset;
       if (stop !== undefined && next > stop) next = stop;
-      if (next > expected) r.gaps.addHoles(expected, next, result.skipped);
+      if (next > expected) recordHoles(r, expected, next, result.skipped);
       if (next > r.position) r.position = next;
       r.records += count;
       if (count > 0) {

@@ -4,8 +4,9 @@
  * - not-found: a backup, topic or partition named does not exist;
  * - conflict: the target changed under the run (another writer, deleted records, recreated topic);
  * - interrupted: stopped by a signal; rerunning resumes.
+ * - integrity: Kafka answered in a way that would lose records if accepted (nothing is recorded).
  */
-export type EngineErrorKind = 'config' | 'not-found' | 'conflict' | 'interrupted';
+export type EngineErrorKind = 'config' | 'not-found' | 'conflict' | 'interrupted' | 'integrity';
 
 export class EngineError extends Error {
   readonly kind: EngineErrorKind;

@@ -38,6 +38,25 @@ export class GapTracker {
     if (cursor < to) this.add(cursor, to, 'compaction');
   }
 
+  /**
+   * The first sub-range of [from, to) that `skipped` does not explain, if any. On a topic that is not
+   * compacted such a hole means records were lost on the way, never that the log has none there.
+   */
+  static unexplained(
+    from: bigint,
+    to: bigint,
+    skipped: readonly SkippedRange[],
+  ): { start: bigint; end: bigint } | undefined {
+    let cursor = from;
+    for (const s of skipped) {
+      if (s.end <= cursor || s.start >= to) continue;
+      if (s.start > cursor) return { start: cursor, end: s.start };
+      cursor = s.end;
+      if (cursor >= to) return undefined;
+    }
+    return cursor < to ? { start: cursor, end: to } : undefined;
+  }
+
   /** Removes and returns every gap recorded so far. */
   take(): OffsetGap[] {
     const out = this.#gaps;

@@ -241,9 +241,17 @@ export class PlatformaticKafka implements KafkaPort {
       }),
     );
     const configsByTopic = new Map<string, Record<string, string>>();
+    const compacted = new Set<string>();
     for (const resource of configs) {
       const set: Record<string, string> = {};
       for (const entry of resource.configs) {
+        if (
+          entry.name === 'cleanup.policy' &&
+          typeof entry.value === 'string' &&
+          entry.value.includes('compact')
+        ) {
+          compacted.add(resource.resourceName);
+        }
         if (
           entry.configSource === DYNAMIC_TOPIC_CONFIG &&
           !entry.isSensitive &&
@@ -263,6 +271,7 @@ export class PlatformaticKafka implements KafkaPort {
         replicationFactor: topic.partitions[0]?.replicas.length ?? 1,
         configs: configsByTopic.get(name) ?? {},
         internal: !visible.has(name),
+        compacted: compacted.has(name),
       };
     });
   }

@@ -21,6 +21,7 @@ test('every error class maps to its documented exit code', () => {
   assert.equal(exitCodeOf(new StorageError('not-found', 'gone')), EXIT.notFound);
   assert.equal(exitCodeOf(new BackupNotFoundError('b', 'file:///x')), EXIT.notFound);
   assert.equal(exitCodeOf(new EngineError('conflict', 'another writer')), EXIT.conflict);
+  assert.equal(exitCodeOf(new EngineError('integrity', 'records missing from a fetch')), EXIT.integrity);
   assert.equal(exitCodeOf(new EngineError('config', 'bad')), EXIT.usage);
   assert.equal(exitCodeOf(new Error('wrapped', { cause: new CorruptObjectError('k', 'r') })), EXIT.integrity);
   assert.equal(exitCodeOf(new TypeError('bug')), EXIT.unexpected);

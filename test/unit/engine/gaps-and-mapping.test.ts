@@ -27,6 +27,21 @@ describe('GapTracker', () => {
     assert.deepEqual(g.take()[0], { start: 0n, end: 9n, reason: 'compaction' });
     assert.equal(g.size, 0);
   });
+
+  test('finds the first hole that transactions do not explain (lost records on a non-compacted topic)', () => {
+    const markers = [
+      { start: 10n, end: 11n, reason: 'transaction-markers' as const },
+      { start: 20n, end: 25n, reason: 'transaction-markers' as const },
+    ];
+    assert.equal(GapTracker.unexplained(10n, 11n, markers), undefined);
+    assert.equal(GapTracker.unexplained(20n, 25n, markers), undefined);
+    assert.equal(GapTracker.unexplained(21n, 23n, markers), undefined);
+    assert.deepEqual(GapTracker.unexplained(10n, 12n, markers), { start: 11n, end: 12n });
+    assert.deepEqual(GapTracker.unexplained(8n, 11n, markers), { start: 8n, end: 10n });
+    assert.deepEqual(GapTracker.unexplained(10n, 30n, markers), { start: 11n, end: 20n });
+    assert.deepEqual(GapTracker.unexplained(0n, 100n, []), { start: 0n, end: 100n });
+    assert.equal(GapTracker.unexplained(5n, 5n, []), undefined);
+  });
 });
 
 describe('MappingBuilder (range-compressed offset mapping)', () => {
