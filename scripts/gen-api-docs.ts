@@ -345,9 +345,7 @@ function main(): void {
       }
     });
     if (stale.length) {
-      console.error(
-        `docs/api is stale: run \`node --import tsx scripts/gen-api.ts\` and commit the result`,
-      );
+      console.error(`docs/api is stale: run \`node --import tsx scripts/gen-api.ts\` and commit the result`);
       process.exit(1);
     }
     return;

@@ -8,5 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
 for (const script of ['gen-crds.ts', 'gen-imports.ts', 'gen-api-docs.ts']) {
-  execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, script)], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, script)], {
+    stdio: 'inherit',
+  });
 }

@@ -28,7 +28,6 @@ export class GapTracker {
     let cursor = from;
     for (const s of skipped) {
       if (s.end <= cursor || s.start >= to) continue;
-      // biome-ignore lint/complexity/useMathMinMax: bigints
       const start = s.start > cursor ? s.start : cursor;
       if (start > cursor) this.add(cursor, start, 'compaction');
       const end = s.end < to ? s.end : to;
