@@ -2,7 +2,14 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../cli/exit-codes.ts';
 import { createObjectStore } from '../config/object-store-factory.ts';
 import { createLogger } from '../log.ts';
-import { loadClusterAndStorage, outputFormat, printFailure, printOutcome } from '../offsets/cli-support.ts';
+import {
+  type CliIo,
+  loadClusterAndStorage,
+  outputFormat,
+  printFailure,
+  printOutcome,
+  processIo,
+} from '../offsets/cli-support.ts';
 import { type EvidenceLocation, runEvidenceVerify } from './commands.ts';
 
 export const EVIDENCE_HELP = `kafka-backup evidence verify - verify a signed evidence report
@@ -15,7 +22,7 @@ Only the public key given here is trusted. Fails (exit code 3), naming every rea
 report, its signature file or its HTML rendering changed, when another key signed it, or when it is unsigned.
 `;
 
-export async function evidenceCli(argv: string[]): Promise<number> {
+export async function evidenceCli(argv: string[], io: CliIo = processIo): Promise<number> {
   let format: 'text' | 'json' = 'text';
   try {
     const { values, positionals } = parseArgs({
@@ -35,7 +42,7 @@ export async function evidenceCli(argv: string[]): Promise<number> {
     });
     format = outputFormat(values.output);
     if (values.help || positionals[0] !== 'verify') {
-      process.stdout.write(EVIDENCE_HELP);
+      io.out(EVIDENCE_HELP);
       return values.help ? 0 : 2;
     }
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
@@ -67,9 +74,9 @@ export async function evidenceCli(argv: string[]): Promise<number> {
       { location, publicKey: { file: values['public-key'] } },
       store ? { store } : {},
     );
-    printOutcome(format, 'evidence verify', result);
+    printOutcome(io, format, 'evidence verify', result);
     return result.exitCode;
   } catch (error) {
-    return printFailure(format, 'evidence verify', error);
+    return printFailure(io, format, 'evidence verify', error);
   }
 }

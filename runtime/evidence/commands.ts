@@ -8,6 +8,14 @@ import { type EvidenceVerification, evidenceKeys, verifyEvidence } from './store
  * trusted public key (never the key inside the signature file), and the HTML rendering when present.
  * Exit code 3 (the CLI's integrity error) unless everything verifies.
  */
+/** The report (or the storage object) named does not exist. */
+export class EvidenceNotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EvidenceNotFoundError';
+  }
+}
+
 export type EvidenceLocation =
   /** Local files, e.g. downloaded from the bucket; `sig` and `html` default to siblings of `json`. */
   | { readonly kind: 'files'; readonly json: string; readonly sig?: string; readonly html?: string }
@@ -50,7 +58,7 @@ async function readArtifacts(
   if (location.kind === 'files') {
     const base = location.json.replace(/\.json$/, '');
     const json = await readFile(location.json).catch((e: Error) => {
-      throw new Error(`cannot read the report ${location.json}: ${e.message}`);
+      throw new EvidenceNotFoundError(`cannot read the report ${location.json}: ${e.message}`);
     });
     return {
       json,
@@ -69,6 +77,10 @@ async function readArtifacts(
     }
   };
   const json = await get(keys.json);
-  if (!json) throw new Error(`no evidence report at ${store.description}/${keys.json}`);
+  if (!json) {
+    throw new EvidenceNotFoundError(
+      `no evidence report at ${store.description}/${keys.json}: check the backup and report ids`,
+    );
+  }
   return { json, sig: await get(keys.sig), html: await get(keys.html) };
 }

@@ -81,7 +81,12 @@ export async function loadSigningKey(source: SigningKeySource): Promise<SigningK
 
 /** Loads a trusted public key (SPKI PEM, or a private key from which it is derived). */
 export async function loadPublicKey(source: SigningKeySource): Promise<KeyObject> {
-  const pem = 'file' in source ? await readFile(source.file, 'utf8') : source.pem;
+  let pem: string;
+  try {
+    pem = 'file' in source ? await readFile(source.file, 'utf8') : source.pem;
+  } catch (error) {
+    throw new SigningKeyError(`cannot read the public key: ${(error as Error).message}`);
+  }
   try {
     return createPublicKey({ key: pem, format: 'pem' });
   } catch {

@@ -4,6 +4,7 @@ import { readKafkaCluster } from '../config/kafka-cluster.ts';
 import { readConfigFile } from '../config/load.ts';
 import { ConfigError, type Reader } from '../config/reader.ts';
 import { readStorage, type StorageSpec } from '../config/storage.ts';
+import { EvidenceNotFoundError } from '../evidence/commands.ts';
 import { SigningKeyError } from '../evidence/signing.ts';
 import type { KafkaConnectionConfig } from '../kafka/connection.ts';
 import { scrub } from '../log.ts';
@@ -55,31 +56,43 @@ export function loadClusterAndStorage(
 export function exitCodeFor(error: unknown): number {
   if (error instanceof OffsetsUsageError || error instanceof SigningKeyError) return EXIT.usage;
   if (error instanceof ActiveGroupError) return EXIT.conflict;
+  if (error instanceof EvidenceNotFoundError) return EXIT.notFound;
   // node:util parseArgs: unknown option, missing value, ...
   if (String((error as { code?: unknown })?.code).startsWith('ERR_PARSE_ARGS')) return EXIT.usage;
   return exitCodeOf(error);
 }
 
+/** Where a subcommand writes; the process's streams by default, a collector in tests. */
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+export const processIo: CliIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
 export function printOutcome(
+  io: CliIo,
   format: 'text' | 'json',
   command: string,
   result: { exitCode: number; text: string; json: unknown },
 ): void {
   if (format === 'json') {
-    process.stdout.write(
+    io.out(
       `${toJson({ ok: result.exitCode === 0, command, exitCode: result.exitCode, result: result.json })}\n`,
     );
   } else {
-    process.stdout.write(`${result.text}\n`);
+    io.out(`${result.text}\n`);
   }
 }
 
-export function printFailure(format: 'text' | 'json', command: string, error: unknown): number {
+export function printFailure(io: CliIo, format: 'text' | 'json', command: string, error: unknown): number {
   const code = exitCodeFor(error);
   const message = scrub(error instanceof Error ? error.message : String(error));
-  if (format === 'json')
-    process.stdout.write(`${toJson({ ok: false, command, error: message, exitCode: code })}\n`);
-  else process.stderr.write(`kafka-backup ${command}: ${message}\n`);
+  if (format === 'json') io.out(`${toJson({ ok: false, command, error: message, exitCode: code })}\n`);
+  else io.err(`kafka-backup ${command}: ${message}\n`);
   return code;
 }
 

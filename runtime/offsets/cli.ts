@@ -6,11 +6,13 @@ import { BackupRepository } from '../format/repository.ts';
 import { createLogger } from '../log.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import {
+  type CliIo,
   loadClusterAndStorage,
   outputFormat,
   positiveInteger,
   printFailure,
   printOutcome,
+  processIo,
 } from './cli-support.ts';
 import {
   type CommandResult,
@@ -46,12 +48,12 @@ Options: -o/--output text|json, --log-level L, -h/--help.
 Exit codes: 0 success, 2 usage, 4 Kafka rejected a commit, 5 storage, 7 active members or offsets changed meanwhile.
 `;
 
-export async function offsetsCli(argv: string[]): Promise<number> {
+export async function offsetsCli(argv: string[], io: CliIo = processIo): Promise<number> {
   let format: 'text' | 'json' = 'text';
-  const sub = argv[0];
+  const sub = argv[0]?.startsWith('-') ? undefined : argv[0];
   try {
     const { values, positionals } = parseArgs({
-      args: argv.slice(1),
+      args: sub ? argv.slice(1) : argv,
       allowPositionals: true,
       options: {
         config: { type: 'string', short: 'c' },
@@ -79,7 +81,7 @@ export async function offsetsCli(argv: string[]): Promise<number> {
     });
     format = outputFormat(values.output);
     if (values.help || !sub) {
-      process.stdout.write(OFFSETS_HELP);
+      io.out(OFFSETS_HELP);
       return values.help ? 0 : 2;
     }
     if (!['snapshot', 'reset', 'rollback', 'show-mapping'].includes(sub)) {
@@ -182,9 +184,9 @@ export async function offsetsCli(argv: string[]): Promise<number> {
     } finally {
       await admin?.close();
     }
-    printOutcome(format, `offsets ${sub}`, result);
+    printOutcome(io, format, `offsets ${sub}`, result);
     return result.exitCode;
   } catch (error) {
-    return printFailure(format, `offsets ${sub ?? ''}`.trim(), error);
+    return printFailure(io, format, `offsets ${sub ?? ''}`.trim(), error);
   }
 }

@@ -10,11 +10,13 @@ import { BackupRepository } from '../format/repository.ts';
 import { PlatformaticKafka } from '../kafka/platformatic-adapter.ts';
 import { createLogger } from '../log.ts';
 import {
+  type CliIo,
   loadClusterAndStorage,
   outputFormat,
   positiveInteger,
   printFailure,
   printOutcome,
+  processIo,
 } from '../offsets/cli-support.ts';
 import { PlatformaticGroupAdmin } from '../offsets/platformatic-group-admin.ts';
 import { runValidate } from './commands.ts';
@@ -41,7 +43,7 @@ evidence/<backupId>/<reportId>/report.{json,html,sig}; see docs/evidence.md.
 Exit codes: 0 passed or warnings, 2 usage, 3 a check failed, 4 Kafka, 5 storage, 6 backup not found.
 `;
 
-export async function validateCli(argv: string[]): Promise<number> {
+export async function validateCli(argv: string[], io: CliIo = processIo): Promise<number> {
   let format: 'text' | 'json' = 'text';
   try {
     const { values, positionals } = parseArgs({
@@ -66,7 +68,7 @@ export async function validateCli(argv: string[]): Promise<number> {
     });
     format = outputFormat(values.output);
     if (values.help) {
-      process.stdout.write(VALIDATE_HELP);
+      io.out(VALIDATE_HELP);
       return 0;
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
@@ -157,24 +159,29 @@ export async function validateCli(argv: string[]): Promise<number> {
           ),
         },
       );
-      printOutcome(format, 'validate', result);
+      printOutcome(io, format, 'validate', result);
       return result.exitCode;
     } finally {
       await kafka?.close();
       await admin?.close();
     }
   } catch (error) {
-    return printFailure(format, 'validate', error);
+    return printFailure(io, format, 'validate', error);
   }
 }
 
+/** The package version, from source (runtime/validation) or compiled (build/runtime/validation) code. */
 function toolVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version?: string;
-    };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === '@oso/kafka-backup-k8s' && pkg.version) return pkg.version;
+    } catch {
+      // not there: try the next level
+    }
   }
+  return 'unknown';
 }

@@ -9,16 +9,14 @@ import { evidenceCli } from '../../../runtime/evidence/cli.ts';
 import { BackupRepository } from '../../../runtime/format/repository.ts';
 import { PlatformaticKafka } from '../../../runtime/kafka/platformatic-adapter.ts';
 import { offsetsCli } from '../../../runtime/offsets/cli.ts';
+import type { CliIo } from '../../../runtime/offsets/cli-support.ts';
 import { PlatformaticGroupAdmin } from '../../../runtime/offsets/platformatic-group-admin.ts';
 import { FilesystemObjectStore } from '../../../runtime/storage/filesystem.ts';
 import { validateCli } from '../../../runtime/validation/cli.ts';
 import { need, uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic, kafkaConnection, produce } from '../../env/kafka-client.ts';
 
-/**
- * The subcommands as the CLI runs them: CRD-shaped YAML, flags, stdout, exit codes. Output is captured
- * by replacing process.stdout.write for the duration of one call.
- */
+/** The subcommands as the CLI runs them: CRD-shaped YAML, flags, output, exit codes. */
 const kafka = need('kafka');
 const source = kafkaConnection(kafka, 'source');
 let dir: string;
@@ -27,21 +25,13 @@ let topic: string;
 let admin: PlatformaticGroupAdmin;
 
 async function run(
-  fn: (argv: string[]) => Promise<number>,
+  fn: (argv: string[], io: CliIo) => Promise<number>,
   argv: string[],
-): Promise<{ code: number; out: string }> {
-  const chunks: string[] = [];
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    const code = await fn(argv);
-    return { code, out: chunks.join('') };
-  } finally {
-    process.stdout.write = write;
-  }
+): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await fn(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  return { code, out: out.join(''), err: err.join('') };
 }
 
 before(async () => {
@@ -141,6 +131,7 @@ describe('offsets, validate and evidence subcommands', () => {
   test('invalid input is a usage error (exit 2) that says what to do', async () => {
     const bad = await run(offsetsCli, ['reset', '-c', configFile, '--group', 'g', '--strategy', 'auto']);
     assert.equal(bad.code, 2);
+    assert.match(bad.err, /unknown reset strategy 'auto': use one of to-earliest/);
     const noShift = await run(offsetsCli, [
       'reset',
       '-c',
@@ -154,6 +145,23 @@ describe('offsets, validate and evidence subcommands', () => {
     ]);
     assert.equal(noShift.code, 2);
     assert.match(noShift.out, /needs --shift/);
+    assert.equal((await run(offsetsCli, ['--help'])).code, 0);
+    const missing = await run(evidenceCli, [
+      'verify',
+      '--public-key',
+      configFile,
+      '--report',
+      path.join(dir, 'none.json'),
+    ]);
+    assert.equal(missing.code, 6, 'a missing report is "not found"');
+    const noKey = await run(evidenceCli, [
+      'verify',
+      '--public-key',
+      path.join(dir, 'none.pub'),
+      '--report',
+      configFile,
+    ]);
+    assert.equal(noKey.code, 2, 'an unreadable public key is a usage error');
   });
 
   test('validate writes a signed report that evidence verify accepts, and rejects once tampered', async () => {
