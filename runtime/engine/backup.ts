@@ -138,6 +138,22 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
   const started = performance.now();
   const { kafka } = deps;
   const clusterId = await kafka.clusterId();
+  // Topics first: a run that selects nothing must not leave an empty backup behind.
+  const available = await kafka.listTopics({ includeInternal: options.topics.includeInternal ?? false });
+  const missing = missingExactTopics(available, options.topics);
+  if (missing.length > 0) {
+    throw new EngineError(
+      'not-found',
+      `topic(s) ${missing.join(', ')} do not exist on ${kafka.description}; fix the topics list or create them`,
+    );
+  }
+  const topics = selectTopics(available, options.topics);
+  if (topics.length === 0) {
+    throw new EngineError(
+      'not-found',
+      `no topic on ${kafka.description} matches ${JSON.stringify(options.topics.include)}`,
+    );
+  }
   const backup = await deps.repository.openOrCreate({
     backupId: options.backupId,
     ...(options.compression ? { compression: options.compression } : {}),
@@ -156,21 +172,6 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
   }
   const manifest = await backup.manifest();
 
-  const available = await kafka.listTopics({ includeInternal: options.topics.includeInternal ?? false });
-  const missing = missingExactTopics(available, options.topics);
-  if (missing.length > 0) {
-    throw new EngineError(
-      'not-found',
-      `topic(s) ${missing.join(', ')} do not exist on ${kafka.description}; fix the topics list or create them`,
-    );
-  }
-  const topics = selectTopics(available, options.topics);
-  if (topics.length === 0) {
-    throw new EngineError(
-      'not-found',
-      `no topic on ${kafka.description} matches ${JSON.stringify(options.topics.include)}`,
-    );
-  }
   const descriptions = await kafka.describeTopics(topics);
   const metadata: TopicMetadata[] = descriptions.map((d) => ({
     name: d.name,

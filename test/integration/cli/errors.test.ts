@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { need, uniqueName } from '../../env/fixture.ts';
 import { runCli, workspace } from './cli-helpers.ts';
 
 /** Errors say what to do and map to the documented exit codes. */
@@ -47,6 +48,21 @@ describe('CLI errors and exit codes', { timeout: 120_000 }, () => {
     const out = JSON.parse(run.stdout) as { ok: boolean; error: string };
     assert.equal(out.ok, false);
     assert.match(out.error, /127\.0\.0\.1:1/);
+  });
+
+  test('a pattern that selects no topic: exit 6, and no empty backup is left behind', async () => {
+    const storage = { storageType: 'filesystem', filesystem: { path: `${ws.dir}/nothing` } };
+    const file = await ws.writeConfig('no-topics.yaml', {
+      kafkaCluster: { bootstrapServers: [need('kafka').source.bootstrap] },
+      topics: [`${uniqueName('absent')}-*`],
+      storage,
+    });
+    const run = await runCli(['backup', '--config', file]);
+    assert.equal(run.code, 6, run.stderr);
+    assert.match(run.stderr, /no topic on kafka:\/\/\S+ matches/);
+    const list = await runCli(['list', '--config', file, '--output', 'json']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual((JSON.parse(list.stdout) as { backups: unknown[] }).backups, []);
   });
 
   test('describe of a backup that does not exist: exit 6', async () => {
