@@ -4,12 +4,16 @@ import { createObjectStore } from '../config/object-store-factory.ts';
 import type { StorageSpec } from '../config/storage.ts';
 import { runBackup } from '../engine/backup.ts';
 import { type RestoreResult, runRestore } from '../engine/restore.ts';
+import { evidenceCli } from '../evidence/cli.ts';
 import { CorruptObjectError } from '../format/errors.ts';
 import { BackupRepository, type ReadableBackup } from '../format/repository.ts';
 import type { BackupManifest } from '../format/types.ts';
 import { PlatformaticKafka } from '../kafka/platformatic-adapter.ts';
 import { createLogger, type Logger, type LogLevel, scrub } from '../log.ts';
+import { handleOffsetsAfterRestore, restoreOffsetHandling } from '../offsets/after-restore.ts';
+import { offsetsCli } from '../offsets/cli.ts';
 import type { CircuitBreakerOptions } from '../storage/circuit-breaker.ts';
+import { validateCli } from '../validation/cli.ts';
 import { EXIT, exitCodeOf, UsageError } from './exit-codes.ts';
 import { type OutputFormat, ProgressLine, printResult } from './output.ts';
 
@@ -23,6 +27,12 @@ Usage:
                                                    topics, partitions, offsets, runs and gaps of a backup
   kafka-backup verify   --config FILE [--backup-id ID] [--deep]
                                                    check every object of a backup (--deep: read and decode all)
+  kafka-backup offsets snapshot|reset|rollback|show-mapping --config FILE ...
+                                                   consumer group offsets (kafka-backup offsets --help)
+  kafka-backup validate --config FILE [--deep] [--restore-sample N|all] [--cluster-checks] ...
+                                                   validate a backup, write a signed evidence report (--help)
+  kafka-backup evidence verify --public-key PEM --report FILE
+                                                   verify a signed evidence report (--help)
 
 Options:
   -c, --config FILE    YAML: the spec of a KafkaBackup or KafkaRestore resource (or the whole resource)
@@ -55,6 +65,10 @@ interface Flags {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Subcommands with their own options: consumer offsets, validation, evidence (docs/offsets.md, docs/evidence.md).
+  if (argv[0] === 'offsets') return offsetsCli(argv.slice(1));
+  if (argv[0] === 'validate') return validateCli(argv.slice(1));
+  if (argv[0] === 'evidence') return evidenceCli(argv.slice(1));
   let flags: Flags;
   let command: string | undefined;
   try {
@@ -173,6 +187,8 @@ async function dispatch(
       const config = loadRestoreConfig(file);
       const repository = await openRepository(config.storage, log, config.circuitBreaker);
       const dryRun = flags.dryRun || config.options.dryRun === true;
+      // autoConsumerGroups / offsetReset, read before any data moves so a bad choice fails early.
+      const offsetHandling = restoreOffsetHandling(file);
       const kafka = new PlatformaticKafka(config.kafka, {
         logger: log,
         produceAcks: config.produceAcks,
@@ -185,8 +201,14 @@ async function dispatch(
           { ...config.options, dryRun, signal },
         );
         progress?.done();
-        printResult(flags.output, dryRun ? 'restore-plan' : 'restore', result);
-        return EXIT.ok;
+        const groups = await handleOffsetsAfterRestore(offsetHandling, config.kafka, repository, result);
+        printResult(
+          flags.output,
+          dryRun ? 'restore-plan' : 'restore',
+          groups ? { ...result, consumerGroups: groups.json } : result,
+        );
+        if (groups && flags.output === 'text') process.stdout.write(`${groups.text}\n`);
+        return groups?.exitCode ?? EXIT.ok;
       } finally {
         progress?.done();
         await kafka.close();
@@ -220,7 +242,9 @@ async function dispatch(
       return report.ok ? EXIT.ok : EXIT.integrity;
     }
     default:
-      throw new UsageError(`unknown command '${command}': use backup, restore, list, describe or verify`);
+      throw new UsageError(
+        `unknown command '${command}': use backup, restore, list, describe or verify (or offsets, validate, evidence)`,
+      );
   }
 }
 

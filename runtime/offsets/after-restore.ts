@@ -1,6 +1,9 @@
+import { readConfigFile } from '../config/load.ts';
+import { ConfigError } from '../config/reader.ts';
 import type { BackupRepository } from '../format/repository.ts';
 import type { KafkaConnectionConfig } from '../kafka/connection.ts';
 import { type CommandResult, formatResetResult, OFFSETS_EXIT, resetResultToJson } from './commands.ts';
+import { ActiveGroupError } from './group-admin.ts';
 import { openMappingSource } from './mapping-store.ts';
 import { PlatformaticGroupAdmin } from './platformatic-group-admin.ts';
 import { translateRestoredGroups } from './restore-translation.ts';
@@ -46,4 +49,88 @@ export async function consumerGroupsAfterRestore(
   } finally {
     await admin.close();
   }
+}
+
+/**
+ * What a KafkaRestore spec asks for after the data: `autoConsumerGroups: true` commits the translated
+ * offsets of every group in the backup's snapshot; `offsetReset` (enabled) handles the listed groups:
+ * `header-based`/`auto` commit, `dry-run` only reports the plan, `manual` leaves the mapping for a
+ * later KafkaOffsetReset. Read before the restore starts, so an unsupported choice fails early.
+ */
+export interface RestoreOffsetHandling {
+  readonly mode: 'none' | 'commit' | 'plan';
+  /** Undefined: every group of the snapshot. */
+  readonly groups?: readonly string[];
+}
+
+export function restoreOffsetHandling(file: string): RestoreOffsetHandling {
+  const { spec } = readConfigFile(file);
+  const offsetReset = spec.object('offsetReset');
+  const auto = spec.boolean('autoConsumerGroups', false);
+  if (offsetReset?.boolean('enabled', false)) {
+    const groups = offsetReset.strings('consumerGroups');
+    const strategy = (offsetReset.string('strategy') ?? 'manual').toLowerCase().replace('_', '-');
+    if (strategy === 'manual') return auto ? { mode: 'commit' } : { mode: 'none' };
+    if (strategy === 'dry-run') return { mode: 'plan', groups };
+    if (strategy === 'header-based' || strategy === 'auto') return { mode: 'commit', groups };
+    throw new ConfigError(file, [
+      `offsetReset.strategy: ${strategy} is not supported: use header-based (commit the offsets translated ` +
+        'through the restore mapping, exact per record), dry-run or manual',
+    ]);
+  }
+  return auto ? { mode: 'commit' } : { mode: 'none' };
+}
+
+/** Runs the handling after a finished restore; undefined when nothing was asked. */
+export async function handleOffsetsAfterRestore(
+  handling: RestoreOffsetHandling,
+  target: KafkaConnectionConfig,
+  repository: BackupRepository,
+  restore: { readonly backupId: string; readonly restoreId: string; readonly dryRun: boolean },
+): Promise<CommandResult | undefined> {
+  if (handling.mode === 'none') return undefined;
+  try {
+    return await runHandling(handling, target, repository, restore);
+  } catch (error) {
+    if (!(error instanceof ActiveGroupError)) throw error;
+    // The data is restored; only the offsets wait for the consumers to stop.
+    return {
+      exitCode: OFFSETS_EXIT.mismatch,
+      text:
+        `The restore completed, but the consumer group offsets were not changed: ${error.message}\n` +
+        `Once they are stopped: kafka-backup offsets reset --strategy from-mapping --backup-id ${restore.backupId} ` +
+        `--restore-id ${restore.restoreId} --config FILE`,
+      json: { status: 'refused', error: error.message },
+    };
+  }
+}
+
+async function runHandling(
+  handling: RestoreOffsetHandling,
+  target: KafkaConnectionConfig,
+  repository: BackupRepository,
+  restore: { readonly backupId: string; readonly restoreId: string; readonly dryRun: boolean },
+): Promise<CommandResult | undefined> {
+  if (handling.mode === 'plan' && !restore.dryRun) {
+    const admin = new PlatformaticGroupAdmin(target);
+    try {
+      const backup = await openMappingSource(repository, restore.backupId);
+      const result = await translateRestoredGroups(admin, repository.store, backup, {
+        restoreId: restore.restoreId,
+        ...(handling.groups?.length ? { groups: handling.groups } : {}),
+        dryRun: true,
+      });
+      return result
+        ? { exitCode: OFFSETS_EXIT.ok, text: formatResetResult(result), json: resetResultToJson(result) }
+        : undefined;
+    } finally {
+      await admin.close();
+    }
+  }
+  return consumerGroupsAfterRestore(
+    target,
+    repository,
+    restore,
+    handling.groups ? { groups: handling.groups } : {},
+  );
 }
