@@ -13,7 +13,6 @@
  * connectionsPerBroker is applied by running that many independent clients (each holds one
  * connection per broker) and pinning every partition to one of them.
  */
-import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import {
   Admin,
   type ConnectionPoolEventPayload,
@@ -25,12 +24,11 @@ import {
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import { partitionKey, type TopicPartition } from '../record.ts';
+import { clientOptions } from './client-options.ts';
 import {
   connectionProblems,
   DEFAULT_CONNECTIONS_PER_BROKER,
   type KafkaConnectionConfig,
-  usesSasl,
-  usesTls,
 } from './connection.ts';
 import {
   type FetchOptions,
@@ -104,31 +102,7 @@ export class PlatformaticKafka implements KafkaPort {
   }
 
   #baseOptions(role: string) {
-    const c = this.#config;
-    const tls: TlsOptions | undefined = usesTls(c.securityProtocol)
-      ? {
-          ...(c.tls?.ca ? { ca: c.tls.ca } : {}),
-          ...(c.tls?.cert ? { cert: c.tls.cert, key: c.tls.key } : {}),
-          ...(c.tls?.serverName ? { servername: c.tls.serverName } : {}),
-          ...(c.connection?.tcpKeepalive === false
-            ? {}
-            : { keepAlive: true, keepAliveInitialDelay: (c.connection?.keepaliveTimeSecs ?? 60) * 1000 }),
-        }
-      : undefined;
-    const sasl =
-      usesSasl(c.securityProtocol) && c.sasl
-        ? { mechanism: c.sasl.mechanism, username: c.sasl.username, password: c.sasl.password }
-        : undefined;
-    return {
-      clientId: `${c.clientId ?? 'kafka-backup'}-${role}`,
-      bootstrapBrokers: [...c.bootstrapServers],
-      connectTimeout: c.connection?.connectTimeoutMs ?? 10_000,
-      requestTimeout: c.connection?.requestTimeoutMs ?? 60_000,
-      retries: 5,
-      retryDelay: 250,
-      ...(tls ? { tls } : {}),
-      ...(sasl ? { sasl } : {}),
-    };
+    return clientOptions(this.#config, role);
   }
 
   #connections = 0;

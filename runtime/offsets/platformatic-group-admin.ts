@@ -1,6 +1,6 @@
 import { Admin } from '@platformatic/kafka';
+import { clientOptions } from '../kafka/client-options.ts';
 import type { KafkaConnectionConfig } from '../kafka/connection.ts';
-import { usesSasl, usesTls } from '../kafka/connection.ts';
 import { KafkaError } from '../kafka/port.ts';
 import type { ConsumerGroupAdmin, GroupDescription, LogOffsets } from './group-admin.ts';
 import { type CommittedOffset, tpKey } from './group-offsets.ts';
@@ -15,7 +15,7 @@ export class PlatformaticGroupAdmin implements ConsumerGroupAdmin {
 
   constructor(config: KafkaConnectionConfig) {
     this.description = `kafka://${config.bootstrapServers.join(',')}`;
-    this.#admin = new Admin(adminOptions(config));
+    this.#admin = new Admin(clientOptions(config, 'offsets'));
   }
 
   async listGroups(): Promise<string[]> {
@@ -158,30 +158,6 @@ function byTopic<T extends { topic: string }>(items: readonly T[]): Map<string, 
  * Client options from the resolved connection settings. Mirrors the engine adapter's mapping
  * (runtime/kafka/platformatic-adapter.ts) for the settings an admin client uses.
  */
-function adminOptions(c: KafkaConnectionConfig) {
-  const tls = usesTls(c.securityProtocol)
-    ? {
-        ...(c.tls?.ca ? { ca: c.tls.ca } : {}),
-        ...(c.tls?.cert ? { cert: c.tls.cert, key: c.tls.key } : {}),
-        ...(c.tls?.serverName ? { servername: c.tls.serverName } : {}),
-      }
-    : undefined;
-  const sasl =
-    usesSasl(c.securityProtocol) && c.sasl
-      ? { mechanism: c.sasl.mechanism, username: c.sasl.username, password: c.sasl.password }
-      : undefined;
-  return {
-    clientId: `${c.clientId ?? 'kafka-backup'}-offsets`,
-    bootstrapBrokers: [...c.bootstrapServers],
-    connectTimeout: c.connection?.connectTimeoutMs ?? 10_000,
-    requestTimeout: c.connection?.requestTimeoutMs ?? 60_000,
-    retries: 5,
-    retryDelay: 250,
-    ...(tls ? { tls } : {}),
-    ...(sasl ? { sasl } : {}),
-  };
-}
-
 function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const nested = (error as { errors?: unknown[] }).errors;
