@@ -119,7 +119,7 @@ export interface KafkaBackupValidationSpec {
   readonly topicMapping?: { [key: string]: string };
 
   /**
-   * Which checks to run. At least one must be enabled. messageCount, offsetRange and consumerGroupOffsets compare a cluster (kafkaCluster) with the backup; integrity reads the backup only.
+   * Which checks to run. At least one must be enabled. messageCount, offsetRange and consumerGroupOffsets compare a cluster (kafkaCluster) with the backup; integrity reads the backup only; restoreSample restores part of the backup into a scratch topic of kafkaCluster.
    *
    * @schema KafkaBackupValidationSpec#checks
    */
@@ -361,7 +361,7 @@ export function toJson_KafkaBackupValidationSpecKafkaCluster(obj: KafkaBackupVal
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Which checks to run. At least one must be enabled. messageCount, offsetRange and consumerGroupOffsets compare a cluster (kafkaCluster) with the backup; integrity reads the backup only.
+ * Which checks to run. At least one must be enabled. messageCount, offsetRange and consumerGroupOffsets compare a cluster (kafkaCluster) with the backup; integrity reads the backup only; restoreSample restores part of the backup into a scratch topic of kafkaCluster.
  *
  * @schema KafkaBackupValidationSpecChecks
  */
@@ -395,6 +395,13 @@ export interface KafkaBackupValidationSpecChecks {
   readonly integrity?: KafkaBackupValidationSpecChecksIntegrity;
 
   /**
+   * Restore check: restores sampled segments of every partition into a scratch topic of kafkaCluster (created with CreateTime, deleted afterwards), reads them back and compares key, value, headers and timestamp byte for byte. Same as 'kafka-backup validate --restore-sample'.
+   *
+   * @schema KafkaBackupValidationSpecChecks#restoreSample
+   */
+  readonly restoreSample?: KafkaBackupValidationSpecChecksRestoreSample;
+
+  /**
    * Your own checks: each webhook receives a JSON POST describing the backup and the cluster, and passes when it answers with expectedStatusCode.
    *
    * @schema KafkaBackupValidationSpecChecks#customWebhooks
@@ -413,6 +420,7 @@ export function toJson_KafkaBackupValidationSpecChecks(obj: KafkaBackupValidatio
     'offsetRange': toJson_KafkaBackupValidationSpecChecksOffsetRange(obj.offsetRange),
     'consumerGroupOffsets': toJson_KafkaBackupValidationSpecChecksConsumerGroupOffsets(obj.consumerGroupOffsets),
     'integrity': toJson_KafkaBackupValidationSpecChecksIntegrity(obj.integrity),
+    'restoreSample': toJson_KafkaBackupValidationSpecChecksRestoreSample(obj.restoreSample),
     'customWebhooks': obj.customWebhooks?.map(y => toJson_KafkaBackupValidationSpecChecksCustomWebhooks(y)),
   };
   // filter undefined values
@@ -992,6 +1000,14 @@ export interface KafkaBackupValidationSpecChecksIntegrity {
    * @schema KafkaBackupValidationSpecChecksIntegrity#enabled
    */
   readonly enabled?: boolean;
+
+  /**
+   * Deep mode: download every segment, verify its checksum and decode its records, so record counts and offset continuity are checked record by record (quick mode only checks each object's presence and size). Reads the whole backup. Same as 'kafka-backup validate --deep'. Defaults to false.
+   *
+   * @default false.
+   * @schema KafkaBackupValidationSpecChecksIntegrity#deep
+   */
+  readonly deep?: boolean;
 }
 
 /**
@@ -1002,6 +1018,63 @@ export function toJson_KafkaBackupValidationSpecChecksIntegrity(obj: KafkaBackup
   if (obj === undefined) { return undefined; }
   const result = {
     'enabled': obj.enabled,
+    'deep': obj.deep,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Restore check: restores sampled segments of every partition into a scratch topic of kafkaCluster (created with CreateTime, deleted afterwards), reads them back and compares key, value, headers and timestamp byte for byte. Same as 'kafka-backup validate --restore-sample'.
+ *
+ * @schema KafkaBackupValidationSpecChecksRestoreSample
+ */
+export interface KafkaBackupValidationSpecChecksRestoreSample {
+  /**
+   * Run the restore-sample check. Defaults to false.
+   *
+   * @default false.
+   * @schema KafkaBackupValidationSpecChecksRestoreSample#enabled
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * Segments restored per partition, spread over the partition. Defaults to 1 unless all is true.
+   *
+   * @default 1 unless all is true.
+   * @schema KafkaBackupValidationSpecChecksRestoreSample#segmentsPerPartition
+   */
+  readonly segmentsPerPartition?: number;
+
+  /**
+   * Restore every segment of the backup instead of a sample (slow for large backups). Defaults to false.
+   *
+   * @default false.
+   * @schema KafkaBackupValidationSpecChecksRestoreSample#all
+   */
+  readonly all?: boolean;
+
+  /**
+   * Prefix of the scratch topic; the backup id and a random suffix are appended. Needs create and delete rights on such topics. Defaults to kafka-backup-validation.
+   *
+   * @default kafka-backup-validation.
+   * @schema KafkaBackupValidationSpecChecksRestoreSample#scratchTopicPrefix
+   */
+  readonly scratchTopicPrefix?: string;
+}
+
+/**
+ * Converts an object of type 'KafkaBackupValidationSpecChecksRestoreSample' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_KafkaBackupValidationSpecChecksRestoreSample(obj: KafkaBackupValidationSpecChecksRestoreSample | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'enabled': obj.enabled,
+    'segmentsPerPartition': obj.segmentsPerPartition,
+    'all': obj.all,
+    'scratchTopicPrefix': obj.scratchTopicPrefix,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 
 
 /**
- * KafkaOffsetReset moves the committed offsets of consumer groups (to earliest, latest, a timestamp, an offset, or through the offset mapping of a restore). It runs once; its spec is immutable once started. Groups must have no active members. Annotate with kafka.oso.sh/rerun=<any new value> to request a new run with the same spec.
+ * KafkaOffsetReset moves the committed offsets of consumer groups (to earliest, latest, a timestamp, an offset, by a shift, through the offset mapping of a restore, or back to a stored offset snapshot). It runs once; its spec is immutable once started. Groups must have no active members. Annotate with kafka.oso.sh/rerun=<any new value> to request a new run with the same spec.
  *
  * @schema KafkaOffsetReset
  */
@@ -58,7 +58,7 @@ export class KafkaOffsetReset extends ApiObject {
 }
 
 /**
- * KafkaOffsetReset moves the committed offsets of consumer groups (to earliest, latest, a timestamp, an offset, or through the offset mapping of a restore). It runs once; its spec is immutable once started. Groups must have no active members. Annotate with kafka.oso.sh/rerun=<any new value> to request a new run with the same spec.
+ * KafkaOffsetReset moves the committed offsets of consumer groups (to earliest, latest, a timestamp, an offset, by a shift, through the offset mapping of a restore, or back to a stored offset snapshot). It runs once; its spec is immutable once started. Groups must have no active members. Annotate with kafka.oso.sh/rerun=<any new value> to request a new run with the same spec.
  *
  * @schema KafkaOffsetReset
  */
@@ -112,7 +112,7 @@ export interface KafkaOffsetResetSpec {
   readonly consumerGroups: string[];
 
   /**
-   * to-earliest: log start; to-latest: end of the log; to-timestamp: first offset at or after resetTimestamp; to-offset: resetOffset on every partition; from-mapping: translate the current offsets through the offset mapping of a restore.
+   * to-earliest: log start; to-latest: end of the log; to-timestamp: first offset at or after resetTimestamp; to-offset: resetOffset on every partition; shift-by: the committed offset plus resetShift; from-mapping: translate the current offsets through the offset mapping of a restore; from-snapshot: the offsets stored in the snapshot named by snapshotRef.
    *
    * @schema KafkaOffsetResetSpec#resetStrategy
    */
@@ -131,6 +131,20 @@ export interface KafkaOffsetResetSpec {
    * @schema KafkaOffsetResetSpec#resetOffset
    */
   readonly resetOffset?: number;
+
+  /**
+   * Records to move each committed offset by, for shift-by: positive skips records, negative re-reads them (e.g. -100). Partitions without a committed offset are skipped; a target outside the log is clamped to the partition's log start or end. Same as 'kafka-backup offsets reset --shift'.
+   *
+   * @schema KafkaOffsetResetSpec#resetShift
+   */
+  readonly resetShift?: number;
+
+  /**
+   * For from-snapshot: the offset snapshot whose offsets are committed (name is the snapshot id, as 'kafka-backup offsets reset --snapshot-id'); only its partitions of the selected groups and topics are committed. It is a snapshot taken by a KafkaOffsetReset (snapshotBeforeReset), a KafkaRestore (rollback.snapshotBeforeRestore) or 'kafka-backup offsets snapshot', or a snapshot file.
+   *
+   * @schema KafkaOffsetResetSpec#snapshotRef
+   */
+  readonly snapshotRef?: KafkaOffsetResetSpecSnapshotRef;
 
   /**
    * Only reset these topics. Empty means every topic the group has committed offsets for. Defaults to [].
@@ -206,6 +220,8 @@ export function toJson_KafkaOffsetResetSpec(obj: KafkaOffsetResetSpec | undefine
     'resetStrategy': obj.resetStrategy,
     'resetTimestamp': obj.resetTimestamp,
     'resetOffset': obj.resetOffset,
+    'resetShift': obj.resetShift,
+    'snapshotRef': toJson_KafkaOffsetResetSpecSnapshotRef(obj.snapshotRef),
     'topics': obj.topics?.map(y => y),
     'parallelism': obj.parallelism,
     'dryRun': obj.dryRun,
@@ -299,7 +315,7 @@ export function toJson_KafkaOffsetResetSpecKafkaCluster(obj: KafkaOffsetResetSpe
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * to-earliest: log start; to-latest: end of the log; to-timestamp: first offset at or after resetTimestamp; to-offset: resetOffset on every partition; from-mapping: translate the current offsets through the offset mapping of a restore.
+ * to-earliest: log start; to-latest: end of the log; to-timestamp: first offset at or after resetTimestamp; to-offset: resetOffset on every partition; shift-by: the committed offset plus resetShift; from-mapping: translate the current offsets through the offset mapping of a restore; from-snapshot: the offsets stored in the snapshot named by snapshotRef.
  *
  * @schema KafkaOffsetResetSpecResetStrategy
  */
@@ -312,9 +328,81 @@ export enum KafkaOffsetResetSpecResetStrategy {
   TO_HYPHEN_TIMESTAMP = "to-timestamp",
   /** to-offset */
   TO_HYPHEN_OFFSET = "to-offset",
+  /** shift-by */
+  SHIFT_HYPHEN_BY = "shift-by",
   /** from-mapping */
   FROM_HYPHEN_MAPPING = "from-mapping",
+  /** from-snapshot */
+  FROM_HYPHEN_SNAPSHOT = "from-snapshot",
 }
+
+/**
+ * For from-snapshot: the offset snapshot whose offsets are committed (name is the snapshot id, as 'kafka-backup offsets reset --snapshot-id'); only its partitions of the selected groups and topics are committed. It is a snapshot taken by a KafkaOffsetReset (snapshotBeforeReset), a KafkaRestore (rollback.snapshotBeforeRestore) or 'kafka-backup offsets snapshot', or a snapshot file.
+ *
+ * @schema KafkaOffsetResetSpecSnapshotRef
+ */
+export interface KafkaOffsetResetSpecSnapshotRef {
+  /**
+   * Snapshot id (status.snapshotId of a KafkaOffsetReset, status.rollback.snapshotId of a KafkaRestore), or a label when path is given.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRef#name
+   */
+  readonly name: string;
+
+  /**
+   * Path of a snapshot file (inside pvcName when given, else in storage).
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRef#path
+   */
+  readonly path?: string;
+
+  /**
+   * PersistentVolumeClaim holding the snapshot file.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRef#pvcName
+   */
+  readonly pvcName?: string;
+
+  /**
+   * Name of a KafkaRestore in this namespace whose pre-restore snapshot to use.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRef#restoreRef
+   */
+  readonly restoreRef?: string;
+
+  /**
+   * Name of a KafkaOffsetReset in this namespace whose pre-reset snapshot to use.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRef#offsetResetRef
+   */
+  readonly offsetResetRef?: string;
+
+  /**
+   * Storage holding the snapshot, when it is not that of the referenced resource.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRef#storage
+   */
+  readonly storage?: KafkaOffsetResetSpecSnapshotRefStorage;
+}
+
+/**
+ * Converts an object of type 'KafkaOffsetResetSpecSnapshotRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_KafkaOffsetResetSpecSnapshotRef(obj: KafkaOffsetResetSpecSnapshotRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'path': obj.path,
+    'pvcName': obj.pvcName,
+    'restoreRef': obj.restoreRef,
+    'offsetResetRef': obj.offsetResetRef,
+    'storage': toJson_KafkaOffsetResetSpecSnapshotRefStorage(obj.storage),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
  * Where the offset mapping for from-mapping comes from. Resolution order: pvcName (+ path), path, restoreName. If offsetMappingRef is omitted, the mapping of the most recently completed KafkaRestore in this namespace that produced one is used.
@@ -643,6 +731,67 @@ export function toJson_KafkaOffsetResetSpecKafkaClusterConnection(obj: KafkaOffs
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * Storage holding the snapshot, when it is not that of the referenced resource.
+ *
+ * @schema KafkaOffsetResetSpecSnapshotRefStorage
+ */
+export interface KafkaOffsetResetSpecSnapshotRefStorage {
+  /**
+   * Which backend holds the backups: pvc, s3, azure or gcs. Only the sub-object of that name may be set, and it must be set. Defaults to pvc.
+   *
+   * @default pvc.
+   * @schema KafkaOffsetResetSpecSnapshotRefStorage#storageType
+   */
+  readonly storageType?: KafkaOffsetResetSpecSnapshotRefStorageStorageType;
+
+  /**
+   * A PersistentVolumeClaim holding the backups, in the same namespace as this resource.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorage#pvc
+   */
+  readonly pvc?: KafkaOffsetResetSpecSnapshotRefStoragePvc;
+
+  /**
+   * Amazon S3 or an S3-compatible store (MinIO, Ceph RGW, ...).
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorage#s3
+   */
+  readonly s3?: KafkaOffsetResetSpecSnapshotRefStorageS3;
+
+  /**
+   * Azure Blob Storage. Authenticate with exactly one of credentialsSecret (account key), sasTokenSecret, servicePrincipalSecret or useWorkloadIdentity; with none, the DefaultAzureCredential chain is used.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorage#azure
+   */
+  readonly azure?: KafkaOffsetResetSpecSnapshotRefStorageAzure;
+
+  /**
+   * Google Cloud Storage.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorage#gcs
+   */
+  readonly gcs?: KafkaOffsetResetSpecSnapshotRefStorageGcs;
+}
+
+/**
+ * Converts an object of type 'KafkaOffsetResetSpecSnapshotRefStorage' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_KafkaOffsetResetSpecSnapshotRefStorage(obj: KafkaOffsetResetSpecSnapshotRefStorage | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'storageType': obj.storageType,
+    'pvc': toJson_KafkaOffsetResetSpecSnapshotRefStoragePvc(obj.pvc),
+    's3': toJson_KafkaOffsetResetSpecSnapshotRefStorageS3(obj.s3),
+    'azure': toJson_KafkaOffsetResetSpecSnapshotRefStorageAzure(obj.azure),
+    'gcs': toJson_KafkaOffsetResetSpecSnapshotRefStorageGcs(obj.gcs),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
  * Automatic runs at once (the behaviour of the previous operator); Manual waits for approved: true. Defaults to Automatic.
  *
  * @default Automatic.
@@ -667,5 +816,565 @@ export enum KafkaOffsetResetSpecKafkaClusterSaslSecretMechanism {
   SCRAM_HYPHEN_SHA_HYPHEN_256 = "SCRAM-SHA-256",
   /** SCRAM-SHA-512 */
   SCRAM_HYPHEN_SHA_HYPHEN_512 = "SCRAM-SHA-512",
+}
+
+/**
+ * Which backend holds the backups: pvc, s3, azure or gcs. Only the sub-object of that name may be set, and it must be set. Defaults to pvc.
+ *
+ * @default pvc.
+ * @schema KafkaOffsetResetSpecSnapshotRefStorageStorageType
+ */
+export enum KafkaOffsetResetSpecSnapshotRefStorageStorageType {
+  /** pvc */
+  PVC = "pvc",
+  /** s3 */
+  S3 = "s3",
+  /** azure */
+  AZURE = "azure",
+  /** gcs */
+  GCS = "gcs",
+}
+
+/**
+ * A PersistentVolumeClaim holding the backups, in the same namespace as this resource.
+ *
+ * @schema KafkaOffsetResetSpecSnapshotRefStoragePvc
+ */
+export interface KafkaOffsetResetSpecSnapshotRefStoragePvc {
+  /**
+   * Name of the PersistentVolumeClaim, in the same namespace as this resource.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStoragePvc#claimName
+   */
+  readonly claimName: string;
+
+  /**
+   * Directory inside the volume, e.g. 'kafka/prod'. Relative, without '..'.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStoragePvc#subPath
+   */
+  readonly subPath?: string;
+
+  /**
+   * Have the operator create the claim when it does not exist.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStoragePvc#create
+   */
+  readonly create?: KafkaOffsetResetSpecSnapshotRefStoragePvcCreate;
+}
+
+/**
+ * Converts an object of type 'KafkaOffsetResetSpecSnapshotRefStoragePvc' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_KafkaOffsetResetSpecSnapshotRefStoragePvc(obj: KafkaOffsetResetSpecSnapshotRefStoragePvc | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'claimName': obj.claimName,
+    'subPath': obj.subPath,
+    'create': toJson_KafkaOffsetResetSpecSnapshotRefStoragePvcCreate(obj.create),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Amazon S3 or an S3-compatible store (MinIO, Ceph RGW, ...).
+ *
+ * @schema KafkaOffsetResetSpecSnapshotRefStorageS3
+ */
+export interface KafkaOffsetResetSpecSnapshotRefStorageS3 {
+  /**
+   * Bucket name.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageS3#bucket
+   */
+  readonly bucket: string;
+
+  /**
+   * Bucket region, e.g. 'us-west-2'. S3-compatible stores accept any value, e.g. 'us-east-1'.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageS3#region
+   */
+  readonly region: string;
+
+  /**
+   * Endpoint URL for S3-compatible stores or private endpoints. Omit it for AWS S3. An http:// endpoint needs allowHttp: true.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageS3#endpoint
+   */
+  readonly endpoint?: string;
+
+  /**
+   * Address the bucket in the path (https://host/bucket/key) instead of the host name. Most S3-compatible stores (MinIO) need it. Defaults to false.
+   *
+   * @default false.
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageS3#pathStyle
+   */
+  readonly pathStyle?: boolean;
+
+  /**
+   * Allow a plain-HTTP endpoint. Data and signatures then travel unencrypted. Defaults to false.
+   *
+   * @default false.
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageS3#allowHttp
+   */
+  readonly allowHttp?: boolean;
+
+  /**
+   * Key prefix under which backups are written, e.g. 'prod/kafka'. No leading slash; a trailing slash is implied.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageS3#prefix
+   */
+  readonly prefix?: string;
+
+  /**
+   * Secret with static access keys. When omitted, the AWS default credential chain is used (IRSA, EKS Pod Identity, instance profile).
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageS3#credentialsSecret
+   */
+  readonly credentialsSecret?: KafkaOffsetResetSpecSnapshotRefStorageS3CredentialsSecret;
+}
+
+/**
+ * Converts an object of type 'KafkaOffsetResetSpecSnapshotRefStorageS3' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_KafkaOffsetResetSpecSnapshotRefStorageS3(obj: KafkaOffsetResetSpecSnapshotRefStorageS3 | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'bucket': obj.bucket,
+    'region': obj.region,
+    'endpoint': obj.endpoint,
+    'pathStyle': obj.pathStyle,
+    'allowHttp': obj.allowHttp,
+    'prefix': obj.prefix,
+    'credentialsSecret': toJson_KafkaOffsetResetSpecSnapshotRefStorageS3CredentialsSecret(obj.credentialsSecret),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Azure Blob Storage. Authenticate with exactly one of credentialsSecret (account key), sasTokenSecret, servicePrincipalSecret or useWorkloadIdentity; with none, the DefaultAzureCredential chain is used.
+ *
+ * @schema KafkaOffsetResetSpecSnapshotRefStorageAzure
+ */
+export interface KafkaOffsetResetSpecSnapshotRefStorageAzure {
+  /**
+   * Blob container name (3-63 lowercase letters, digits and hyphens).
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageAzure#container
+   */
+  readonly container: string;
+
+  /**
+   * Storage account name (3-24 lowercase letters and digits).
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageAzure#accountName
+   */
+  readonly accountName: string;
+
+  /**
+   * Key prefix under which backups are written, e.g. 'prod/kafka'. No leading slash; a trailing slash is implied.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageAzure#prefix
+   */
+  readonly prefix?: string;
+
+  /**
+   * Blob service endpoint for sovereign clouds, private endpoints or Azurite, e.g. 'https://myaccount.blob.core.usgovcloudapi.net'. Defaults to https://<accountName>.blob.core.windows.net.
+   *
+   * @default https://<accountName>.blob.core.windows.net.
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageAzure#endpoint
+   */
+  readonly endpoint?: string;
+
+  /**
+   * Authenticate with AKS Workload Identity (client id, tenant id and token file come from the pod environment). Defaults to false.
+   *
+   * @default false.
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageAzure#useWorkloadIdentity
+   */
+  readonly useWorkloadIdentity?: boolean;
+
+  /**
+   * Secret with the storage account key.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageAzure#credentialsSecret
+   */
+  readonly credentialsSecret?: KafkaOffsetResetSpecSnapshotRefStorageAzureCredentialsSecret;
+
+  /**
+   * Secret with a SAS token for the container.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageAzure#sasTokenSecret
+   */
+  readonly sasTokenSecret?: KafkaOffsetResetSpecSnapshotRefStorageAzureSasTokenSecret;
+
+  /**
+   * Secret with a service principal (client secret credential).
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageAzure#servicePrincipalSecret
+   */
+  readonly servicePrincipalSecret?: KafkaOffsetResetSpecSnapshotRefStorageAzureServicePrincipalSecret;
+}
+
+/**
+ * Converts an object of type 'KafkaOffsetResetSpecSnapshotRefStorageAzure' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_KafkaOffsetResetSpecSnapshotRefStorageAzure(obj: KafkaOffsetResetSpecSnapshotRefStorageAzure | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'container': obj.container,
+    'accountName': obj.accountName,
+    'prefix': obj.prefix,
+    'endpoint': obj.endpoint,
+    'useWorkloadIdentity': obj.useWorkloadIdentity,
+    'credentialsSecret': toJson_KafkaOffsetResetSpecSnapshotRefStorageAzureCredentialsSecret(obj.credentialsSecret),
+    'sasTokenSecret': toJson_KafkaOffsetResetSpecSnapshotRefStorageAzureSasTokenSecret(obj.sasTokenSecret),
+    'servicePrincipalSecret': toJson_KafkaOffsetResetSpecSnapshotRefStorageAzureServicePrincipalSecret(obj.servicePrincipalSecret),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Google Cloud Storage.
+ *
+ * @schema KafkaOffsetResetSpecSnapshotRefStorageGcs
+ */
+export interface KafkaOffsetResetSpecSnapshotRefStorageGcs {
+  /**
+   * Bucket name.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageGcs#bucket
+   */
+  readonly bucket: string;
+
+  /**
+   * Key prefix under which backups are written, e.g. 'prod/kafka'. No leading slash; a trailing slash is implied.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageGcs#prefix
+   */
+  readonly prefix?: string;
+
+  /**
+   * API endpoint for private endpoints or emulators. Omit it for Google Cloud Storage itself.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageGcs#endpoint
+   */
+  readonly endpoint?: string;
+
+  /**
+   * Secret with a service account key (JSON). When omitted, Application Default Credentials are used (GKE Workload Identity).
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageGcs#credentialsSecret
+   */
+  readonly credentialsSecret?: KafkaOffsetResetSpecSnapshotRefStorageGcsCredentialsSecret;
+}
+
+/**
+ * Converts an object of type 'KafkaOffsetResetSpecSnapshotRefStorageGcs' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_KafkaOffsetResetSpecSnapshotRefStorageGcs(obj: KafkaOffsetResetSpecSnapshotRefStorageGcs | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'bucket': obj.bucket,
+    'prefix': obj.prefix,
+    'endpoint': obj.endpoint,
+    'credentialsSecret': toJson_KafkaOffsetResetSpecSnapshotRefStorageGcsCredentialsSecret(obj.credentialsSecret),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Have the operator create the claim when it does not exist.
+ *
+ * @schema KafkaOffsetResetSpecSnapshotRefStoragePvcCreate
+ */
+export interface KafkaOffsetResetSpecSnapshotRefStoragePvcCreate {
+  /**
+   * Create the claim if it is missing. The operator never deletes it. Defaults to false.
+   *
+   * @default false.
+   * @schema KafkaOffsetResetSpecSnapshotRefStoragePvcCreate#enabled
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * StorageClass of the created claim. Omit it for the cluster default.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStoragePvcCreate#storageClassName
+   */
+  readonly storageClassName?: string;
+
+  /**
+   * Requested size of the created claim, as a Kubernetes quantity, e.g. '100Gi'. Defaults to 100Gi.
+   *
+   * @default 100Gi.
+   * @schema KafkaOffsetResetSpecSnapshotRefStoragePvcCreate#size
+   */
+  readonly size?: string;
+
+  /**
+   * Access modes of the created claim. Defaults to ["ReadWriteOnce"].
+   *
+   * @default ReadWriteOnce"].
+   * @schema KafkaOffsetResetSpecSnapshotRefStoragePvcCreate#accessModes
+   */
+  readonly accessModes?: KafkaOffsetResetSpecSnapshotRefStoragePvcCreateAccessModes[];
+}
+
+/**
+ * Converts an object of type 'KafkaOffsetResetSpecSnapshotRefStoragePvcCreate' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_KafkaOffsetResetSpecSnapshotRefStoragePvcCreate(obj: KafkaOffsetResetSpecSnapshotRefStoragePvcCreate | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'enabled': obj.enabled,
+    'storageClassName': obj.storageClassName,
+    'size': obj.size,
+    'accessModes': obj.accessModes?.map(y => y),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Secret with static access keys. When omitted, the AWS default credential chain is used (IRSA, EKS Pod Identity, instance profile).
+ *
+ * @schema KafkaOffsetResetSpecSnapshotRefStorageS3CredentialsSecret
+ */
+export interface KafkaOffsetResetSpecSnapshotRefStorageS3CredentialsSecret {
+  /**
+   * Name of the Secret, in the same namespace as this resource.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageS3CredentialsSecret#name
+   */
+  readonly name: string;
+
+  /**
+   * Key of the access key id in the Secret. Defaults to AWS_ACCESS_KEY_ID.
+   *
+   * @default AWS_ACCESS_KEY_ID.
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageS3CredentialsSecret#accessKeyIdKey
+   */
+  readonly accessKeyIdKey?: string;
+
+  /**
+   * Key of the secret access key in the Secret. Defaults to AWS_SECRET_ACCESS_KEY.
+   *
+   * @default AWS_SECRET_ACCESS_KEY.
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageS3CredentialsSecret#secretAccessKeyKey
+   */
+  readonly secretAccessKeyKey?: string;
+}
+
+/**
+ * Converts an object of type 'KafkaOffsetResetSpecSnapshotRefStorageS3CredentialsSecret' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_KafkaOffsetResetSpecSnapshotRefStorageS3CredentialsSecret(obj: KafkaOffsetResetSpecSnapshotRefStorageS3CredentialsSecret | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'accessKeyIdKey': obj.accessKeyIdKey,
+    'secretAccessKeyKey': obj.secretAccessKeyKey,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Secret with the storage account key.
+ *
+ * @schema KafkaOffsetResetSpecSnapshotRefStorageAzureCredentialsSecret
+ */
+export interface KafkaOffsetResetSpecSnapshotRefStorageAzureCredentialsSecret {
+  /**
+   * Name of the Secret, in the same namespace as this resource.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageAzureCredentialsSecret#name
+   */
+  readonly name: string;
+
+  /**
+   * Key of the account key in the Secret. Defaults to AZURE_STORAGE_KEY.
+   *
+   * @default AZURE_STORAGE_KEY.
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageAzureCredentialsSecret#accountKeyKey
+   */
+  readonly accountKeyKey?: string;
+}
+
+/**
+ * Converts an object of type 'KafkaOffsetResetSpecSnapshotRefStorageAzureCredentialsSecret' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_KafkaOffsetResetSpecSnapshotRefStorageAzureCredentialsSecret(obj: KafkaOffsetResetSpecSnapshotRefStorageAzureCredentialsSecret | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'accountKeyKey': obj.accountKeyKey,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Secret with a SAS token for the container.
+ *
+ * @schema KafkaOffsetResetSpecSnapshotRefStorageAzureSasTokenSecret
+ */
+export interface KafkaOffsetResetSpecSnapshotRefStorageAzureSasTokenSecret {
+  /**
+   * Name of the Secret, in the same namespace as this resource.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageAzureSasTokenSecret#name
+   */
+  readonly name: string;
+
+  /**
+   * Key of the SAS token in the Secret. Defaults to AZURE_SAS_TOKEN.
+   *
+   * @default AZURE_SAS_TOKEN.
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageAzureSasTokenSecret#sasTokenKey
+   */
+  readonly sasTokenKey?: string;
+}
+
+/**
+ * Converts an object of type 'KafkaOffsetResetSpecSnapshotRefStorageAzureSasTokenSecret' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_KafkaOffsetResetSpecSnapshotRefStorageAzureSasTokenSecret(obj: KafkaOffsetResetSpecSnapshotRefStorageAzureSasTokenSecret | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'sasTokenKey': obj.sasTokenKey,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Secret with a service principal (client secret credential).
+ *
+ * @schema KafkaOffsetResetSpecSnapshotRefStorageAzureServicePrincipalSecret
+ */
+export interface KafkaOffsetResetSpecSnapshotRefStorageAzureServicePrincipalSecret {
+  /**
+   * Name of the Secret, in the same namespace as this resource.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageAzureServicePrincipalSecret#name
+   */
+  readonly name: string;
+
+  /**
+   * Key of the client id in the Secret. Defaults to AZURE_CLIENT_ID.
+   *
+   * @default AZURE_CLIENT_ID.
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageAzureServicePrincipalSecret#clientIdKey
+   */
+  readonly clientIdKey?: string;
+
+  /**
+   * Key of the tenant id in the Secret. Defaults to AZURE_TENANT_ID.
+   *
+   * @default AZURE_TENANT_ID.
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageAzureServicePrincipalSecret#tenantIdKey
+   */
+  readonly tenantIdKey?: string;
+
+  /**
+   * Key of the client secret in the Secret. Defaults to AZURE_CLIENT_SECRET.
+   *
+   * @default AZURE_CLIENT_SECRET.
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageAzureServicePrincipalSecret#clientSecretKey
+   */
+  readonly clientSecretKey?: string;
+}
+
+/**
+ * Converts an object of type 'KafkaOffsetResetSpecSnapshotRefStorageAzureServicePrincipalSecret' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_KafkaOffsetResetSpecSnapshotRefStorageAzureServicePrincipalSecret(obj: KafkaOffsetResetSpecSnapshotRefStorageAzureServicePrincipalSecret | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'clientIdKey': obj.clientIdKey,
+    'tenantIdKey': obj.tenantIdKey,
+    'clientSecretKey': obj.clientSecretKey,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Secret with a service account key (JSON). When omitted, Application Default Credentials are used (GKE Workload Identity).
+ *
+ * @schema KafkaOffsetResetSpecSnapshotRefStorageGcsCredentialsSecret
+ */
+export interface KafkaOffsetResetSpecSnapshotRefStorageGcsCredentialsSecret {
+  /**
+   * Name of the Secret, in the same namespace as this resource.
+   *
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageGcsCredentialsSecret#name
+   */
+  readonly name: string;
+
+  /**
+   * Key of the service account JSON in the Secret. Defaults to SERVICE_ACCOUNT_JSON.
+   *
+   * @default SERVICE_ACCOUNT_JSON.
+   * @schema KafkaOffsetResetSpecSnapshotRefStorageGcsCredentialsSecret#serviceAccountJsonKey
+   */
+  readonly serviceAccountJsonKey?: string;
+}
+
+/**
+ * Converts an object of type 'KafkaOffsetResetSpecSnapshotRefStorageGcsCredentialsSecret' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_KafkaOffsetResetSpecSnapshotRefStorageGcsCredentialsSecret(obj: KafkaOffsetResetSpecSnapshotRefStorageGcsCredentialsSecret | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'serviceAccountJsonKey': obj.serviceAccountJsonKey,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * An access mode.
+ *
+ * @schema KafkaOffsetResetSpecSnapshotRefStoragePvcCreateAccessModes
+ */
+export enum KafkaOffsetResetSpecSnapshotRefStoragePvcCreateAccessModes {
+  /** ReadWriteOnce */
+  READ_WRITE_ONCE = "ReadWriteOnce",
+  /** ReadWriteMany */
+  READ_WRITE_MANY = "ReadWriteMany",
+  /** ReadWriteOncePod */
+  READ_WRITE_ONCE_POD = "ReadWriteOncePod",
+  /** ReadOnlyMany */
+  READ_ONLY_MANY = "ReadOnlyMany",
 }
 

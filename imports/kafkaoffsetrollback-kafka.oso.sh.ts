@@ -98,7 +98,7 @@ export function toJson_KafkaOffsetRollbackProps(obj: KafkaOffsetRollbackProps | 
  */
 export interface KafkaOffsetRollbackSpec {
   /**
-   * The offset snapshot to go back to: taken by a KafkaOffsetReset (snapshotBeforeReset) or a KafkaRestore (rollback.snapshotBeforeRestore), or a snapshot file.
+   * The offset snapshot to go back to. It is a snapshot taken by a KafkaOffsetReset (snapshotBeforeReset), a KafkaRestore (rollback.snapshotBeforeRestore) or 'kafka-backup offsets snapshot', or a snapshot file.
    *
    * @schema KafkaOffsetRollbackSpec#snapshotRef
    */
@@ -170,7 +170,7 @@ export function toJson_KafkaOffsetRollbackSpec(obj: KafkaOffsetRollbackSpec | un
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * The offset snapshot to go back to: taken by a KafkaOffsetReset (snapshotBeforeReset) or a KafkaRestore (rollback.snapshotBeforeRestore), or a snapshot file.
+ * The offset snapshot to go back to. It is a snapshot taken by a KafkaOffsetReset (snapshotBeforeReset), a KafkaRestore (rollback.snapshotBeforeRestore) or 'kafka-backup offsets snapshot', or a snapshot file.
  *
  * @schema KafkaOffsetRollbackSpecSnapshotRef
  */

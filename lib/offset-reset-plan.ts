@@ -4,7 +4,11 @@ import type { Construct } from 'constructs';
 import { KafkaOffsetReset, type KafkaOffsetResetSpec } from '../imports/kafkaoffsetreset-kafka.oso.sh.ts';
 import { type ApprovalOptions, approvalSpec, compact, type RunOptions, wholeSeconds } from './common.ts';
 import type { KafkaClusterConnection } from './kafka-cluster.ts';
+import { type OffsetSnapshotReference, offsetSnapshotRefSpec } from './offset-rollback-plan.ts';
 import { KafkaResource } from './resource.ts';
+
+/** Bound of `resetShift` in the CRD. */
+const MAX_SHIFT = 1_000_000_000_000;
 
 /** Where each consumer group's offsets go. */
 export class OffsetResetStrategy {
@@ -32,12 +36,39 @@ export class OffsetResetStrategy {
     return new OffsetResetStrategy({ resetStrategy: 'to-offset', resetOffset: offset });
   }
   /**
+   * Move each committed offset by `records`: positive skips records, negative re-reads them. Partitions
+   * without a committed offset are skipped; a target outside the log is clamped to its start or end.
+   * @param records a whole number other than 0 (e.g. -100 to re-read the last 100 records)
+   */
+  public static shiftBy(records: number): OffsetResetStrategy {
+    if (!Number.isInteger(records) || records === 0 || Math.abs(records) > MAX_SHIFT) {
+      throw new Error(
+        `OffsetResetStrategy.shiftBy(${records}): resetShift must be a whole number other than 0, between -${MAX_SHIFT} and ${MAX_SHIFT} (e.g. -100 to re-read the last 100 records)`,
+      );
+    }
+    return new OffsetResetStrategy({ resetStrategy: 'shift-by', resetShift: records });
+  }
+  /**
+   * Commit the offsets stored in an offset snapshot (taken before a reset or restore, or by
+   * `kafka-backup offsets snapshot`): only the snapshot's partitions of the selected groups and topics.
+   * @param snapshot the snapshot id, or a full reference (e.g. with the storage holding it)
+   */
+  public static fromSnapshot(snapshot: OffsetSnapshotReference | string): OffsetResetStrategy {
+    const ref = typeof snapshot === 'string' ? { name: snapshot } : snapshot;
+    if (ref.name === '')
+      throw new Error('OffsetResetStrategy.fromSnapshot(): the snapshot name (its id) is empty');
+    offsetSnapshotRefSpec(ref, 'OffsetResetStrategy.fromSnapshot()');
+    return new OffsetResetStrategy({ resetStrategy: 'from-snapshot' }, () => ({
+      snapshotRef: offsetSnapshotRefSpec(ref, 'OffsetResetStrategy.fromSnapshot()'),
+    }));
+  }
+  /**
    * Translate offsets through the offset mapping a restore wrote, e.g. after restoring into a new cluster.
    * @param restore the KafkaRestore (a `KafkaRestorePlan` or its name) whose mapping to use
    */
   public static fromRestore(restore: { readonly name: string } | string): OffsetResetStrategy {
     return new OffsetResetStrategy({ resetStrategy: 'from-mapping' }, () => ({
-      restoreName: typeof restore === 'string' ? restore : restore.name,
+      offsetMappingRef: { restoreName: typeof restore === 'string' ? restore : restore.name },
     }));
   }
   /**
@@ -46,7 +77,9 @@ export class OffsetResetStrategy {
    * @param pvcName the PersistentVolumeClaim holding the file
    */
   public static fromMappingFile(path: string, pvcName?: string): OffsetResetStrategy {
-    return new OffsetResetStrategy({ resetStrategy: 'from-mapping' }, () => ({ path, pvcName }));
+    return new OffsetResetStrategy({ resetStrategy: 'from-mapping' }, () => ({
+      offsetMappingRef: { path, pvcName },
+    }));
   }
   /** `from-mapping` with no explicit reference (the operator finds the mapping), as in the seed's example. */
   public static fromMapping(): OffsetResetStrategy {
@@ -54,8 +87,14 @@ export class OffsetResetStrategy {
   }
 
   private constructor(
-    private readonly fields: { resetStrategy: string; resetTimestamp?: number; resetOffset?: number },
-    private readonly mappingRef?: () => { restoreName?: string; path?: string; pvcName?: string },
+    private readonly fields: {
+      resetStrategy: string;
+      resetTimestamp?: number;
+      resetOffset?: number;
+      resetShift?: number;
+    },
+    /** The strategy's reference (offsetMappingRef or snapshotRef), resolved at synth time. */
+    private readonly reference?: () => Record<string, unknown>,
   ) {}
 
   /** The strategy's name as written to `spec.resetStrategy`. */
@@ -65,7 +104,7 @@ export class OffsetResetStrategy {
 
   /** @internal */
   public _toSpec() {
-    return { ...this.fields, offsetMappingRef: this.mappingRef?.() };
+    return { ...this.fields, ...this.reference?.() };
   }
 }
 

@@ -72,6 +72,26 @@ export interface KafkaOffsetRollbackPlanProps extends RunOptions, ApprovalOption
 const nameOf = (ref: { readonly name: string } | string | undefined) =>
   ref === undefined ? undefined : typeof ref === 'string' ? ref : ref.name;
 
+/**
+ * `snapshotRef` as written by KafkaOffsetRollbackPlan and by `OffsetResetStrategy.fromSnapshot()`.
+ * @internal
+ */
+export function offsetSnapshotRefSpec(s: OffsetSnapshotReference, who: string) {
+  if (s.restore !== undefined && s.offsetReset !== undefined) {
+    throw new Error(
+      `${who}: snapshot.restore and snapshot.offsetReset exclude each other; keep the one that took the snapshot`,
+    );
+  }
+  return {
+    name: s.name,
+    path: s.path,
+    pvcName: s.pvcName,
+    restoreRef: nameOf(s.restore),
+    offsetResetRef: nameOf(s.offsetReset),
+    storage: s.storage?._toSpec(),
+  };
+}
+
 /** A `KafkaOffsetRollback`: returns consumer groups to the offsets of an earlier snapshot. */
 export class KafkaOffsetRollbackPlan extends KafkaResource {
   public readonly resourceType = 'kafkaoffsetrollbacks';
@@ -83,11 +103,7 @@ export class KafkaOffsetRollbackPlan extends KafkaResource {
     private readonly props: KafkaOffsetRollbackPlanProps,
   ) {
     super(scope, id, 'KafkaOffsetRollback');
-    if (props.snapshot.restore !== undefined && props.snapshot.offsetReset !== undefined) {
-      throw new Error(
-        'KafkaOffsetRollbackPlan: snapshot.restore and snapshot.offsetReset exclude each other; keep the one that took the snapshot',
-      );
-    }
+    offsetSnapshotRefSpec(props.snapshot, 'KafkaOffsetRollbackPlan');
     this.apiObject = new KafkaOffsetRollback(this, 'Resource', {
       metadata: props.metadata,
       spec: Lazy.any({ produce: () => this._toKube() }),
@@ -99,14 +115,7 @@ export class KafkaOffsetRollbackPlan extends KafkaResource {
     const p = this.props;
     const s = p.snapshot;
     return compact({
-      snapshotRef: {
-        name: s.name,
-        path: s.path,
-        pvcName: s.pvcName,
-        restoreRef: nameOf(s.restore),
-        offsetResetRef: nameOf(s.offsetReset),
-        storage: s.storage?._toSpec(),
-      },
+      snapshotRef: offsetSnapshotRefSpec(s, 'KafkaOffsetRollbackPlan'),
       kafkaCluster: p.cluster._toSpec(),
       consumerGroups: p.consumerGroups ? [...p.consumerGroups] : undefined,
       verifyAfterRollback: p.verifyAfterRollback,

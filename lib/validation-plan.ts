@@ -51,10 +51,32 @@ export interface ValidationChecks {
    */
   readonly consumerGroupOffsets?: boolean | { readonly consumerGroups: string[] };
   /**
-   * Verify every segment's checksum in storage (reads the whole backup).
+   * Check that every object of the backup is present (quick mode: existence and size). With
+   * `{ deep: true }`, download every segment, verify its checksum and decode its records, so counts and
+   * offset continuity are checked record by record (reads the whole backup).
    * @default false
    */
-  readonly integrity?: boolean;
+  readonly integrity?: boolean | { readonly deep?: boolean };
+  /**
+   * Restore check: restore sampled segments of every partition into a scratch topic of `cluster`, read
+   * them back and compare them byte for byte; the scratch topic is deleted afterwards. Needs `cluster`.
+   * @default false
+   */
+  readonly restoreSample?: boolean | RestoreSampleCheck;
+}
+
+/** How much of the backup the restore check restores, and where. */
+export interface RestoreSampleCheck {
+  /**
+   * Segments restored per partition (spread over the partition), or `'all'` for the whole backup.
+   * @default 1
+   */
+  readonly segmentsPerPartition?: number | 'all';
+  /**
+   * Prefix of the scratch topic (the backup id and a random suffix are appended).
+   * @default 'kafka-backup-validation'
+   */
+  readonly scratchTopicPrefix?: string;
 }
 
 /** Evidence report settings. */
@@ -165,6 +187,22 @@ export interface KafkaBackupValidationPlanProps extends RunOptions {
   readonly failedRunsHistoryLimit?: number;
 }
 
+function restoreSampleSpec(value: boolean | RestoreSampleCheck | undefined) {
+  if (value === undefined || typeof value === 'boolean')
+    return value === undefined ? undefined : { enabled: value };
+  const n = value.segmentsPerPartition;
+  if (n !== undefined && n !== 'all' && (!Number.isInteger(n) || n < 1 || n > 10000)) {
+    throw new Error(
+      `KafkaBackupValidationPlan: checks.restoreSample.segmentsPerPartition must be a whole number from 1 to 10000, or 'all', got ${n}`,
+    );
+  }
+  return {
+    enabled: true,
+    ...(n === 'all' ? { all: true } : { segmentsPerPartition: n }),
+    scratchTopicPrefix: value.scratchTopicPrefix,
+  };
+}
+
 /** A `KafkaBackupValidation`: checks a (restored) cluster against a backup and produces evidence. */
 export class KafkaBackupValidationPlan extends KafkaResource {
   public readonly resourceType = 'kafkabackupvalidations';
@@ -179,6 +217,11 @@ export class KafkaBackupValidationPlan extends KafkaResource {
     super(scope, id, 'KafkaBackupValidation');
     if (props.slackWebhook) secretName(props.slackWebhook.secret, 'slackWebhook.secret');
     if (props.pagerDuty) secretName(props.pagerDuty.secret, 'pagerDuty.secret');
+    if (props.checks?.restoreSample && !props.cluster) {
+      throw new Error(
+        'KafkaBackupValidationPlan: checks.restoreSample restores into a scratch topic of the cluster: set cluster, or turn restoreSample off',
+      );
+    }
     if (props.evidence?.signingKeySecret)
       secretName(props.evidence.signingKeySecret, 'evidence.signingKeySecret');
     this.apiObject = new KafkaBackupValidation(this, 'Resource', {
@@ -215,6 +258,7 @@ export class KafkaBackupValidationPlan extends KafkaResource {
               offsetRange: toggle(checks.offsetRange),
               consumerGroupOffsets: toggle(checks.consumerGroupOffsets),
               integrity: toggle(checks.integrity),
+              restoreSample: restoreSampleSpec(checks.restoreSample),
               customWebhooks:
                 this.webhooks.length > 0
                   ? this.webhooks.map((w) => ({

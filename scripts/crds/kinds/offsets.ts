@@ -21,7 +21,9 @@ export const RESET_STRATEGIES = [
   'to-latest',
   'to-timestamp',
   'to-offset',
+  'shift-by',
   'from-mapping',
+  'from-snapshot',
 ] as const;
 
 const groupResults: Schema = array(
@@ -60,17 +62,70 @@ const offsetMappingRef: Schema = object(
   },
 );
 
+/** The same reference in KafkaOffsetRollback and (for from-snapshot) KafkaOffsetReset, read the same way by the CLI. */
+const snapshotReference = (purpose: string): Schema =>
+  object(
+    `${purpose}. It is a snapshot taken by a KafkaOffsetReset (snapshotBeforeReset), a KafkaRestore (rollback.snapshotBeforeRestore) or 'kafka-backup offsets snapshot', or a snapshot file.`,
+    {
+      name: string(
+        'Snapshot id (status.snapshotId of a KafkaOffsetReset, status.rollback.snapshotId of a KafkaRestore), or a label when path is given.',
+        { minLength: 1, maxLength: 253 },
+      ),
+      path: string('Path of a snapshot file (inside pvcName when given, else in storage).', {
+        maxLength: 4096,
+      }),
+      pvcName: k8sName('PersistentVolumeClaim holding the snapshot file.'),
+      restoreRef: string('Name of a KafkaRestore in this namespace whose pre-restore snapshot to use.', {
+        maxLength: 253,
+      }),
+      offsetResetRef: string(
+        'Name of a KafkaOffsetReset in this namespace whose pre-reset snapshot to use.',
+        {
+          maxLength: 253,
+        },
+      ),
+      storage: storage('Storage holding the snapshot, when it is not that of the referenced resource.'),
+    },
+    {
+      required: ['name'],
+      rules: [
+        {
+          rule: '!(has(self.restoreRef) && has(self.offsetResetRef))',
+          fieldPath: '.offsetResetRef',
+          message:
+            'snapshotRef.restoreRef and snapshotRef.offsetResetRef exclude each other: keep the one that took the snapshot',
+        },
+      ],
+    },
+  );
+
 const resetSpec: Schema = object(
   'Which consumer groups to move, and where to.',
   {
     kafkaCluster,
     consumerGroups: consumerGroupList('Consumer groups to reset, processed in order.', 1),
     resetStrategy: string(
-      'to-earliest: log start; to-latest: end of the log; to-timestamp: first offset at or after resetTimestamp; to-offset: resetOffset on every partition; from-mapping: translate the current offsets through the offset mapping of a restore.',
+      'to-earliest: log start; to-latest: end of the log; to-timestamp: first offset at or after resetTimestamp; to-offset: resetOffset on every partition; shift-by: the committed offset plus resetShift; from-mapping: translate the current offsets through the offset mapping of a restore; from-snapshot: the offsets stored in the snapshot named by snapshotRef.',
       { enum: RESET_STRATEGIES },
     ),
     resetTimestamp: integer('Epoch milliseconds, for to-timestamp.', { minimum: 0 }),
     resetOffset: integer('Absolute offset set on every partition, for to-offset.', { minimum: 0 }),
+    resetShift: integer(
+      "Records to move each committed offset by, for shift-by: positive skips records, negative re-reads them (e.g. -100). Partitions without a committed offset are skipped; a target outside the log is clamped to the partition's log start or end. Same as 'kafka-backup offsets reset --shift'.",
+      {
+        minimum: -1_000_000_000_000,
+        maximum: 1_000_000_000_000,
+        rules: [
+          {
+            rule: 'self != 0',
+            message: 'resetShift 0 moves nothing: set a positive or negative number of records',
+          },
+        ],
+      },
+    ),
+    snapshotRef: snapshotReference(
+      "For from-snapshot: the offset snapshot whose offsets are committed (name is the snapshot id, as 'kafka-backup offsets reset --snapshot-id'); only its partitions of the selected groups and topics are committed",
+    ),
     topics: array(
       'Only reset these topics. Empty means every topic the group has committed offsets for.',
       topicName('A topic name.'),
@@ -125,6 +180,31 @@ const resetSpec: Schema = object(
         message: 'resetOffset is only used by resetStrategy to-offset: remove it, or change resetStrategy',
       },
       {
+        rule: "self.resetStrategy != 'shift-by' || has(self.resetShift)",
+        fieldPath: '.resetShift',
+        reason: 'FieldValueRequired',
+        message:
+          'resetStrategy shift-by needs resetShift: set it to the number of records to move, e.g. -100 to re-read the last 100',
+      },
+      {
+        rule: "self.resetStrategy != 'from-snapshot' || has(self.snapshotRef)",
+        fieldPath: '.snapshotRef',
+        reason: 'FieldValueRequired',
+        message:
+          'resetStrategy from-snapshot needs snapshotRef: set snapshotRef.name to the snapshot id (kafka-backup offsets snapshot --list shows them)',
+      },
+      {
+        rule: "!has(self.resetShift) || self.resetStrategy == 'shift-by'",
+        fieldPath: '.resetShift',
+        message: 'resetShift is only used by resetStrategy shift-by: remove it, or change resetStrategy',
+      },
+      {
+        rule: "!has(self.snapshotRef) || self.resetStrategy == 'from-snapshot'",
+        fieldPath: '.snapshotRef',
+        message:
+          'snapshotRef is only used by resetStrategy from-snapshot: remove it, or change resetStrategy',
+      },
+      {
         rule: "!has(self.offsetMappingRef) || self.resetStrategy == 'from-mapping'",
         fieldPath: '.offsetMappingRef',
         message:
@@ -152,7 +232,7 @@ export const kafkaOffsetReset: KindDefinition = {
   plural: 'kafkaoffsetresets',
   shortNames: ['kor'],
   description:
-    'KafkaOffsetReset moves the committed offsets of consumer groups (to earliest, latest, a timestamp, an offset, or through the offset mapping of a restore). It runs once; its spec is immutable once started. Groups must have no active members.',
+    'KafkaOffsetReset moves the committed offsets of consumer groups (to earliest, latest, a timestamp, an offset, by a shift, through the offset mapping of a restore, or back to a stored offset snapshot). It runs once; its spec is immutable once started. Groups must have no active members.',
   spec: resetSpec,
   status: resetStatus,
   rules: [immutableOnceStarted(resetSpec, 'KafkaOffsetReset')],
@@ -167,42 +247,10 @@ export const kafkaOffsetReset: KindDefinition = {
   ],
 };
 
-const snapshotRef: Schema = object(
-  'The offset snapshot to go back to: taken by a KafkaOffsetReset (snapshotBeforeReset) or a KafkaRestore (rollback.snapshotBeforeRestore), or a snapshot file.',
-  {
-    name: string(
-      'Snapshot id (status.snapshotId of a KafkaOffsetReset, status.rollback.snapshotId of a KafkaRestore), or a label when path is given.',
-      { minLength: 1, maxLength: 253 },
-    ),
-    path: string('Path of a snapshot file (inside pvcName when given, else in storage).', {
-      maxLength: 4096,
-    }),
-    pvcName: k8sName('PersistentVolumeClaim holding the snapshot file.'),
-    restoreRef: string('Name of a KafkaRestore in this namespace whose pre-restore snapshot to use.', {
-      maxLength: 253,
-    }),
-    offsetResetRef: string('Name of a KafkaOffsetReset in this namespace whose pre-reset snapshot to use.', {
-      maxLength: 253,
-    }),
-    storage: storage('Storage holding the snapshot, when it is not that of the referenced resource.'),
-  },
-  {
-    required: ['name'],
-    rules: [
-      {
-        rule: '!(has(self.restoreRef) && has(self.offsetResetRef))',
-        fieldPath: '.offsetResetRef',
-        message:
-          'snapshotRef.restoreRef and snapshotRef.offsetResetRef exclude each other: keep the one that took the snapshot',
-      },
-    ],
-  },
-);
-
 const rollbackSpec: Schema = object(
   'Which offset snapshot to restore, in which cluster.',
   {
-    snapshotRef,
+    snapshotRef: snapshotReference('The offset snapshot to go back to'),
     kafkaCluster,
     consumerGroups: consumerGroupList(
       'Only roll back these groups. Empty means every group in the snapshot.',

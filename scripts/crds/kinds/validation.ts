@@ -22,7 +22,7 @@ import {
 const enabled = (what: string, dflt: boolean) => boolean(`Run the ${what} check.`, { default: dflt });
 
 const checks: Schema = object(
-  'Which checks to run. At least one must be enabled. messageCount, offsetRange and consumerGroupOffsets compare a cluster (kafkaCluster) with the backup; integrity reads the backup only.',
+  'Which checks to run. At least one must be enabled. messageCount, offsetRange and consumerGroupOffsets compare a cluster (kafkaCluster) with the backup; integrity reads the backup only; restoreSample restores part of the backup into a scratch topic of kafkaCluster.',
   {
     messageCount: object('Records per partition in the cluster equal those in the backup.', {
       enabled: enabled('message count', true),
@@ -40,7 +40,51 @@ const checks: Schema = object(
     }),
     integrity: object(
       'Every object of the backup set is present and matches the checksum in its manifest (reads the whole backup set).',
-      { enabled: enabled('integrity', false) },
+      {
+        enabled: enabled('integrity', false),
+        deep: boolean(
+          "Deep mode: download every segment, verify its checksum and decode its records, so record counts and offset continuity are checked record by record (quick mode only checks each object's presence and size). Reads the whole backup. Same as 'kafka-backup validate --deep'.",
+          { default: false },
+        ),
+      },
+      {
+        rules: [
+          {
+            rule: '!(has(self.deep) && self.deep) || (has(self.enabled) && self.enabled)',
+            fieldPath: '.deep',
+            message:
+              'integrity.deep is set but the integrity check is disabled: set checks.integrity.enabled to true, or remove deep',
+          },
+        ],
+      },
+    ),
+    restoreSample: object(
+      "Restore check: restores sampled segments of every partition into a scratch topic of kafkaCluster (created with CreateTime, deleted afterwards), reads them back and compares key, value, headers and timestamp byte for byte. Same as 'kafka-backup validate --restore-sample'.",
+      {
+        enabled: enabled('restore-sample', false),
+        // No schema default: a defaulted value would collide with all (rule below).
+        segmentsPerPartition: integer(
+          'Segments restored per partition, spread over the partition. Defaults to 1 unless all is true.',
+          { minimum: 1, maximum: 10000, format: 'int32' },
+        ),
+        all: boolean('Restore every segment of the backup instead of a sample (slow for large backups).', {
+          default: false,
+        }),
+        scratchTopicPrefix: string(
+          'Prefix of the scratch topic; the backup id and a random suffix are appended. Needs create and delete rights on such topics.',
+          { minLength: 1, maxLength: 80, pattern: '^[a-zA-Z0-9._-]+$', default: 'kafka-backup-validation' },
+        ),
+      },
+      {
+        rules: [
+          {
+            rule: '!(has(self.all) && self.all && has(self.segmentsPerPartition))',
+            fieldPath: '.segmentsPerPartition',
+            message:
+              'restoreSample.all restores every segment, so segmentsPerPartition has no effect: remove one of them',
+          },
+        ],
+      },
     ),
     customWebhooks: array(
       'Your own checks: each webhook receives a JSON POST describing the backup and the cluster, and passes when it answers with expectedStatusCode.',
@@ -76,6 +120,9 @@ const checks: Schema = object(
     ),
   },
 );
+
+const restoreSampleOn =
+  'has(self.checks) && has(self.checks.restoreSample) && has(self.checks.restoreSample.enabled) && self.checks.restoreSample.enabled';
 
 const anyCheck = [
   '(!has(self.checks.messageCount) || !has(self.checks.messageCount.enabled) || self.checks.messageCount.enabled)',
@@ -188,10 +235,17 @@ const spec: Schema = object(
           'kafkaCluster is required for the messageCount, offsetRange and consumerGroupOffsets checks (enabled by default): set kafkaCluster, or disable those checks and keep integrity or customWebhooks',
       },
       {
-        rule: `!has(self.checks) || ${anyCheck.join(' || ')} || (has(self.checks.integrity) && has(self.checks.integrity.enabled) && self.checks.integrity.enabled) || (has(self.checks.customWebhooks) && size(self.checks.customWebhooks) > 0)`,
+        rule: `has(self.kafkaCluster) || !(${restoreSampleOn})`,
+        fieldPath: '.kafkaCluster',
+        reason: 'FieldValueRequired',
+        message:
+          'checks.restoreSample restores into a scratch topic of kafkaCluster: set kafkaCluster, or disable restoreSample',
+      },
+      {
+        rule: `!has(self.checks) || ${anyCheck.join(' || ')} || (has(self.checks.integrity) && has(self.checks.integrity.enabled) && self.checks.integrity.enabled) || (${restoreSampleOn}) || (has(self.checks.customWebhooks) && size(self.checks.customWebhooks) > 0)`,
         fieldPath: '.checks',
         message:
-          'every check is disabled: enable at least one of messageCount, offsetRange, consumerGroupOffsets, integrity, or add a customWebhooks entry',
+          'every check is disabled: enable at least one of messageCount, offsetRange, consumerGroupOffsets, integrity, restoreSample, or add a customWebhooks entry',
       },
     ],
   },

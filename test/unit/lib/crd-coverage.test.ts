@@ -172,6 +172,11 @@ function maximal(chart: Chart): void {
       evidence: { storage },
     });
     new KafkaOffsetRollbackPlan(chart, `Rollback${i}`, { cluster: tuned, snapshot: { name: 's', storage } });
+    new KafkaOffsetResetPlan(chart, `ResetFromSnapshot${i}`, {
+      cluster: tuned,
+      consumerGroups: ['g'],
+      strategy: OffsetResetStrategy.fromSnapshot({ name: 's', storage }),
+    });
   });
   new KafkaBackupSchedule(chart, 'Continuous', {
     cluster: tuned,
@@ -219,6 +224,7 @@ function maximal(chart: Chart): void {
   });
   new KafkaBackupValidationPlan(chart, 'ValidationByName', {
     cluster: tuned,
+    checks: { restoreSample: { segmentsPerPartition: 'all' } },
     source: BackupSource.fromBackupName('b', { namespace: 'n', backupId: 'id' }),
   });
   for (const [i, strategy] of [
@@ -226,6 +232,15 @@ function maximal(chart: Chart): void {
     OffsetResetStrategy.toOffset(1),
     OffsetResetStrategy.fromMappingFile('p', 'v'),
     OffsetResetStrategy.fromRestore('r'),
+    OffsetResetStrategy.shiftBy(-1),
+    OffsetResetStrategy.fromSnapshot({
+      name: 's',
+      path: 'p',
+      pvcName: 'v',
+      restore: 'r',
+      storage: storages[0] as BackupStorage,
+    }),
+    OffsetResetStrategy.fromSnapshot({ name: 's', offsetReset: 'o' }),
   ].entries()) {
     new KafkaOffsetResetPlan(chart, `Reset${i}`, {
       cluster: tuned,
@@ -263,7 +278,8 @@ function maximal(chart: Chart): void {
       messageCount: { failThreshold: 1, topics: ['t'] },
       offsetRange: true,
       consumerGroupOffsets: { consumerGroups: ['g'] },
-      integrity: true,
+      integrity: { deep: true },
+      restoreSample: { segmentsPerPartition: 2, scratchTopicPrefix: 'scratch' },
     },
     encryption,
     evidence: {
