@@ -13,6 +13,7 @@ import type { KafkaPort, SkippedRange } from '../kafka/port.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import { groupOffsetsToJson } from '../offsets/group-offsets.ts';
 import { partitionKey, type TopicPartition } from '../record.ts';
+import { sourceWatermarksDocument, sourceWatermarksDocumentName } from '../validation/source-watermarks.ts';
 import { EngineError } from './errors.ts';
 import { GapTracker } from './gap-tracker.ts';
 import { type Progress, ProgressTracker } from './progress.ts';
@@ -237,6 +238,13 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       done: false,
     };
   });
+
+  // Validation's source-watermarks check proves against this that the backup holds every offset the
+  // source had when the run started (stored before any commit names the run in the manifest).
+  await backup.putDocument(
+    sourceWatermarksDocumentName(runId),
+    sourceWatermarksDocument(runId, new Date(), marks),
+  );
 
   for (const r of runs) {
     log.debug('partition plan', {

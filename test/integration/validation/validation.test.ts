@@ -10,6 +10,10 @@ import { PlatformaticKafka } from '../../../runtime/kafka/platformatic-adapter.t
 import { PlatformaticGroupAdmin } from '../../../runtime/offsets/platformatic-group-admin.ts';
 import { S3ObjectStore } from '../../../runtime/storage/s3.ts';
 import { runValidate } from '../../../runtime/validation/commands.ts';
+import {
+  type SourceWatermarksDocument,
+  sourceWatermarksDocumentName,
+} from '../../../runtime/validation/source-watermarks.ts';
 import { need, uniqueName } from '../../env/fixture.ts';
 import {
   createTopic,
@@ -158,7 +162,7 @@ describe('backup validation with signed evidence', () => {
     assert.equal(outcomes['offset-continuity'], 'passed');
     assert.equal(outcomes['consumer-group-snapshot'], 'passed');
     assert.equal(outcomes['restore-sample'], 'passed');
-    assert.notEqual(outcomes['source-watermarks'], 'failed');
+    assert.equal(outcomes['source-watermarks'], 'passed');
     const restore = result.report.checks.find((c) => c.name === 'restore-sample');
     assert.equal(restore?.details?.recordsIdentical, 400);
     assert.ok(
@@ -205,6 +209,46 @@ describe('backup validation with signed evidence', () => {
     assert.equal(integrity?.outcome, 'failed');
     assert.ok(integrity?.summary.includes(victim), integrity?.summary);
     assert.match(result.text, /\[FAIL\] segment-integrity/);
+  });
+
+  test('source-watermarks: the engine stores what it captured; a source that had more records than the backup fails', async () => {
+    const backupId = uniqueName('watermarks');
+    await backupOnce(backupId);
+    const backup = await repository.openForWrite(backupId);
+    const runId = (await backup.manifest()).runs[0]?.runId as string;
+    const name = sourceWatermarksDocumentName(runId);
+    const stored = await backup.getDocument<SourceWatermarksDocument>(name);
+    assert.ok(stored, `the backup run stored ${name}`);
+    assert.equal(stored.runId, runId);
+    assert.deepEqual(
+      stored.partitions.map((p) => [p.topic, p.partition, p.logStartOffset, p.endOffset]),
+      [
+        [topic, 0, '0', '200'],
+        [topic, 1, '0', '200'],
+      ],
+    );
+    const healthy = await validate(backupId, { deep: false, restoreSample: 1 });
+    const check = (r: typeof healthy) => r.report.checks.find((c) => c.name === 'source-watermarks');
+    assert.equal(check(healthy)?.outcome, 'passed', check(healthy)?.summary);
+
+    // The source had 7 records on partition 1 that the backup does not hold (as if the run had
+    // stopped early): the document says what the source had, the backup covers up to offset 200.
+    await backup.putDocument(name, {
+      ...stored,
+      partitions: stored.partitions.map((p) => (p.partition === 1 ? { ...p, endOffset: '207' } : p)),
+    });
+    const short = await validate(backupId, { deep: false, restoreSample: 1 });
+    assert.equal(short.exitCode, 3, short.text);
+    assert.equal(check(short)?.outcome, 'failed');
+    assert.match(check(short)?.summary ?? '', new RegExp(`${topic}/1 from 200`));
+    const findings = check(short)?.details?.findings as { partition: number; missing: unknown }[];
+    assert.deepEqual(
+      findings.map((f) => [f.partition, f.missing]),
+      [[1, [{ start: '200', end: '207' }]]],
+    );
+    assert.match(short.text, /\[FAIL\] source-watermarks/);
+    // Everything the backup itself holds is still consistent: only the comparison with the source fails.
+    assert.equal(short.report.checks.find((c) => c.name === 'record-counts')?.outcome, 'passed');
   });
 
   test('a tampered report or HTML fails verification', async () => {
