@@ -22,6 +22,16 @@ export interface SourceKafkaInfo extends KafkaClusterInfo {
     readonly caFile: string;
     readonly users: readonly ScramUser[];
   };
+  /**
+   * A plaintext listener (PROXIED) that advertises 127.0.0.1:`advertisedPort`, where nothing listens
+   * until a test creates a toxiproxy proxy on that port with `upstream` (the listener's real address):
+   * then bootstrap and broker connections alike go through the proxy. See test/env/kafka-proxy.ts.
+   */
+  readonly proxied: {
+    readonly advertisedPort: number;
+    /** host:port the PROXIED listener really binds. */
+    readonly upstream: string;
+  };
 }
 
 export interface KafkaInfo {

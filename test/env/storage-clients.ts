@@ -134,11 +134,11 @@ export class ToxiproxyClient {
     this.#apiUrl = apiUrl;
   }
 
-  /** Creates a proxy to `upstream` (host:port) listening on a free loopback port. */
-  async createProxy(name: string, upstream: string): Promise<ToxiproxyProxy> {
+  /** Creates a proxy to `upstream` (host:port) listening on `listen` (default: a free loopback port). */
+  async createProxy(name: string, upstream: string, listen = '127.0.0.1:0'): Promise<ToxiproxyProxy> {
     const proxy = await this.request<ToxiproxyProxy>('POST', '/proxies', {
       name,
-      listen: '127.0.0.1:0',
+      listen,
       upstream,
       enabled: true,
     });

@@ -2,7 +2,9 @@
  * Apache Kafka for the test environment: two independent single-node KRaft clusters, "source" and
  * "target", started with `java` from jars that Maven fetches from Maven Central (test/env/kafka/pom.xml).
  * The source cluster has a second listener, SASL_SSL with SCRAM-SHA-512, whose CA, broker certificate
- * and user passwords are generated fresh for every environment.
+ * and user passwords are generated fresh for every environment. A third listener, PROXIED (plaintext),
+ * advertises a port nothing listens on until a test puts a toxiproxy proxy there (test/env/kafka-proxy.ts),
+ * so that every connection of a client, not only the bootstrap one, crosses the proxy.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -148,6 +150,8 @@ interface ClusterPlan {
   readonly plaintextPort: number;
   readonly controllerPort: number;
   readonly saslSsl?: { readonly port: number; readonly tls: Tls; readonly users: readonly ScramUser[] };
+  /** The PROXIED listener binds `port` and advertises `advertisedPort`, where a test's toxiproxy listens. */
+  readonly proxied?: { readonly port: number; readonly advertisedPort: number };
 }
 
 function serverProperties(plan: ClusterPlan): string {
@@ -172,6 +176,11 @@ function serverProperties(plan: ClusterPlan): string {
       `listener.name.sasl_ssl.ssl.truststore.location=${plan.saslSsl.tls.caFile}`,
       'listener.name.sasl_ssl.ssl.client.auth=none',
     );
+  }
+  if (plan.proxied) {
+    listeners.push(`PROXIED://127.0.0.1:${plan.proxied.port}`);
+    advertised.push(`PROXIED://127.0.0.1:${plan.proxied.advertisedPort}`);
+    protocols.push('PROXIED:PLAINTEXT');
   }
   return `${[
     `# ${plan.name} cluster of the kafka-backup test environment (generated at start)`,
@@ -440,6 +449,7 @@ export async function startKafka(ctx: ComponentContext): Promise<Started<KafkaIn
     plaintextPort: ports[0] as number,
     controllerPort: ports[1] as number,
     saslSsl: { port: ports[2] as number, tls, users },
+    proxied: { port: ports[3] as number, advertisedPort: ports[4] as number },
   });
   const target = (ports: number[]): ClusterPlan => ({
     name: 'target',
@@ -451,7 +461,8 @@ export async function startKafka(ctx: ComponentContext): Promise<Started<KafkaIn
   });
 
   const results = await Promise.allSettled([
-    startClusterOnFreePorts(source, 3, jvm),
+    // the fifth port is only reserved: the PROXIED listener advertises it, a test's toxiproxy binds it
+    startClusterOnFreePorts(source, 5, jvm),
     startClusterOnFreePorts(target, 2, jvm),
   ]);
   const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -478,6 +489,10 @@ export async function startKafka(ctx: ComponentContext): Promise<Started<KafkaIn
           bootstrap: `127.0.0.1:${sourceCluster.plan.saslSsl?.port}`,
           caFile: tls.caFile,
           users,
+        },
+        proxied: {
+          advertisedPort: sourceCluster.plan.proxied?.advertisedPort as number,
+          upstream: `127.0.0.1:${sourceCluster.plan.proxied?.port}`,
         },
       },
       target: cluster(targetCluster.plan),
