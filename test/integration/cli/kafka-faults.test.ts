@@ -1,0 +1,338 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { after, before, describe, type TestContext, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Admin } from '@platformatic/kafka';
+import { need, uniqueName } from '../../env/fixture.ts';
+import { type ConsumedRecord, createTopic, deleteTopic, type TestRecord } from '../../env/kafka-client.ts';
+import { proxySourceKafka, type SourceKafkaProxy } from '../../env/kafka-proxy.ts';
+import { content, fidelityRecords, produceAll, readTopic, testConnection } from '../engine/helpers.ts';
+import { type CliRun, parseJsonOutput, workspace } from './cli-helpers.ts';
+
+/**
+ * Kafka reached through toxiproxy (the source cluster's PROXIED listener, so every broker connection
+ * crosses the proxy, not only the bootstrap one): latency, then connection resets in the middle of a
+ * backup and of a restore. A run either completes exactly, or fails cleanly with exit 4 and reports
+ * no success, and the same command then completes with every record exactly once.
+ */
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const NODE = path.join(ROOT, 'node_modules/.bin/node');
+const MAIN = path.join(ROOT, 'runtime/cli/main.ts');
+/** A run that takes longer than this hangs (a healthy one takes a few seconds). */
+const RUN_LIMIT_MS = 60_000;
+const FIDELITY = 2000;
+const BULK = 12_000;
+/** Short client timeouts, so a broken connection fails the run in seconds rather than minutes. */
+const CONNECTION = { connectTimeoutMs: 2000, requestTimeoutMs: 5000 };
+
+interface FaultedRun extends CliRun {
+  /** The fault was injected while the command was still running. */
+  readonly faultedMidRun: boolean;
+  /** The command exceeded RUN_LIMIT_MS and was killed. */
+  readonly hung: boolean;
+}
+
+/**
+ * Runs `kafka-backup` (Node 24, as a user would) and, once the stderr log matches `when`, runs
+ * `inject` (which injects a fault and removes it again; `exited` resolves when the command ends)
+ * while the command keeps running. Resolves after both the command and the fault are over, so the
+ * proxy is healthy again for the next step.
+ */
+function runCli(
+  args: readonly string[],
+  fault?: { when: RegExp; inject: (exited: Promise<void>) => Promise<void> },
+): Promise<FaultedRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(NODE, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let exited = false;
+    let hung = false;
+    let faultedMidRun = false;
+    let injected: Promise<void> = Promise.resolve();
+    let triggered = false;
+    let onExit = () => {};
+    const exitedPromise = new Promise<void>((r) => {
+      onExit = r;
+    });
+    const limit = setTimeout(() => {
+      hung = true;
+      child.kill('SIGKILL');
+    }, RUN_LIMIT_MS);
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (fault && !triggered && fault.when.test(stderr)) {
+        triggered = true;
+        faultedMidRun = !exited;
+        injected = fault.inject(exitedPromise);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      exited = true;
+      onExit();
+      clearTimeout(limit);
+      injected.then(
+        () => resolve({ code, signal, stdout, stderr, faultedMidRun, hung }),
+        (error: unknown) => reject(error),
+      );
+    });
+  });
+}
+
+/**
+ * A run hit by a fault either succeeded or failed cleanly as a Kafka error (exit 4, ok: false).
+ * A success must show in its log (`felt`) that the fault did reach its Kafka traffic.
+ */
+function assertCompletedOrFailedCleanly(
+  t: TestContext,
+  run: FaultedRun,
+  what: string,
+  felt?: RegExp,
+): boolean {
+  assert.equal(run.hung, false, `${what} hung under the fault and was killed:\n${run.stderr.slice(-4000)}`);
+  assert.ok(run.faultedMidRun, `${what} finished before the fault could be injected:\n${run.stderr}`);
+  if (run.code === 0) {
+    assert.equal(parseJsonOutput(run).ok ?? true, true);
+    if (felt) assert.match(run.stderr, felt, `${what} completed without meeting the fault`);
+    const retries = run.stderr.split('\n').filter((l) => felt?.test(l)).length;
+    t.diagnostic(`${what} rode through the fault (${retries} failed attempts retried) and completed`);
+    return true;
+  }
+  assert.equal(
+    run.code,
+    4,
+    `a Kafka failure exits 4:\nstdout: ${run.stdout}\nstderr: ${run.stderr.slice(-4000)}`,
+  );
+  const output = parseJsonOutput(run);
+  assert.equal(output.ok, false, 'a failed run reports no success');
+  t.diagnostic(`${what} failed cleanly: ${String(output.error)}`);
+  return false;
+}
+
+/**
+ * Resets (TCP RST) every connection through the proxy as soon as data flows either way, until `until`
+ * settles, then lets traffic through again.
+ */
+async function resetConnectionsUntil(proxy: SourceKafkaProxy, until: Promise<unknown>): Promise<void> {
+  await proxy.toxiproxy.addResetPeer(proxy.name, 'reset-up', { stream: 'upstream', timeoutMs: 0 });
+  await proxy.toxiproxy.addResetPeer(proxy.name, 'reset-down', { stream: 'downstream', timeoutMs: 0 });
+  try {
+    await until;
+  } finally {
+    await proxy.toxiproxy.removeToxic(proxy.name, 'reset-up');
+    await proxy.toxiproxy.removeToxic(proxy.name, 'reset-down');
+  }
+}
+
+/**
+ * The fidelity records, then bulk 1 KiB records, so that each partition holds more than one fetch
+ * (4 MiB) and a backup still reads from Kafka seconds after it started.
+ */
+function testRecords(partitions: number): TestRecord[] {
+  const bulk = Array.from({ length: BULK }, (_, i): TestRecord => {
+    const value = Buffer.alloc(1024, i % 251);
+    value.writeUInt32BE(i);
+    return { partition: i % partitions, key: `bulk-${i}`, value, timestamp: 1_700_100_000_000n + BigInt(i) };
+  });
+  return [...fidelityRecords(FIDELITY, partitions, 11), ...bulk];
+}
+
+function assertSameContent(copy: ConsumedRecord[][], original: ConsumedRecord[][], what: string): void {
+  assert.deepEqual(
+    copy.map((p) => p.length),
+    original.map((p) => p.length),
+    `${what}: every record exactly once`,
+  );
+  for (let p = 0; p < original.length; p++) {
+    assert.deepEqual(
+      (copy[p] as ConsumedRecord[]).map((r) => content(r)),
+      (original[p] as ConsumedRecord[]).map((r) => content(r)),
+      `${what}: partition ${p} content and order`,
+    );
+  }
+}
+
+describe('Kafka faults (source cluster through toxiproxy)', { timeout: 300_000 }, () => {
+  const source = testConnection('source');
+  const target = testConnection('target');
+  const topic = uniqueName('kfaults');
+  const total = FIDELITY + BULK;
+  const created: { connection: typeof source; topic: string }[] = [];
+  let ws: Awaited<ReturnType<typeof workspace>>;
+  let proxy: SourceKafkaProxy;
+  let original: ConsumedRecord[][];
+  let storage: unknown;
+
+  const backupConfig = (backupId: string, bootstrap: string, extra: Record<string, unknown> = {}) =>
+    ws.writeConfig(`backup-${backupId}.yaml`, {
+      kafkaCluster: { bootstrapServers: [bootstrap], connection: CONNECTION },
+      topics: [topic],
+      storage,
+      backupId,
+      segmentMaxBytes: 64 * 1024,
+      checkpoint: { intervalSecs: 1 },
+      ...extra,
+    });
+  const restoreConfig = (
+    name: string,
+    backupId: string,
+    bootstrap: string,
+    into: string,
+    extra: Record<string, unknown> = {},
+  ) =>
+    ws.writeConfig(`restore-${name}.yaml`, {
+      kafkaCluster: { bootstrapServers: [bootstrap], connection: CONNECTION },
+      backupRef: { backupId },
+      storage,
+      topicMapping: { [topic]: into },
+      createTopics: true,
+      ...extra,
+    });
+
+  /** Restores a backup into a new topic of the target cluster (no proxy) and reads it back. */
+  async function restoredContent(backupId: string): Promise<ConsumedRecord[][]> {
+    const into = `${topic}-${backupId}`;
+    created.push({ connection: target, topic: into });
+    const config = await restoreConfig(`check-${backupId}`, backupId, need('kafka').target.bootstrap, into);
+    const run = await runCli(['restore', '-c', config, '-o', 'json']);
+    assert.equal(run.code, 0, run.stderr);
+    return readTopic(target, into);
+  }
+
+  before(async () => {
+    ws = await workspace();
+    storage = { storageType: 'filesystem', filesystem: { path: `${ws.dir}/store` } };
+    await createTopic(source, topic, { partitions: 2 });
+    created.push({ connection: source, topic });
+    // small chunks: a produce request of 1 KiB records stays under the broker's message size limit
+    await produceAll(source, topic, testRecords(2), 500);
+    original = await readTopic(source, topic);
+    proxy = await proxySourceKafka();
+  });
+  after(async () => {
+    await proxy?.cleanup().catch(() => {});
+    for (const c of created) await deleteTopic(c.connection, c.topic).catch(() => {});
+    await ws?.cleanup();
+  });
+
+  test('every connection through the proxied bootstrap goes to the proxy', async () => {
+    const admin = new Admin({
+      clientId: 'kafka-faults-probe',
+      bootstrapBrokers: [proxy.bootstrap],
+      retries: 0,
+      connectTimeout: 2000,
+      requestTimeout: 5000,
+    });
+    try {
+      const metadata = await admin.metadata({ topics: [topic] });
+      const brokers = [...metadata.brokers.values()].map((b) => `${b.host}:${b.port}`);
+      assert.deepEqual(brokers, [proxy.bootstrap], 'the broker advertises only the proxy');
+    } finally {
+      await admin.close();
+    }
+  });
+
+  test('latency toward Kafka: the backup completes with every record, exactly', async () => {
+    await proxy.toxiproxy.addLatency(proxy.name, 'slow-down', 50, { jitterMs: 10, stream: 'downstream' });
+    await proxy.toxiproxy.addLatency(proxy.name, 'slow-up', 50, { jitterMs: 10, stream: 'upstream' });
+    let run: FaultedRun;
+    try {
+      run = await runCli(['backup', '-c', await backupConfig('slow', proxy.bootstrap), '-o', 'json']);
+    } finally {
+      await proxy.toxiproxy.removeToxic(proxy.name, 'slow-down');
+      await proxy.toxiproxy.removeToxic(proxy.name, 'slow-up');
+    }
+    assert.equal(run.hung, false, `the backup hung under latency:\n${run.stderr.slice(-4000)}`);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(parseJsonOutput(run).records, total);
+    assertSameContent(await restoredContent('slow'), original, 'backup under latency');
+  });
+
+  test('a blip of connection resets during a backup: it completes or fails with exit 4, then resumes exactly', async (t) => {
+    const config = await backupConfig('blip', proxy.bootstrap, {
+      // Slow enough that the second fetch of each partition falls inside the blip.
+      rateLimiting: { recordsPerSec: 3000, maxConcurrentPartitions: 2 },
+    });
+    const first = await runCli(['backup', '-c', config, '-o', 'json', '--log-level', 'debug'], {
+      when: /"msg":"checkpoint committed".*"final":false,"records":[1-9]/,
+      inject: () => resetConnectionsUntil(proxy, sleep(3000)),
+    });
+    if (!assertCompletedOrFailedCleanly(t, first, 'the backup', /"msg":"fetch attempt failed"/)) {
+      const rerun = await runCli(['backup', '-c', config, '-o', 'json']);
+      assert.equal(rerun.hung, false, 'the rerun hung');
+      assert.equal(rerun.code, 0, rerun.stderr);
+    }
+    const described = parseJsonOutput(await runCli(['describe', '-c', config, '-o', 'json']));
+    assert.equal(
+      (described.topics as { records: number }[])[0]?.records,
+      total,
+      'the backup holds every record',
+    );
+    assertSameContent(await restoredContent('blip'), original, 'backup after a blip of resets');
+  });
+
+  test('resets until a backup gives up: it fails with exit 4, and the rerun continues to exactly every record', async (t) => {
+    const config = await backupConfig('outage', proxy.bootstrap, {
+      rateLimiting: { recordsPerSec: 3000, maxConcurrentPartitions: 2 },
+    });
+    const first = await runCli(['backup', '-c', config, '-o', 'json', '--log-level', 'debug'], {
+      when: /"msg":"checkpoint committed".*"final":false,"records":[1-9]/,
+      inject: (exited) => resetConnectionsUntil(proxy, exited),
+    });
+    assert.equal(
+      assertCompletedOrFailedCleanly(t, first, 'the backup'),
+      false,
+      'Kafka was unreachable to the end',
+    );
+    const rerun = await runCli(['backup', '-c', config, '-o', 'json']);
+    assert.equal(rerun.hung, false, 'the rerun hung');
+    assert.equal(rerun.code, 0, rerun.stderr);
+    const second = parseJsonOutput(rerun);
+    assert.ok((second.records as number) < total, 'the rerun continued from what the failed run saved');
+    const described = parseJsonOutput(await runCli(['describe', '-c', config, '-o', 'json']));
+    assert.equal(
+      (described.topics as { records: number }[])[0]?.records,
+      total,
+      'the backup holds every record',
+    );
+    const verify = await runCli(['verify', '-c', config, '--deep']);
+    assert.equal(verify.code, 0, verify.stdout);
+    assertSameContent(await restoredContent('outage'), original, 'backup after an outage');
+  });
+
+  test('connection resets during a restore through the proxy: it completes or fails with exit 4, then resumes exactly', async (t) => {
+    // A backup made without faults, restored into a new topic of the source cluster through the proxy.
+    const base = await runCli([
+      'backup',
+      '-c',
+      await backupConfig('base', need('kafka').source.bootstrap),
+      '-o',
+      'json',
+    ]);
+    assert.equal(base.code, 0, base.stderr);
+    const into = `${topic}-restored`;
+    created.push({ connection: source, topic: into });
+    const config = await restoreConfig('proxied', 'base', proxy.bootstrap, into, {
+      produceBatchSize: 200,
+      checkpointIntervalSecs: 1,
+      rateLimiting: { recordsPerSec: 3000, maxConcurrentPartitions: 2 },
+    });
+    const first = await runCli(['restore', '-c', config, '-o', 'json'], {
+      when: /"msg":"restore checkpoint saved","status":"running","records":[1-9]/,
+      inject: () => resetConnectionsUntil(proxy, sleep(3000)),
+    });
+    if (!assertCompletedOrFailedCleanly(t, first, 'the restore')) {
+      const rerun = await runCli(['restore', '-c', config, '-o', 'json']);
+      assert.equal(rerun.hung, false, 'the rerun hung');
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.equal(parseJsonOutput(rerun).resumed, true);
+    }
+    assertSameContent(await readTopic(source, into), original, 'restore after resets');
+  });
+});
