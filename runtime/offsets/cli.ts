@@ -40,8 +40,9 @@ Strategies: to-earliest, to-latest, to-timestamp (--timestamp epoch-ms or RFC 33
 shift-by (--shift=N, may be negative: --shift=-10), from-mapping (--backup-id, --restore-id), from-snapshot (--snapshot-id).
 
 FILE is a KafkaOffsetReset / KafkaOffsetRollback resource (or any spec) with kafkaCluster and storage (or
-backupRef.storage): its consumerGroups, resetStrategy, resetTimestamp, resetOffset, topics, parallelism,
-dryRun and snapshotRef.name are used unless a flag overrides them. Offsets are only committed for groups
+backupRef.storage or snapshotRef.storage): its consumerGroups, resetStrategy, resetTimestamp, resetOffset,
+resetShift, topics, parallelism, dryRun and snapshotRef.name (--snapshot-id) are used unless a flag
+overrides them. Offsets are only committed for groups
 without active members; a snapshot is stored before every reset. See docs/offsets.md.
 
 Options: -o/--output text|json, --log-level L, -h/--help.
@@ -132,6 +133,9 @@ export async function offsetsCli(argv: string[], io: CliIo = processIo): Promise
             throw new UsageError('offsets reset needs --strategy (or resetStrategy in the file)');
           const timestamp = values.timestamp ?? spec.bigint('resetTimestamp')?.toString();
           const offset = values.offset ?? spec.bigint('resetOffset')?.toString();
+          const shift = values.shift ?? spec.bigint('resetShift')?.toString();
+          // The same snapshotRef.name that KafkaOffsetRollback uses; the CRD allows it only for from-snapshot.
+          const snapshotId = values['snapshot-id'] ?? spec.object('snapshotRef')?.string('name');
           const backupId = values['backup-id'] ?? config.backupId;
           result = await runOffsetsReset(
             {
@@ -145,10 +149,10 @@ export async function offsetsCli(argv: string[], io: CliIo = processIo): Promise
               strategy,
               ...(timestamp ? { timestamp } : {}),
               ...(offset ? { offset } : {}),
-              ...(values.shift ? { shift: values.shift } : {}),
+              ...(shift ? { shift } : {}),
               ...(backupId ? { backupId } : {}),
               ...(values['restore-id'] ? { restoreId: values['restore-id'] } : {}),
-              ...(values['snapshot-id'] ? { snapshotId: values['snapshot-id'] } : {}),
+              ...(snapshotId ? { snapshotId } : {}),
               dryRun,
               ...(parallelism ? { parallelism } : {}),
             },

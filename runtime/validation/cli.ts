@@ -36,7 +36,8 @@ consumer-group-offsets compare kafkaCluster with the backup, through the offset 
 given (exact for renamed and repartitioned topics), else by topicMapping and original offsets.
 
 FILE is a KafkaBackupValidation resource (or any spec) with backupRef.storage (or storage) and, for the
-restore check, kafkaCluster. The signing key comes from --signing-key-file, or evidence.signing.keySecret
+restore check, kafkaCluster. Its checks.integrity.deep means --deep; checks.restoreSample (enabled,
+segmentsPerPartition or all, scratchTopicPrefix) means --restore-sample, which overrides it. The signing key comes from --signing-key-file, or evidence.signing.keySecret
 (mounted secret, key privateKeyKey, default signing-key.pem). Reports are stored at
 evidence/<backupId>/<reportId>/report.{json,html,sig}; see docs/evidence.md.
 
@@ -78,12 +79,24 @@ export async function validateCli(argv: string[], io: CliIo = processIo): Promis
     const spec = config.spec;
     const log = createLogger({ level: values['log-level'] as 'warn' });
 
+    const checks = spec.object('checks');
+    // The file's checks.integrity.deep and checks.restoreSample mean what --deep and --restore-sample mean.
+    const deep = values.deep || (checks?.object('integrity')?.boolean('deep', false) ?? false);
+    const sampleSpec = checks?.object('restoreSample');
     const sampleFlag = values['restore-sample'];
     let restoreSample: number | 'all' | undefined;
     if (sampleFlag !== undefined) {
       restoreSample = sampleFlag === 'all' ? 'all' : positiveInteger(sampleFlag, '--restore-sample');
-      if (!config.kafka)
-        throw new UsageError('--restore-sample needs kafkaCluster (the scratch cluster) in the file');
+    } else if (sampleSpec?.boolean('enabled', false)) {
+      restoreSample = sampleSpec.boolean('all', false)
+        ? 'all'
+        : (sampleSpec.integer('segmentsPerPartition', { min: 1, max: 10000 }) ?? 1);
+    }
+    const scratchTopicPrefix = sampleSpec?.string('scratchTopicPrefix');
+    if (restoreSample !== undefined && !config.kafka) {
+      throw new UsageError(
+        `${sampleFlag !== undefined ? '--restore-sample' : 'checks.restoreSample'} needs kafkaCluster (the scratch cluster) in the file`,
+      );
     }
     const evidence = spec.object('evidence');
     let signingKey: SigningKeySource | undefined;
@@ -95,7 +108,6 @@ export async function validateCli(argv: string[], io: CliIo = processIo): Promis
       const source = ref ? secretRef(ref, 'privateKeyKey', 'signing-key.pem') : undefined;
       if (source) signingKey = { pem: readSecret(source) };
     }
-    const checks = spec.object('checks');
     const wantCluster = values['cluster-checks'] || (checks !== undefined && config.kafka !== undefined);
     if (wantCluster && !config.kafka) throw new UsageError('--cluster-checks needs kafkaCluster in the file');
     const enabled = (name: string) => checks?.object(name)?.boolean('enabled', true) ?? true;
@@ -136,8 +148,9 @@ export async function validateCli(argv: string[], io: CliIo = processIo): Promis
       const result = await runValidate(
         {
           ...(backupId ? { backupId } : {}),
-          deep: values.deep,
+          deep,
           ...(restoreSample !== undefined ? { restoreSample } : {}),
+          ...(scratchTopicPrefix ? { scratchTopicPrefix } : {}),
           ...(signingKey ? { signingKey } : {}),
           ...(values['webhook-url'] ? { webhookUrl: values['webhook-url'] } : {}),
           ...(values['triggered-by'] ? { triggeredBy: values['triggered-by'] } : {}),

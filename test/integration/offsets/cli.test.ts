@@ -14,7 +14,7 @@ import { PlatformaticGroupAdmin } from '../../../runtime/offsets/platformatic-gr
 import { FilesystemObjectStore } from '../../../runtime/storage/filesystem.ts';
 import { validateCli } from '../../../runtime/validation/cli.ts';
 import { need, uniqueName } from '../../env/fixture.ts';
-import { createTopic, deleteTopic, kafkaConnection, produce } from '../../env/kafka-client.ts';
+import { createTopic, deleteTopic, kafkaConnection, listTopics, produce } from '../../env/kafka-client.ts';
 
 /** The subcommands as the CLI runs them: CRD-shaped YAML, flags, output, exit codes. */
 const kafka = need('kafka');
@@ -128,6 +128,70 @@ describe('offsets, validate and evidence subcommands', () => {
     );
   });
 
+  test('a KafkaOffsetReset file with shift-by/resetShift or from-snapshot/snapshotRef needs no flags', async () => {
+    const group = uniqueName('cli-yaml');
+    await admin.commitOffsets(group, [
+      { topic, partition: 0, offset: 8n },
+      { topic, partition: 1, offset: 9n },
+    ]);
+    const storageYaml = [
+      '    storage:',
+      '      storageType: filesystem',
+      `      filesystem: {path: "${path.join(dir, 'store')}"}`,
+    ];
+    const resetFile = async (name: string, lines: string[]) => {
+      const file = path.join(dir, name);
+      await writeFile(
+        file,
+        [
+          'apiVersion: kafka.oso.sh/v1alpha1',
+          'kind: KafkaOffsetReset',
+          `metadata: {name: ${name.replace('.yaml', '')}}`,
+          'spec:',
+          '  kafkaCluster:',
+          `    bootstrapServers: ["${kafka.source.bootstrap}"]`,
+          `  consumerGroups: ["${group}"]`,
+          ...lines,
+        ].join('\n'),
+      );
+      return file;
+    };
+    const committed = async () =>
+      (await admin.committedOffsets(group)).map((o) => [o.partition, o.offset]).sort();
+
+    const shift = await resetFile('shift.yaml', [
+      '  resetStrategy: shift-by',
+      '  resetShift: -5',
+      ...storageYaml.map((l) => l.slice(2)),
+    ]);
+    const shifted = await run(offsetsCli, ['reset', '-c', shift]);
+    assert.equal(shifted.code, 0, shifted.out + shifted.err);
+    assert.deepEqual(await committed(), [
+      [0, 3n],
+      [1, 4n],
+    ]);
+    const snapshotId = /offsets rollback --snapshot-id (snap-[0-9A-Za-z-]+)/.exec(shifted.out)?.[1];
+    assert.ok(snapshotId, shifted.out);
+
+    // The snapshot's storage comes from snapshotRef.storage, as for a KafkaOffsetRollback.
+    const fromSnapshot = await resetFile('from-snapshot.yaml', [
+      '  resetStrategy: from-snapshot',
+      '  snapshotRef:',
+      `    name: ${snapshotId}`,
+      ...storageYaml,
+    ]);
+    const restored = await run(offsetsCli, ['reset', '-c', fromSnapshot]);
+    assert.equal(restored.code, 0, restored.out + restored.err);
+    assert.deepEqual(await committed(), [
+      [0, 8n],
+      [1, 9n],
+    ]);
+    await admin.deleteOffsets(
+      group,
+      [0, 1].map((partition) => ({ topic, partition })),
+    );
+  });
+
   test('invalid input is a usage error (exit 2) that says what to do', async () => {
     const bad = await run(offsetsCli, ['reset', '-c', configFile, '--group', 'g', '--strategy', 'auto']);
     assert.equal(bad.code, 2);
@@ -162,6 +226,64 @@ describe('offsets, validate and evidence subcommands', () => {
       configFile,
     ]);
     assert.equal(noKey.code, 2, 'an unreadable public key is a usage error');
+  });
+
+  test("a KafkaBackupValidation file's checks.integrity.deep and checks.restoreSample mean --deep and --restore-sample", async () => {
+    const store = new FilesystemObjectStore(path.join(dir, 'store'));
+    const port = new PlatformaticKafka({
+      bootstrapServers: [kafka.source.bootstrap],
+      securityProtocol: 'PLAINTEXT',
+    });
+    const backupId = uniqueName('cli-v');
+    try {
+      await runBackup(
+        { kafka: port, repository: new BackupRepository(store) },
+        { backupId, topics: { include: [topic] } },
+      );
+    } finally {
+      await port.close();
+    }
+    const file = path.join(dir, 'validation.yaml');
+    await writeFile(
+      file,
+      [
+        'apiVersion: kafka.oso.sh/v1alpha1',
+        'kind: KafkaBackupValidation',
+        'metadata: {name: cli-validation}',
+        'spec:',
+        '  backupRef:',
+        `    backupId: ${backupId}`,
+        '    storage:',
+        '      storageType: filesystem',
+        `      filesystem: {path: "${path.join(dir, 'store')}"}`,
+        '  kafkaCluster:',
+        `    bootstrapServers: ["${kafka.source.bootstrap}"]`,
+        '  checks:',
+        '    messageCount: {enabled: false}',
+        '    offsetRange: {enabled: false}',
+        '    consumerGroupOffsets: {enabled: false}',
+        '    integrity: {enabled: true, deep: true}',
+        '    restoreSample: {enabled: true, all: true, scratchTopicPrefix: kb-cli-scratch}',
+      ].join('\n'),
+    );
+    const validated = await run(validateCli, ['-c', file, '--no-store', '-o', 'json']);
+    assert.equal(validated.code, 0, validated.out + validated.err);
+    const checks = (
+      JSON.parse(validated.out) as {
+        result: {
+          report: { checks: { name: string; outcome: string; details?: Record<string, unknown> }[] };
+        };
+      }
+    ).result.report.checks;
+    const byName = (n: string) => checks.find((c) => c.name === n);
+    assert.equal(byName('segment-integrity')?.details?.mode, 'deep');
+    assert.equal(byName('restore-sample')?.outcome, 'passed');
+    assert.equal(byName('restore-sample')?.details?.sample, 'all');
+    assert.equal(byName('restore-sample')?.details?.recordsIdentical, 20);
+    assert.ok(
+      !(await listTopics(source)).some((t) => t.startsWith('kb-cli-scratch')),
+      'the scratch topic is deleted',
+    );
   });
 
   test('validate writes a signed report that evidence verify accepts, and rejects once tampered', async () => {
