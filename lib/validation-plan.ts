@@ -217,6 +217,7 @@ export class KafkaBackupValidationPlan extends KafkaResource {
     super(scope, id, 'KafkaBackupValidation');
     if (props.slackWebhook) secretName(props.slackWebhook.secret, 'slackWebhook.secret');
     if (props.pagerDuty) secretName(props.pagerDuty.secret, 'pagerDuty.secret');
+    restoreSampleSpec(props.checks?.restoreSample); // refuses a bad sample size here, not at synth
     if (props.checks?.restoreSample && !props.cluster) {
       throw new Error(
         'KafkaBackupValidationPlan: checks.restoreSample restores into a scratch topic of the cluster: set cluster, or turn restoreSample off',

@@ -417,6 +417,16 @@ describe('KafkaOffsetResetPlan', () => {
       path: 'm.json',
       pvcName: 'pvc',
     });
+    const shifted = spec(OffsetResetStrategy.shiftBy(-100));
+    assert.equal(shifted.resetStrategy, 'shift-by');
+    assert.equal(shifted.resetShift, -100);
+    const fromId = spec(OffsetResetStrategy.fromSnapshot('snap-1'));
+    assert.equal(fromId.resetStrategy, 'from-snapshot');
+    assert.deepEqual(fromId.snapshotRef, { name: 'snap-1' });
+    assert.deepEqual(
+      spec(OffsetResetStrategy.fromSnapshot({ name: 'snap-2', restore: { name: 'pitr' } })).snapshotRef,
+      { name: 'snap-2', restoreRef: 'pitr' },
+    );
     const full = spec(OffsetResetStrategy.toLatest());
     assert.deepEqual(full.topics, ['t']);
     assert.equal(full.dryRun, true);
@@ -434,6 +444,14 @@ describe('KafkaOffsetResetPlan', () => {
     );
     assert.throws(() => OffsetResetStrategy.toOffset(-1), /the offset must be a whole number, 0 or more/);
     assert.throws(() => OffsetResetStrategy.toTimestamp(new Date('nope')), /the Date is invalid/);
+    assert.throws(() => OffsetResetStrategy.shiftBy(0), /whole number other than 0/);
+    assert.throws(() => OffsetResetStrategy.shiftBy(1.5), /whole number other than 0/);
+    assert.throws(() => OffsetResetStrategy.shiftBy(-2e12), /between -1000000000000 and 1000000000000/);
+    assert.throws(() => OffsetResetStrategy.fromSnapshot(''), /snapshot name \(its id\) is empty/);
+    assert.throws(
+      () => OffsetResetStrategy.fromSnapshot({ name: 's', restore: 'r', offsetReset: 'o' }),
+      /snapshot.restore and snapshot.offsetReset exclude each other/,
+    );
   });
 });
 
@@ -515,6 +533,50 @@ describe('KafkaBackupValidationPlan', () => {
     assert.equal(spec.timeZone, 'UTC');
     assert.deepEqual(plan.secretNames, ['pd', 'signing', 'slack']);
     assert.throws(() => plan.addWebhook({ name: 'orders-ok', url: 'https://x' }), /already exists/);
+  });
+
+  test('deep integrity and the restore check', () => {
+    const c = chart();
+    new KafkaBackupValidationPlan(c, 'V', {
+      source: BackupSource.fromBackupName('nightly'),
+      cluster,
+      checks: {
+        integrity: { deep: true },
+        restoreSample: { segmentsPerPartition: 3, scratchTopicPrefix: 'scratch' },
+      },
+    });
+    new KafkaBackupValidationPlan(c, 'All', {
+      source: BackupSource.fromBackupName('nightly'),
+      cluster,
+      checks: { restoreSample: { segmentsPerPartition: 'all' } },
+    });
+    const [v, all] = synth(c).filter((m) => m.kind === 'KafkaBackupValidation');
+    assert.deepEqual(v?.spec.checks, {
+      integrity: { enabled: true, deep: true },
+      restoreSample: { enabled: true, segmentsPerPartition: 3, scratchTopicPrefix: 'scratch' },
+    });
+    assert.deepEqual(all?.spec.checks, { restoreSample: { enabled: true, all: true } });
+    const source = BackupSource.fromBackupName('nightly');
+    assert.throws(
+      () => new KafkaBackupValidationPlan(chart(), 'V', { source, checks: { restoreSample: true } }),
+      /checks.restoreSample restores into a scratch topic of the cluster: set cluster/,
+    );
+    assert.throws(
+      () =>
+        new KafkaBackupValidationPlan(chart(), 'V', {
+          source,
+          cluster,
+          checks: { restoreSample: { segmentsPerPartition: 0 } },
+        }),
+      /segmentsPerPartition must be a whole number from 1 to 10000, or 'all', got 0/,
+    );
+    const bad = chart();
+    new KafkaBackupValidationPlan(bad, 'V', {
+      source,
+      cluster,
+      checks: { restoreSample: { scratchTopicPrefix: 'has space' } },
+    });
+    assert.match(synthError(bad), /spec\.checks\.restoreSample\.scratchTopicPrefix: .*should match/);
   });
 
   test('the CRD rule that a cluster is needed is enforced at synth', () => {
