@@ -208,6 +208,10 @@ function serverProperties(plan: ClusterPlan): string {
     'group.initial.rebalance.delay.ms=0',
     // Tests create the topics they use, so a typo fails instead of creating a topic silently.
     'auto.create.topics.enable=false',
+    // Test records carry fixed timestamps from 2023: the default 7-day time retention would delete
+    // them at the next retention check (every 5 minutes), in the middle of whichever test runs then.
+    // Tests that need deletion set retention per topic or delete records explicitly.
+    'log.retention.ms=-1',
     'delete.topic.enable=true',
     'num.network.threads=2',
     'num.io.threads=4',
