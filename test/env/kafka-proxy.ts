@@ -23,6 +23,12 @@ export interface SourceKafkaProxy {
   /** Cuts every open connection and refuses new ones (`enabled: false`) until `restore()`. */
   cut(): Promise<void>;
   restore(): Promise<void>;
+  /**
+   * A broker that stops answering: connections stay open but no data passes either way (toxiproxy's
+   * `timeout` toxic with no timeout), until `unstall()`. Only request timeouts can notice it.
+   */
+  stall(): Promise<void>;
+  unstall(): Promise<void>;
   /** Deletes the proxy; the advertised port is then closed again. Safe to call twice. */
   cleanup(): Promise<void>;
 }
@@ -41,19 +47,22 @@ export async function proxySourceKafka(): Promise<SourceKafkaProxy> {
   await toxiproxy.deleteProxy(PROXY_NAME).catch(() => {}); // left over by a killed run
   await toxiproxy.createProxy(PROXY_NAME, proxied.upstream, listen);
 
-  const setEnabled = async (enabled: boolean) => {
-    // toxiproxy's API: POST /proxies/{name} updates fields; disabling closes every connection.
-    const response = await fetch(`${apiUrl}/proxies/${PROXY_NAME}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ enabled }),
+  // ToxiproxyClient covers latency and resets; the rest of toxiproxy's HTTP API is called directly.
+  const call = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${apiUrl}/proxies/${PROXY_NAME}${path}`, {
+      method,
+      headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!response.ok) {
       throw new Error(
-        `toxiproxy could not ${enabled ? 'enable' : 'disable'} ${PROXY_NAME}: HTTP ${response.status} ${await response.text()}`,
+        `toxiproxy ${method} ${path || '/'} failed: HTTP ${response.status} ${await response.text()}`,
       );
     }
   };
+  // POST /proxies/{name} updates fields; disabling closes every connection.
+  const setEnabled = (enabled: boolean) => call('POST', '', { enabled });
+  const STREAMS = ['upstream', 'downstream'] as const;
   let deleted = false;
   return {
     bootstrap: listen,
@@ -61,6 +70,20 @@ export async function proxySourceKafka(): Promise<SourceKafkaProxy> {
     toxiproxy,
     cut: () => setEnabled(false),
     restore: () => setEnabled(true),
+    stall: async () => {
+      for (const stream of STREAMS) {
+        await call('POST', '/toxics', {
+          name: `stall-${stream}`,
+          type: 'timeout',
+          stream,
+          toxicity: 1,
+          attributes: { timeout: 0 },
+        });
+      }
+    },
+    unstall: async () => {
+      for (const stream of STREAMS) await call('DELETE', `/toxics/stall-${stream}`);
+    },
     cleanup: async () => {
       if (deleted) return;
       deleted = true;

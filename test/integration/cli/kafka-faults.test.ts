@@ -30,7 +30,7 @@ const CONNECTION = { connectTimeoutMs: 2000, requestTimeoutMs: 5000 };
 interface FaultedRun extends CliRun {
   /** The fault was injected while the command was still running. */
   readonly faultedMidRun: boolean;
-  /** The command exceeded RUN_LIMIT_MS and was killed. */
+  /** The command exceeded its time limit and was killed. */
   readonly hung: boolean;
 }
 
@@ -43,6 +43,7 @@ interface FaultedRun extends CliRun {
 function runCli(
   args: readonly string[],
   fault?: { when: RegExp; inject: (exited: Promise<void>) => Promise<void> },
+  limitMs = RUN_LIMIT_MS,
 ): Promise<FaultedRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(NODE, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -60,7 +61,7 @@ function runCli(
     const limit = setTimeout(() => {
       hung = true;
       child.kill('SIGKILL');
-    }, RUN_LIMIT_MS);
+    }, limitMs);
     child.stdout.on('data', (d) => {
       stdout += d;
     });
@@ -308,6 +309,53 @@ describe('Kafka faults (source cluster through toxiproxy)', { timeout: 300_000 }
     const verify = await runCli(['verify', '-c', config, '--deep']);
     assert.equal(verify.code, 0, verify.stdout);
     assertSameContent(await restoredContent('outage'), original, 'backup after an outage');
+  });
+
+  test('Kafka stops answering during a backup: it fails with exit 4 once its request timeouts run out, then resumes exactly', async (t) => {
+    // Connections stay open and silent, so only requestTimeoutMs can end the run: keep it short.
+    const config = await backupConfig('stall', proxy.bootstrap, {
+      kafkaCluster: {
+        bootstrapServers: [proxy.bootstrap],
+        connection: { connectTimeoutMs: 2000, requestTimeoutMs: 500 },
+      },
+      rateLimiting: { recordsPerSec: 3000, maxConcurrentPartitions: 2 },
+    });
+    const first = await runCli(
+      ['backup', '-c', config, '-o', 'json', '--log-level', 'debug'],
+      {
+        when: /"msg":"checkpoint committed".*"final":false,"records":[1-9]/,
+        inject: async (exited) => {
+          await proxy.stall();
+          try {
+            await exited;
+          } finally {
+            await proxy.unstall();
+          }
+        },
+      },
+      // Each fetch attempt of the engine (8) retries metadata in the client (6 tries), each waiting
+      // requestTimeoutMs: about 8 x 6 x 0.5 s plus backoff before the run gives up.
+      120_000,
+    );
+    assert.equal(
+      assertCompletedOrFailedCleanly(t, first, 'the backup'),
+      false,
+      'Kafka was silent to the end',
+    );
+    const timeouts = first.stderr
+      .split('\n')
+      .filter((l) => /fetch attempt failed.*timed out/i.test(l)).length;
+    t.diagnostic(`fetch attempts that ended in request timeouts before the run gave up: ${timeouts}`);
+    const rerun = await runCli(['backup', '-c', config, '-o', 'json']);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.ok((parseJsonOutput(rerun).records as number) < total, 'the rerun continued from what was saved');
+    const described = parseJsonOutput(await runCli(['describe', '-c', config, '-o', 'json']));
+    assert.equal(
+      (described.topics as { records: number }[])[0]?.records,
+      total,
+      'the backup holds every record',
+    );
+    assertSameContent(await restoredContent('stall'), original, 'backup after Kafka stalled');
   });
 
   test('connection resets during a restore through the proxy: it completes or fails with exit 4, then resumes exactly', async (t) => {
