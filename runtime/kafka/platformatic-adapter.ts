@@ -50,6 +50,11 @@ const ERROR_OFFSET_OUT_OF_RANGE = 1;
 /** Errors after which the partition's leader must be looked up again. */
 const STALE_METADATA_ERRORS = new Set([3, 5, 6, 74, 75, 100]);
 const FETCH_ATTEMPTS = 8;
+/**
+ * A fetch stops retrying once this long has passed (or twice requestTimeoutMs, if longer). Without a
+ * budget, attempts multiply with the client's own retries and a silent broker took ~48 min to fail.
+ */
+const FETCH_RETRY_BUDGET_MS = 30_000;
 
 export interface PlatformaticKafkaOptions {
   readonly logger?: Logger;
@@ -139,7 +144,8 @@ export class PlatformaticKafka implements KafkaPort {
     const slot = this.#slotOf(tp);
     let client = this.#fetchers[slot];
     if (!client) {
-      client = new Admin(this.#baseOptions(`fetch-${slot}`));
+      // fetch() retries itself within a time budget: one client-level retry keeps each attempt short.
+      client = new Admin({ ...this.#baseOptions(`fetch-${slot}`), retries: 1 });
       this.#watchSockets(client);
       this.#fetchers[slot] = client;
     }
@@ -311,8 +317,18 @@ export class PlatformaticKafka implements KafkaPort {
     const client = this.#fetcher(tp);
     const maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
     let lastError: unknown;
+    const started = Date.now();
+    const budgetMs = Math.max(
+      FETCH_RETRY_BUDGET_MS,
+      2 * (this.#config.connection?.requestTimeoutMs ?? 60_000),
+    );
+    let attempts = 0;
     for (let attempt = 0; attempt < FETCH_ATTEMPTS; attempt++) {
-      if (attempt > 0) await sleep(Math.min(2000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2));
+      if (attempt > 0) {
+        if (Date.now() - started >= budgetMs) break;
+        await sleep(Math.min(2000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2));
+      }
+      attempts++;
       try {
         const metadata = await (client as unknown as ClientLike).metadata({
           topics: [tp.topic],
@@ -384,7 +400,8 @@ export class PlatformaticKafka implements KafkaPort {
       }
     }
     throw new KafkaError(
-      `could not fetch ${partitionKey(tp)} from ${this.description}: ${describe(lastError)}`,
+      `could not fetch ${partitionKey(tp)} from ${this.description} (${attempts} attempts in ` +
+        `${Math.round((Date.now() - started) / 1000)} s): ${describe(lastError)}`,
       {
         retriable: true,
         cause: lastError,
