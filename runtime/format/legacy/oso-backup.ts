@@ -2,7 +2,7 @@ import type { ObjectStore } from '../../storage/object-store.ts';
 import { StorageError } from '../../storage/object-store.ts';
 import { CorruptObjectError } from '../errors.ts';
 import { mergeCommits } from '../manifest.ts';
-import { parseJson, type ReadableBackup } from '../repository.ts';
+import { checkSegmentPresent, parseJson, type ReadableBackup } from '../repository.ts';
 import type { DecodedSegment, SegmentHeader } from '../segment.ts';
 import type {
   BackupDescriptor,
@@ -124,15 +124,8 @@ export class OsoBackup implements ReadableBackup {
   }
 
   async verifySegment(entry: SegmentEntry, deep: boolean): Promise<void> {
-    if (deep) {
-      await this.readSegment(entry);
-      return;
-    }
-    const info = await this.store.head(entry.key);
-    if (!info) throw new CorruptObjectError(entry.key, 'the object is missing from storage');
-    if (entry.size > 0 && info.size !== entry.size) {
-      throw new CorruptObjectError(entry.key, `size ${info.size} bytes, the manifest recorded ${entry.size}`);
-    }
+    if (deep) await this.readSegment(entry);
+    else await checkSegmentPresent(this.store, entry);
   }
 
   /** Their documents sit beside the manifest, e.g. 'consumer-groups-snapshot' or 'offset-mapping'. */
