@@ -166,8 +166,11 @@ export function verifyBytes(
     problems.push('the signature file was altered');
   if (typeof doc.publicKey === 'string') {
     try {
-      if (keyIdOf(createPublicKey(doc.publicKey)) !== doc.keyId)
-        problems.push('the signature file names a different key');
+      const named = createPublicKey(doc.publicKey);
+      if (keyIdOf(named) !== doc.keyId) problems.push('the signature file names a different key');
+      // PEM decoding is lenient (it ignores some bit changes); only the canonical export is accepted.
+      else if (named.export({ type: 'spki', format: 'pem' }).toString() !== doc.publicKey)
+        problems.push('the public key in the signature file is not in its canonical form: it was altered');
     } catch {
       problems.push('the public key in the signature file is malformed');
     }
