@@ -55,6 +55,7 @@ export function exitCodeOf(error: unknown): number {
       conflict: EXIT.conflict,
       interrupted: EXIT.interrupted,
       integrity: EXIT.integrity,
+      internal: EXIT.unexpected,
     }[error.kind];
   }
   const cause = (error as { cause?: unknown })?.cause;
