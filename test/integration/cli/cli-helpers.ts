@@ -68,6 +68,63 @@ export function runCliAndKill(
   });
 }
 
+/** A running `kafka-backup` process: its output so far, a way to kill it, and its end. */
+export interface StartedCli {
+  readonly pid: number;
+  stderr(): string;
+  kill(signal: NodeJS.Signals): void;
+  readonly done: Promise<CliRun>;
+  /** Resolves once `when(stderr)` holds (checked on every chunk of stderr); rejects if the process ends first. */
+  until(when: (stderr: string) => boolean): Promise<void>;
+}
+
+export function startCli(args: readonly string[], env: Record<string, string> = {}): StartedCli {
+  const child = spawn(NODE, ['--import', 'tsx', MAIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiters: { when: (s: string) => boolean; resolve: () => void }[] = [];
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    for (const w of [...waiters]) {
+      if (w.when(stderr)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  });
+  const done = new Promise<CliRun>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return {
+    pid: child.pid as number,
+    stderr: () => stderr,
+    kill: (signal) => {
+      child.kill(signal);
+    },
+    done,
+    until: (when) =>
+      when(stderr)
+        ? Promise.resolve()
+        : new Promise<void>((resolve, reject) => {
+            waiters.push({ when, resolve });
+            done.then((run) =>
+              reject(
+                new Error(
+                  `the CLI ended (exit ${run.code}, ${run.signal}) before the awaited output:\n${run.stderr}`,
+                ),
+              ),
+            );
+          }),
+  };
+}
+
 /** A scratch directory with a config writer and a secrets directory (mounted-secret layout). */
 export async function workspace(): Promise<{
   dir: string;
