@@ -201,7 +201,11 @@ async function dispatch(
           { ...config.options, dryRun, signal },
         );
         progress?.done();
-        const groups = await handleOffsetsAfterRestore(offsetHandling, config.kafka, repository, result);
+        // Offsets are translated through the mapping, which only a completed restore writes.
+        const groups =
+          result.outcome === 'complete'
+            ? await handleOffsetsAfterRestore(offsetHandling, config.kafka, repository, result)
+            : undefined;
         printResult(
           flags.output,
           dryRun ? 'restore-plan' : 'restore',

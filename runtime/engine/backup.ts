@@ -16,7 +16,13 @@ import { partitionKey, type TopicPartition } from '../record.ts';
 import { sourceWatermarksDocument, sourceWatermarksDocumentName } from '../validation/source-watermarks.ts';
 import { EngineError } from './errors.ts';
 import { GapTracker } from './gap-tracker.ts';
-import { type Progress, ProgressTracker } from './progress.ts';
+import {
+  type CheckpointEvent,
+  type Progress,
+  ProgressTracker,
+  type RunOutcome,
+  throttleProgress,
+} from './progress.ts';
 import { RateLimiter, type RateLimits } from './rate-limit.ts';
 import { missingExactTopics, selectTopics, type TopicSelection } from './topic-selection.ts';
 
@@ -28,7 +34,7 @@ export interface BackupOptions {
   readonly compression?: Compression;
   readonly compressionLevel?: number;
   readonly encryption?: EncryptionKey;
-  /** Uncompressed size at which a segment is sealed. Default 16 MiB. */
+  /** Uncompressed size at which a segment is sealed. Default 128 MiB, the CRD's default. */
   readonly segmentMaxBytes?: number;
   /** Age at which a partly filled segment is sealed (continuous mode). Default 60 s. */
   readonly segmentMaxIntervalMs?: number;
@@ -49,7 +55,10 @@ export interface BackupDeps {
   readonly kafka: KafkaPort;
   readonly repository: BackupRepository;
   readonly log?: Logger;
+  /** Called at most once a second while records are read, and once with the final numbers. */
   readonly onProgress?: (progress: Progress) => void;
+  /** Called after every commit to the manifest. */
+  readonly onCheckpoint?: (checkpoint: CheckpointEvent) => void;
 }
 
 export interface PartitionBackupResult extends TopicPartition {
@@ -60,6 +69,8 @@ export interface PartitionBackupResult extends TopicPartition {
 }
 
 export interface BackupResult {
+  /** `interrupted`: a one-shot run stopped by its signal before its end; the next run continues it. */
+  readonly outcome: RunOutcome;
   readonly backupId: string;
   readonly runId: string;
   readonly mode: RunMode;
@@ -106,7 +117,8 @@ interface PartitionRun {
   done: boolean;
 }
 
-const DEFAULT_SEGMENT_MAX_BYTES = 16 * 1024 * 1024;
+/** The CRD's default for spec.segmentMaxBytes, so the CLI and the operator write the same segments. */
+export const DEFAULT_SEGMENT_MAX_BYTES = 128 * 1024 * 1024;
 
 /**
  * Records the offsets a fetch passed without a record. Only compaction and transactions leave such
@@ -255,6 +267,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
   }
   const totalRecords = runs.reduce((n, r) => n + Number((r.stopAt ?? r.position) - r.position), 0);
   const progress = new ProgressTracker(totalRecords > 0 && !options.continuous ? totalRecords : undefined);
+  const progressReports = throttleProgress(deps.onProgress);
   const limiter = new RateLimiter(options.rateLimits);
   log.info('backup started', {
     backupId: options.backupId,
@@ -296,7 +309,9 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
           extra: { clusterId },
         });
         commits++;
-        log.info('checkpoint committed', { commit: commits, final, records: progress.snapshot().records });
+        const records = progress.snapshot().records;
+        log.info('checkpoint committed', { commit: commits, final, records });
+        deps.onCheckpoint?.({ at: Date.now(), records, final });
         // A stream has no end to snapshot the groups at: it snapshots them with every checkpoint.
         if (options.continuous && options.consumerGroupSnapshot && !final) {
           await snapshotGroups(kafka, backup, new Set(topics), runId, log).catch((error) =>
@@ -422,7 +437,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       r.records += count;
       if (count > 0) {
         progress.advance(count, bytes);
-        deps.onProgress?.(progress.snapshot());
+        progressReports.report(progress.snapshot());
         await limiter.take(count, bytes);
       }
       if (r.writer.bufferedRecords > 0 && Date.now() - r.writerOpenedAt >= maxAge) await flush(r, false);
@@ -454,7 +469,9 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     throw failure;
   }
   // An interrupted one-shot run did not reach its end: its last commit says so (the next run continues).
-  await commit(!(options.signal?.aborted && !options.continuous));
+  const interrupted = Boolean(options.signal?.aborted) && !options.continuous;
+  await commit(!interrupted);
+  progressReports.flush();
   if (options.consumerGroupSnapshot) await snapshotGroups(kafka, backup, new Set(topics), runId, log);
 
   const durationMs = performance.now() - started;
@@ -463,6 +480,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
   const count = (reason: string) =>
     allGaps.filter((g) => g.reason === reason).reduce((n, g) => n + Number(g.end - g.start), 0);
   const result: BackupResult = {
+    outcome: interrupted ? 'interrupted' : 'complete',
     backupId: options.backupId,
     runId,
     mode,
@@ -490,6 +508,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
     },
   };
   log.info('backup finished', {
+    outcome: result.outcome,
     backupId: result.backupId,
     runId,
     records: result.records,

@@ -17,7 +17,13 @@ import { recordBytes, runLimited } from './backup.ts';
 import { EngineError } from './errors.ts';
 import { MappingBuilder, rangesFromJson, rangesToJson, type StoredRange } from './offset-map.ts';
 import { Repartitioner } from './partitioner.ts';
-import { type Progress, ProgressTracker } from './progress.ts';
+import {
+  type CheckpointEvent,
+  type Progress,
+  ProgressTracker,
+  type RunOutcome,
+  throttleProgress,
+} from './progress.ts';
 import { RateLimiter, type RateLimits } from './rate-limit.ts';
 import {
   planRestoreUnits,
@@ -59,10 +65,18 @@ export interface RestoreDeps {
   readonly kafka: KafkaPort;
   readonly repository: BackupRepository;
   readonly log?: Logger;
+  /** Called at most once a second while records are produced, and once with the final numbers. */
   readonly onProgress?: (progress: Progress) => void;
+  /** Called after every checkpoint saved to storage. */
+  readonly onCheckpoint?: (checkpoint: CheckpointEvent) => void;
 }
 
 export interface RestoreResult {
+  /**
+   * `interrupted`: stopped by its signal; the checkpoint is saved and rerunning with the same restore
+   * id resumes (no offset mapping is written yet).
+   */
+  readonly outcome: RunOutcome;
   readonly backupId: string;
   readonly restoreId: string;
   readonly dryRun: boolean;
@@ -216,6 +230,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
 
   if (options.dryRun) {
     return {
+      outcome: 'complete',
       backupId,
       restoreId,
       dryRun: true,
@@ -404,13 +419,18 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     saving = saving
       .catch(() => {})
       .then(() => writable.putDocument(checkpointName, doc))
-      .then(() => log.info('restore checkpoint saved', { status, records: progressRecords() }));
+      .then(() => {
+        const records = progressRecords();
+        log.info('restore checkpoint saved', { status, records });
+        deps.onCheckpoint?.({ at: Date.now(), records, final: status === 'complete' });
+      });
     return saving;
   };
   // The first checkpoint holds the targets' ends before anything is produced: the base of every resume.
   if (!resumed) await saveCheckpoint('running');
 
   const progress = new ProgressTracker(plan.maxRecords);
+  const progressReports = throttleProgress(deps.onProgress);
   let reconciled = 0;
   progressRecords = () => progress.snapshot().records;
   const limiter = new RateLimiter(options.rateLimits);
@@ -490,7 +510,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
           state.records += chunk.length;
           progress.advance(produced, bytes);
           reconciled += chunk.length - produced;
-          deps.onProgress?.(progress.snapshot());
+          progressReports.report(progress.snapshot());
           await limiter.take(chunk.length, bytes);
         }
       }
@@ -508,13 +528,13 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   } finally {
     clearInterval(timer);
   }
-  if (failure) {
+  // Stopped by the signal (between chunks, or inside one): a result that says so, like a backup's.
+  const interrupted =
+    Boolean(options.signal?.aborted) &&
+    (failure === undefined || (failure instanceof EngineError && failure.kind === 'interrupted'));
+  if (failure && !interrupted) {
     await saveCheckpoint('running').catch(() => {});
     throw failure;
-  }
-  if (options.signal?.aborted) {
-    await saveCheckpoint('running');
-    throw new EngineError('interrupted', 'restore interrupted; rerun the same command to resume');
   }
 
   const mapping: OffsetMapping = {
@@ -532,12 +552,18 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     }),
   };
   const mappingName = `offset-mappings/${restoreId}`;
-  await writable.putDocument(mappingName, offsetMappingToDocument(mapping));
-  await saveCheckpoint('complete');
+  if (interrupted) {
+    await saveCheckpoint('running');
+  } else {
+    await writable.putDocument(mappingName, offsetMappingToDocument(mapping));
+    await saveCheckpoint('complete');
+  }
+  progressReports.flush();
 
   const durationMs = performance.now() - started;
   const p = progress.snapshot();
   const result: RestoreResult = {
+    outcome: interrupted ? 'interrupted' : 'complete',
     backupId,
     restoreId,
     dryRun: false,
@@ -550,7 +576,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     recordsPerSec: durationMs > 0 ? (p.records * 1000) / durationMs : 0,
     bytesPerSec: durationMs > 0 ? (p.bytes * 1000) / durationMs : 0,
     createdTopics,
-    offsetMapping: mappingName,
+    ...(interrupted ? {} : { offsetMapping: mappingName }),
     partitions: [...states.entries()].flatMap(([id, s]) => {
       const unit = plan.units.find((u) => u.id === id) as RestoreUnit;
       return [...s.targets].map(([partition, end]) => ({
@@ -564,6 +590,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     }),
   };
   log.info('restore finished', {
+    outcome: result.outcome,
     backupId,
     restoreId,
     records: result.records,
