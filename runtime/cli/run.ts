@@ -4,18 +4,18 @@ import { createObjectStore } from '../config/object-store-factory.ts';
 import type { StorageSpec } from '../config/storage.ts';
 import { runBackup } from '../engine/backup.ts';
 import { type RestoreResult, runRestore } from '../engine/restore.ts';
-import { evidenceCli } from '../evidence/cli.ts';
 import { CorruptObjectError } from '../format/errors.ts';
 import { BackupRepository, type ReadableBackup } from '../format/repository.ts';
 import type { BackupManifest } from '../format/types.ts';
 import { PlatformaticKafka } from '../kafka/platformatic-adapter.ts';
 import { createLogger, type Logger, type LogLevel, scrub } from '../log.ts';
 import { handleOffsetsAfterRestore, restoreOffsetHandling } from '../offsets/after-restore.ts';
-import { offsetsCli } from '../offsets/cli.ts';
 import type { CircuitBreakerOptions } from '../storage/circuit-breaker.ts';
-import { validateCli } from '../validation/cli.ts';
+import { evidenceCli } from './evidence.ts';
 import { EXIT, exitCodeOf, UsageError } from './exit-codes.ts';
+import { offsetsCli } from './offsets.ts';
 import { type OutputFormat, ProgressLine, printResult } from './output.ts';
+import { validateCli } from './validate.ts';
 
 export const HELP = `kafka-backup - back up Kafka topics to object storage and restore them
 

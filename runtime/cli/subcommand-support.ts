@@ -1,20 +1,16 @@
-import { EXIT, exitCodeOf, UsageError } from '../cli/exit-codes.ts';
-import { toJson } from '../cli/output.ts';
+import { classify } from '../app/errors.ts';
 import { readKafkaCluster } from '../config/kafka-cluster.ts';
 import { readConfigFile } from '../config/load.ts';
 import { ConfigError, type Reader } from '../config/reader.ts';
 import { readStorage, type StorageSpec } from '../config/storage.ts';
-import { EvidenceNotFoundError } from '../evidence/commands.ts';
-import { SigningKeyError } from '../evidence/signing.ts';
 import type { KafkaConnectionConfig } from '../kafka/connection.ts';
-import { scrub } from '../log.ts';
-import { OffsetsUsageError } from './commands.ts';
-import { ActiveGroupError } from './group-admin.ts';
+import { UsageError } from './exit-codes.ts';
+import { toJson } from './output.ts';
 
 /**
  * Glue shared by the `offsets`, `validate` and `evidence` subcommands: the cluster and storage from
- * a CRD-shaped YAML file (the resource or its spec), printing, and exit codes consistent with
- * runtime/cli/exit-codes.ts.
+ * a CRD-shaped YAML file (the resource or its spec), printing, and exit codes from the one
+ * classification (runtime/app/errors.ts).
  */
 export interface ClusterAndStorage {
   readonly spec: Reader;
@@ -53,15 +49,6 @@ export function loadClusterAndStorage(
   };
 }
 
-export function exitCodeFor(error: unknown): number {
-  if (error instanceof OffsetsUsageError || error instanceof SigningKeyError) return EXIT.usage;
-  if (error instanceof ActiveGroupError) return EXIT.conflict;
-  if (error instanceof EvidenceNotFoundError) return EXIT.notFound;
-  // node:util parseArgs: unknown option, missing value, ...
-  if (String((error as { code?: unknown })?.code).startsWith('ERR_PARSE_ARGS')) return EXIT.usage;
-  return exitCodeOf(error);
-}
-
 /** Where a subcommand writes; the process's streams by default, a collector in tests. */
 export interface CliIo {
   readonly out: (text: string) => void;
@@ -89,8 +76,7 @@ export function printOutcome(
 }
 
 export function printFailure(io: CliIo, format: 'text' | 'json', command: string, error: unknown): number {
-  const code = exitCodeFor(error);
-  const message = scrub(error instanceof Error ? error.message : String(error));
+  const { exitCode: code, message } = classify(error);
   if (format === 'json') io.out(`${toJson({ ok: false, command, error: message, exitCode: code })}\n`);
   else io.err(`kafka-backup ${command}: ${message}\n`);
   return code;

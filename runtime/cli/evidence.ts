@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { UsageError } from '../cli/exit-codes.ts';
 import { createObjectStore } from '../config/object-store-factory.ts';
+import { type EvidenceLocation, runEvidenceVerify } from '../evidence/commands.ts';
 import { createLogger } from '../log.ts';
+import { UsageError } from './exit-codes.ts';
 import {
   type CliIo,
   loadClusterAndStorage,
@@ -9,8 +10,7 @@ import {
   printFailure,
   printOutcome,
   processIo,
-} from '../offsets/cli-support.ts';
-import { type EvidenceLocation, runEvidenceVerify } from './commands.ts';
+} from './subcommand-support.ts';
 
 export const EVIDENCE_HELP = `kafka-backup evidence verify - verify a signed evidence report
 

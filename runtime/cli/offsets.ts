@@ -1,10 +1,20 @@
 import { parseArgs } from 'node:util';
-import { UsageError } from '../cli/exit-codes.ts';
 import { createObjectStore } from '../config/object-store-factory.ts';
 import { ConfigError } from '../config/reader.ts';
 import { BackupRepository } from '../format/repository.ts';
 import { createLogger } from '../log.ts';
+import {
+  type CommandResult,
+  type OffsetsDeps,
+  runOffsetsReset,
+  runOffsetsRollback,
+  runOffsetsShowMapping,
+  runOffsetsSnapshot,
+} from '../offsets/commands.ts';
+import { openMappingSource } from '../offsets/mapping-store.ts';
+import { PlatformaticGroupAdmin } from '../offsets/platformatic-group-admin.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { UsageError } from './exit-codes.ts';
 import {
   type CliIo,
   loadClusterAndStorage,
@@ -13,17 +23,7 @@ import {
   printFailure,
   printOutcome,
   processIo,
-} from './cli-support.ts';
-import {
-  type CommandResult,
-  type OffsetsDeps,
-  runOffsetsReset,
-  runOffsetsRollback,
-  runOffsetsShowMapping,
-  runOffsetsSnapshot,
-} from './commands.ts';
-import { openMappingSource } from './mapping-store.ts';
-import { PlatformaticGroupAdmin } from './platformatic-group-admin.ts';
+} from './subcommand-support.ts';
 
 export const OFFSETS_HELP = `kafka-backup offsets - consumer group offsets: snapshot, reset, rollback, show-mapping
 

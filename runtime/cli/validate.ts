@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../cli/exit-codes.ts';
 import { createObjectStore } from '../config/object-store-factory.ts';
 import { ConfigError } from '../config/reader.ts';
 import { readSecret, secretRef } from '../config/secrets.ts';
@@ -9,6 +8,9 @@ import type { SigningKeySource } from '../evidence/signing.ts';
 import { BackupRepository } from '../format/repository.ts';
 import { PlatformaticKafka } from '../kafka/platformatic-adapter.ts';
 import { createLogger } from '../log.ts';
+import { PlatformaticGroupAdmin } from '../offsets/platformatic-group-admin.ts';
+import { runValidate } from '../validation/commands.ts';
+import { UsageError } from './exit-codes.ts';
 import {
   type CliIo,
   loadClusterAndStorage,
@@ -17,9 +19,7 @@ import {
   printFailure,
   printOutcome,
   processIo,
-} from '../offsets/cli-support.ts';
-import { PlatformaticGroupAdmin } from '../offsets/platformatic-group-admin.ts';
-import { runValidate } from './commands.ts';
+} from './subcommand-support.ts';
 
 export const VALIDATE_HELP = `kafka-backup validate - check a backup and write a signed evidence report
 
