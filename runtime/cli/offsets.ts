@@ -1,28 +1,30 @@
 import { parseArgs } from 'node:util';
-import { createObjectStore } from '../config/object-store-factory.ts';
-import { ConfigError } from '../config/reader.ts';
-import { BackupRepository } from '../format/repository.ts';
-import { createLogger } from '../log.ts';
 import {
-  type CommandResult,
-  type OffsetsDeps,
-  runOffsetsReset,
-  runOffsetsRollback,
-  runOffsetsShowMapping,
-  runOffsetsSnapshot,
-} from '../offsets/commands.ts';
-import { openMappingSource } from '../offsets/mapping-store.ts';
-import { PlatformaticGroupAdmin } from '../offsets/platformatic-group-admin.ts';
-import type { ObjectStore } from '../storage/object-store.ts';
+  offsetSnapshot,
+  resetOffsetsWith,
+  resetRequestOf,
+  rollbackOffsetsWith,
+  showOffsetMapping,
+} from '../app/offsets.ts';
+import { productionPorts } from '../app/ports.ts';
+import {
+  type OffsetResetConfig,
+  type OffsetRollbackConfig,
+  offsetResetConfigFromSpec,
+  offsetRollbackConfigFromSpec,
+  type SpecValues,
+} from '../config/operations.ts';
+import { createLogger } from '../log.ts';
+import type { CommandResult } from '../offsets/commands.ts';
 import { UsageError } from './exit-codes.ts';
 import {
   type CliIo,
-  loadClusterAndStorage,
   outputFormat,
   positiveInteger,
   printFailure,
   printOutcome,
   processIo,
+  readSpecFile,
 } from './subcommand-support.ts';
 
 export const OFFSETS_HELP = `kafka-backup offsets - consumer group offsets: snapshot, reset, rollback, show-mapping
@@ -92,101 +94,81 @@ export async function offsetsCli(argv: string[], io: CliIo = processIo): Promise
     if (!values.config)
       throw new UsageError(`'offsets ${sub}' needs --config FILE (see kafka-backup offsets --help)`);
 
-    const config = loadClusterAndStorage(values.config, { kafka: sub !== 'show-mapping', storage: true });
-    const spec = config.spec;
     const log = createLogger({ level: values['log-level'] as 'warn' });
-    const store: ObjectStore = await createObjectStore(
-      config.storage as NonNullable<typeof config.storage>,
-      log,
+    const ports = productionPorts({ log });
+    const rollback = sub === 'rollback';
+    const spec: SpecValues = await readSpecFile<OffsetResetConfig | OffsetRollbackConfig>(
+      values.config,
+      rollback ? 'KafkaOffsetRollback' : 'KafkaOffsetReset',
+      ports.secrets,
+      rollback ? offsetRollbackConfigFromSpec : offsetResetConfigFromSpec,
     );
-    const admin = config.kafka ? new PlatformaticGroupAdmin(config.kafka) : undefined;
-    const repository = new BackupRepository(store);
-    const deps: OffsetsDeps = {
-      admin: admin as PlatformaticGroupAdmin,
-      store,
-      openBackup: (id) => openMappingSource(repository, id),
-    };
-    const groups = values.group ?? spec.strings('consumerGroups');
-    const parallelism =
-      positiveInteger(values.parallelism, '--parallelism') ?? spec.integer('parallelism', { min: 1 });
-    const dryRun = values['dry-run'] ?? spec.boolean('dryRun', false);
-    if (spec.problems.length > 0) throw new ConfigError(values.config, spec.problems);
+    // Flags override the file.
+    const groups = values.group ?? spec.groups ?? [];
+    const parallelism = positiveInteger(values.parallelism, '--parallelism') ?? spec.parallelism;
+    const dryRun = values['dry-run'] ?? spec.dryRun ?? false;
+    const snapshotId = values['snapshot-id'] ?? spec.snapshotId;
+    const backupId = values['backup-id'] ?? spec.backupId;
+    const restoreId = values['restore-id'];
     let result: CommandResult;
-    try {
-      switch (sub) {
-        case 'snapshot':
-          result = await runOffsetsSnapshot(
-            {
-              groups,
-              allGroups: values['all-groups'],
-              list: values.list,
-              ...(values.show ? { show: values.show } : {}),
-              ...(values.description ? { description: values.description } : {}),
-              ...(parallelism ? { parallelism } : {}),
-            },
-            deps,
-          );
-          break;
-        case 'reset': {
-          const strategy = values.strategy ?? spec.string('resetStrategy');
-          if (!strategy)
-            throw new UsageError('offsets reset needs --strategy (or resetStrategy in the file)');
-          const timestamp = values.timestamp ?? spec.bigint('resetTimestamp')?.toString();
-          const offset = values.offset ?? spec.bigint('resetOffset')?.toString();
-          const shift = values.shift ?? spec.bigint('resetShift')?.toString();
-          // The same snapshotRef.name that KafkaOffsetRollback uses; the CRD allows it only for from-snapshot.
-          const snapshotId = values['snapshot-id'] ?? spec.object('snapshotRef')?.string('name');
-          const backupId = values['backup-id'] ?? config.backupId;
-          result = await runOffsetsReset(
-            {
-              groups,
-              topics: values.topic ?? spec.strings('topics'),
-              partitions: (values.partition ?? []).map((p) => {
-                if (!/^\d+$/.test(p))
-                  throw new UsageError(`--partition must be a partition number, got '${p}'`);
-                return Number(p);
-              }),
-              strategy,
-              ...(timestamp ? { timestamp } : {}),
-              ...(offset ? { offset } : {}),
-              ...(shift ? { shift } : {}),
-              ...(backupId ? { backupId } : {}),
-              ...(values['restore-id'] ? { restoreId: values['restore-id'] } : {}),
-              ...(snapshotId ? { snapshotId } : {}),
-              dryRun,
-              ...(parallelism ? { parallelism } : {}),
-            },
-            deps,
-          );
-          break;
-        }
-        case 'rollback': {
-          const snapshotId = values['snapshot-id'] ?? spec.object('snapshotRef')?.string('name');
-          if (!snapshotId)
-            throw new UsageError('offsets rollback needs --snapshot-id (or snapshotRef.name in the file)');
-          result = await runOffsetsRollback(
-            {
-              snapshotId,
-              groups,
-              dryRun,
-              verify: !values['no-verify'] && spec.boolean('verifyAfterRollback', true),
-              ...(parallelism ? { parallelism } : {}),
-            },
-            deps,
-          );
-          break;
-        }
-        default: {
-          const backupId = values['backup-id'] ?? config.backupId;
-          if (!backupId) throw new UsageError('offsets show-mapping needs --backup-id');
-          result = await runOffsetsShowMapping(
-            { backupId, ...(values['restore-id'] ? { restoreId: values['restore-id'] } : {}) },
-            deps,
-          );
-        }
+    switch (sub) {
+      case 'snapshot':
+        result = await offsetSnapshot(
+          spec,
+          {
+            groups,
+            allGroups: values['all-groups'],
+            list: values.list,
+            ...(values.show ? { show: values.show } : {}),
+            ...(values.description ? { description: values.description } : {}),
+            ...(parallelism ? { parallelism } : {}),
+          },
+          ports,
+        );
+        break;
+      case 'reset': {
+        const fromFile = resetRequestOf({ ...spec, groups, topics: spec.topics ?? [], dryRun });
+        result = await resetOffsetsWith(
+          {
+            ...fromFile,
+            topics: values.topic ?? fromFile.topics,
+            partitions: (values.partition ?? []).map((p) => {
+              if (!/^\d+$/.test(p))
+                throw new UsageError(`--partition must be a partition number, got '${p}'`);
+              return Number(p);
+            }),
+            ...((values.strategy ?? spec.strategy) ? { strategy: values.strategy ?? spec.strategy } : {}),
+            ...((values.timestamp ?? fromFile.timestamp)
+              ? { timestamp: values.timestamp ?? fromFile.timestamp }
+              : {}),
+            ...((values.offset ?? fromFile.offset) ? { offset: values.offset ?? fromFile.offset } : {}),
+            ...((values.shift ?? fromFile.shift) ? { shift: values.shift ?? fromFile.shift } : {}),
+            ...(backupId ? { backupId } : {}),
+            ...(restoreId ? { restoreId } : {}),
+            ...(snapshotId ? { snapshotId } : {}),
+            ...(parallelism ? { parallelism } : {}),
+          },
+          ports,
+        );
+        break;
       }
-    } finally {
-      await admin?.close();
+      case 'rollback':
+        result = await rollbackOffsetsWith(
+          {
+            ...spec,
+            ...(snapshotId ? { snapshotId } : {}),
+            groups,
+            dryRun,
+            verify: !values['no-verify'] && (spec.verify ?? true),
+            ...(parallelism ? { parallelism } : {}),
+          },
+          ports,
+        );
+        break;
+      default: {
+        if (!backupId) throw new UsageError('offsets show-mapping needs --backup-id');
+        result = await showOffsetMapping(spec, { backupId, ...(restoreId ? { restoreId } : {}) }, ports);
+      }
     }
     printOutcome(io, format, `offsets ${sub}`, result);
     return result.exitCode;

@@ -1,52 +1,34 @@
 import { classify } from '../app/errors.ts';
-import { readKafkaCluster } from '../config/kafka-cluster.ts';
 import { readConfigFile } from '../config/load.ts';
-import { ConfigError, type Reader } from '../config/reader.ts';
-import { readStorage, type StorageSpec } from '../config/storage.ts';
-import type { KafkaConnectionConfig } from '../kafka/connection.ts';
+import { type SpecValues, specValuesOf } from '../config/operations.ts';
+import type { SecretResolver } from '../config/secrets.ts';
 import { UsageError } from './exit-codes.ts';
 import { toJson } from './output.ts';
 
 /**
- * Glue shared by the `offsets`, `validate` and `evidence` subcommands: the cluster and storage from
- * a CRD-shaped YAML file (the resource or its spec), printing, and exit codes from the one
- * classification (runtime/app/errors.ts).
+ * Glue shared by the `offsets`, `validate` and `evidence` subcommands: reading their file, printing,
+ * and exit codes from the one classification (runtime/app/errors.ts).
  */
-export interface ClusterAndStorage {
-  readonly spec: Reader;
-  readonly kafka?: KafkaConnectionConfig;
-  readonly storage?: StorageSpec;
-  readonly backupId?: string;
-}
 
-/** `kafkaCluster`, and storage from `storage`, `backupRef.storage` or `snapshotRef.storage`. */
-export function loadClusterAndStorage(
+/**
+ * The file's spec, parsed by the rules of its kind: `own` (the subcommand's kind, also for a bare
+ * spec) through `parseOwn`, any other of our kinds through its own parser (so unknown fields are
+ * refused either way, and `offsets show-mapping -c restore.yaml` still works).
+ */
+export async function readSpecFile<T extends SpecValues>(
   file: string,
-  needs: { kafka: boolean; storage: boolean },
-): ClusterAndStorage {
-  const { spec } = readConfigFile(file);
-  const k = spec.object('kafkaCluster');
-  const kafka = k ? readKafkaCluster(k) : undefined;
-  if (!kafka && needs.kafka) spec.problem('kafkaCluster', 'is required');
-  let storage: StorageSpec | undefined;
-  let backupId: string | undefined;
-  for (const holder of ['backupRef', 'snapshotRef'] as const) {
-    const ref = spec.object(holder);
-    const s = ref?.object('storage');
-    if (s && !storage) storage = readStorage(s);
-    if (holder === 'backupRef') backupId = ref?.string('backupId');
-  }
-  const top = spec.object('storage');
-  if (top && !storage) storage = readStorage(top);
-  if (!storage && needs.storage)
-    spec.problem('storage', 'is required (or backupRef.storage): offset snapshots and reports live there');
-  if (spec.problems.length > 0) throw new ConfigError(file, spec.problems);
-  return {
-    spec,
-    ...(kafka ? { kafka } : {}),
-    ...(storage ? { storage } : {}),
-    ...(backupId ? { backupId } : {}),
-  };
+  own: string,
+  secrets: SecretResolver,
+  parseOwn: (
+    spec: unknown,
+    secrets: SecretResolver,
+    context: { source: string; name?: string },
+  ) => Promise<T>,
+): Promise<T | SpecValues> {
+  const { spec, kind, context } = readConfigFile(file);
+  return (kind ?? own) === own
+    ? parseOwn(spec, secrets, context)
+    : specValuesOf(kind as string, spec, secrets, context);
 }
 
 /** Where a subcommand writes; the process's streams by default, a collector in tests. */

@@ -1,24 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createObjectStore } from '../config/object-store-factory.ts';
-import { ConfigError } from '../config/reader.ts';
-import { readSecret, secretRef } from '../config/secrets.ts';
-import { readStorage } from '../config/storage.ts';
-import type { SigningKeySource } from '../evidence/signing.ts';
-import { BackupRepository } from '../format/repository.ts';
-import { PlatformaticKafka } from '../kafka/platformatic-adapter.ts';
+import { productionPorts } from '../app/ports.ts';
+import { validateWith } from '../app/validate.ts';
+import { type ValidationConfig, validationConfigFromSpec } from '../config/operations.ts';
 import { createLogger } from '../log.ts';
-import { PlatformaticGroupAdmin } from '../offsets/platformatic-group-admin.ts';
-import { runValidate } from '../validation/commands.ts';
 import { UsageError } from './exit-codes.ts';
 import {
   type CliIo,
-  loadClusterAndStorage,
   outputFormat,
   positiveInteger,
   printFailure,
   printOutcome,
   processIo,
+  readSpecFile,
 } from './subcommand-support.ts';
 
 export const VALIDATE_HELP = `kafka-backup validate - check a backup and write a signed evidence report
@@ -75,109 +69,62 @@ export async function validateCli(argv: string[], io: CliIo = processIo): Promis
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!values.config)
       throw new UsageError("'validate' needs --config FILE (see kafka-backup validate --help)");
-    const config = loadClusterAndStorage(values.config, { kafka: false, storage: true });
-    const spec = config.spec;
     const log = createLogger({ level: values['log-level'] as 'warn' });
-
-    const checks = spec.object('checks');
-    // The file's checks.integrity.deep and checks.restoreSample mean what --deep and --restore-sample mean.
-    const deep = values.deep || (checks?.object('integrity')?.boolean('deep', false) ?? false);
-    const sampleSpec = checks?.object('restoreSample');
-    const sampleFlag = values['restore-sample'];
-    let restoreSample: number | 'all' | undefined;
-    if (sampleFlag !== undefined) {
-      restoreSample = sampleFlag === 'all' ? 'all' : positiveInteger(sampleFlag, '--restore-sample');
-    } else if (sampleSpec?.boolean('enabled', false)) {
-      restoreSample = sampleSpec.boolean('all', false)
-        ? 'all'
-        : (sampleSpec.integer('segmentsPerPartition', { min: 1, max: 10000 }) ?? 1);
-    }
-    const scratchTopicPrefix = sampleSpec?.string('scratchTopicPrefix');
-    if (restoreSample !== undefined && !config.kafka) {
-      throw new UsageError(
-        `${sampleFlag !== undefined ? '--restore-sample' : 'checks.restoreSample'} needs kafkaCluster (the scratch cluster) in the file`,
-      );
-    }
-    const evidence = spec.object('evidence');
-    let signingKey: SigningKeySource | undefined;
-    if (values['signing-key-file']) {
-      signingKey = { pem: readFileSync(values['signing-key-file'], 'utf8') };
-    } else {
-      const signing = evidence?.object('signing');
-      const ref = signing?.boolean('enabled', false) ? signing.object('keySecret') : undefined;
-      const source = ref ? secretRef(ref, 'privateKeyKey', 'signing-key.pem') : undefined;
-      if (source) signingKey = { pem: readSecret(source) };
-    }
-    const wantCluster = values['cluster-checks'] || (checks !== undefined && config.kafka !== undefined);
-    if (wantCluster && !config.kafka) throw new UsageError('--cluster-checks needs kafkaCluster in the file');
-    const enabled = (name: string) => checks?.object(name)?.boolean('enabled', true) ?? true;
-    const topicMapping = Object.fromEntries(
-      spec.map('topicMapping', (v) => (typeof v === 'string' ? v : undefined)),
+    const ports = productionPorts({ log });
+    const file = await readSpecFile(
+      values.config,
+      'KafkaBackupValidation',
+      ports.secrets,
+      validationConfigFromSpec,
     );
-    const mc = checks?.object('messageCount');
-    const cg = checks?.object('consumerGroupOffsets');
-    const clusterChecks = wantCluster
-      ? {
-          ...(values['restore-id'] ? { restoreId: values['restore-id'] } : {}),
-          ...(Object.keys(topicMapping).length > 0 ? { topicMapping } : {}),
-          messageCount: enabled('messageCount')
-            ? {
-                failThreshold: mc?.integer('failThreshold', { min: 0 }) ?? 0,
-                topics: mc?.strings('topics') ?? [],
-              }
-            : (false as const),
-          offsetRange: enabled('offsetRange'),
-          consumerGroupOffsets: enabled('consumerGroupOffsets')
-            ? { groups: cg?.strings('consumerGroups') ?? [] }
-            : (false as const),
-        }
-      : undefined;
-    const evidenceStorage = evidence?.object('storage');
-    const evidenceSpec = evidenceStorage ? readStorage(evidenceStorage) : undefined;
-    if (spec.problems.length > 0) throw new ConfigError(values.config, spec.problems);
-
-    const store = await createObjectStore(config.storage as NonNullable<typeof config.storage>, log);
-    const kafka =
-      config.kafka && restoreSample !== undefined
-        ? new PlatformaticKafka(config.kafka, { logger: log })
-        : undefined;
-    const admin = config.kafka && clusterChecks ? new PlatformaticGroupAdmin(config.kafka) : undefined;
-    try {
-      const backupId = values['backup-id'] ?? config.backupId;
-      const parallelism = positiveInteger(values.parallelism, '--parallelism');
-      const result = await runValidate(
-        {
-          ...(backupId ? { backupId } : {}),
-          deep,
-          ...(restoreSample !== undefined ? { restoreSample } : {}),
-          ...(scratchTopicPrefix ? { scratchTopicPrefix } : {}),
-          ...(signingKey ? { signingKey } : {}),
-          ...(values['webhook-url'] ? { webhookUrl: values['webhook-url'] } : {}),
-          ...(values['triggered-by'] ? { triggeredBy: values['triggered-by'] } : {}),
-          ...(parallelism ? { parallelism } : {}),
-          noStore: values['no-store'],
-          ...(clusterChecks ? { clusterChecks } : {}),
-          toolVersion: toolVersion(),
-        },
-        {
-          repository: new BackupRepository(store),
-          ...(evidenceSpec ? { evidenceStore: await createObjectStore(evidenceSpec, log) } : {}),
-          ...(kafka ? { kafka } : {}),
-          ...(admin ? { admin } : {}),
-          ...(config.kafka && (kafka || admin)
-            ? { bootstrapServers: config.kafka.bootstrapServers.join(',') }
-            : {}),
-          secrets: [config.kafka?.sasl?.password, config.kafka?.tls?.key].filter((s): s is string =>
-            Boolean(s),
-          ),
-        },
-      );
-      printOutcome(io, format, 'validate', result);
-      return result.exitCode;
-    } finally {
-      await kafka?.close();
-      await admin?.close();
-    }
+    // Another kind's file (a KafkaRestore, ...) gives the backup and the cluster; the checks take their defaults.
+    const fromFile: ValidationConfig =
+      'hasChecks' in file
+        ? (file as ValidationConfig)
+        : {
+            ...file,
+            deep: false,
+            topicMapping: file.topicMapping ?? {},
+            hasChecks: false,
+            messageCount: { failThreshold: 0, topics: [] },
+            offsetRange: true,
+            consumerGroupOffsets: { groups: [] },
+          };
+    // Flags override the file: --deep, --restore-sample, --signing-key-file, --backup-id.
+    const sampleFlag = values['restore-sample'];
+    const restoreSample =
+      sampleFlag === undefined
+        ? fromFile.restoreSample
+        : sampleFlag === 'all'
+          ? 'all'
+          : positiveInteger(sampleFlag, '--restore-sample');
+    const signingKeyPem = values['signing-key-file']
+      ? readFileSync(values['signing-key-file'], 'utf8')
+      : fromFile.signingKeyPem;
+    const backupId = values['backup-id'] ?? fromFile.backupId;
+    const parallelism = positiveInteger(values.parallelism, '--parallelism');
+    const { restoreSample: _sample, signingKeyPem: _key, backupId: _id, ...rest } = fromFile;
+    const result = await validateWith(
+      {
+        ...rest,
+        deep: values.deep || fromFile.deep,
+        ...(restoreSample !== undefined ? { restoreSample } : {}),
+        ...(signingKeyPem ? { signingKeyPem } : {}),
+        ...(backupId ? { backupId } : {}),
+      },
+      ports,
+      {
+        clusterChecks: values['cluster-checks'],
+        ...(values['restore-id'] ? { restoreId: values['restore-id'] } : {}),
+        ...(values['webhook-url'] ? { webhookUrl: values['webhook-url'] } : {}),
+        ...(values['triggered-by'] ? { triggeredBy: values['triggered-by'] } : {}),
+        noStore: values['no-store'],
+        ...(parallelism ? { parallelism } : {}),
+        toolVersion: toolVersion(),
+      },
+    );
+    printOutcome(io, format, 'validate', result);
+    return result.exitCode;
   } catch (error) {
     return printFailure(io, format, 'validate', error);
   }

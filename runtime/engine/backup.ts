@@ -530,7 +530,7 @@ async function snapshotGroups(
 ): Promise<void> {
   const groups = new Map<string, { topic: string; partition: number; offset: bigint }[]>();
   for (const group of await kafka.listGroups()) {
-    const offsets = (await kafka.groupOffsets(group)).filter((o) => topics.has(o.topic));
+    const offsets = (await kafka.committedOffsets(group)).filter((o) => topics.has(o.topic));
     if (offsets.length > 0) groups.set(group, offsets);
   }
   const document = {

@@ -41,7 +41,8 @@ export interface CommandResult {
 export { OffsetsUsageError };
 
 export interface OffsetsDeps {
-  readonly admin: ConsumerGroupAdmin;
+  /** The cluster; absent when only stored snapshots or mappings are read. */
+  readonly admin?: ConsumerGroupAdmin;
   /** Where offset snapshots are stored (the backup storage). */
   readonly store: ObjectStore;
   /** Opens a backup, for from-mapping and show-mapping. */
@@ -58,6 +59,11 @@ export interface SnapshotCommandOptions {
   readonly list?: boolean;
   /** Show one stored snapshot. */
   readonly show?: string;
+}
+
+function adminOf(deps: OffsetsDeps): ConsumerGroupAdmin {
+  if (!deps.admin) throw new OffsetsUsageError('kafkaCluster is required: the consumer groups live there');
+  return deps.admin;
 }
 
 export async function runOffsetsSnapshot(
@@ -83,12 +89,13 @@ export async function runOffsetsSnapshot(
     };
     return { exitCode: 0, text: JSON.stringify(json, null, 2), json };
   }
-  const groups = options.allGroups ? await deps.admin.listGroups() : [...(options.groups ?? [])];
+  const admin = adminOf(deps);
+  const groups = options.allGroups ? await admin.listGroups() : [...(options.groups ?? [])];
   if (groups.length === 0)
     throw new OffsetsUsageError(
       'name the consumer groups to snapshot (--group, repeatable) or pass --all-groups',
     );
-  const s = await takeSnapshot(deps.admin, deps.store, groups, {
+  const s = await takeSnapshot(admin, deps.store, groups, {
     ...(options.description ? { description: options.description } : {}),
     ...(options.parallelism ? { parallelism: options.parallelism } : {}),
   });
@@ -131,7 +138,7 @@ export async function runOffsetsReset(
   if (groups.length === 0 && strategy.kind === 'from-snapshot') groups = [...strategy.offsets.keys()];
   if (groups.length === 0)
     throw new OffsetsUsageError('name the consumer groups to reset (--group, repeatable)');
-  const result = await resetOffsets(deps.admin, deps.store, {
+  const result = await resetOffsets(adminOf(deps), deps.store, {
     strategy,
     selection: {
       groups,
@@ -257,7 +264,7 @@ export async function runOffsetsRollback(
   deps: OffsetsDeps,
 ): Promise<CommandResult> {
   if (!options.snapshotId) throw new OffsetsUsageError('name the snapshot to roll back to (--snapshot-id)');
-  const r = await rollbackOffsets(deps.admin, deps.store, {
+  const r = await rollbackOffsets(adminOf(deps), deps.store, {
     snapshotId: options.snapshotId,
     ...(options.groups?.length ? { groups: options.groups } : {}),
     ...(options.dryRun ? { dryRun: true } : {}),

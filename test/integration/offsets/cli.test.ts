@@ -11,7 +11,6 @@ import { validateCli } from '../../../runtime/cli/validate.ts';
 import { runBackup } from '../../../runtime/engine/backup.ts';
 import { BackupRepository } from '../../../runtime/format/repository.ts';
 import { PlatformaticKafka } from '../../../runtime/kafka/platformatic-adapter.ts';
-import { PlatformaticGroupAdmin } from '../../../runtime/offsets/platformatic-group-admin.ts';
 import { FilesystemObjectStore } from '../../../runtime/storage/filesystem.ts';
 import { need, uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic, kafkaConnection, listTopics, produce } from '../../env/kafka-client.ts';
@@ -22,7 +21,7 @@ const source = kafkaConnection(kafka, 'source');
 let dir: string;
 let configFile: string;
 let topic: string;
-let admin: PlatformaticGroupAdmin;
+let admin: PlatformaticKafka;
 
 async function run(
   fn: (argv: string[], io: CliIo) => Promise<number>,
@@ -61,7 +60,7 @@ before(async () => {
       '  parallelism: 2',
     ].join('\n'),
   );
-  admin = new PlatformaticGroupAdmin({
+  admin = new PlatformaticKafka({
     bootstrapServers: [kafka.source.bootstrap],
     securityProtocol: 'PLAINTEXT',
   });

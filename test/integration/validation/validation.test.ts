@@ -7,7 +7,6 @@ import { runBackup } from '../../../runtime/engine/backup.ts';
 import { runEvidenceVerify } from '../../../runtime/evidence/commands.ts';
 import { BackupRepository } from '../../../runtime/format/repository.ts';
 import { PlatformaticKafka } from '../../../runtime/kafka/platformatic-adapter.ts';
-import { PlatformaticGroupAdmin } from '../../../runtime/offsets/platformatic-group-admin.ts';
 import { S3ObjectStore } from '../../../runtime/storage/s3.ts';
 import { runValidate } from '../../../runtime/validation/commands.ts';
 import {
@@ -76,7 +75,7 @@ before(async () => {
   }
   await produce(source, topic, records, { idempotent: true });
   // A group with committed offsets, so the backup carries a consumer-group snapshot.
-  const admin = new PlatformaticGroupAdmin({
+  const admin = new PlatformaticKafka({
     bootstrapServers: [kafka.source.bootstrap],
     securityProtocol: 'PLAINTEXT',
   });
