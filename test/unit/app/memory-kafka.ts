@@ -110,9 +110,9 @@ export class MemoryKafka implements KafkaPort {
   async produce(tp: TopicPartition, records: readonly ProduceRecord[]): Promise<{ baseOffset: bigint }> {
     const log = this.#log(tp);
     const baseOffset = BigInt(log.length);
-    records.forEach((r, i) =>
-      log.push({ ...r, offset: baseOffset + BigInt(i), timestampType: 'CreateTime' }),
-    );
+    for (const [i, r] of records.entries()) {
+      log.push({ ...r, offset: baseOffset + BigInt(i), timestampType: 'CreateTime' });
+    }
     return { baseOffset };
   }
 
