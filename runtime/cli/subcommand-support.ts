@@ -1,6 +1,7 @@
 import { classify } from '../app/errors.ts';
 import { readConfigFile } from '../config/load.ts';
 import { type SpecValues, specValuesOf } from '../config/operations.ts';
+import { ConfigError } from '../config/reader.ts';
 import type { SecretResolver } from '../config/secrets.ts';
 import { UsageError } from './exit-codes.ts';
 import { toJson } from './output.ts';
@@ -10,10 +11,20 @@ import { toJson } from './output.ts';
  * and exit codes from the one classification (runtime/app/errors.ts).
  */
 
+const KINDS = [
+  'KafkaOffsetReset',
+  'KafkaOffsetRollback',
+  'KafkaBackupValidation',
+  'KafkaRestore',
+  'KafkaBackup',
+];
+
 /**
- * The file's spec, parsed by the rules of its kind: `own` (the subcommand's kind, also for a bare
- * spec) through `parseOwn`, any other of our kinds through its own parser (so unknown fields are
- * refused either way, and `offsets show-mapping -c restore.yaml` still works).
+ * The file's spec, parsed by the rules of its kind: `own` (the subcommand's kind) through
+ * `parseOwn`, any other of our kinds through its own parser, so unknown fields are refused either
+ * way and `offsets show-mapping -c restore.yaml` still works. A bare spec (no `kind`) is read as
+ * `own`; failing that, as the first other kind it is valid for, and if none, `own`'s problems are
+ * reported.
  */
 export async function readSpecFile<T extends SpecValues>(
   file: string,
@@ -26,9 +37,20 @@ export async function readSpecFile<T extends SpecValues>(
   ) => Promise<T>,
 ): Promise<T | SpecValues> {
   const { spec, kind, context } = readConfigFile(file);
-  return (kind ?? own) === own
-    ? parseOwn(spec, secrets, context)
-    : specValuesOf(kind as string, spec, secrets, context);
+  if (kind !== undefined && kind !== own) return specValuesOf(kind, spec, secrets, context);
+  try {
+    return await parseOwn(spec, secrets, context);
+  } catch (error) {
+    if (kind !== undefined || !(error instanceof ConfigError)) throw error;
+    for (const other of KINDS.filter((k) => k !== own)) {
+      try {
+        return await specValuesOf(other, spec, secrets, context);
+      } catch {
+        // not a valid spec of that kind either: try the next
+      }
+    }
+    throw error;
+  }
 }
 
 /** Where a subcommand writes; the process's streams by default, a collector in tests. */
