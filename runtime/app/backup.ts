@@ -1,7 +1,7 @@
 import { backupConfigFromSpec } from '../config/load.ts';
 import { type BackupResult, runBackup } from '../engine/backup.ts';
 import { BackupRepository } from '../format/repository.ts';
-import { type AppPorts, type RunControls, withKafka } from './ports.ts';
+import { type AppPorts, openRunStore, type RunControls, withKafka } from './ports.ts';
 
 /**
  * One run of a KafkaBackup: `spec` is the resource's spec as plain JSON. A run stopped through
@@ -14,10 +14,7 @@ export async function backup(spec: unknown, ports: AppPorts, run: RunControls = 
     ports.secrets,
     run.context ?? { source: 'KafkaBackup spec' },
   );
-  const store = await ports.openStore(
-    config.storage,
-    config.circuitBreaker ? { circuitBreaker: config.circuitBreaker } : {},
-  );
+  const store = await openRunStore(ports, config);
   return withKafka(ports, config.kafka, {}, (kafka) =>
     runBackup(
       {

@@ -64,6 +64,17 @@ export function productionPorts(options: { log: Logger; secrets?: SecretResolver
   };
 }
 
+/** The store of a backup or restore run, behind the spec's circuit breaker. */
+export function openRunStore(
+  ports: AppPorts,
+  config: { readonly storage: StorageSpec; readonly circuitBreaker?: CircuitBreakerOptions },
+): Promise<ObjectStore> {
+  return ports.openStore(
+    config.storage,
+    config.circuitBreaker ? { circuitBreaker: config.circuitBreaker } : {},
+  );
+}
+
 /** Runs `use` with a connection and closes it whatever happens. */
 export async function withKafka<T>(
   ports: AppPorts,

@@ -3,7 +3,7 @@ import { type RestoreResult, runRestore } from '../engine/restore.ts';
 import { BackupRepository } from '../format/repository.ts';
 import { handleOffsetsAfterRestore } from '../offsets/after-restore.ts';
 import type { CommandResult } from '../offsets/commands.ts';
-import { type AppPorts, type RunControls, withKafka } from './ports.ts';
+import { type AppPorts, openRunStore, type RunControls, withKafka } from './ports.ts';
 
 export interface RestoreRunResult extends RestoreResult {
   /** The consumer group offsets handled after the data (autoConsumerGroups, offsetReset), if asked. */
@@ -26,10 +26,7 @@ export async function restore(
     ports.secrets,
     run.context ?? { source: 'KafkaRestore spec' },
   );
-  const store = await ports.openStore(
-    config.storage,
-    config.circuitBreaker ? { circuitBreaker: config.circuitBreaker } : {},
-  );
+  const store = await openRunStore(ports, config);
   const repository = new BackupRepository(store);
   const dryRun = run.dryRun === true || config.options.dryRun === true;
   const connect = { produceAcks: config.produceAcks, produceTimeoutMs: config.produceTimeoutMs };

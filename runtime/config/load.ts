@@ -118,6 +118,21 @@ export async function loadStorageConfig(
   return storageConfigFromSpec(spec, secrets, context);
 }
 
+/**
+ * `backupRef` in its concrete form: `storage` and `backupId`. `name` and `namespace` (a KafkaBackup
+ * resource) are accepted, not resolved: the operator turns them into the concrete form first.
+ */
+export function readBackupRef(r: Reader): { storage?: StorageSpec; backupId?: string } {
+  const ref = r.object('backupRef');
+  if (!ref) return {};
+  const backupId = ref.string('backupId');
+  const s = ref.object('storage');
+  const storage = s ? readStorage(s) : undefined;
+  ref.accept('name', 'namespace');
+  ref.finish();
+  return { ...(storage ? { storage } : {}), ...(backupId ? { backupId } : {}) };
+}
+
 export function readRequiredKafka(r: Reader): KafkaClusterSpec | undefined {
   const kafkaReader = r.object('kafkaCluster');
   if (!kafkaReader) r.problem('kafkaCluster', 'is required');
@@ -213,16 +228,7 @@ export async function restoreConfigFromSpec(
 ): Promise<RestoreConfig> {
   const r = new Reader(spec);
   const kafkaSpec = readRequiredKafka(r);
-  const ref = r.object('backupRef');
-  let storage: StorageSpec | undefined;
-  let backupId: string | undefined;
-  if (ref) {
-    backupId = ref.string('backupId');
-    const s = ref.object('storage');
-    if (s) storage = readStorage(s);
-    ref.accept('name', 'namespace');
-    ref.finish();
-  }
+  let { storage, backupId } = readBackupRef(r);
   if (!storage) storage = readRequiredStorage(r);
   else r.accept('storage');
   const topics = r.strings('topics');

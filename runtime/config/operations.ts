@@ -4,6 +4,7 @@ import { readKafkaCluster, resolveKafkaCluster } from './kafka-cluster.ts';
 import {
   backupConfigFromSpec,
   fail,
+  readBackupRef,
   readEncryption,
   readRequiredKafka,
   resolveEncryption,
@@ -71,17 +72,8 @@ export interface ValidationConfig extends OperationTarget {
 
 /** Storage from `backupRef.storage`, `snapshotRef.storage` or `storage`, and `backupRef.backupId`. */
 function readTarget(r: Reader): { storage?: StorageSpec; backupId?: string; snapshotId?: string } {
-  let storage: StorageSpec | undefined;
-  let backupId: string | undefined;
+  let { storage, backupId } = readBackupRef(r);
   let snapshotId: string | undefined;
-  const backupRef = r.object('backupRef');
-  if (backupRef) {
-    backupId = backupRef.string('backupId');
-    const s = backupRef.object('storage');
-    if (s) storage = readStorage(s);
-    backupRef.accept('name', 'namespace');
-    backupRef.finish();
-  }
   const snapshotRef = r.object('snapshotRef');
   if (snapshotRef) {
     snapshotId = snapshotRef.string('name');
