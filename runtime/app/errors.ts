@@ -13,6 +13,7 @@ import { KafkaError } from '../kafka/port.ts';
 import { scrub } from '../log.ts';
 import { OffsetsUsageError } from '../offsets/errors.ts';
 import { ActiveGroupError } from '../offsets/group-admin.ts';
+import type { ResultFailure } from '../outcome.ts';
 import { StorageError, type StorageErrorKind } from '../storage/object-store.ts';
 
 /**
@@ -134,6 +135,28 @@ function kafkaRule(error: KafkaError): Rule {
   return error.retriable
     ? { class: 'retriable', reason: 'KafkaUnavailable', exitCode: EXIT.kafka }
     : { class: 'terminal', reason: 'KafkaRejected', exitCode: EXIT.kafka };
+}
+
+/**
+ * A result that ran to its end: success, or the reason and exit code of what it could not do. The
+ * only mapping of results to exit codes, next to the one for errors.
+ */
+export function resultStatus(failure: ResultFailure | undefined): {
+  readonly ok: boolean;
+  readonly reason?: FailureReason;
+  readonly exitCode: number;
+} {
+  switch (failure) {
+    case undefined:
+      return { ok: true, exitCode: EXIT.ok };
+    case 'commit-failed':
+      return { ok: false, reason: 'KafkaRejected', exitCode: EXIT.kafka };
+    case 'offsets-changed':
+      return { ok: false, reason: 'Conflict', exitCode: EXIT.conflict };
+    case 'checks-failed':
+    case 'signature-invalid':
+      return { ok: false, reason: 'IntegrityError', exitCode: EXIT.integrity };
+  }
 }
 
 function chain(error: unknown): unknown[] {

@@ -81,8 +81,7 @@ export async function evidenceCli(argv: string[], io: CliIo = processIo): Promis
       { location, publicKey: { file: values['public-key'] } },
       store ? { store } : {},
     );
-    printOutcome(io, format, 'evidence verify', result);
-    return result.exitCode;
+    return printOutcome(io, format, 'evidence verify', result);
   } catch (error) {
     return printFailure(io, format, 'evidence verify', error);
   }

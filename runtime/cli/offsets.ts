@@ -170,8 +170,7 @@ export async function offsetsCli(argv: string[], io: CliIo = processIo): Promise
         result = await showOffsetMapping(spec, { backupId, ...(restoreId ? { restoreId } : {}) }, ports);
       }
     }
-    printOutcome(io, format, `offsets ${sub}`, result);
-    return result.exitCode;
+    return printOutcome(io, format, `offsets ${sub}`, result);
   } catch (error) {
     return printFailure(io, format, `offsets ${sub ?? ''}`.trim(), error);
   }

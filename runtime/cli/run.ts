@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { backup } from '../app/backup.ts';
-import { classify } from '../app/errors.ts';
+import { classify, resultStatus } from '../app/errors.ts';
 import { type AppPorts, productionPorts } from '../app/ports.ts';
 import { restore } from '../app/restore.ts';
 import { readConfigFile, storageConfigFromSpec } from '../config/load.ts';
@@ -230,7 +230,7 @@ async function dispatch(
           groups ? { ...result, consumerGroups: groups.json } : result,
         );
         if (groups && flags.output === 'text') process.stdout.write(`${groups.text}\n`);
-        return { code: groups?.exitCode ?? EXIT.ok, completed: true };
+        return { code: resultStatus(groups?.failure).exitCode, completed: true };
       } finally {
         progress?.done();
       }

@@ -1,8 +1,9 @@
-import { classify } from '../app/errors.ts';
+import { classify, resultStatus } from '../app/errors.ts';
 import { readConfigFile } from '../config/load.ts';
 import { type SpecValues, specValuesOf } from '../config/operations.ts';
 import { ConfigError } from '../config/reader.ts';
 import type { SecretResolver } from '../config/secrets.ts';
+import type { ResultFailure } from '../outcome.ts';
 import { UsageError } from './exit-codes.ts';
 import { toJson } from './output.ts';
 
@@ -68,15 +69,15 @@ export function printOutcome(
   io: CliIo,
   format: 'text' | 'json',
   command: string,
-  result: { exitCode: number; text: string; json: unknown },
-): void {
+  result: { failure?: ResultFailure; text: string; json: unknown },
+): number {
+  const { ok, exitCode } = resultStatus(result.failure);
   if (format === 'json') {
-    io.out(
-      `${toJson({ ok: result.exitCode === 0, command, exitCode: result.exitCode, result: result.json })}\n`,
-    );
+    io.out(`${toJson({ ok, command, exitCode, result: result.json })}\n`);
   } else {
     io.out(`${result.text}\n`);
   }
+  return exitCode;
 }
 
 export function printFailure(io: CliIo, format: 'text' | 'json', command: string, error: unknown): number {

@@ -123,8 +123,7 @@ export async function validateCli(argv: string[], io: CliIo = processIo): Promis
         toolVersion: toolVersion(),
       },
     );
-    printOutcome(io, format, 'validate', result);
-    return result.exitCode;
+    return printOutcome(io, format, 'validate', result);
   } catch (error) {
     return printFailure(io, format, 'validate', error);
   }

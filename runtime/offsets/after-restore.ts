@@ -1,5 +1,5 @@
 import type { BackupRepository } from '../format/repository.ts';
-import { type CommandResult, formatResetResult, OFFSETS_EXIT, resetResultToJson } from './commands.ts';
+import { type CommandResult, failureOf, formatResetResult, resetResultToJson } from './commands.ts';
 import { ActiveGroupError, type ConsumerGroupAdmin } from './group-admin.ts';
 import { openMappingSource } from './mapping-store.ts';
 import { translateRestoredGroups } from './restore-translation.ts';
@@ -18,7 +18,6 @@ export async function consumerGroupsAfterRestore(
 ): Promise<CommandResult> {
   if (restore.dryRun) {
     return {
-      exitCode: OFFSETS_EXIT.ok,
       text: "Dry run: after the restore, the groups' committed offsets would be translated and committed.",
       json: null,
     };
@@ -29,15 +28,9 @@ export async function consumerGroupsAfterRestore(
     ...(options.groups?.length ? { groups: options.groups } : {}),
     ...(options.parallelism ? { parallelism: options.parallelism } : {}),
   });
-  if (!result)
-    return { exitCode: OFFSETS_EXIT.ok, text: 'No consumer groups in the backup snapshot.', json: null };
-  const failed = result.groups.some((g) => g.status === 'failed');
+  if (!result) return { text: 'No consumer groups in the backup snapshot.', json: null };
   return {
-    exitCode: failed
-      ? OFFSETS_EXIT.commitFailed
-      : result.mismatches.length > 0
-        ? OFFSETS_EXIT.mismatch
-        : OFFSETS_EXIT.ok,
+    ...failureOf(result),
     text: formatResetResult(result),
     json: resetResultToJson(result),
   };
@@ -67,7 +60,7 @@ export async function handleOffsetsAfterRestore(
     if (!(error instanceof ActiveGroupError)) throw error;
     // The data is restored; only the offsets wait for the consumers to stop.
     return {
-      exitCode: OFFSETS_EXIT.mismatch,
+      failure: 'offsets-changed',
       text:
         `The restore completed, but the consumer group offsets were not changed: ${error.message}\n` +
         `Once they are stopped: kafka-backup offsets reset --strategy from-mapping --backup-id ${restore.backupId} ` +
@@ -90,9 +83,7 @@ async function runHandling(
       ...(handling.groups?.length ? { groups: handling.groups } : {}),
       dryRun: true,
     });
-    return result
-      ? { exitCode: OFFSETS_EXIT.ok, text: formatResetResult(result), json: resetResultToJson(result) }
-      : undefined;
+    return result ? { text: formatResetResult(result), json: resetResultToJson(result) } : undefined;
   }
   return consumerGroupsAfterRestore(
     admin,

@@ -1,3 +1,4 @@
+import type { ResultFailure } from '../outcome.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { loadBackupGroupSnapshot } from './backup-group-snapshot.ts';
 import { OffsetsUsageError } from './errors.ts';
@@ -24,16 +25,15 @@ import { listSnapshots, readSnapshot } from './snapshot-store.ts';
 
 /**
  * Handlers of `kafka-backup offsets snapshot|reset|rollback|show-mapping`, independent of argument
- * parsing: the CLI resolves the cluster and storage from its configuration and passes them in.
- * Each returns the text for a terminal, the JSON for `--output json`, and the exit code, using the
- * CLI's codes (runtime/cli/exit-codes.ts): 0 success, 4 a commit was rejected by Kafka, 7 the
- * offsets found afterwards differ from those committed (something else changed them).
+ * parsing: the use cases (runtime/app/offsets.ts) pass the cluster and storage in.
+ * Each returns the text for a terminal, the JSON for `--output json`, and `failure` when a commit
+ * was rejected by Kafka (commit-failed) or the offsets found afterwards differ from those
+ * committed (offsets-changed: something else moved them).
  * Invalid input throws OffsetsUsageError; a group with members throws ActiveGroupError.
  */
-export const OFFSETS_EXIT = { ok: 0, commitFailed: 4, mismatch: 7 } as const;
-
 export interface CommandResult {
-  readonly exitCode: number;
+  /** Undefined: everything asked was done. */
+  readonly failure?: ResultFailure;
   readonly text: string;
   readonly json: unknown;
 }
@@ -73,7 +73,6 @@ export async function runOffsetsSnapshot(
   if (options.list) {
     const all = await listSnapshots(deps.store);
     return {
-      exitCode: 0,
       text: all.length === 0 ? 'No offset snapshots.' : all.map((s) => s.snapshotId).join('\n'),
       json: { snapshots: all },
     };
@@ -87,7 +86,7 @@ export async function runOffsetsSnapshot(
       description: s.description,
       groups: groupOffsetsToJson(s.groups),
     };
-    return { exitCode: 0, text: JSON.stringify(json, null, 2), json };
+    return { text: JSON.stringify(json, null, 2), json };
   }
   const admin = adminOf(deps);
   const groups = options.allGroups ? await admin.listGroups() : [...(options.groups ?? [])];
@@ -101,7 +100,6 @@ export async function runOffsetsSnapshot(
   });
   const offsets = [...s.groups.values()].reduce((n, o) => n + o.length, 0);
   return {
-    exitCode: 0,
     text: `Snapshot ${s.snapshotId}: ${s.groups.size} group(s), ${offsets} committed offset(s), stored at ${deps.store.description}/${s.key}`,
     json: { snapshotId: s.snapshotId, key: s.key, groups: s.groups.size, offsets },
   };
@@ -149,7 +147,7 @@ export async function runOffsetsReset(
     ...(options.parallelism ? { parallelism: options.parallelism } : {}),
   });
   return {
-    exitCode: exitCodeOf(result),
+    ...failureOf(result),
     text: formatResetResult(result),
     json: resetResultToJson(result),
   };
@@ -272,7 +270,7 @@ export async function runOffsetsRollback(
     ...(options.parallelism ? { parallelism: options.parallelism } : {}),
   });
   return {
-    exitCode: exitCodeOf(r),
+    ...failureOf(r),
     text: formatRollbackResult(r),
     json: rollbackResultToJson(r),
   };
@@ -316,9 +314,11 @@ export function rollbackResultToJson(r: RollbackResult): unknown {
   };
 }
 
-function exitCodeOf(r: { groups: readonly { status: string }[]; mismatches: readonly unknown[] }): number {
-  if (r.groups.some((g) => g.status === 'failed')) return OFFSETS_EXIT.commitFailed;
-  return r.mismatches.length > 0 ? OFFSETS_EXIT.mismatch : OFFSETS_EXIT.ok;
+export function failureOf(r: { groups: readonly { status: string }[]; mismatches: readonly unknown[] }): {
+  failure?: ResultFailure;
+} {
+  if (r.groups.some((g) => g.status === 'failed')) return { failure: 'commit-failed' };
+  return r.mismatches.length > 0 ? { failure: 'offsets-changed' } : {};
 }
 
 function formatMismatches(ms: readonly OffsetMismatch[]): string[] {
@@ -348,5 +348,5 @@ export async function runOffsetsShowMapping(
 ): Promise<CommandResult> {
   if (!deps.openBackup) throw new OffsetsUsageError('show-mapping needs the backup storage to be configured');
   const mapping = await loadOffsetMapping(await deps.openBackup(options.backupId), options.restoreId);
-  return { exitCode: 0, text: formatOffsetMapping(mapping), json: offsetMappingToDocument(mapping) };
+  return { text: formatOffsetMapping(mapping), json: offsetMappingToDocument(mapping) };
 }

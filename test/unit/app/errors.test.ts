@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseArgs } from 'node:util';
-import { type Classification, classify, EXIT, UsageError } from '../../../runtime/app/errors.ts';
+import {
+  type Classification,
+  classify,
+  EXIT,
+  resultStatus,
+  UsageError,
+} from '../../../runtime/app/errors.ts';
 import { ConfigError } from '../../../runtime/config/reader.ts';
 import { EngineError } from '../../../runtime/engine/errors.ts';
 import { EvidenceNotFoundError } from '../../../runtime/evidence/commands.ts';
@@ -184,5 +190,31 @@ describe('classify', () => {
     const c = classify(new KafkaError('login with hunter2-classify refused', { retriable: true }));
     assert.ok(!c.message.includes('hunter2-classify'), c.message);
     assert.match(c.message, /login with .* refused/);
+  });
+});
+
+describe('resultStatus', () => {
+  test('a result that ran to its end maps to success or to the reason and exit code of its failure', () => {
+    assert.deepEqual(resultStatus(undefined), { ok: true, exitCode: EXIT.ok });
+    assert.deepEqual(resultStatus('commit-failed'), {
+      ok: false,
+      reason: 'KafkaRejected',
+      exitCode: EXIT.kafka,
+    });
+    assert.deepEqual(resultStatus('offsets-changed'), {
+      ok: false,
+      reason: 'Conflict',
+      exitCode: EXIT.conflict,
+    });
+    assert.deepEqual(resultStatus('checks-failed'), {
+      ok: false,
+      reason: 'IntegrityError',
+      exitCode: EXIT.integrity,
+    });
+    assert.deepEqual(resultStatus('signature-invalid'), {
+      ok: false,
+      reason: 'IntegrityError',
+      exitCode: EXIT.integrity,
+    });
   });
 });
