@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { parse } from 'yaml';
 import {
   backupConfigFromSpec,
   restoreConfigFromSpec,
@@ -242,5 +244,28 @@ describe('configuration from spec objects', () => {
       await problemsOf(specValuesOf('KafkaTopic', {}, secrets(), context)),
       /kind: KafkaTopic is not one of ours/,
     );
+  });
+
+  test("the product description's examples parse as the operator would pass them (names resolved first)", async () => {
+    const seed = (file: string) =>
+      specOf(parse(readFileSync(new URL(`../../fixtures/seed/${file}`, import.meta.url), 'utf8')));
+    for (const file of ['hourly-backup.yaml', 'my-first-backup.yaml']) {
+      const { spec, name } = seed(file);
+      const config = await backupConfigFromSpec(spec, secrets(), { source: file, ...(name ? { name } : {}) });
+      assert.equal(config.options.backupId, name);
+      assert.equal(config.storage.type, 's3');
+    }
+    const reset = seed('reset-after-restore.yaml');
+    const resetConfig = await offsetResetConfigFromSpec(reset.spec, secrets(), { source: 'reset' });
+    assert.equal(resetConfig.strategy, 'from-mapping');
+    const restore = seed('pitr-restore.yaml');
+    const unresolved = await problemsOf(restoreConfigFromSpec(restore.spec, secrets(), { source: 'pitr' }));
+    assert.match(unresolved, /storage: is required/, 'backupRef.name alone is not resolved here');
+    const resolved = {
+      ...(restore.spec as Record<string, unknown>),
+      backupRef: { name: 'production-backup', backupId: 'production-backup', storage },
+    };
+    const restoreConfig = await restoreConfigFromSpec(resolved, secrets(), { source: 'pitr' });
+    assert.deepEqual(restoreConfig.options.bounds, { endTime: 1733054400000n });
   });
 });
