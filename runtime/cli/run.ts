@@ -185,7 +185,7 @@ async function dispatch(
   const file = flags.config as string;
   switch (command) {
     case 'backup': {
-      const { spec, context } = readConfigFile(file);
+      const { spec, context } = readSpecOf(file, 'KafkaBackup');
       const progress = interactive ? new ProgressLine('backup') : undefined;
       try {
         const result = await backup(spec, ports, {
@@ -202,7 +202,7 @@ async function dispatch(
       }
     }
     case 'restore': {
-      const { spec, context } = readConfigFile(file);
+      const { spec, context } = readSpecOf(file, 'KafkaRestore');
       // Shown only once records are produced: a dry run never draws it.
       const progress = interactive ? new ProgressLine('restore') : undefined;
       try {
@@ -267,6 +267,15 @@ async function dispatch(
         `unknown command '${command}': use backup, restore, list, describe or verify (or offsets, validate, evidence)`,
       );
   }
+}
+
+/** The file's spec; a whole resource of another kind is refused at once, naming both kinds. */
+function readSpecOf(file: string, kind: 'KafkaBackup' | 'KafkaRestore'): ReturnType<typeof readConfigFile> {
+  const read = readConfigFile(file);
+  if (read.kind !== undefined && read.kind !== kind) {
+    throw new UsageError(`${file} is a ${read.kind}; this command takes a ${kind} (or its spec)`);
+  }
+  return read;
 }
 
 /** list, describe and verify read only the storage: any of our files that names one works. */
