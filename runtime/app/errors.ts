@@ -83,6 +83,7 @@ const ENGINE: Readonly<Record<EngineErrorKind, Rule>> = {
   conflict,
   interrupted,
   integrity,
+  internal,
 };
 
 const STORAGE: Readonly<Record<StorageErrorKind, Rule>> = {

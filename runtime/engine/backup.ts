@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { checkBackupId } from '../format/keys.ts';
 import type { Backup, BackupRepository } from '../format/repository.ts';
 import type { PartitionSegmentWriter } from '../format/segment-writer.ts';
 import type {
@@ -24,6 +25,7 @@ import {
   throttleProgress,
 } from './progress.ts';
 import { RateLimiter, type RateLimits } from './rate-limit.ts';
+import { RunLease } from './run-lease.ts';
 import { missingExactTopics, selectTopics, type TopicSelection } from './topic-selection.ts';
 
 export interface BackupOptions {
@@ -49,6 +51,8 @@ export interface BackupOptions {
   readonly fetchMaxBytes?: number;
   readonly signal?: AbortSignal;
   readonly labels?: Readonly<Record<string, string>>;
+  /** Lifetime of the storage lease that keeps a second run of the same backup from writing. Default 30 s. */
+  readonly leaseTtlMs?: number;
 }
 
 export interface BackupDeps {
@@ -167,6 +171,37 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       `no topic on ${kafka.description} matches ${JSON.stringify(options.topics.include)}`,
     );
   }
+  // Fencing: one run of a backup writes at a time (concurrent runs would read the same offsets twice).
+  const lease = await RunLease.acquire(
+    deps.repository.store,
+    backupLeasePrefix(checkBackupId(options.backupId)),
+    {
+      subject: `backup ${options.backupId}`,
+      log,
+      ...(options.leaseTtlMs !== undefined ? { ttlMs: options.leaseTtlMs } : {}),
+    },
+  );
+  try {
+    return await backupHoldingLease(deps, options, { log, started, clusterId, topics, lease });
+  } finally {
+    await lease.release();
+  }
+}
+
+/** The run proper, under the lease: every commit checks it is still held. */
+async function backupHoldingLease(
+  deps: BackupDeps,
+  options: BackupOptions,
+  context: {
+    readonly log: Logger;
+    readonly started: number;
+    readonly clusterId: string;
+    readonly topics: string[];
+    readonly lease: RunLease;
+  },
+): Promise<BackupResult> {
+  const { log, started, clusterId, topics, lease } = context;
+  const { kafka } = deps;
   const backup = await deps.repository.openOrCreate({
     backupId: options.backupId,
     ...(options.compression ? { compression: options.compression } : {}),
@@ -294,6 +329,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
       }
       if (taken.length === 0 && !final) return;
       try {
+        lease.assertHeld();
         await backup.commit({
           runId,
           mode,
@@ -611,4 +647,9 @@ export class Semaphore {
       else this.#free++;
     };
   }
+}
+
+/** Where the lease epochs of a backup's runs live (docs/format/v1.md §2). */
+export function backupLeasePrefix(backupId: string): string {
+  return `${backupId}/leases/backup/`;
 }

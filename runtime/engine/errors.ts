@@ -5,8 +5,10 @@
  * - conflict: the target changed under the run (another writer, deleted records, recreated topic);
  * - interrupted: stopped by a signal; rerunning resumes.
  * - integrity: Kafka answered in a way that would lose records if accepted (nothing is recorded).
+ * - internal: the engine's own state contradicts itself (a bug); the message says what is consistent
+ *   and what to inspect.
  */
-export type EngineErrorKind = 'config' | 'not-found' | 'conflict' | 'interrupted' | 'integrity';
+export type EngineErrorKind = 'config' | 'not-found' | 'conflict' | 'interrupted' | 'integrity' | 'internal';
 
 export class EngineError extends Error {
   readonly kind: EngineErrorKind;

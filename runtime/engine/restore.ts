@@ -7,15 +7,15 @@ import {
   parseJson,
   type ReadableBackup,
 } from '../format/repository.ts';
-import type { EncryptionKey } from '../format/types.ts';
+import type { BackupManifest, EncryptionKey } from '../format/types.ts';
 import type { KafkaPort, ProduceRecord } from '../kafka/port.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import { type OffsetMapping, offsetMappingToDocument } from '../offsets/offset-mapping.ts';
 import { type KafkaRecord, partitionKey } from '../record.ts';
-import { StorageError } from '../storage/object-store.ts';
+import { type ObjectStore, StorageError } from '../storage/object-store.ts';
 import { recordBytes, runLimited } from './backup.ts';
 import { EngineError } from './errors.ts';
-import { MappingBuilder, rangesFromJson, rangesToJson, type StoredRange } from './offset-map.ts';
+import { MappingBuilder } from './offset-map.ts';
 import { Repartitioner } from './partitioner.ts';
 import {
   type CheckpointEvent,
@@ -26,12 +26,22 @@ import {
 } from './progress.ts';
 import { RateLimiter, type RateLimits } from './rate-limit.ts';
 import {
+  type CheckpointDocument,
+  inconsistency,
+  loadUnit,
+  mappingKey,
+  newUnitState,
+  storeUnit,
+  type UnitState,
+} from './restore-checkpoint.ts';
+import {
   planRestoreUnits,
   type RestoreMappingOptions,
   type RestorePlan,
   type RestoreUnit,
   targetTopicConfigs,
 } from './restore-plan.ts';
+import { RunLease } from './run-lease.ts';
 
 export interface RestoreOptions extends RestoreMappingOptions {
   /** The backup to restore; the most recent one in the storage when omitted. */
@@ -57,6 +67,8 @@ export interface RestoreOptions extends RestoreMappingOptions {
   readonly rateLimits?: RateLimits;
   readonly dryRun?: boolean;
   readonly signal?: AbortSignal;
+  /** Lifetime of the storage lease that keeps a second run of the same restore from writing. Default 30 s. */
+  readonly leaseTtlMs?: number;
   /** Describes the target cluster in the derived restore id (e.g. its bootstrap servers). */
   readonly targetIdentity?: string;
 }
@@ -112,47 +124,6 @@ export interface PlanSummary {
   readonly segments: number;
   readonly timeRange: { readonly start: string; readonly end: string } | null;
   readonly window: { readonly startTime?: string; readonly endTime?: string; readonly toOffset?: string };
-}
-
-/** Per unit: where the restore stands, consistent with what the target holds. */
-interface UnitState {
-  sourceIndex: number;
-  /** Next source offset to consider in sources[sourceIndex]; undefined: from its beginning. */
-  nextOffset: bigint | undefined;
-  roundRobin: number;
-  /** Expected end offset of each target partition written by this unit. */
-  targets: Map<number, bigint>;
-  mappings: Map<
-    string,
-    { sourceTopic: string; sourcePartition: number; targetPartition: number; b: MappingBuilder }
-  >;
-  records: number;
-  done: boolean;
-}
-
-interface CheckpointDocument {
-  version: 1;
-  restoreId: string;
-  backupId: string;
-  status: 'running' | 'complete';
-  updatedAt: string;
-  units: Record<
-    string,
-    {
-      sourceIndex: number;
-      nextOffset: string | null;
-      roundRobin: number;
-      targets: Record<string, string>;
-      mappings: {
-        sourceTopic: string;
-        sourcePartition: number;
-        targetPartition: number;
-        ranges: StoredRange[];
-      }[];
-      records: number;
-      done: boolean;
-    }
-  >;
 }
 
 const MAX_PRODUCE_BYTES = 900 * 1024;
@@ -248,6 +219,65 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   }
   const writable = restoreDocuments(deps.repository, backup);
   const checkpointName = `restores/${restoreId}/checkpoint`;
+  // Fencing first: the checkpoint is read, and the target written, only while holding the lease.
+  const lease = await RunLease.acquire(writable.store, writable.leasePrefix(restoreId), {
+    subject: `restore ${restoreId}`,
+    log,
+    ...(options.leaseTtlMs !== undefined ? { ttlMs: options.leaseTtlMs } : {}),
+  });
+  try {
+    return await restoreHoldingLease(deps, options, {
+      log,
+      started,
+      backupId,
+      backup,
+      manifest,
+      plan,
+      summary,
+      restoreId,
+      writable,
+      checkpointName,
+      lease,
+    });
+  } finally {
+    await lease.release();
+  }
+}
+
+/** What runRestore prepared before taking the lease. */
+interface RestoreContext {
+  readonly log: Logger;
+  readonly started: number;
+  readonly backupId: string;
+  readonly backup: ReadableBackup;
+  readonly manifest: BackupManifest;
+  readonly plan: RestorePlan;
+  readonly summary: PlanSummary;
+  readonly restoreId: string;
+  readonly writable: DocumentStore;
+  readonly checkpointName: string;
+  readonly lease: RunLease;
+}
+
+/** The restore proper: everything that reads the checkpoint or writes happens under the lease. */
+async function restoreHoldingLease(
+  deps: RestoreDeps,
+  options: RestoreOptions,
+  context: RestoreContext,
+): Promise<RestoreResult> {
+  const {
+    log,
+    started,
+    backupId,
+    backup,
+    manifest,
+    plan,
+    summary,
+    restoreId,
+    writable,
+    checkpointName,
+    lease,
+  } = context;
   const previous = await writable.getDocument<CheckpointDocument>(checkpointName);
   if (previous?.status === 'complete') {
     log.info('restore already complete; nothing to do', { restoreId });
@@ -329,30 +359,20 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   const skips = new Map<string, Map<number, bigint>>();
   for (const unit of plan.units) {
     const saved = previous?.units[unit.id];
-    const state: UnitState = saved
-      ? {
-          sourceIndex: saved.sourceIndex,
-          nextOffset: saved.nextOffset === null ? undefined : BigInt(saved.nextOffset),
-          roundRobin: saved.roundRobin,
-          targets: new Map(Object.entries(saved.targets).map(([p, o]) => [Number(p), BigInt(o)])),
-          mappings: new Map(
-            saved.mappings.map((m) => [
-              `${m.sourceTopic}/${m.sourcePartition}>${m.targetPartition}`,
-              { ...m, b: new MappingBuilder(rangesFromJson(m.ranges)) },
-            ]),
-          ),
-          records: saved.records,
-          done: saved.done,
-        }
-      : {
-          sourceIndex: 0,
-          nextOffset: undefined,
-          roundRobin: 0,
-          targets: new Map(),
-          mappings: new Map(),
-          records: 0,
-          done: false,
-        };
+    let state = newUnitState();
+    if (saved) {
+      const loaded = loadUnit(saved, unit.sources[saved.sourceIndex]);
+      state = loaded.state;
+      if (loaded.repairs.length > 0) {
+        log.warn('restore checkpoint was taken mid-chunk (written by an earlier version); repaired it', {
+          restoreId,
+          unit: unit.id,
+          repairs: loaded.repairs,
+        });
+      }
+      const problem = inconsistency(state);
+      if (problem) throw inconsistentCheckpoint(writable.location(checkpointName), unit.id, problem);
+    }
     const unitSkips = new Map<number, bigint>();
     const partitions =
       unit.route.kind === 'fixed'
@@ -386,31 +406,14 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     });
   }
 
+  // Built synchronously from the states, which only change in whole chunks: always a consistent cut.
   const checkpointDocument = (status: 'running' | 'complete'): CheckpointDocument => ({
     version: 1,
     restoreId,
     backupId,
     status,
     updatedAt: new Date().toISOString(),
-    units: Object.fromEntries(
-      [...states].map(([id, s]) => [
-        id,
-        {
-          sourceIndex: s.sourceIndex,
-          nextOffset: s.nextOffset === undefined ? null : s.nextOffset.toString(),
-          roundRobin: s.roundRobin,
-          targets: Object.fromEntries([...s.targets].map(([p, o]) => [String(p), o.toString()])),
-          mappings: [...s.mappings.values()].map((m) => ({
-            sourceTopic: m.sourceTopic,
-            sourcePartition: m.sourcePartition,
-            targetPartition: m.targetPartition,
-            ranges: rangesToJson(m.b.ranges()),
-          })),
-          records: s.records,
-          done: s.done,
-        },
-      ]),
-    ),
+    units: Object.fromEntries([...states].map(([id, s]) => [id, storeUnit(s)])),
   });
   let progressRecords = () => 0;
   let saving: Promise<void> = Promise.resolve();
@@ -418,7 +421,10 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     const doc = checkpointDocument(status);
     saving = saving
       .catch(() => {})
-      .then(() => writable.putDocument(checkpointName, doc))
+      .then(() => {
+        lease.assertHeld(); // a run that lost its lease must not overwrite the holder's checkpoint
+        return writable.putDocument(checkpointName, doc);
+      })
       .then(() => {
         const records = progressRecords();
         log.info('restore checkpoint saved', { status, records });
@@ -466,25 +472,19 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
             if (list) list.push(r);
             else routed.set(p, [r]);
           }
-          let bytes = 0;
-          let produced = 0;
-          await Promise.all(
+          lease.assertHeld();
+          // Produce first, then change the unit's state in one synchronous step (below), so a
+          // checkpoint taken while a produce is in flight never holds half a chunk.
+          const written = await Promise.all(
             [...routed].map(async ([p, list]) => {
               const tp = { topic: unit.targetTopic, partition: p };
-              let end = state.targets.get(p) as bigint;
-              const mapping = mappingFor(state, source.topic, source.partition, p);
-              let skip = Number(pendingSkips.get(p) ?? 0n);
-              let start = 0;
-              if (skip > 0) {
-                // Written by the interrupted run after its last checkpoint: map, don't produce again.
-                const n = Math.min(skip, list.length);
-                for (let k = 0; k < n; k++) mapping.add((list[k] as KafkaRecord).offset, end + BigInt(k));
-                end += BigInt(n);
-                skip -= n;
-                start = n;
-                pendingSkips.set(p, BigInt(skip));
-              }
-              for (const batch of produceBatchesOf(list.slice(start), batchSize)) {
+              const start = state.targets.get(p) as bigint;
+              let end = start;
+              const skip = Math.min(Number(pendingSkips.get(p) ?? 0n), list.length);
+              // Written by an interrupted run after its last checkpoint: mapped, not produced again.
+              end += BigInt(skip);
+              let bytes = 0;
+              for (const batch of produceBatchesOf(list.slice(skip), batchSize)) {
                 const { baseOffset } = await kafka.produce(tp, batch.map(toProduceRecord));
                 if (baseOffset >= 0n && baseOffset !== end) {
                   throw new EngineError(
@@ -493,16 +493,26 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
                       'producer is writing to the target partition. A restore needs exclusive use of its targets',
                   );
                 }
-                for (let k = 0; k < batch.length; k++)
-                  mapping.add((batch[k] as KafkaRecord).offset, end + BigInt(k));
                 end += BigInt(batch.length);
                 for (const r of batch) bytes += recordBytes(r);
-                produced += batch.length;
               }
-              // Keep the expected end in step even when nothing new was produced (all skipped).
-              state.targets.set(p, end);
+              return { p, list, start, end, skip, bytes };
             }),
           );
+          let bytes = 0;
+          let produced = 0;
+          for (const w of written) {
+            const mapping = mappingFor(state, source.topic, source.partition, w.p);
+            for (let k = 0; k < w.list.length; k++) {
+              addMapping(mapping, (w.list[k] as KafkaRecord).offset, w.start + BigInt(k), () =>
+                describeUnit(unit, source, w.p),
+              );
+            }
+            state.targets.set(w.p, w.end);
+            if (w.skip > 0) pendingSkips.set(w.p, (pendingSkips.get(w.p) ?? 0n) - BigInt(w.skip));
+            bytes += w.bytes;
+            produced += w.list.length - w.skip;
+          }
           const last = chunk[chunk.length - 1] as KafkaRecord;
           state.sourceIndex = si;
           state.nextOffset = last.offset + 1n;
@@ -555,6 +565,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   if (interrupted) {
     await saveCheckpoint('running');
   } else {
+    lease.assertHeld();
     await writable.putDocument(mappingName, offsetMappingToDocument(mapping));
     await saveCheckpoint('complete');
   }
@@ -601,8 +612,41 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   return result;
 }
 
+/** Adds to a unit's mapping; a mapping that would go backwards is a bug, reported with what to do. */
+function addMapping(mapping: MappingBuilder, source: bigint, target: bigint, where: () => string): void {
+  try {
+    mapping.add(source, target);
+  } catch (error) {
+    throw new EngineError(
+      'internal',
+      `restore state is inconsistent for ${where()}: source offset ${source} would map to target offset ` +
+        `${target}, but the offset mapping already covers it (${(error as Error).message}). Nothing of this ` +
+        'chunk was recorded; the checkpoint still describes what the target held before it. Please report ' +
+        'this with the log; rerunning continues from the checkpoint.',
+      { cause: error },
+    );
+  }
+}
+
+function describeUnit(
+  unit: RestoreUnit,
+  source: { topic: string; partition: number },
+  target: number,
+): string {
+  return `${source.topic}/${source.partition} -> ${unit.targetTopic}/${target}`;
+}
+
+function inconsistentCheckpoint(location: string, unit: string, problem: string): EngineError {
+  return new EngineError(
+    'internal',
+    `the restore checkpoint ${location} contradicts itself (unit ${unit}): ${problem}. Nothing was written by ` +
+      'this run. The target holds what earlier runs wrote, in order; inspect that document, and either ' +
+      'restore into fresh target topics with another restoreId or report it with the document attached.',
+  );
+}
+
 function mappingFor(state: UnitState, topic: string, partition: number, target: number): MappingBuilder {
-  const key = `${topic}/${partition}>${target}`;
+  const key = mappingKey(topic, partition, target);
   let m = state.mappings.get(key);
   if (!m) {
     m = { sourceTopic: topic, sourcePartition: partition, targetPartition: target, b: new MappingBuilder() };
@@ -649,6 +693,9 @@ function toProduceRecord(r: KafkaRecord): ProduceRecord {
 }
 
 interface DocumentStore {
+  /** The store the documents live in, and where a restore's lease epochs go in it. */
+  readonly store: ObjectStore;
+  leasePrefix(restoreId: string): string;
   getDocument<T>(name: string): Promise<T | undefined>;
   putDocument(name: string, value: unknown): Promise<void>;
   /** Where documents go, for the result (the offset mapping's location). */
@@ -663,6 +710,8 @@ function restoreDocuments(repository: BackupRepository, backup: ReadableBackup):
   if ('putDocument' in backup) {
     const v1 = backup as Backup;
     return {
+      store: repository.store,
+      leasePrefix: (restoreId) => `${v1.backupId}/leases/restore/${restoreId}/`,
       getDocument: (name) => v1.getDocument(name),
       putDocument: (name, value) => v1.putDocument(name, value),
       location: (name) => `${v1.backupId}/documents/${name}.json`,
@@ -671,6 +720,8 @@ function restoreDocuments(repository: BackupRepository, backup: ReadableBackup):
   const store = repository.store;
   const key = (name: string) => `_restores/${backup.backupId}/${name}.json`;
   return {
+    store,
+    leasePrefix: (restoreId) => `_restores/${backup.backupId}/leases/restore/${restoreId}/`,
     async getDocument<T>(name: string): Promise<T | undefined> {
       try {
         return parseJson(key(name), await store.get(key(name))) as T;

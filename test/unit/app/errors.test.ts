@@ -166,6 +166,11 @@ const cases: [string, unknown, Omit<Classification, 'message'>][] = [
     new Error('wrapped', { cause: new CorruptObjectError('k', 'r') }),
     { class: 'terminal', reason: 'IntegrityError', exitCode: 3 },
   ],
+  [
+    'EngineError internal',
+    new EngineError('internal', 'state contradicts itself'),
+    { class: 'terminal', reason: 'Internal', exitCode: 1 },
+  ],
   ['TypeError (a bug)', new TypeError('bug'), { class: 'terminal', reason: 'Internal', exitCode: 1 }],
   ['a thrown string', 'oops', { class: 'terminal', reason: 'Internal', exitCode: 1 }],
 ];
