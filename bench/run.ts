@@ -24,6 +24,8 @@ const ROOT = resolve(import.meta.dirname, '..');
 const NODE = join(ROOT, 'node_modules/.bin/node');
 const CLI = join(ROOT, 'runtime/cli/main.ts');
 const RECORD_SIZE = 1024;
+/** The segment size of the recorded results (bench/results): the engine default is now the CRD's 128 MiB. */
+const BENCH_SEGMENT_MAX_BYTES = 16 * 1024 * 1024;
 
 const sizeMiB = Number(process.env.BENCH_MB ?? 1024);
 const partitions = Number(process.env.BENCH_PARTITIONS ?? 4);
@@ -310,7 +312,13 @@ async function main(): Promise<void> {
     const backupS3 = await ourRun(
       'kafka-backup backup → MinIO (S3)',
       'backup',
-      { kafkaCluster: cluster, topics: [topic], storage: s3Storage('s3'), backupId: 'bench-s3' },
+      {
+        kafkaCluster: cluster,
+        topics: [topic],
+        storage: s3Storage('s3'),
+        backupId: 'bench-s3',
+        segmentMaxBytes: BENCH_SEGMENT_MAX_BYTES,
+      },
       cliEnv,
       workDir,
       records,
@@ -325,6 +333,7 @@ async function main(): Promise<void> {
         topics: [topic],
         storage: { storageType: 'filesystem', filesystem: { path: join(workDir, 'volume') } },
         backupId: 'bench-fs',
+        segmentMaxBytes: BENCH_SEGMENT_MAX_BYTES,
       },
       cliEnv,
       workDir,
@@ -340,6 +349,7 @@ async function main(): Promise<void> {
         topics: [smallTopic],
         storage: { storageType: 'filesystem', filesystem: { path: join(workDir, 'volume-small') } },
         backupId: 'bench-small',
+        segmentMaxBytes: BENCH_SEGMENT_MAX_BYTES,
       },
       cliEnv,
       workDir,

@@ -144,7 +144,7 @@ export class ProgressLine {
     const now = performance.now();
     if (now - this.#last < 200) return;
     this.#last = now;
-    const pct = p.totalRecords ? ` ${Math.min(100, (p.records / p.totalRecords) * 100).toFixed(1)}%` : '';
+    const pct = p.percent !== undefined ? ` ${p.percent.toFixed(1)}%` : '';
     const width = 24;
     const filled = p.totalRecords
       ? Math.round((Math.min(p.records, p.totalRecords) / p.totalRecords) * width)

@@ -1,21 +1,19 @@
 import { parseArgs } from 'node:util';
-import { loadBackupConfig, loadRestoreConfig, loadStorageConfig } from '../config/load.ts';
-import { createObjectStore } from '../config/object-store-factory.ts';
+import { backup } from '../app/backup.ts';
+import { classify, resultStatus } from '../app/errors.ts';
+import { type AppPorts, productionPorts } from '../app/ports.ts';
+import { restore } from '../app/restore.ts';
+import { readConfigFile, storageConfigFromSpec } from '../config/load.ts';
 import type { StorageSpec } from '../config/storage.ts';
-import { runBackup } from '../engine/backup.ts';
-import { type RestoreResult, runRestore } from '../engine/restore.ts';
-import { evidenceCli } from '../evidence/cli.ts';
 import { CorruptObjectError } from '../format/errors.ts';
 import { BackupRepository, type ReadableBackup } from '../format/repository.ts';
 import type { BackupManifest } from '../format/types.ts';
-import { PlatformaticKafka } from '../kafka/platformatic-adapter.ts';
 import { createLogger, type Logger, type LogLevel, scrub } from '../log.ts';
-import { handleOffsetsAfterRestore, restoreOffsetHandling } from '../offsets/after-restore.ts';
-import { offsetsCli } from '../offsets/cli.ts';
-import type { CircuitBreakerOptions } from '../storage/circuit-breaker.ts';
-import { validateCli } from '../validation/cli.ts';
-import { EXIT, exitCodeOf, UsageError } from './exit-codes.ts';
+import { evidenceCli } from './evidence.ts';
+import { EXIT, UsageError } from './exit-codes.ts';
+import { offsetsCli } from './offsets.ts';
 import { type OutputFormat, ProgressLine, printResult } from './output.ts';
+import { validateCli } from './validate.ts';
 
 export const HELP = `kafka-backup - back up Kafka topics to object storage and restore them
 
@@ -120,30 +118,27 @@ export async function main(argv: string[]): Promise<number> {
     log.warn('stopping: finishing the current batch and saving progress (send again to stop at once)', {
       signal,
     });
-    controller.abort();
+    controller.abort(signal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const signalCode = () => stoppedCode(controller.signal);
   try {
-    const code = await dispatch(command as string, flags, log, controller.signal, interactive);
-    // A continuous backup ends only by a signal: having committed everything, that is success.
-    if (signalled && !(code === EXIT.ok && continuousRun)) {
-      return signalled === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
-    }
+    const ports = productionPorts({ log });
+    const { code, completed } = await dispatch(
+      command as string,
+      flags,
+      ports,
+      controller.signal,
+      interactive,
+    );
+    // A run that completed despite the signal (a continuous backup ends only by one) succeeded.
+    if (signalled && !(code === EXIT.ok && completed)) return signalCode();
     return code;
   } catch (error) {
-    const code = signalled
-      ? signalled === 'SIGINT'
-        ? EXIT.interrupted
-        : EXIT.terminated
-      : exitCodeOf(error);
-    const message = scrub(error instanceof Error ? error.message : String(error));
-    log.error('failed', { command, error: message, exitCode: code });
-    if (flags.output === 'json') {
-      process.stdout.write(`${JSON.stringify({ ok: false, command, error: message, exitCode: code })}\n`);
-    } else {
-      process.stderr.write(`kafka-backup ${command}: ${message}\n`);
-    }
+    const failure = classify(error);
+    const code = signalled ? signalCode() : failure.exitCode;
+    reportFailure(flags.output, log, command as string, failure.message, code);
     if (code === EXIT.unexpected && error instanceof Error && error.stack)
       log.debug('stack', { stack: scrub(error.stack) });
     return code;
@@ -153,93 +148,119 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-let continuousRun = false;
+function reportFailure(
+  output: OutputFormat,
+  log: Logger,
+  command: string,
+  message: string,
+  code: number,
+): void {
+  log.error('failed', { command, error: message, exitCode: code });
+  if (output === 'json') {
+    process.stdout.write(`${JSON.stringify({ ok: false, command, error: message, exitCode: code })}\n`);
+  } else {
+    process.stderr.write(`kafka-backup ${command}: ${message}\n`);
+  }
+}
 
+/** 130 after SIGINT, 143 after SIGTERM (the signal's name is the abort reason). */
+function stoppedCode(signal: AbortSignal): number {
+  return signal.reason === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
+}
+
+interface Dispatched {
+  readonly code: number;
+  /** The run returned `complete` (so a signal that arrived meanwhile did not interrupt it). */
+  readonly completed?: boolean;
+}
+
+/** The commands over the use cases (runtime/app): read the file, run, print, pick the exit code. */
 async function dispatch(
   command: string,
   flags: Flags,
-  log: Logger,
+  ports: AppPorts,
   signal: AbortSignal,
   interactive: boolean,
-): Promise<number> {
+): Promise<Dispatched> {
   const file = flags.config as string;
   switch (command) {
     case 'backup': {
-      const config = loadBackupConfig(file);
-      continuousRun = config.options.continuous === true;
-      const repository = await openRepository(config.storage, log, config.circuitBreaker);
-      const kafka = new PlatformaticKafka(config.kafka, { logger: log });
+      const { spec, context } = readSpecOf(file, 'KafkaBackup');
       const progress = interactive ? new ProgressLine('backup') : undefined;
       try {
-        const result = await runBackup(
-          { kafka, repository, log, ...(progress ? { onProgress: (p) => progress.update(p) } : {}) },
-          { ...config.options, signal },
-        );
+        const result = await backup(spec, ports, {
+          signal,
+          context,
+          ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
+        });
         progress?.done();
         printResult(flags.output, 'backup', result);
-        return EXIT.ok;
+        const completed = result.outcome === 'complete';
+        return { code: completed ? EXIT.ok : stoppedCode(signal), completed };
       } finally {
         progress?.done();
-        await kafka.close();
       }
     }
     case 'restore': {
-      const config = loadRestoreConfig(file);
-      const repository = await openRepository(config.storage, log, config.circuitBreaker);
-      const dryRun = flags.dryRun || config.options.dryRun === true;
-      // autoConsumerGroups / offsetReset, read before any data moves so a bad choice fails early.
-      const offsetHandling = restoreOffsetHandling(file);
-      const kafka = new PlatformaticKafka(config.kafka, {
-        logger: log,
-        produceAcks: config.produceAcks,
-        produceTimeoutMs: config.produceTimeoutMs,
-      });
-      const progress = interactive && !dryRun ? new ProgressLine('restore') : undefined;
+      const { spec, context } = readSpecOf(file, 'KafkaRestore');
+      // Shown only once records are produced: a dry run never draws it.
+      const progress = interactive ? new ProgressLine('restore') : undefined;
       try {
-        const result: RestoreResult = await runRestore(
-          { kafka, repository, log, ...(progress ? { onProgress: (p) => progress.update(p) } : {}) },
-          { ...config.options, dryRun, signal },
-        );
+        const { consumerGroups: groups, ...result } = await restore(spec, ports, {
+          signal,
+          context,
+          dryRun: flags.dryRun,
+          ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
+        });
         progress?.done();
-        const groups = await handleOffsetsAfterRestore(offsetHandling, config.kafka, repository, result);
+        if (result.outcome === 'interrupted') {
+          const code = stoppedCode(signal);
+          reportFailure(
+            flags.output,
+            ports.log,
+            command,
+            'restore interrupted; rerun the same command to resume',
+            code,
+          );
+          return { code };
+        }
         printResult(
           flags.output,
-          dryRun ? 'restore-plan' : 'restore',
+          result.dryRun ? 'restore-plan' : 'restore',
           groups ? { ...result, consumerGroups: groups.json } : result,
         );
         if (groups && flags.output === 'text') process.stdout.write(`${groups.text}\n`);
-        return groups?.exitCode ?? EXIT.ok;
+        return { code: resultStatus(groups?.failure).exitCode, completed: true };
       } finally {
         progress?.done();
-        await kafka.close();
       }
     }
     case 'list': {
-      const config = loadStorageConfig(file);
-      const repository = await openRepository(config.storage, log);
+      const config = await storageConfig(file, ports);
+      const repository = await openRepository(config.storage, ports);
       const backups = await repository.list({ includeLegacy: true });
       printResult(flags.output, 'list', { storage: repository.store.description, backups });
-      return EXIT.ok;
+      return { code: EXIT.ok };
     }
     case 'describe':
     case 'verify': {
-      const config = loadStorageConfig(file);
-      const repository = await openRepository(config.storage, log);
+      const config = await storageConfig(file, ports);
+      const repository = await openRepository(config.storage, ports);
       const backupId =
         flags.backupId ?? config.backupId ?? (await repository.latest({ includeLegacy: true }))?.backupId;
       if (!backupId) throw new UsageError(`no backup in ${repository.store.description}`);
-      const backup = await repository.open(
+      const opened = await repository.open(
         backupId,
         config.encryption ? { encryption: config.encryption } : {},
       );
-      const manifest = await backup.manifest();
+      const manifest = await opened.manifest();
       if (command === 'describe') {
         printResult(flags.output, 'describe', describeManifest(manifest));
-        return EXIT.ok;
+        return { code: EXIT.ok };
       }
-      const report = await verifyBackup(backup, manifest, flags.deep, log);
+      const report = await verifyBackup(opened, manifest, flags.deep, ports.log);
       printResult(flags.output, 'verify', report);
-      return report.ok ? EXIT.ok : EXIT.integrity;
+      return { code: report.ok ? EXIT.ok : EXIT.integrity };
     }
     default:
       throw new UsageError(
@@ -248,12 +269,23 @@ async function dispatch(
   }
 }
 
-async function openRepository(
-  spec: StorageSpec,
-  log: Logger,
-  circuitBreaker?: CircuitBreakerOptions,
-): Promise<BackupRepository> {
-  return new BackupRepository(await createObjectStore(spec, log, circuitBreaker ? { circuitBreaker } : {}));
+/** The file's spec; a whole resource of another kind is refused at once, naming both kinds. */
+function readSpecOf(file: string, kind: 'KafkaBackup' | 'KafkaRestore'): ReturnType<typeof readConfigFile> {
+  const read = readConfigFile(file);
+  if (read.kind !== undefined && read.kind !== kind) {
+    throw new UsageError(`${file} is a ${read.kind}; this command takes a ${kind} (or its spec)`);
+  }
+  return read;
+}
+
+/** list, describe and verify read only the storage: any of our files that names one works. */
+async function storageConfig(file: string, ports: AppPorts) {
+  const { spec, context } = readConfigFile(file);
+  return storageConfigFromSpec(spec, ports.secrets, context);
+}
+
+async function openRepository(spec: StorageSpec, ports: AppPorts): Promise<BackupRepository> {
+  return new BackupRepository(await ports.openStore(spec));
 }
 
 export function describeManifest(m: BackupManifest) {

@@ -1,16 +1,47 @@
-import type { KafkaConnectionConfig, SaslMechanism, SecurityProtocol } from '../kafka/connection.ts';
+import type {
+  ConnectionSettings,
+  KafkaConnectionConfig,
+  SaslMechanism,
+  SecurityProtocol,
+} from '../kafka/connection.ts';
 import type { Reader } from './reader.ts';
-import { readSecret, type SecretSource, secretField, secretRef } from './secrets.ts';
+import {
+  resolveField,
+  resolveSecretText,
+  type SecretResolver,
+  type SecretSource,
+  secretField,
+  secretRef,
+} from './secrets.ts';
 
 const PROTOCOLS: readonly SecurityProtocol[] = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
 const MECHANISMS: readonly SaslMechanism[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
 
 /**
+ * `kafkaCluster` as parsed: the connection settings with its secrets still references, so parsing
+ * stays synchronous and the secrets are read afterwards through the injected SecretResolver.
+ */
+export interface KafkaClusterSpec {
+  readonly path: string;
+  readonly bootstrapServers: readonly string[];
+  readonly securityProtocol: SecurityProtocol;
+  readonly clientId?: string;
+  readonly ca?: SecretSource;
+  readonly cert?: SecretSource;
+  readonly key?: SecretSource;
+  readonly serverName?: string;
+  readonly mechanism?: SaslMechanism;
+  /** Plain text (the CLI's `sasl.username`) or a secret. */
+  readonly username?: SecretSource | string;
+  readonly password?: SecretSource;
+  readonly connection?: ConnectionSettings;
+}
+
+/**
  * `kafkaCluster` as the CRD spells it (bootstrapServers, securityProtocol, tlsSecret, caSecret,
  * saslSecret, connection.*), plus file/env forms for the CLI (`tls.caFile`, `sasl.passwordEnv`, ...).
- * Secrets are read here; a missing file or variable is reported with the field that named it.
  */
-export function readKafkaCluster(r: Reader): KafkaConnectionConfig {
+export function readKafkaCluster(r: Reader): KafkaClusterSpec {
   const bootstrapServers = r.strings('bootstrapServers');
   if (bootstrapServers.length === 0 && !r.problems.some((p) => p.includes('bootstrapServers'))) {
     r.problem('bootstrapServers', 'is required: list at least one host:port');
@@ -89,44 +120,68 @@ export function readKafkaCluster(r: Reader): KafkaConnectionConfig {
     c.finish();
   }
   r.finish();
-
-  const read = (source: SecretSource | undefined, what: string): string | undefined => {
-    if (!source) return undefined;
-    try {
-      return readSecret(source);
-    } catch (error) {
-      r.problems.push(`${r.path}: ${what}: ${(error as Error).message}`);
-      return undefined;
-    }
-  };
-  const tlsUsed = securityProtocol === 'SSL' || securityProtocol === 'SASL_SSL';
-  const caPem = tlsUsed ? read(ca[0], 'TLS CA') : undefined;
-  const certPem = tlsUsed ? read(cert, 'TLS client certificate') : undefined;
-  const keyPem = tlsUsed ? read(key, 'TLS client key') : undefined;
   const saslUsed = securityProtocol === 'SASL_SSL' || securityProtocol === 'SASL_PLAINTEXT';
   if (saslUsed && !mechanism) r.problems.push(`${r.path}: ${securityProtocol} needs saslSecret or sasl`);
-  const user =
-    typeof username === 'string' ? username : saslUsed ? read(username, 'SASL username') : undefined;
-  const pass = saslUsed ? read(password, 'SASL password') : undefined;
 
   return {
+    path: r.path,
     bootstrapServers,
     securityProtocol,
     ...(clientId ? { clientId } : {}),
+    ...(ca[0] ? { ca: ca[0] } : {}),
+    ...(cert ? { cert } : {}),
+    ...(key ? { key } : {}),
+    ...(serverName ? { serverName } : {}),
+    ...(mechanism ? { mechanism } : {}),
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+    ...(connection ? { connection: stripUndefined(connection) } : {}),
+  };
+}
+
+/**
+ * Reads the secrets the spec names (only those its securityProtocol uses); a missing one becomes a
+ * problem naming the field and where it was looked for.
+ */
+export async function resolveKafkaCluster(
+  spec: KafkaClusterSpec,
+  secrets: SecretResolver,
+  problems: string[],
+): Promise<KafkaConnectionConfig> {
+  const read = async (source: SecretSource | undefined, what: string): Promise<string | undefined> =>
+    source
+      ? resolveField(problems, `${spec.path}: ${what}`, () => resolveSecretText(secrets, source))
+      : undefined;
+  const tlsUsed = spec.securityProtocol === 'SSL' || spec.securityProtocol === 'SASL_SSL';
+  const caPem = tlsUsed ? await read(spec.ca, 'TLS CA') : undefined;
+  const certPem = tlsUsed ? await read(spec.cert, 'TLS client certificate') : undefined;
+  const keyPem = tlsUsed ? await read(spec.key, 'TLS client key') : undefined;
+  const saslUsed = spec.securityProtocol === 'SASL_SSL' || spec.securityProtocol === 'SASL_PLAINTEXT';
+  const user =
+    typeof spec.username === 'string'
+      ? spec.username
+      : saslUsed
+        ? await read(spec.username, 'SASL username')
+        : undefined;
+  const pass = saslUsed ? await read(spec.password, 'SASL password') : undefined;
+  return {
+    bootstrapServers: spec.bootstrapServers,
+    securityProtocol: spec.securityProtocol,
+    ...(spec.clientId ? { clientId: spec.clientId } : {}),
     ...(tlsUsed
       ? {
           tls: {
             ...(caPem ? { ca: caPem } : {}),
             ...(certPem ? { cert: certPem } : {}),
             ...(keyPem ? { key: keyPem } : {}),
-            ...(serverName ? { serverName } : {}),
+            ...(spec.serverName ? { serverName: spec.serverName } : {}),
           },
         }
       : {}),
-    ...(saslUsed && mechanism && user !== undefined && pass !== undefined
-      ? { sasl: { mechanism, username: user, password: pass } }
+    ...(saslUsed && spec.mechanism && user !== undefined && pass !== undefined
+      ? { sasl: { mechanism: spec.mechanism, username: user, password: pass } }
       : {}),
-    ...(connection ? { connection: stripUndefined(connection) } : {}),
+    ...(spec.connection ? { connection: spec.connection } : {}),
   };
 }
 

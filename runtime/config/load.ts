@@ -5,16 +5,26 @@ import type { RepartitionStrategy } from '../engine/partitioner.ts';
 import type { RestoreOptions } from '../engine/restore.ts';
 import type { Compression, EncryptionKey } from '../format/types.ts';
 import type { KafkaConnectionConfig } from '../kafka/connection.ts';
+import type { RestoreOffsetHandling } from '../offsets/after-restore.ts';
 import type { CircuitBreakerOptions } from '../storage/circuit-breaker.ts';
-import { readKafkaCluster } from './kafka-cluster.ts';
+import { type KafkaClusterSpec, readKafkaCluster, resolveKafkaCluster } from './kafka-cluster.ts';
 import { ConfigError, Reader } from './reader.ts';
-import { readSecretBytes, type SecretSource, secretField } from './secrets.ts';
+import {
+  mountedSecrets,
+  resolveField,
+  resolveSecretBytes,
+  type SecretResolver,
+  type SecretSource,
+  secretField,
+} from './secrets.ts';
 import { readStorage, type StorageSpec } from './storage.ts';
 
 /**
- * The CLI's configuration file: the `spec` of a KafkaBackup or KafkaRestore resource (a whole
- * resource with apiVersion/kind/metadata/spec is accepted too), so one YAML serves both the operator
- * and the CLI. Secrets are never inline: they are read from mounted secret files, paths or variables.
+ * Configuration from the `spec` of a KafkaBackup or KafkaRestore resource, as a plain object: the
+ * operator passes the resource's spec, the CLI the YAML file it read (the spec, or a whole resource
+ * with apiVersion/kind/metadata/spec), so one YAML serves both. Secrets are never inline: the spec
+ * names them and they are read through the injected SecretResolver (mounted files, paths or
+ * variables for the CLI; the Kubernetes API for the operator).
  */
 export interface BackupConfig {
   readonly kind: 'backup';
@@ -32,6 +42,8 @@ export interface RestoreConfig {
   readonly options: Omit<RestoreOptions, 'signal'>;
   readonly produceAcks: -1 | 0 | 1;
   readonly produceTimeoutMs: number;
+  /** What happens to consumer group offsets after the data (autoConsumerGroups, offsetReset). */
+  readonly offsetHandling: RestoreOffsetHandling;
 }
 
 /** Only storage (for list, describe, verify): any backup or restore file works. */
@@ -41,40 +53,101 @@ export interface StorageConfig {
   readonly encryption?: EncryptionKey;
 }
 
-export function readConfigFile(file: string): { spec: Reader; name?: string } {
+/** Where a spec came from, for error messages, and the resource's name (the default backup id). */
+export interface SpecContext {
+  /** A file path or a resource reference, e.g. `KafkaBackup prod/nightly`. */
+  readonly source: string;
+  readonly name?: string;
+}
+
+/** The parsed YAML of a configuration file. */
+export function readConfigDocument(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new ConfigError(file, [`cannot read it: ${(error as NodeJS.ErrnoException).code ?? error}`]);
   }
-  let doc: unknown;
   try {
-    doc = parse(text, { intAsBigInt: false });
+    return parse(text, { intAsBigInt: false });
   } catch (error) {
     throw new ConfigError(file, [`not valid YAML: ${(error as Error).message}`]);
   }
+}
+
+/** A document that is a whole resource (apiVersion/kind/metadata/spec) or only its spec. */
+export function specOf(doc: unknown): { spec: unknown; kind?: string; name?: string } {
   const root = new Reader(doc);
-  if (root.has('spec') && root.has('kind')) {
-    root.accept('apiVersion', 'kind', 'metadata', 'status');
-    const meta = root.object('metadata');
-    const name = meta?.string('name');
-    meta?.accept(...Object.keys(meta.value));
-    const spec = root.object('spec') as Reader;
-    return { spec, ...(name ? { name } : {}) };
-  }
-  return { spec: root };
+  if (!(root.has('spec') && root.has('kind'))) return { spec: doc };
+  const kind = root.string('kind');
+  const name = root.object('metadata')?.string('name');
+  return { spec: root.value.spec, ...(kind ? { kind } : {}), ...(name ? { name } : {}) };
 }
 
-function fail(file: string, r: Reader): void {
-  if (r.problems.length > 0) throw new ConfigError(file, r.problems);
+/** The file's spec with its context: the YAML is read once and parsed by the *FromSpec functions. */
+export function readConfigFile(file: string): { spec: unknown; kind?: string; context: SpecContext } {
+  const { spec, kind, name } = specOf(readConfigDocument(file));
+  return { spec, ...(kind ? { kind } : {}), context: { source: file, ...(name ? { name } : {}) } };
 }
 
-export function loadBackupConfig(file: string): BackupConfig {
-  const { spec: r, name } = readConfigFile(file);
+export function fail(context: SpecContext, problems: readonly string[]): void {
+  if (problems.length > 0) throw new ConfigError(context.source, problems);
+}
+
+export async function loadBackupConfig(
+  file: string,
+  secrets: SecretResolver = mountedSecrets,
+): Promise<BackupConfig> {
+  const { spec, context } = readConfigFile(file);
+  return backupConfigFromSpec(spec, secrets, context);
+}
+
+export async function loadRestoreConfig(
+  file: string,
+  secrets: SecretResolver = mountedSecrets,
+): Promise<RestoreConfig> {
+  const { spec, context } = readConfigFile(file);
+  return restoreConfigFromSpec(spec, secrets, context);
+}
+
+export async function loadStorageConfig(
+  file: string,
+  secrets: SecretResolver = mountedSecrets,
+): Promise<StorageConfig> {
+  const { spec, context } = readConfigFile(file);
+  return storageConfigFromSpec(spec, secrets, context);
+}
+
+/**
+ * `backupRef` in its concrete form: `storage` and `backupId`. `name` and `namespace` (a KafkaBackup
+ * resource) are accepted, not resolved: the operator turns them into the concrete form first.
+ */
+export function readBackupRef(r: Reader): { storage?: StorageSpec; backupId?: string } {
+  const ref = r.object('backupRef');
+  if (!ref) return {};
+  const backupId = ref.string('backupId');
+  const s = ref.object('storage');
+  const storage = s ? readStorage(s) : undefined;
+  ref.accept('name', 'namespace');
+  ref.finish();
+  return { ...(storage ? { storage } : {}), ...(backupId ? { backupId } : {}) };
+}
+
+export function readRequiredKafka(r: Reader): KafkaClusterSpec | undefined {
   const kafkaReader = r.object('kafkaCluster');
   if (!kafkaReader) r.problem('kafkaCluster', 'is required');
-  const kafka = kafkaReader ? readKafkaCluster(kafkaReader) : ({} as KafkaConnectionConfig);
+  return kafkaReader ? readKafkaCluster(kafkaReader) : undefined;
+}
+
+/** A KafkaBackup spec: validated, every unknown field refused, its secrets read through `secrets`. */
+export async function backupConfigFromSpec(
+  spec: unknown,
+  secrets: SecretResolver,
+  context: SpecContext,
+): Promise<BackupConfig> {
+  const r = new Reader(spec);
+  const name = context.name;
+  const kafkaSpec = readRequiredKafka(r);
   const storage = readRequiredStorage(r);
   const topics = r.strings('topics');
   if (topics.length === 0) r.problem('topics', 'is required: list topic names or patterns (e.g. "orders-*")');
@@ -83,7 +156,7 @@ export function loadBackupConfig(file: string): BackupConfig {
   const backupId = r.string('backupId') ?? name ?? 'kafka-backup';
   const compression = r.oneOf('compression', ['zstd', 'lz4', 'gzip', 'none'] as const, 'zstd') as Compression;
   const compressionLevel = r.integer('compressionLevel', { min: 1, max: 22 });
-  const encryption = readEncryption(r);
+  const encryptionSource = readEncryption(r);
   const segmentMaxBytes = r.integer('segmentMaxBytes', { min: 1024 });
   const segmentMaxIntervalMs = r.integer('segmentMaxIntervalMs', { min: 1 });
   const continuous = r.boolean('continuous', false);
@@ -117,10 +190,12 @@ export function loadBackupConfig(file: string): BackupConfig {
   // Original offsets are kept in the manifest and offset mappings, never added to records.
   r.accept('includeOffsetHeaders');
   r.finish();
-  fail(file, r);
+  const kafka = kafkaSpec ? await resolveKafkaCluster(kafkaSpec, secrets, r.problems) : undefined;
+  const encryption = await resolveEncryption(encryptionSource, secrets, r.problems);
+  fail(context, r.problems);
   return {
     kind: 'backup',
-    kafka,
+    kafka: kafka as KafkaConnectionConfig,
     storage: storage as StorageSpec,
     ...(circuitBreaker ? { circuitBreaker } : {}),
     options: {
@@ -141,21 +216,19 @@ export function loadBackupConfig(file: string): BackupConfig {
   };
 }
 
-export function loadRestoreConfig(file: string): RestoreConfig {
-  const { spec: r } = readConfigFile(file);
-  const kafkaReader = r.object('kafkaCluster');
-  if (!kafkaReader) r.problem('kafkaCluster', 'is required');
-  const kafka = kafkaReader ? readKafkaCluster(kafkaReader) : ({} as KafkaConnectionConfig);
-  const ref = r.object('backupRef');
-  let storage: StorageSpec | undefined;
-  let backupId: string | undefined;
-  if (ref) {
-    backupId = ref.string('backupId');
-    const s = ref.object('storage');
-    if (s) storage = readStorage(s);
-    ref.accept('name', 'namespace');
-    ref.finish();
-  }
+/**
+ * A KafkaRestore spec, offset handling included: validated, every unknown field refused, its secrets
+ * read through `secrets`. `backupRef.name` (another resource) is accepted but not resolved here: the
+ * operator resolves it into `backupRef.storage` and `backupRef.backupId` before calling.
+ */
+export async function restoreConfigFromSpec(
+  spec: unknown,
+  secrets: SecretResolver,
+  context: SpecContext,
+): Promise<RestoreConfig> {
+  const r = new Reader(spec);
+  const kafkaSpec = readRequiredKafka(r);
+  let { storage, backupId } = readBackupRef(r);
   if (!storage) storage = readRequiredStorage(r);
   else r.accept('storage');
   const topics = r.strings('topics');
@@ -199,7 +272,7 @@ export function loadRestoreConfig(file: string): RestoreConfig {
       return out;
     }),
   );
-  const encryption = readEncryption(r);
+  const encryptionSource = readEncryption(r);
   const rate = readRateLimiting(r);
   const produceBatchSize = r.integer('produceBatchSize', { min: 1, max: 100_000 }) ?? 1000;
   const acks = r.integer('produceAcks') ?? -1;
@@ -212,10 +285,14 @@ export function loadRestoreConfig(file: string): RestoreConfig {
   const restoreId = r.string('restoreId');
   const checkpointIntervalSecs = r.integer('checkpointIntervalSecs', { min: 1 });
   const circuitBreaker = readCircuitBreaker(r);
-  // Handled by the operator (offsets, approvals, rollback snapshots) or accepted for compatibility.
-  r.accept('offsetReset', 'rollback', 'approval', 'activeDeadlineSeconds', 'autoConsumerGroups');
+  // Read before any data moves, so an unsupported choice fails early.
+  const offsetHandling = readOffsetHandling(r);
+  // Handled by the operator (approvals, rollback snapshots) or accepted for compatibility.
+  r.accept('rollback', 'approval', 'activeDeadlineSeconds');
   r.finish();
-  fail(file, r);
+  const kafka = kafkaSpec ? await resolveKafkaCluster(kafkaSpec, secrets, r.problems) : undefined;
+  const encryption = await resolveEncryption(encryptionSource, secrets, r.problems);
+  fail(context, r.problems);
   const bounds = {
     ...(startTime !== undefined ? { startTime } : {}),
     ...(endTime !== undefined ? { endTime } : {}),
@@ -223,11 +300,12 @@ export function loadRestoreConfig(file: string): RestoreConfig {
   };
   return {
     kind: 'restore',
-    kafka,
+    kafka: kafka as KafkaConnectionConfig,
     storage: storage as StorageSpec,
     ...(circuitBreaker ? { circuitBreaker } : {}),
     produceAcks: acks as -1 | 0 | 1,
     produceTimeoutMs,
+    offsetHandling,
     options: {
       ...(backupId ? { backupId } : {}),
       ...(restoreId ? { restoreId } : {}),
@@ -247,14 +325,22 @@ export function loadRestoreConfig(file: string): RestoreConfig {
       rateLimits: rate.limits,
       dryRun,
       ...(checkpointIntervalSecs ? { checkpointIntervalMs: checkpointIntervalSecs * 1000 } : {}),
-      targetIdentity: kafka.bootstrapServers?.join(',') ?? '',
+      targetIdentity: kafka?.bootstrapServers.join(',') ?? '',
     },
   };
 }
 
-/** Storage (and the backup to look at) from a backup or restore configuration file. */
-export function loadStorageConfig(file: string): StorageConfig {
-  const { spec: r, name } = readConfigFile(file);
+/**
+ * Storage (and the backup to look at) from any spec holding one (for list, describe, verify): only
+ * the fields read here are checked, so a backup or a restore file both work.
+ */
+export async function storageConfigFromSpec(
+  spec: unknown,
+  secrets: SecretResolver,
+  context: SpecContext,
+): Promise<StorageConfig> {
+  const r = new Reader(spec);
+  const name = context.name;
   const ref = r.object('backupRef');
   let storage: StorageSpec | undefined;
   let backupId = r.string('backupId') ?? name;
@@ -264,8 +350,8 @@ export function loadStorageConfig(file: string): StorageConfig {
     if (s) storage = readStorage(s);
   }
   if (!storage) storage = readRequiredStorage(r);
-  const encryption = readEncryption(r);
-  fail(file, r);
+  const encryption = await resolveEncryption(readEncryption(r), secrets, r.problems);
+  fail(context, r.problems);
   return {
     storage: storage as StorageSpec,
     ...(backupId ? { backupId } : {}),
@@ -323,7 +409,7 @@ function readRateLimiting(r: Reader): {
  * `encryption: {keySecret: {name, key}}` (the CRD) or `{keyFile}` / `{keyEnv}`: 32 bytes, given raw,
  * base64 or hex.
  */
-function readEncryption(r: Reader): EncryptionKey | undefined {
+export function readEncryption(r: Reader): SecretSource | undefined {
   const o = r.object('encryption');
   if (!o) return undefined;
   o.oneOf('algorithm', ['AES-256-GCM'] as const, 'AES-256-GCM');
@@ -336,16 +422,45 @@ function readEncryption(r: Reader): EncryptionKey | undefined {
   }
   source = secretField(o, 'key', { secret: true }) ?? source;
   o.finish();
-  if (!source) {
-    o.problem('keySecret', 'an encryption key is required (keySecret, keyFile or keyEnv)');
-    return undefined;
-  }
-  try {
-    return { key: decodeKey(readSecretBytes(source)) };
-  } catch (error) {
-    o.problems.push(`${o.path}: ${(error as Error).message}`);
-    return undefined;
-  }
+  if (!source) o.problem('keySecret', 'an encryption key is required (keySecret, keyFile or keyEnv)');
+  return source;
+}
+
+export async function resolveEncryption(
+  source: SecretSource | undefined,
+  secrets: SecretResolver,
+  problems: string[],
+): Promise<EncryptionKey | undefined> {
+  if (!source) return undefined;
+  const key = await resolveField(problems, 'encryption', async () =>
+    decodeKey(await resolveSecretBytes(secrets, source)),
+  );
+  return key ? { key } : undefined;
+}
+
+/**
+ * What a KafkaRestore spec asks for after the data: `autoConsumerGroups: true` commits the translated
+ * offsets of every group in the backup's snapshot; `offsetReset` (enabled) handles the listed groups:
+ * `header-based`/`auto` commit, `dry-run` only reports the plan, `manual` leaves the mapping for a
+ * later KafkaOffsetReset.
+ */
+function readOffsetHandling(r: Reader): RestoreOffsetHandling {
+  const auto = r.boolean('autoConsumerGroups', false);
+  const o = r.object('offsetReset');
+  if (!o) return auto ? { mode: 'commit' } : { mode: 'none' };
+  const enabled = o.boolean('enabled', false);
+  const groups = o.strings('consumerGroups');
+  const strategy = (o.string('strategy') ?? 'manual').toLowerCase().replace('_', '-');
+  o.finish();
+  if (!enabled || strategy === 'manual') return auto ? { mode: 'commit' } : { mode: 'none' };
+  if (strategy === 'dry-run') return { mode: 'plan', groups };
+  if (strategy === 'header-based' || strategy === 'auto') return { mode: 'commit', groups };
+  o.problem(
+    'strategy',
+    `${strategy} is not supported: use header-based (commit the offsets translated through the restore ` +
+      'mapping, exact per record), dry-run or manual',
+  );
+  return { mode: 'none' };
 }
 
 export function decodeKey(bytes: Uint8Array): Uint8Array {

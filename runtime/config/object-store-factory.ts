@@ -1,108 +1,130 @@
 import type { Logger } from '../log.ts';
-import {
-  CircuitBreaker,
-  type CircuitBreakerOptions,
-  withCircuitBreaker,
-} from '../storage/circuit-breaker.ts';
+import type { CircuitBreakerOptions } from '../storage/circuit-breaker.ts';
+import type { Clock } from '../storage/clock.ts';
+import { createObjectStore, type StorageConfig, type StorageCredentials } from '../storage/factory.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
-import { withRetry } from '../storage/retry.ts';
-import { readSecret } from './secrets.ts';
+import { ConfigError } from './reader.ts';
+import { describeSource, resolveSecretText, type SecretResolver, type SecretSource } from './secrets.ts';
 import type { StorageSpec } from './storage.ts';
 
-/** Builds the ObjectStore a storage spec names (reading its secrets), with retries and a circuit breaker. */
-export async function createObjectStore(
-  spec: StorageSpec,
-  log: Logger,
-  options: { circuitBreaker?: CircuitBreakerOptions } = {},
-): Promise<ObjectStore> {
-  const warn = { warn: (message: string) => log.warn(message) };
-  // The breaker is consulted on every attempt; retries back off while it is open.
-  const guard = (store: ObjectStore) =>
-    options.circuitBreaker
-      ? withCircuitBreaker(
-          store,
-          new CircuitBreaker(spec.type, {
-            ...options.circuitBreaker,
-            onStateChange: (state: string) => log.warn('storage circuit breaker changed state', { state }),
+export interface OpenStoreOptions {
+  readonly secrets: SecretResolver;
+  readonly log: Logger;
+  /** Undefined: no circuit breaker (one-off commands); the spec's circuitBreaker otherwise. */
+  readonly circuitBreaker?: CircuitBreakerOptions;
+  readonly clock?: Clock;
+}
+
+/**
+ * Opens the store a parsed storage spec names: its secrets are read through the resolver, then the
+ * one factory (runtime/storage/factory.ts) builds the adapter with retries (logged) and the breaker.
+ */
+export async function openObjectStore(spec: StorageSpec, options: OpenStoreOptions): Promise<ObjectStore> {
+  const { log, circuitBreaker } = options;
+  return createObjectStore(storageConfig(spec), await storageCredentials(spec, options.secrets), {
+    logger: { warn: (message) => log.warn(message) },
+    ...(options.clock ? { clock: options.clock } : {}),
+    resilience: {
+      retry: {
+        onRetry: ({ operation, key, attempt, delayMs, error }) =>
+          log.warn('storage operation failed; retrying', {
+            operation,
+            key,
+            attempt,
+            delayMs,
+            error: error.message,
           }),
-        )
-      : store;
-  const retry = (store: ObjectStore) =>
-    withRetry(guard(store), {
-      onRetry: ({ operation, key, attempt, delayMs, error }) =>
-        log.warn('storage operation failed; retrying', {
-          operation,
-          key,
-          attempt,
-          delayMs,
-          error: error.message,
-        }),
-    });
+      },
+      circuitBreaker: circuitBreaker
+        ? {
+            ...(circuitBreaker.failureThreshold ? { failureThreshold: circuitBreaker.failureThreshold } : {}),
+            ...(circuitBreaker.resetTimeoutMs
+              ? { resetTimeoutSecs: circuitBreaker.resetTimeoutMs / 1000 }
+              : {}),
+            ...(circuitBreaker.successThreshold ? { successThreshold: circuitBreaker.successThreshold } : {}),
+          }
+        : { enabled: false },
+      onCircuitStateChange: (state) => log.warn('storage circuit breaker changed state', { state }),
+    },
+  });
+}
+
+/** The factory's form of the spec (a pvc is already resolved to its mount path). */
+function storageConfig(spec: StorageSpec): StorageConfig {
   switch (spec.type) {
-    case 'filesystem': {
-      const { FilesystemObjectStore } = await import('../storage/filesystem.ts');
-      return retry(new FilesystemObjectStore(spec.path));
-    }
-    case 's3': {
-      const { S3ObjectStore } = await import('../storage/s3.ts');
-      const credentials =
-        spec.accessKeyId && spec.secretAccessKey
-          ? { accessKeyId: readSecret(spec.accessKeyId), secretAccessKey: readSecret(spec.secretAccessKey) }
-          : undefined;
-      return retry(
-        new S3ObjectStore({
+    case 'filesystem':
+      return { storageType: 'filesystem', filesystem: { path: spec.path } };
+    case 's3':
+      return {
+        storageType: 's3',
+        s3: {
           bucket: spec.bucket,
           region: spec.region,
           ...(spec.endpoint ? { endpoint: spec.endpoint } : {}),
           pathStyle: spec.pathStyle,
           allowHttp: spec.allowHttp,
           ...(spec.prefix ? { prefix: spec.prefix } : {}),
-          ...(credentials ? { credentials } : {}),
-          logger: warn,
-        }),
-      );
-    }
-    case 'azure': {
-      const { AzureBlobObjectStore } = await import('../storage/azure.ts');
-      const auth = spec.useWorkloadIdentity
-        ? ({ kind: 'workload-identity' } as const)
-        : spec.servicePrincipal
-          ? ({
-              kind: 'service-principal',
-              tenantId: readSecret(spec.servicePrincipal.tenantId),
-              clientId: readSecret(spec.servicePrincipal.clientId),
-              clientSecret: readSecret(spec.servicePrincipal.clientSecret),
-            } as const)
-          : spec.sasToken
-            ? ({ kind: 'sas', sasToken: readSecret(spec.sasToken) } as const)
-            : spec.accountKey
-              ? ({ kind: 'account-key', accountKey: readSecret(spec.accountKey) } as const)
-              : ({ kind: 'default' } as const);
-      return retry(
-        new AzureBlobObjectStore({
+        },
+      };
+    case 'azure':
+      return {
+        storageType: 'azure',
+        azure: {
           accountName: spec.accountName,
           container: spec.container,
           ...(spec.prefix ? { prefix: spec.prefix } : {}),
           ...(spec.endpoint ? { endpoint: spec.endpoint } : {}),
-          auth,
-        }),
-      );
-    }
-    case 'gcs': {
-      const { GcsObjectStore } = await import('../storage/gcs.ts');
-      const auth = spec.serviceAccountJson
-        ? ({ kind: 'service-account-json', json: readSecret(spec.serviceAccountJson) } as const)
-        : spec.endpoint
-          ? ({ kind: 'none' } as const)
-          : ({ kind: 'adc' } as const);
-      return retry(
-        new GcsObjectStore({
+          useWorkloadIdentity: spec.useWorkloadIdentity,
+        },
+      };
+    case 'gcs':
+      return {
+        storageType: 'gcs',
+        gcs: {
           bucket: spec.bucket,
           ...(spec.prefix ? { prefix: spec.prefix } : {}),
           ...(spec.endpoint ? { endpoint: spec.endpoint } : {}),
-          auth,
-        }),
-      );
+        },
+      };
+  }
+}
+
+async function storageCredentials(spec: StorageSpec, secrets: SecretResolver): Promise<StorageCredentials> {
+  // A missing credential is a configuration problem (exit 2, InvalidConfig), not a storage outage.
+  const read = (source: SecretSource) =>
+    resolveSecretText(secrets, source).catch((error: Error) => {
+      throw new ConfigError('the storage credentials', [`${describeSource(source)}: ${error.message}`]);
+    });
+  switch (spec.type) {
+    case 'filesystem':
+      return {};
+    case 's3':
+      return spec.accessKeyId && spec.secretAccessKey
+        ? {
+            s3: {
+              accessKeyId: await read(spec.accessKeyId),
+              secretAccessKey: await read(spec.secretAccessKey),
+            },
+          }
+        : {};
+    case 'azure': {
+      const sp = spec.servicePrincipal;
+      if (sp) {
+        return {
+          azure: {
+            tenantId: await read(sp.tenantId),
+            clientId: await read(sp.clientId),
+            clientSecret: await read(sp.clientSecret),
+          },
+        };
+      }
+      if (spec.sasToken) return { azure: { sasToken: await read(spec.sasToken) } };
+      if (spec.accountKey) return { azure: { accountKey: await read(spec.accountKey) } };
+      return {};
     }
+    case 'gcs':
+      return spec.serviceAccountJson
+        ? { gcs: { serviceAccountJson: await read(spec.serviceAccountJson) } }
+        : {};
   }
 }

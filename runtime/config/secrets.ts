@@ -15,6 +15,57 @@ export type SecretSource =
   | { readonly kind: 'env'; readonly name: string }
   | { readonly kind: 'secret'; readonly name: string; readonly key: string };
 
+/**
+ * The port through which every secret a spec names is read: the CLI reads mounted files and
+ * variables (`mountedSecrets`); the operator reads Secrets through the Kubernetes API (and refuses
+ * the file and env forms, which would read the controller's own files).
+ */
+export interface SecretResolver {
+  /** The secret's bytes; rejects with a message naming the secret and how to provide it. */
+  read(source: SecretSource): Promise<Uint8Array>;
+}
+
+/** The CLI's resolver: paths, environment variables and Secrets mounted under secretsDir(). */
+export const mountedSecrets: SecretResolver = {
+  read: async (source) => readSecretBytes(source),
+};
+
+/** A text secret (password, PEM) through a resolver, registered for redaction; one trailing newline dropped. */
+export async function resolveSecretText(resolver: SecretResolver, source: SecretSource): Promise<string> {
+  const text = Buffer.from(await resolver.read(source))
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+  redact(text);
+  return text;
+}
+
+/** A binary secret (an encryption key) through a resolver, registered for redaction. */
+export async function resolveSecretBytes(
+  resolver: SecretResolver,
+  source: SecretSource,
+): Promise<Uint8Array> {
+  const bytes = await resolver.read(source);
+  redact(Buffer.from(bytes).toString('utf8').trim());
+  return bytes;
+}
+
+/**
+ * Resolves one secret for a spec field; a failure becomes a problem of that field (so every missing
+ * secret is reported at once, with the spec's other problems) and the result is undefined.
+ */
+export async function resolveField<T>(
+  problems: string[],
+  field: string,
+  read: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    problems.push(`${field}: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
 export function secretsDir(): string {
   return process.env.KAFKA_BACKUP_SECRETS_DIR ?? '/var/run/secrets/kafka-backup';
 }

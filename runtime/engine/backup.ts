@@ -17,7 +17,13 @@ import { partitionKey, type TopicPartition } from '../record.ts';
 import { sourceWatermarksDocument, sourceWatermarksDocumentName } from '../validation/source-watermarks.ts';
 import { EngineError } from './errors.ts';
 import { GapTracker } from './gap-tracker.ts';
-import { type Progress, ProgressTracker } from './progress.ts';
+import {
+  type CheckpointEvent,
+  type Progress,
+  ProgressTracker,
+  type RunOutcome,
+  throttleProgress,
+} from './progress.ts';
 import { RateLimiter, type RateLimits } from './rate-limit.ts';
 import { RunLease } from './run-lease.ts';
 import { missingExactTopics, selectTopics, type TopicSelection } from './topic-selection.ts';
@@ -30,7 +36,7 @@ export interface BackupOptions {
   readonly compression?: Compression;
   readonly compressionLevel?: number;
   readonly encryption?: EncryptionKey;
-  /** Uncompressed size at which a segment is sealed. Default 16 MiB. */
+  /** Uncompressed size at which a segment is sealed. Default 128 MiB, the CRD's default. */
   readonly segmentMaxBytes?: number;
   /** Age at which a partly filled segment is sealed (continuous mode). Default 60 s. */
   readonly segmentMaxIntervalMs?: number;
@@ -53,7 +59,10 @@ export interface BackupDeps {
   readonly kafka: KafkaPort;
   readonly repository: BackupRepository;
   readonly log?: Logger;
+  /** Called at most once a second while records are read, and once with the final numbers. */
   readonly onProgress?: (progress: Progress) => void;
+  /** Called after every commit to the manifest. */
+  readonly onCheckpoint?: (checkpoint: CheckpointEvent) => void;
 }
 
 export interface PartitionBackupResult extends TopicPartition {
@@ -64,6 +73,8 @@ export interface PartitionBackupResult extends TopicPartition {
 }
 
 export interface BackupResult {
+  /** `interrupted`: a one-shot run stopped by its signal before its end; the next run continues it. */
+  readonly outcome: RunOutcome;
   readonly backupId: string;
   readonly runId: string;
   readonly mode: RunMode;
@@ -110,7 +121,8 @@ interface PartitionRun {
   done: boolean;
 }
 
-const DEFAULT_SEGMENT_MAX_BYTES = 16 * 1024 * 1024;
+/** The CRD's default for spec.segmentMaxBytes, so the CLI and the operator write the same segments. */
+export const DEFAULT_SEGMENT_MAX_BYTES = 128 * 1024 * 1024;
 
 /**
  * Records the offsets a fetch passed without a record. Only compaction and transactions leave such
@@ -290,6 +302,7 @@ async function backupHoldingLease(
   }
   const totalRecords = runs.reduce((n, r) => n + Number((r.stopAt ?? r.position) - r.position), 0);
   const progress = new ProgressTracker(totalRecords > 0 && !options.continuous ? totalRecords : undefined);
+  const progressReports = throttleProgress(deps.onProgress);
   const limiter = new RateLimiter(options.rateLimits);
   log.info('backup started', {
     backupId: options.backupId,
@@ -332,7 +345,9 @@ async function backupHoldingLease(
           extra: { clusterId },
         });
         commits++;
-        log.info('checkpoint committed', { commit: commits, final, records: progress.snapshot().records });
+        const records = progress.snapshot().records;
+        log.info('checkpoint committed', { commit: commits, final, records });
+        deps.onCheckpoint?.({ at: Date.now(), records, final });
         // A stream has no end to snapshot the groups at: it snapshots them with every checkpoint.
         if (options.continuous && options.consumerGroupSnapshot && !final) {
           await snapshotGroups(kafka, backup, new Set(topics), runId, log).catch((error) =>
@@ -458,7 +473,7 @@ async function backupHoldingLease(
       r.records += count;
       if (count > 0) {
         progress.advance(count, bytes);
-        deps.onProgress?.(progress.snapshot());
+        progressReports.report(progress.snapshot());
         await limiter.take(count, bytes);
       }
       if (r.writer.bufferedRecords > 0 && Date.now() - r.writerOpenedAt >= maxAge) await flush(r, false);
@@ -490,7 +505,9 @@ async function backupHoldingLease(
     throw failure;
   }
   // An interrupted one-shot run did not reach its end: its last commit says so (the next run continues).
-  await commit(!(options.signal?.aborted && !options.continuous));
+  const interrupted = Boolean(options.signal?.aborted) && !options.continuous;
+  await commit(!interrupted);
+  progressReports.flush();
   if (options.consumerGroupSnapshot) await snapshotGroups(kafka, backup, new Set(topics), runId, log);
 
   const durationMs = performance.now() - started;
@@ -499,6 +516,7 @@ async function backupHoldingLease(
   const count = (reason: string) =>
     allGaps.filter((g) => g.reason === reason).reduce((n, g) => n + Number(g.end - g.start), 0);
   const result: BackupResult = {
+    outcome: interrupted ? 'interrupted' : 'complete',
     backupId: options.backupId,
     runId,
     mode,
@@ -526,6 +544,7 @@ async function backupHoldingLease(
     },
   };
   log.info('backup finished', {
+    outcome: result.outcome,
     backupId: result.backupId,
     runId,
     records: result.records,
@@ -547,7 +566,7 @@ async function snapshotGroups(
 ): Promise<void> {
   const groups = new Map<string, { topic: string; partition: number; offset: bigint }[]>();
   for (const group of await kafka.listGroups()) {
-    const offsets = (await kafka.groupOffsets(group)).filter((o) => topics.has(o.topic));
+    const offsets = (await kafka.committedOffsets(group)).filter((o) => topics.has(o.topic));
     if (offsets.length > 0) groups.set(group, offsets);
   }
   const document = {

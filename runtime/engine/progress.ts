@@ -5,11 +5,30 @@ export interface Progress {
   readonly storedBytes: number;
   /** Records expected in total, when known (one-shot runs). */
   readonly totalRecords: number | undefined;
+  /** 0-100 of totalRecords, when known. */
+  readonly percent: number | undefined;
   readonly elapsedMs: number;
   readonly recordsPerSec: number;
   readonly bytesPerSec: number;
   /** Remaining time at the current rate, when the total is known. */
   readonly etaMs: number | undefined;
+}
+
+/**
+ * How a run ended without an error: `complete` reached its end (or a continuous backup was stopped
+ * after committing everything it read); `interrupted` was stopped by its signal first and resumes
+ * where its last checkpoint left off.
+ */
+export type RunOutcome = 'complete' | 'interrupted';
+
+/** A checkpoint made durable in storage: a status can say how far a run got for certain. */
+export interface CheckpointEvent {
+  /** Epoch ms. */
+  readonly at: number;
+  /** Records read (backup) or produced (restore) by this run so far. */
+  readonly records: number;
+  /** The last checkpoint of the run (backup: the run's final commit; restore: the completed restore). */
+  readonly final: boolean;
 }
 
 export class ProgressTracker {
@@ -42,10 +61,52 @@ export class ProgressTracker {
       bytes: this.#bytes,
       storedBytes: this.#stored,
       totalRecords: this.#total,
+      percent:
+        this.#total === undefined
+          ? undefined
+          : this.#total === 0
+            ? 100
+            : Math.min(100, (this.#records / this.#total) * 100),
       elapsedMs,
       recordsPerSec,
       bytesPerSec: seconds > 0 ? this.#bytes / seconds : 0,
       etaMs: remaining !== undefined && recordsPerSec > 0 ? (remaining / recordsPerSec) * 1000 : undefined,
     };
   }
+}
+
+/** How often progress reaches callers: often enough for a status, rare enough not to flood a resource. */
+export const PROGRESS_INTERVAL_MS = 1000;
+
+/**
+ * Wraps a progress callback so it runs at most once per `intervalMs`; `flush` delivers the latest
+ * snapshot (the final numbers) even when it fell inside the quiet period.
+ */
+export function throttleProgress(
+  onProgress: ((progress: Progress) => void) | undefined,
+  intervalMs = PROGRESS_INTERVAL_MS,
+  now: () => number = () => performance.now(),
+): { readonly report: (progress: Progress) => void; readonly flush: () => void } {
+  let last = Number.NEGATIVE_INFINITY;
+  let pending: Progress | undefined;
+  return {
+    report(progress) {
+      if (!onProgress) return;
+      const t = now();
+      if (t - last < intervalMs) {
+        pending = progress;
+        return;
+      }
+      last = t;
+      pending = undefined;
+      onProgress(progress);
+    },
+    flush() {
+      if (!onProgress || !pending) return;
+      last = now();
+      const p = pending;
+      pending = undefined;
+      onProgress(p);
+    },
+  };
 }

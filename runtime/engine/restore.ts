@@ -17,7 +17,13 @@ import { recordBytes, runLimited } from './backup.ts';
 import { EngineError } from './errors.ts';
 import { MappingBuilder } from './offset-map.ts';
 import { Repartitioner } from './partitioner.ts';
-import { type Progress, ProgressTracker } from './progress.ts';
+import {
+  type CheckpointEvent,
+  type Progress,
+  ProgressTracker,
+  type RunOutcome,
+  throttleProgress,
+} from './progress.ts';
 import { RateLimiter, type RateLimits } from './rate-limit.ts';
 import {
   type CheckpointDocument,
@@ -71,10 +77,18 @@ export interface RestoreDeps {
   readonly kafka: KafkaPort;
   readonly repository: BackupRepository;
   readonly log?: Logger;
+  /** Called at most once a second while records are produced, and once with the final numbers. */
   readonly onProgress?: (progress: Progress) => void;
+  /** Called after every checkpoint saved to storage. */
+  readonly onCheckpoint?: (checkpoint: CheckpointEvent) => void;
 }
 
 export interface RestoreResult {
+  /**
+   * `interrupted`: stopped by its signal; the checkpoint is saved and rerunning with the same restore
+   * id resumes (no offset mapping is written yet).
+   */
+  readonly outcome: RunOutcome;
   readonly backupId: string;
   readonly restoreId: string;
   readonly dryRun: boolean;
@@ -187,6 +201,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
 
   if (options.dryRun) {
     return {
+      outcome: 'complete',
       backupId,
       restoreId,
       dryRun: true,
@@ -410,13 +425,18 @@ async function restoreHoldingLease(
         lease.assertHeld(); // a run that lost its lease must not overwrite the holder's checkpoint
         return writable.putDocument(checkpointName, doc);
       })
-      .then(() => log.info('restore checkpoint saved', { status, records: progressRecords() }));
+      .then(() => {
+        const records = progressRecords();
+        log.info('restore checkpoint saved', { status, records });
+        deps.onCheckpoint?.({ at: Date.now(), records, final: status === 'complete' });
+      });
     return saving;
   };
   // The first checkpoint holds the targets' ends before anything is produced: the base of every resume.
   if (!resumed) await saveCheckpoint('running');
 
   const progress = new ProgressTracker(plan.maxRecords);
+  const progressReports = throttleProgress(deps.onProgress);
   let reconciled = 0;
   progressRecords = () => progress.snapshot().records;
   const limiter = new RateLimiter(options.rateLimits);
@@ -500,7 +520,7 @@ async function restoreHoldingLease(
           state.records += chunk.length;
           progress.advance(produced, bytes);
           reconciled += chunk.length - produced;
-          deps.onProgress?.(progress.snapshot());
+          progressReports.report(progress.snapshot());
           await limiter.take(chunk.length, bytes);
         }
       }
@@ -518,13 +538,13 @@ async function restoreHoldingLease(
   } finally {
     clearInterval(timer);
   }
-  if (failure) {
+  // Stopped by the signal (between chunks, or inside one): a result that says so, like a backup's.
+  const interrupted =
+    Boolean(options.signal?.aborted) &&
+    (failure === undefined || (failure instanceof EngineError && failure.kind === 'interrupted'));
+  if (failure && !interrupted) {
     await saveCheckpoint('running').catch(() => {});
     throw failure;
-  }
-  if (options.signal?.aborted) {
-    await saveCheckpoint('running');
-    throw new EngineError('interrupted', 'restore interrupted; rerun the same command to resume');
   }
 
   const mapping: OffsetMapping = {
@@ -542,13 +562,19 @@ async function restoreHoldingLease(
     }),
   };
   const mappingName = `offset-mappings/${restoreId}`;
-  lease.assertHeld();
-  await writable.putDocument(mappingName, offsetMappingToDocument(mapping));
-  await saveCheckpoint('complete');
+  if (interrupted) {
+    await saveCheckpoint('running');
+  } else {
+    lease.assertHeld();
+    await writable.putDocument(mappingName, offsetMappingToDocument(mapping));
+    await saveCheckpoint('complete');
+  }
+  progressReports.flush();
 
   const durationMs = performance.now() - started;
   const p = progress.snapshot();
   const result: RestoreResult = {
+    outcome: interrupted ? 'interrupted' : 'complete',
     backupId,
     restoreId,
     dryRun: false,
@@ -561,7 +587,7 @@ async function restoreHoldingLease(
     recordsPerSec: durationMs > 0 ? (p.records * 1000) / durationMs : 0,
     bytesPerSec: durationMs > 0 ? (p.bytes * 1000) / durationMs : 0,
     createdTopics,
-    offsetMapping: mappingName,
+    ...(interrupted ? {} : { offsetMapping: mappingName }),
     partitions: [...states.entries()].flatMap(([id, s]) => {
       const unit = plan.units.find((u) => u.id === id) as RestoreUnit;
       return [...s.targets].map(([partition, end]) => ({
@@ -575,6 +601,7 @@ async function restoreHoldingLease(
     }),
   };
   log.info('restore finished', {
+    outcome: result.outcome,
     backupId,
     restoreId,
     records: result.records,

@@ -6,7 +6,7 @@ import { type EvidenceVerification, evidenceKeys, verifyEvidence } from './store
 /**
  * Handler of `kafka-backup evidence verify`: checks a report against its detached signature with a
  * trusted public key (never the key inside the signature file), and the HTML rendering when present.
- * Exit code 3 (the CLI's integrity error) unless everything verifies.
+ * `failure: 'signature-invalid'` unless everything verifies.
  */
 /** The report (or the storage object) named does not exist. */
 export class EvidenceNotFoundError extends Error {
@@ -32,7 +32,12 @@ export interface EvidenceVerifyOptions {
 export async function runEvidenceVerify(
   options: EvidenceVerifyOptions,
   deps: { store?: ObjectStore } = {},
-): Promise<{ exitCode: 0 | 3; text: string; json: unknown; verification: EvidenceVerification }> {
+): Promise<{
+  failure?: 'signature-invalid';
+  text: string;
+  json: unknown;
+  verification: EvidenceVerification;
+}> {
   const { json, sig, html } = await readArtifacts(options.location, deps.store);
   const problems: string[] = [];
   if (options.requireHtml && !html) problems.push('the HTML report is missing');
@@ -48,7 +53,12 @@ export async function runEvidenceVerify(
     ? `VERIFIED: report ${verification.reportId} (result ${verification.result}) is signed by ${verification.keyId}` +
       `${html ? '; the HTML rendering matches' : ''}`
     : `NOT VERIFIED: ${all.join('; ')}`;
-  return { exitCode: valid ? 0 : 3, text, json: { ...verification, valid, problems: all }, verification };
+  return {
+    ...(valid ? {} : { failure: 'signature-invalid' as const }),
+    text,
+    json: { ...verification, valid, problems: all },
+    verification,
+  };
 }
 
 async function readArtifacts(

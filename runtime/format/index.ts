@@ -25,7 +25,7 @@
  *   repo.list() / repo.latest()                                      // catalog, no full scan
  *   encodeSegment(records, opts) / decodeSegment(bytes, { key, ... }) // the codec on its own
  *
- *   // storage: runtime/storage/index.ts — createObjectStore(crdStorageBlock, resolvedCredentials,
+ *   // storage: runtime/storage/index.ts — await createObjectStore(crdStorageBlock, resolvedCredentials,
  *   //   { resilience: { bytesPerSecond, circuitBreaker, retry } }) gives an ObjectStore for all of this.
  *
  * Guarantees: readSegment() verifies size and SHA-256 against the manifest, then the frame CRC, the

@@ -30,12 +30,15 @@ import {
   DEFAULT_CONNECTIONS_PER_BROKER,
   type KafkaConnectionConfig,
 } from './connection.ts';
+import { PlatformaticGroupAdmin } from './platformatic-group-admin.ts';
 import {
   type FetchOptions,
   type FetchResult,
+  type GroupDescription,
   type GroupOffset,
   KafkaError,
   type KafkaPort,
+  type LogOffsets,
   type ProduceRecord,
   type TopicDescription,
   type TopicSpec,
@@ -88,6 +91,7 @@ export class PlatformaticKafka implements KafkaPort {
   readonly #options: PlatformaticKafkaOptions;
   readonly #log: Logger;
   readonly #admin: Admin;
+  readonly #groups: PlatformaticGroupAdmin;
   readonly #fetchers: Admin[] = [];
   readonly #producers: (Producer | undefined)[];
   readonly #slots: number;
@@ -103,6 +107,7 @@ export class PlatformaticKafka implements KafkaPort {
     this.#slots = config.connection?.connectionsPerBroker ?? DEFAULT_CONNECTIONS_PER_BROKER;
     this.#admin = new Admin(this.#baseOptions('admin'));
     this.#watchSockets(this.#admin);
+    this.#groups = new PlatformaticGroupAdmin(this.#admin);
     this.#producers = new Array(this.#slots).fill(undefined);
   }
 
@@ -537,45 +542,39 @@ export class PlatformaticKafka implements KafkaPort {
     );
   }
 
-  async listGroups(): Promise<string[]> {
-    const groups = await wrap('list consumer groups', () => this.#admin.listGroups());
-    return [...groups.keys()].sort();
+  listGroups(): Promise<string[]> {
+    return this.#groups.listGroups();
   }
 
-  async groupOffsets(group: string): Promise<GroupOffset[]> {
-    const result = await wrap(`read the offsets of group '${group}'`, () =>
-      this.#admin.listConsumerGroupOffsets({ groups: [group] }),
-    );
-    const offsets: GroupOffset[] = [];
-    for (const g of result) {
-      for (const t of g.topics) {
-        for (const p of t.partitions) {
-          if (p.committedOffset >= 0n)
-            offsets.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset });
-        }
-      }
-    }
-    return offsets;
+  describeGroups(groups: readonly string[]): Promise<Map<string, GroupDescription>> {
+    return this.#groups.describeGroups(groups);
   }
 
-  async commitGroupOffsets(group: string, offsets: readonly GroupOffset[]): Promise<void> {
-    const byTopic = new Map<string, { partition: number; offset: bigint }[]>();
-    for (const o of offsets)
-      byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: o.offset }]);
-    await wrap(`commit the offsets of group '${group}'`, () =>
-      this.#admin.alterConsumerGroupOffsets({
-        groupId: group,
-        topics: [...byTopic].map(([name, partitionOffsets]) => ({ name, partitionOffsets })),
-      }),
-    );
+  committedOffsets(group: string): Promise<GroupOffset[]> {
+    return this.#groups.committedOffsets(group);
   }
 
-  async describeGroup(group: string): Promise<{ state: string; members: number }> {
-    const groups = await wrap(`describe group '${group}'`, () =>
-      this.#admin.describeGroups({ groups: [group] }),
-    );
-    const g = groups.get(group);
-    return { state: g?.state ?? 'DEAD', members: g?.members.size ?? 0 };
+  commitOffsets(group: string, offsets: readonly GroupOffset[]): Promise<void> {
+    return this.#groups.commitOffsets(group, offsets);
+  }
+
+  deleteOffsets(group: string, partitions: readonly TopicPartition[]): Promise<void> {
+    return this.#groups.deleteOffsets(group, partitions);
+  }
+
+  partitionCounts(topics: readonly string[]): Promise<Map<string, number>> {
+    return this.#groups.partitionCounts(topics);
+  }
+
+  logOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, LogOffsets>> {
+    return this.#groups.logOffsets(partitions);
+  }
+
+  offsetsForTimestamp(
+    partitions: readonly TopicPartition[],
+    timestamp: bigint,
+  ): Promise<Map<string, bigint>> {
+    return this.#groups.offsetsForTimestamp(partitions, timestamp);
   }
 
   async close(): Promise<void> {

@@ -1,13 +1,55 @@
 import type { KafkaRecord, TopicPartition } from '../record.ts';
 
 /**
+ * Consumer group administration: offsets management, validation and the engine's group snapshot
+ * use it. Part of KafkaPort, so one adapter (and one connection) serves a run.
+ */
+export interface ConsumerGroupAdmin {
+  /** `kafka://host:port,...`, without credentials, for logs and errors. */
+  readonly description: string;
+  listGroups(): Promise<string[]>;
+  /** State and members of each group; a group that does not exist is reported with state `Dead`. */
+  describeGroups(groups: readonly string[]): Promise<Map<string, GroupDescription>>;
+  /** The group's committed offsets (next offset to read), for every partition it has one. */
+  committedOffsets(group: string): Promise<GroupOffset[]>;
+  /** Commits offsets for a group with no members; any partition-level error fails the whole call. */
+  commitOffsets(group: string, offsets: readonly GroupOffset[]): Promise<void>;
+  /** Removes the group's committed offsets on these partitions. */
+  deleteOffsets(group: string, partitions: readonly TopicPartition[]): Promise<void>;
+  /** Partition counts of existing topics; missing topics are absent from the map. */
+  partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
+  /** Log-start offset and high watermark, keyed by tpKey(). */
+  logOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, LogOffsets>>;
+  /** Offset of the first record with timestamp >= `timestamp`, or -1 when none is, keyed by tpKey(). */
+  offsetsForTimestamp(partitions: readonly TopicPartition[], timestamp: bigint): Promise<Map<string, bigint>>;
+  close(): Promise<void>;
+}
+
+export interface LogOffsets {
+  readonly earliest: bigint;
+  readonly latest: bigint;
+}
+
+export interface GroupMemberInfo {
+  readonly memberId: string;
+  readonly clientId: string;
+  readonly host: string;
+  readonly groupInstanceId?: string;
+}
+
+export interface GroupDescription {
+  readonly group: string;
+  /** Kafka's state name: Empty, Stable, PreparingRebalance, CompletingRebalance, Dead, ... */
+  readonly state: string;
+  readonly members: readonly GroupMemberInfo[];
+}
+
+/**
  * The Kafka port: the only way the engine reaches a cluster. Narrow on purpose, so the engine's
  * logic is testable and the client library can be replaced (see platformatic-adapter.ts for why
  * it is @platformatic/kafka and not kafkajs).
  */
-export interface KafkaPort {
-  /** `kafka://host:port,...` without credentials, for logs and errors. */
-  readonly description: string;
+export interface KafkaPort extends ConsumerGroupAdmin {
   clusterId(): Promise<string>;
   /** Every topic name, with internal topics (`__consumer_offsets`, ...) only when asked. */
   listTopics(options?: { includeInternal?: boolean }): Promise<string[]>;
@@ -33,12 +75,6 @@ export interface KafkaPort {
   deleteTopics(topics: readonly string[]): Promise<void>;
   /** Deletes every record of the partition below `offset` (DeleteRecords). */
   deleteRecords(tp: TopicPartition, offset: bigint): Promise<void>;
-  listGroups(): Promise<string[]>;
-  /** Committed offsets of a group (the next offset to read), for every partition it has one. */
-  groupOffsets(group: string): Promise<GroupOffset[]>;
-  /** Sets a group's committed offsets; Kafka accepts this only while the group has no members. */
-  commitGroupOffsets(group: string, offsets: readonly GroupOffset[]): Promise<void>;
-  describeGroup(group: string): Promise<{ state: string; members: number }>;
   close(): Promise<void>;
 }
 
@@ -113,6 +149,7 @@ export interface TopicSpec {
   readonly configs: Readonly<Record<string, string>>;
 }
 
+/** A committed offset of a group on one partition: the next offset it will read. */
 export interface GroupOffset {
   readonly topic: string;
   readonly partition: number;

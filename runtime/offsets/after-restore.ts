@@ -1,61 +1,44 @@
-import { readConfigFile } from '../config/load.ts';
-import { ConfigError } from '../config/reader.ts';
 import type { BackupRepository } from '../format/repository.ts';
-import type { KafkaConnectionConfig } from '../kafka/connection.ts';
-import { type CommandResult, formatResetResult, OFFSETS_EXIT, resetResultToJson } from './commands.ts';
-import { ActiveGroupError } from './group-admin.ts';
+import { type CommandResult, failureOf, formatResetResult, resetResultToJson } from './commands.ts';
+import { ActiveGroupError, type ConsumerGroupAdmin } from './group-admin.ts';
 import { openMappingSource } from './mapping-store.ts';
-import { PlatformaticGroupAdmin } from './platformatic-group-admin.ts';
 import { translateRestoredGroups } from './restore-translation.ts';
 
 /**
  * One call for the restore command and the operator: after a (non dry-run) restore with
  * `autoConsumerGroups` (or `offsetReset.consumerGroups`), translate and commit the groups' offsets on
- * the target cluster. The pre-commit snapshot goes to the backup storage.
+ * the target cluster (through `admin`, the restore's own connection). The pre-commit snapshot goes
+ * to the backup storage.
  */
 export async function consumerGroupsAfterRestore(
-  target: KafkaConnectionConfig,
+  admin: ConsumerGroupAdmin,
   repository: BackupRepository,
   restore: { readonly backupId: string; readonly restoreId: string; readonly dryRun: boolean },
   options: { readonly groups?: readonly string[]; readonly parallelism?: number } = {},
 ): Promise<CommandResult> {
   if (restore.dryRun) {
     return {
-      exitCode: OFFSETS_EXIT.ok,
       text: "Dry run: after the restore, the groups' committed offsets would be translated and committed.",
       json: null,
     };
   }
-  const admin = new PlatformaticGroupAdmin(target);
-  try {
-    const backup = await openMappingSource(repository, restore.backupId);
-    const result = await translateRestoredGroups(admin, repository.store, backup, {
-      restoreId: restore.restoreId,
-      ...(options.groups?.length ? { groups: options.groups } : {}),
-      ...(options.parallelism ? { parallelism: options.parallelism } : {}),
-    });
-    if (!result)
-      return { exitCode: OFFSETS_EXIT.ok, text: 'No consumer groups in the backup snapshot.', json: null };
-    const failed = result.groups.some((g) => g.status === 'failed');
-    return {
-      exitCode: failed
-        ? OFFSETS_EXIT.commitFailed
-        : result.mismatches.length > 0
-          ? OFFSETS_EXIT.mismatch
-          : OFFSETS_EXIT.ok,
-      text: formatResetResult(result),
-      json: resetResultToJson(result),
-    };
-  } finally {
-    await admin.close();
-  }
+  const backup = await openMappingSource(repository, restore.backupId);
+  const result = await translateRestoredGroups(admin, repository.store, backup, {
+    restoreId: restore.restoreId,
+    ...(options.groups?.length ? { groups: options.groups } : {}),
+    ...(options.parallelism ? { parallelism: options.parallelism } : {}),
+  });
+  if (!result) return { text: 'No consumer groups in the backup snapshot.', json: null };
+  return {
+    ...failureOf(result),
+    text: formatResetResult(result),
+    json: resetResultToJson(result),
+  };
 }
 
 /**
- * What a KafkaRestore spec asks for after the data: `autoConsumerGroups: true` commits the translated
- * offsets of every group in the backup's snapshot; `offsetReset` (enabled) handles the listed groups:
- * `header-based`/`auto` commit, `dry-run` only reports the plan, `manual` leaves the mapping for a
- * later KafkaOffsetReset. Read before the restore starts, so an unsupported choice fails early.
+ * What a KafkaRestore spec asks for after the data (read by restoreConfigFromSpec in
+ * runtime/config/load.ts, before the restore starts, so an unsupported choice fails early).
  */
 export interface RestoreOffsetHandling {
   readonly mode: 'none' | 'commit' | 'plan';
@@ -63,39 +46,21 @@ export interface RestoreOffsetHandling {
   readonly groups?: readonly string[];
 }
 
-export function restoreOffsetHandling(file: string): RestoreOffsetHandling {
-  const { spec } = readConfigFile(file);
-  const offsetReset = spec.object('offsetReset');
-  const auto = spec.boolean('autoConsumerGroups', false);
-  if (offsetReset?.boolean('enabled', false)) {
-    const groups = offsetReset.strings('consumerGroups');
-    const strategy = (offsetReset.string('strategy') ?? 'manual').toLowerCase().replace('_', '-');
-    if (strategy === 'manual') return auto ? { mode: 'commit' } : { mode: 'none' };
-    if (strategy === 'dry-run') return { mode: 'plan', groups };
-    if (strategy === 'header-based' || strategy === 'auto') return { mode: 'commit', groups };
-    throw new ConfigError(file, [
-      `offsetReset.strategy: ${strategy} is not supported: use header-based (commit the offsets translated ` +
-        'through the restore mapping, exact per record), dry-run or manual',
-    ]);
-  }
-  return auto ? { mode: 'commit' } : { mode: 'none' };
-}
-
 /** Runs the handling after a finished restore; undefined when nothing was asked. */
 export async function handleOffsetsAfterRestore(
   handling: RestoreOffsetHandling,
-  target: KafkaConnectionConfig,
+  admin: ConsumerGroupAdmin,
   repository: BackupRepository,
   restore: { readonly backupId: string; readonly restoreId: string; readonly dryRun: boolean },
 ): Promise<CommandResult | undefined> {
   if (handling.mode === 'none') return undefined;
   try {
-    return await runHandling(handling, target, repository, restore);
+    return await runHandling(handling, admin, repository, restore);
   } catch (error) {
     if (!(error instanceof ActiveGroupError)) throw error;
     // The data is restored; only the offsets wait for the consumers to stop.
     return {
-      exitCode: OFFSETS_EXIT.mismatch,
+      failure: 'offsets-changed',
       text:
         `The restore completed, but the consumer group offsets were not changed: ${error.message}\n` +
         `Once they are stopped: kafka-backup offsets reset --strategy from-mapping --backup-id ${restore.backupId} ` +
@@ -107,28 +72,21 @@ export async function handleOffsetsAfterRestore(
 
 async function runHandling(
   handling: RestoreOffsetHandling,
-  target: KafkaConnectionConfig,
+  admin: ConsumerGroupAdmin,
   repository: BackupRepository,
   restore: { readonly backupId: string; readonly restoreId: string; readonly dryRun: boolean },
 ): Promise<CommandResult | undefined> {
   if (handling.mode === 'plan' && !restore.dryRun) {
-    const admin = new PlatformaticGroupAdmin(target);
-    try {
-      const backup = await openMappingSource(repository, restore.backupId);
-      const result = await translateRestoredGroups(admin, repository.store, backup, {
-        restoreId: restore.restoreId,
-        ...(handling.groups?.length ? { groups: handling.groups } : {}),
-        dryRun: true,
-      });
-      return result
-        ? { exitCode: OFFSETS_EXIT.ok, text: formatResetResult(result), json: resetResultToJson(result) }
-        : undefined;
-    } finally {
-      await admin.close();
-    }
+    const backup = await openMappingSource(repository, restore.backupId);
+    const result = await translateRestoredGroups(admin, repository.store, backup, {
+      restoreId: restore.restoreId,
+      ...(handling.groups?.length ? { groups: handling.groups } : {}),
+      dryRun: true,
+    });
+    return result ? { text: formatResetResult(result), json: resetResultToJson(result) } : undefined;
   }
   return consumerGroupsAfterRestore(
-    target,
+    admin,
     repository,
     restore,
     handling.groups ? { groups: handling.groups } : {},

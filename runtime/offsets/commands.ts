@@ -1,3 +1,4 @@
+import type { ResultFailure } from '../outcome.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { loadBackupGroupSnapshot } from './backup-group-snapshot.ts';
 import { OffsetsUsageError } from './errors.ts';
@@ -24,16 +25,15 @@ import { listSnapshots, readSnapshot } from './snapshot-store.ts';
 
 /**
  * Handlers of `kafka-backup offsets snapshot|reset|rollback|show-mapping`, independent of argument
- * parsing: the CLI resolves the cluster and storage from its configuration and passes them in.
- * Each returns the text for a terminal, the JSON for `--output json`, and the exit code, using the
- * CLI's codes (runtime/cli/exit-codes.ts): 0 success, 4 a commit was rejected by Kafka, 7 the
- * offsets found afterwards differ from those committed (something else changed them).
+ * parsing: the use cases (runtime/app/offsets.ts) pass the cluster and storage in.
+ * Each returns the text for a terminal, the JSON for `--output json`, and `failure` when a commit
+ * was rejected by Kafka (commit-failed) or the offsets found afterwards differ from those
+ * committed (offsets-changed: something else moved them).
  * Invalid input throws OffsetsUsageError; a group with members throws ActiveGroupError.
  */
-export const OFFSETS_EXIT = { ok: 0, commitFailed: 4, mismatch: 7 } as const;
-
 export interface CommandResult {
-  readonly exitCode: number;
+  /** Undefined: everything asked was done. */
+  readonly failure?: ResultFailure;
   readonly text: string;
   readonly json: unknown;
 }
@@ -41,7 +41,8 @@ export interface CommandResult {
 export { OffsetsUsageError };
 
 export interface OffsetsDeps {
-  readonly admin: ConsumerGroupAdmin;
+  /** The cluster; absent when only stored snapshots or mappings are read. */
+  readonly admin?: ConsumerGroupAdmin;
   /** Where offset snapshots are stored (the backup storage). */
   readonly store: ObjectStore;
   /** Opens a backup, for from-mapping and show-mapping. */
@@ -60,6 +61,11 @@ export interface SnapshotCommandOptions {
   readonly show?: string;
 }
 
+function adminOf(deps: OffsetsDeps): ConsumerGroupAdmin {
+  if (!deps.admin) throw new OffsetsUsageError('kafkaCluster is required: the consumer groups live there');
+  return deps.admin;
+}
+
 export async function runOffsetsSnapshot(
   options: SnapshotCommandOptions,
   deps: OffsetsDeps,
@@ -67,7 +73,6 @@ export async function runOffsetsSnapshot(
   if (options.list) {
     const all = await listSnapshots(deps.store);
     return {
-      exitCode: 0,
       text: all.length === 0 ? 'No offset snapshots.' : all.map((s) => s.snapshotId).join('\n'),
       json: { snapshots: all },
     };
@@ -81,20 +86,20 @@ export async function runOffsetsSnapshot(
       description: s.description,
       groups: groupOffsetsToJson(s.groups),
     };
-    return { exitCode: 0, text: JSON.stringify(json, null, 2), json };
+    return { text: JSON.stringify(json, null, 2), json };
   }
-  const groups = options.allGroups ? await deps.admin.listGroups() : [...(options.groups ?? [])];
+  const admin = adminOf(deps);
+  const groups = options.allGroups ? await admin.listGroups() : [...(options.groups ?? [])];
   if (groups.length === 0)
     throw new OffsetsUsageError(
       'name the consumer groups to snapshot (--group, repeatable) or pass --all-groups',
     );
-  const s = await takeSnapshot(deps.admin, deps.store, groups, {
+  const s = await takeSnapshot(admin, deps.store, groups, {
     ...(options.description ? { description: options.description } : {}),
     ...(options.parallelism ? { parallelism: options.parallelism } : {}),
   });
   const offsets = [...s.groups.values()].reduce((n, o) => n + o.length, 0);
   return {
-    exitCode: 0,
     text: `Snapshot ${s.snapshotId}: ${s.groups.size} group(s), ${offsets} committed offset(s), stored at ${deps.store.description}/${s.key}`,
     json: { snapshotId: s.snapshotId, key: s.key, groups: s.groups.size, offsets },
   };
@@ -131,7 +136,7 @@ export async function runOffsetsReset(
   if (groups.length === 0 && strategy.kind === 'from-snapshot') groups = [...strategy.offsets.keys()];
   if (groups.length === 0)
     throw new OffsetsUsageError('name the consumer groups to reset (--group, repeatable)');
-  const result = await resetOffsets(deps.admin, deps.store, {
+  const result = await resetOffsets(adminOf(deps), deps.store, {
     strategy,
     selection: {
       groups,
@@ -142,7 +147,7 @@ export async function runOffsetsReset(
     ...(options.parallelism ? { parallelism: options.parallelism } : {}),
   });
   return {
-    exitCode: exitCodeOf(result),
+    ...failureOf(result),
     text: formatResetResult(result),
     json: resetResultToJson(result),
   };
@@ -257,7 +262,7 @@ export async function runOffsetsRollback(
   deps: OffsetsDeps,
 ): Promise<CommandResult> {
   if (!options.snapshotId) throw new OffsetsUsageError('name the snapshot to roll back to (--snapshot-id)');
-  const r = await rollbackOffsets(deps.admin, deps.store, {
+  const r = await rollbackOffsets(adminOf(deps), deps.store, {
     snapshotId: options.snapshotId,
     ...(options.groups?.length ? { groups: options.groups } : {}),
     ...(options.dryRun ? { dryRun: true } : {}),
@@ -265,7 +270,7 @@ export async function runOffsetsRollback(
     ...(options.parallelism ? { parallelism: options.parallelism } : {}),
   });
   return {
-    exitCode: exitCodeOf(r),
+    ...failureOf(r),
     text: formatRollbackResult(r),
     json: rollbackResultToJson(r),
   };
@@ -309,9 +314,11 @@ export function rollbackResultToJson(r: RollbackResult): unknown {
   };
 }
 
-function exitCodeOf(r: { groups: readonly { status: string }[]; mismatches: readonly unknown[] }): number {
-  if (r.groups.some((g) => g.status === 'failed')) return OFFSETS_EXIT.commitFailed;
-  return r.mismatches.length > 0 ? OFFSETS_EXIT.mismatch : OFFSETS_EXIT.ok;
+export function failureOf(r: { groups: readonly { status: string }[]; mismatches: readonly unknown[] }): {
+  failure?: ResultFailure;
+} {
+  if (r.groups.some((g) => g.status === 'failed')) return { failure: 'commit-failed' };
+  return r.mismatches.length > 0 ? { failure: 'offsets-changed' } : {};
 }
 
 function formatMismatches(ms: readonly OffsetMismatch[]): string[] {
@@ -341,5 +348,5 @@ export async function runOffsetsShowMapping(
 ): Promise<CommandResult> {
   if (!deps.openBackup) throw new OffsetsUsageError('show-mapping needs the backup storage to be configured');
   const mapping = await loadOffsetMapping(await deps.openBackup(options.backupId), options.restoreId);
-  return { exitCode: 0, text: formatOffsetMapping(mapping), json: offsetMappingToDocument(mapping) };
+  return { text: formatOffsetMapping(mapping), json: offsetMappingToDocument(mapping) };
 }

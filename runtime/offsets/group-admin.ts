@@ -1,51 +1,7 @@
-import type { CommittedOffset } from './group-offsets.ts';
+import type { ConsumerGroupAdmin, GroupDescription } from '../kafka/port.ts';
 
-/**
- * What offset management needs from a cluster: a narrow port so planning, snapshots and rollback are
- * tested against real Kafka through one adapter and stay free of the client library.
- */
-export interface ConsumerGroupAdmin {
-  /** `kafka://host:port,...`, without credentials. */
-  readonly description: string;
-  listGroups(): Promise<string[]>;
-  /** State and members of each group; a group that does not exist is reported with state `Dead`. */
-  describeGroups(groups: readonly string[]): Promise<Map<string, GroupDescription>>;
-  /** The group's committed offsets (next offset to read), for every partition it has one. */
-  committedOffsets(group: string): Promise<CommittedOffset[]>;
-  /** Commits offsets for a group with no members; any partition-level error fails the whole call. */
-  commitOffsets(group: string, offsets: readonly CommittedOffset[]): Promise<void>;
-  /** Removes the group's committed offsets on these partitions. */
-  deleteOffsets(group: string, partitions: readonly { topic: string; partition: number }[]): Promise<void>;
-  /** Partition counts of existing topics; missing topics are absent from the map. */
-  partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
-  /** Log-start offset and high watermark, keyed by tpKey(). */
-  logOffsets(partitions: readonly { topic: string; partition: number }[]): Promise<Map<string, LogOffsets>>;
-  /** Offset of the first record with timestamp >= `timestamp`, or -1 when none is, keyed by tpKey(). */
-  offsetsForTimestamp(
-    partitions: readonly { topic: string; partition: number }[],
-    timestamp: bigint,
-  ): Promise<Map<string, bigint>>;
-  close(): Promise<void>;
-}
-
-export interface LogOffsets {
-  readonly earliest: bigint;
-  readonly latest: bigint;
-}
-
-export interface GroupMemberInfo {
-  readonly memberId: string;
-  readonly clientId: string;
-  readonly host: string;
-  readonly groupInstanceId?: string;
-}
-
-export interface GroupDescription {
-  readonly group: string;
-  /** Kafka's state name: Empty, Stable, PreparingRebalance, CompletingRebalance, Dead, ... */
-  readonly state: string;
-  readonly members: readonly GroupMemberInfo[];
-}
+/** The port lives with the other Kafka ports (runtime/kafka/port.ts); re-exported for offsets code. */
+export type { ConsumerGroupAdmin, GroupDescription, GroupMemberInfo, LogOffsets } from '../kafka/port.ts';
 
 /** Thrown before any commit when a group still has members: Kafka would reject the commit. */
 export class ActiveGroupError extends Error {

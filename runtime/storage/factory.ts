@@ -1,15 +1,14 @@
 import path from 'node:path';
-import { type AzureAuth, AzureBlobObjectStore } from './azure.ts';
+import type { AzureAuth } from './azure.ts';
 import { CircuitBreaker, type CircuitState, withCircuitBreaker } from './circuit-breaker.ts';
 import type { Clock } from './clock.ts';
 import { FilesystemObjectStore } from './filesystem.ts';
-import { type GcsAuth, GcsObjectStore } from './gcs.ts';
+import type { GcsAuth } from './gcs.ts';
 import type { ObjectStore } from './object-store.ts';
 import { StorageError } from './object-store.ts';
 import type { StorageLogger } from './prefix.ts';
 import { TokenBucket, withRateLimit } from './rate-limit.ts';
 import { type RetryPolicy, withRetry } from './retry.ts';
-import { S3ObjectStore } from './s3.ts';
 
 /**
  * The CRD's `storage` block (KafkaBackup.spec.storage, backupRef.storage), without the secret
@@ -81,13 +80,16 @@ export interface CreateStoreOptions {
   readonly clock?: Clock;
 }
 
-/** An adapter for `config`, wrapped in rate limit → retry → circuit breaker (outermost first). */
-export function createObjectStore(
+/**
+ * The one object store factory (the CLI and the operator both come here): an adapter for `config`,
+ * wrapped in rate limit → retry → circuit breaker (outermost first).
+ */
+export async function createObjectStore(
   config: StorageConfig,
   credentials: StorageCredentials = {},
   options: CreateStoreOptions = {},
-): ObjectStore {
-  const adapter = createAdapter(config, credentials, options);
+): Promise<ObjectStore> {
+  const adapter = await createAdapter(config, credentials, options);
   return withResilience(adapter, options.resilience ?? {}, options.clock);
 }
 
@@ -113,11 +115,12 @@ export function withResilience(store: ObjectStore, r: ResilienceConfig, clock?: 
   return wrapped;
 }
 
-export function createAdapter(
+/** The cloud SDKs are loaded only for the storage in use: each adds seconds to a CLI start. */
+export async function createAdapter(
   config: StorageConfig,
   credentials: StorageCredentials = {},
   options: Pick<CreateStoreOptions, 'pvcRoot' | 'logger'> = {},
-): ObjectStore {
+): Promise<ObjectStore> {
   const type = config.storageType ?? 'pvc';
   const missing = (block: string): never => {
     throw new StorageError(
@@ -128,6 +131,7 @@ export function createAdapter(
   switch (type) {
     case 's3': {
       const s3 = config.s3 ?? missing('s3');
+      const { S3ObjectStore } = await import('./s3.ts');
       return new S3ObjectStore({
         ...s3,
         ...(credentials.s3 ? { credentials: credentials.s3 } : {}),
@@ -136,6 +140,7 @@ export function createAdapter(
     }
     case 'azure': {
       const az = config.azure ?? missing('azure');
+      const { AzureBlobObjectStore } = await import('./azure.ts');
       return new AzureBlobObjectStore({
         ...az,
         auth: azureAuth(az.useWorkloadIdentity ?? false, credentials.azure),
@@ -148,6 +153,7 @@ export function createAdapter(
         : gcs.endpoint
           ? { kind: 'none' } // a custom endpoint without a key: an emulator
           : { kind: 'adc' };
+      const { GcsObjectStore } = await import('./gcs.ts');
       return new GcsObjectStore({ ...gcs, auth });
     }
     case 'pvc': {

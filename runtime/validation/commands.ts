@@ -14,7 +14,7 @@ import { validateBackup } from './validate.ts';
 /**
  * Handler of `kafka-backup validate`: runs the checks, then writes the evidence report (JSON, HTML and,
  * with a key, a detached signature) under `evidence/<backupId>/<reportId>/` and notifies the webhook.
- * Exit code 3 (the CLI's integrity error) when the overall result is `failed`.
+ * `failure: 'checks-failed'` when the overall result is `failed`.
  */
 export interface ValidateCommandOptions {
   /** Default: the most recent backup in the storage. */
@@ -61,7 +61,8 @@ export interface ValidateDeps {
 }
 
 export interface ValidateCommandResult {
-  readonly exitCode: 0 | 3;
+  /** The report's overall result is `failed`. */
+  readonly failure?: 'checks-failed';
   readonly text: string;
   readonly json: unknown;
   readonly report: EvidenceReport;
@@ -162,7 +163,7 @@ export async function runValidate(
         )
       : undefined;
   return {
-    exitCode: sealed.report.summary.result === 'failed' ? 3 : 0,
+    ...(sealed.report.summary.result === 'failed' ? { failure: 'checks-failed' as const } : {}),
     text: formatValidation(sealed.report, keys, webhook),
     json: { report: sealed.report, keys: keys ?? null, webhook: webhook ?? null },
     report: sealed.report,

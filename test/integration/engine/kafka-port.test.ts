@@ -150,11 +150,11 @@ describe('Kafka port on the real cluster', { timeout: 300_000 }, () => {
     const port = kafkaPort('source');
     const repo = await tempRepository();
     try {
-      await port.commitGroupOffsets(group, [
+      await port.commitOffsets(group, [
         { topic, partition: 0, offset: 10n },
         { topic, partition: 1, offset: 20n },
       ]);
-      const offsets = await port.groupOffsets(group);
+      const offsets = await port.committedOffsets(group);
       assert.deepEqual(
         offsets.filter((o) => o.topic === topic).sort((a, b) => a.partition - b.partition),
         [
@@ -162,7 +162,7 @@ describe('Kafka port on the real cluster', { timeout: 300_000 }, () => {
           { topic, partition: 1, offset: 20n },
         ],
       );
-      assert.equal((await port.describeGroup(group)).members, 0);
+      assert.equal((await port.describeGroups([group])).get(group)?.members.length, 0);
       await runBackup(
         { kafka: port, repository: repo.repository },
         { backupId: 'snap', topics: { include: [topic] }, consumerGroupSnapshot: true },

@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { PlatformaticGroupAdmin } from '../../../runtime/offsets/platformatic-group-admin.ts';
+import { PlatformaticKafka } from '../../../runtime/kafka/platformatic-adapter.ts';
 import { need, uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic, kafkaConnection, produce, readPartition } from '../../env/kafka-client.ts';
 import { parseJsonOutput, runCli, workspace } from '../cli/cli-helpers.ts';
@@ -34,7 +34,7 @@ describe('kafka-backup offsets and validation commands, end to end', { timeout: 
       })),
       { idempotent: true },
     );
-    const admin = new PlatformaticGroupAdmin({
+    const admin = new PlatformaticKafka({
       bootstrapServers: [kafka.source.bootstrap],
       securityProtocol: 'PLAINTEXT',
     });
@@ -78,7 +78,7 @@ describe('kafka-backup offsets and validation commands, end to end', { timeout: 
     const restored = parseJsonOutput(restore) as { restoreId: string; consumerGroups: { status: string } };
     assert.equal(restored.consumerGroups.status, 'completed');
 
-    const admin = new PlatformaticGroupAdmin({
+    const admin = new PlatformaticKafka({
       bootstrapServers: [kafka.target.bootstrap],
       securityProtocol: 'PLAINTEXT',
     });

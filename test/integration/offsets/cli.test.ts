@@ -4,15 +4,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { evidenceCli } from '../../../runtime/cli/evidence.ts';
+import { offsetsCli } from '../../../runtime/cli/offsets.ts';
+import type { CliIo } from '../../../runtime/cli/subcommand-support.ts';
+import { validateCli } from '../../../runtime/cli/validate.ts';
 import { runBackup } from '../../../runtime/engine/backup.ts';
-import { evidenceCli } from '../../../runtime/evidence/cli.ts';
 import { BackupRepository } from '../../../runtime/format/repository.ts';
 import { PlatformaticKafka } from '../../../runtime/kafka/platformatic-adapter.ts';
-import { offsetsCli } from '../../../runtime/offsets/cli.ts';
-import type { CliIo } from '../../../runtime/offsets/cli-support.ts';
-import { PlatformaticGroupAdmin } from '../../../runtime/offsets/platformatic-group-admin.ts';
 import { FilesystemObjectStore } from '../../../runtime/storage/filesystem.ts';
-import { validateCli } from '../../../runtime/validation/cli.ts';
 import { need, uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic, kafkaConnection, listTopics, produce } from '../../env/kafka-client.ts';
 
@@ -22,7 +21,7 @@ const source = kafkaConnection(kafka, 'source');
 let dir: string;
 let configFile: string;
 let topic: string;
-let admin: PlatformaticGroupAdmin;
+let admin: PlatformaticKafka;
 
 async function run(
   fn: (argv: string[], io: CliIo) => Promise<number>,
@@ -61,7 +60,7 @@ before(async () => {
       '  parallelism: 2',
     ].join('\n'),
   );
-  admin = new PlatformaticGroupAdmin({
+  admin = new PlatformaticKafka({
     bootstrapServers: [kafka.source.bootstrap],
     securityProtocol: 'PLAINTEXT',
   });

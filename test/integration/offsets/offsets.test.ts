@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer } from '@platformatic/kafka';
+import { PlatformaticKafka } from '../../../runtime/kafka/platformatic-adapter.ts';
 import { ActiveGroupError } from '../../../runtime/offsets/group-admin.ts';
 import type { CommittedOffset } from '../../../runtime/offsets/group-offsets.ts';
 import { OffsetRangeBuilder } from '../../../runtime/offsets/offset-mapping.ts';
@@ -14,7 +15,6 @@ import {
   takeSnapshot,
   verifySnapshot,
 } from '../../../runtime/offsets/operations.ts';
-import { PlatformaticGroupAdmin } from '../../../runtime/offsets/platformatic-group-admin.ts';
 import type { ResetStrategy } from '../../../runtime/offsets/reset-plan.ts';
 import { listSnapshots } from '../../../runtime/offsets/snapshot-store.ts';
 import { FilesystemObjectStore } from '../../../runtime/storage/filesystem.ts';
@@ -29,7 +29,7 @@ const BASE_TS = 1_700_000_000_000n;
 let topic: string;
 let dir: string;
 let store: FilesystemObjectStore;
-let admin: PlatformaticGroupAdmin;
+let admin: PlatformaticKafka;
 
 before(async () => {
   topic = uniqueName('offsets');
@@ -49,7 +49,7 @@ before(async () => {
   await produce(connection, topic, records, { idempotent: true });
   dir = mkdtempSync(join(tmpdir(), 'offsets-it-'));
   store = new FilesystemObjectStore(dir);
-  admin = new PlatformaticGroupAdmin({
+  admin = new PlatformaticKafka({
     bootstrapServers: [kafka.source.bootstrap],
     securityProtocol: 'PLAINTEXT',
   });
@@ -335,7 +335,7 @@ describe('secured listener', () => {
   test('the group admin works over SASL_SSL (SCRAM-SHA-512, CA from the environment)', async () => {
     const user = kafka.source.saslSsl.users[0];
     assert.ok(user);
-    const secure = new PlatformaticGroupAdmin({
+    const secure = new PlatformaticKafka({
       bootstrapServers: [kafka.source.saslSsl.bootstrap],
       securityProtocol: 'SASL_SSL',
       tls: { ca: readFileSync(kafka.source.saslSsl.caFile, 'utf8') },

@@ -11,7 +11,6 @@ import type { KafkaConnectionConfig } from '../../../runtime/kafka/connection.ts
 import { PlatformaticKafka } from '../../../runtime/kafka/platformatic-adapter.ts';
 import { consumerGroupsAfterRestore } from '../../../runtime/offsets/after-restore.ts';
 import { loadOffsetMapping } from '../../../runtime/offsets/mapping-store.ts';
-import { PlatformaticGroupAdmin } from '../../../runtime/offsets/platformatic-group-admin.ts';
 import { translateRestoredGroups } from '../../../runtime/offsets/restore-translation.ts';
 import { FilesystemObjectStore } from '../../../runtime/storage/filesystem.ts';
 import { type ValidationOptions, validateBackup } from '../../../runtime/validation/validate.ts';
@@ -68,7 +67,7 @@ async function fill(topic: string, partitions: number, perPartition: number): Pr
 }
 
 async function commitOnSource(group: string, topic: string, offsets: number[]): Promise<void> {
-  const admin = new PlatformaticGroupAdmin(config(kafka.source.bootstrap));
+  const admin = new PlatformaticKafka(config(kafka.source.bootstrap));
   try {
     await admin.commitOffsets(
       group,
@@ -156,13 +155,14 @@ describe('offset translation after a restore', () => {
     cleanup.push([target, renamed]);
 
     // As the restore command runs it with autoConsumerGroups.
+    const targetPort = new PlatformaticKafka(config(kafka.target.bootstrap));
     const after = await consumerGroupsAfterRestore(
-      config(kafka.target.bootstrap),
+      targetPort,
       repository,
       { backupId: backup.backupId, restoreId, dryRun: false },
       { groups: [g1, g2] },
-    );
-    assert.equal(after.exitCode, 0, after.text);
+    ).finally(() => targetPort.close());
+    assert.equal(after.failure, undefined, after.text);
     assert.ok(after.text.includes(`${renamed}/0: (none) -> 5`), after.text);
     assert.ok(after.text.includes('Reset completed.'), after.text);
 
@@ -180,8 +180,8 @@ describe('offset translation after a restore', () => {
     assert.equal(g1Offsets.get(2), ends[2], 'a fully consumed partition resumes at the end');
 
     // The restored cluster validates against the backup through the mapping; without it, by name.
-    const targetAdmin = new PlatformaticGroupAdmin(config(kafka.target.bootstrap));
-    const sourceAdmin = new PlatformaticGroupAdmin(config(kafka.source.bootstrap));
+    const targetAdmin = new PlatformaticKafka(config(kafka.target.bootstrap));
+    const sourceAdmin = new PlatformaticKafka(config(kafka.source.bootstrap));
     try {
       const mapping = await loadOffsetMapping(backup, restoreId);
       const outcomes = async (cluster: ValidationOptions['cluster']) =>
@@ -227,7 +227,7 @@ describe('offset translation after a restore', () => {
     });
     cleanup.push([target, wider]);
 
-    const admin = new PlatformaticGroupAdmin(config(kafka.target.bootstrap));
+    const admin = new PlatformaticKafka(config(kafka.target.bootstrap));
     try {
       const result = await translateRestoredGroups(admin, store, backup, { restoreId });
       assert.equal(result?.status, 'completed');
@@ -256,7 +256,7 @@ describe('offset translation after a restore', () => {
     for (const v of unconsumed) assert.ok(resumed.has(v), `unconsumed record ${v} would be skipped`);
 
     // Through the mapping, the repartitioned cluster holds exactly what was restored into each partition.
-    const targetAdmin = new PlatformaticGroupAdmin(config(kafka.target.bootstrap));
+    const targetAdmin = new PlatformaticKafka(config(kafka.target.bootstrap));
     try {
       const checks = await validateBackup(backup, {
         cluster: { admin: targetAdmin, mapping: await loadOffsetMapping(backup, restoreId) },
@@ -272,7 +272,7 @@ describe('offset translation after a restore', () => {
 });
 
 async function committedOn(group: string, topic: string): Promise<Map<number, bigint>> {
-  const admin = new PlatformaticGroupAdmin(config(kafka.target.bootstrap));
+  const admin = new PlatformaticKafka(config(kafka.target.bootstrap));
   try {
     const offsets = await admin.committedOffsets(group);
     return new Map(offsets.filter((o) => o.topic === topic).map((o) => [o.partition, o.offset]));
@@ -300,12 +300,13 @@ describe('offset translation after restoring a backup written by the Rust tool',
         { backupId: 'oso-golden', topics: ['orders'], topicMapping: { orders: renamed }, createTopics: true },
       );
       cleanup.push([target, renamed]);
-      const after = await consumerGroupsAfterRestore(config(kafka.target.bootstrap), legacyRepo, {
+      const targetPort = new PlatformaticKafka(config(kafka.target.bootstrap));
+      const after = await consumerGroupsAfterRestore(targetPort, legacyRepo, {
         backupId: 'oso-golden',
         restoreId: result.restoreId,
         dryRun: false,
-      });
-      assert.equal(after.exitCode, 0, after.text);
+      }).finally(() => targetPort.close());
+      assert.equal(after.failure, undefined, after.text);
 
       // The group 'billing' had committed 112 on orders/0: it must resume at the first backed-up record >= 112.
       const backup = await legacyRepo.open('oso-golden');
@@ -342,7 +343,7 @@ describe('offset translation after restoring a backup written by the Rust tool',
 });
 
 async function deleteGroup(group: string, topic: string): Promise<void> {
-  const admin = new PlatformaticGroupAdmin(config(kafka.target.bootstrap));
+  const admin = new PlatformaticKafka(config(kafka.target.bootstrap));
   try {
     const offsets = await admin.committedOffsets(group);
     await admin.deleteOffsets(

@@ -6,7 +6,7 @@ import { type ObjectStore, StorageError } from '../../../runtime/storage/object-
 
 export interface StoreUnderTest {
   /** A store over a fresh bucket/container/directory, with `prefix` as its key prefix. */
-  open(prefix: string): ObjectStore;
+  open(prefix: string): ObjectStore | Promise<ObjectStore>;
   cleanup(): Promise<void>;
 }
 
@@ -34,7 +34,7 @@ export function objectStoreConformance(name: string, setup: () => Promise<StoreU
     let store: ObjectStore;
     before(async () => {
       env = await setup();
-      store = env.open('conformance/root');
+      store = await env.open('conformance/root');
     });
     after(async () => {
       await env?.cleanup();
@@ -105,7 +105,7 @@ export function objectStoreConformance(name: string, setup: () => Promise<StoreU
     });
 
     test('prefixes isolate stores sharing a bucket', async () => {
-      const other = env.open('conformance/other');
+      const other = await env.open('conformance/other');
       await other.put('iso/x', Buffer.from('other'));
       await store.put('iso/x', Buffer.from('root'));
       assert.equal(Buffer.from(await other.get('iso/x')).toString(), 'other');
@@ -175,7 +175,7 @@ export function objectStoreConformance(name: string, setup: () => Promise<StoreU
     });
 
     test('a v1 backup written and read through this store; a damaged segment is named', async () => {
-      const repo = new BackupRepository(env.open('conformance/backups'));
+      const repo = new BackupRepository(await env.open('conformance/backups'));
       const backup = await repo.create({ backupId: 'b1', compression: 'zstd' });
       const writer = backup.newSegmentWriter({ topic: 'orders', partition: 0 }, { maxRecords: 50 });
       const segments = [];

@@ -47,7 +47,11 @@ describe('S3 credentials (MinIO)', () => {
     process.env.AWS_ACCESS_KEY_ID = info.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = info.secretAccessKey;
     try {
-      const store = createAdapter({ storageType: 's3', s3: { ...config, bucket } }, {}, { logger: quiet });
+      const store = await createAdapter(
+        { storageType: 's3', s3: { ...config, bucket } },
+        {},
+        { logger: quiet },
+      );
       await store.put('default-chain', Buffer.from('ok'));
       assert.equal(Buffer.from(await store.get('default-chain')).toString(), 'ok');
     } finally {
@@ -59,7 +63,7 @@ describe('S3 credentials (MinIO)', () => {
   });
 
   test('a wrong secret is access-denied, and the error carries no secret', async () => {
-    const store = createAdapter(
+    const store = await createAdapter(
       { storageType: 's3', s3: { ...config, bucket } },
       { s3: { accessKeyId: info.accessKeyId, secretAccessKey: 'wrong-secret-value' } },
       { logger: quiet },
@@ -94,7 +98,7 @@ describe('Azure credentials (Azurite)', () => {
       },
       new StorageSharedKeyCredential(info.accountName, info.accountKey),
     ).toString();
-    const store = createAdapter(base(), { azure: { sasToken: sas } });
+    const store = await createAdapter(base(), { azure: { sasToken: sas } });
     await store.put('sas/x', Buffer.from('via sas'));
     assert.equal(Buffer.from(await store.get('sas/x')).toString(), 'via sas');
     const listed = [];
@@ -103,13 +107,13 @@ describe('Azure credentials (Azurite)', () => {
   });
 
   test('a connection string', async () => {
-    const store = createAdapter(base(), { azure: { connectionString: info.connectionString } });
+    const store = await createAdapter(base(), { azure: { connectionString: info.connectionString } });
     await store.put('cs/x', Buffer.from('via connection string'));
     assert.equal((await store.head('cs/x'))?.size, 21);
   });
 
   test('a wrong account key is access-denied', async () => {
-    const store = createAdapter(base(), {
+    const store = await createAdapter(base(), {
       azure: { accountKey: Buffer.from('not the key').toString('base64') },
     });
     await assert.rejects(store.put('bad/x', Buffer.from('x')), denied);

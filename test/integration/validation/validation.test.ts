@@ -7,7 +7,6 @@ import { runBackup } from '../../../runtime/engine/backup.ts';
 import { runEvidenceVerify } from '../../../runtime/evidence/commands.ts';
 import { BackupRepository } from '../../../runtime/format/repository.ts';
 import { PlatformaticKafka } from '../../../runtime/kafka/platformatic-adapter.ts';
-import { PlatformaticGroupAdmin } from '../../../runtime/offsets/platformatic-group-admin.ts';
 import { S3ObjectStore } from '../../../runtime/storage/s3.ts';
 import { runValidate } from '../../../runtime/validation/commands.ts';
 import {
@@ -76,7 +75,7 @@ before(async () => {
   }
   await produce(source, topic, records, { idempotent: true });
   // A group with committed offsets, so the backup carries a consumer-group snapshot.
-  const admin = new PlatformaticGroupAdmin({
+  const admin = new PlatformaticKafka({
     bootstrapServers: [kafka.source.bootstrap],
     securityProtocol: 'PLAINTEXT',
   });
@@ -156,7 +155,7 @@ describe('backup validation with signed evidence', () => {
     await backupOnce(backupId);
     const result = await validate(backupId, { webhookUrl });
     const outcomes = Object.fromEntries(result.report.checks.map((c) => [c.name, c.outcome]));
-    assert.equal(result.exitCode, 0, result.text);
+    assert.equal(result.failure, undefined, result.text);
     assert.equal(outcomes['segment-integrity'], 'passed');
     assert.equal(outcomes['record-counts'], 'passed');
     assert.equal(outcomes['offset-continuity'], 'passed');
@@ -183,7 +182,7 @@ describe('backup validation with signed evidence', () => {
       },
       { store },
     );
-    assert.equal(verified.exitCode, 0, verified.text);
+    assert.equal(verified.failure, undefined, verified.text);
 
     // No secret of the storage reached any stored artefact.
     for (const key of Object.values(result.keys ?? {})) {
@@ -203,7 +202,7 @@ describe('backup validation with signed evidence', () => {
     await store.put(victim, bytes);
 
     const result = await validate(backupId, { restoreSample: 1 });
-    assert.equal(result.exitCode, 3);
+    assert.equal(result.failure, 'checks-failed');
     assert.equal(result.report.summary.result, 'failed');
     const integrity = result.report.checks.find((c) => c.name === 'segment-integrity');
     assert.equal(integrity?.outcome, 'failed');
@@ -238,7 +237,7 @@ describe('backup validation with signed evidence', () => {
       partitions: stored.partitions.map((p) => (p.partition === 1 ? { ...p, endOffset: '207' } : p)),
     });
     const short = await validate(backupId, { deep: false, restoreSample: 1 });
-    assert.equal(short.exitCode, 3, short.text);
+    assert.equal(short.failure, 'checks-failed', short.text);
     assert.equal(check(short)?.outcome, 'failed');
     assert.match(check(short)?.summary ?? '', new RegExp(`${topic}/1 from 200`));
     const findings = check(short)?.details?.findings as { partition: number; missing: unknown }[];
@@ -264,14 +263,14 @@ describe('backup validation with signed evidence', () => {
     );
     await store.put(reportKeys.json, forged);
     const v1 = await runEvidenceVerify({ location, publicKey: { pem: publicPem } }, { store });
-    assert.equal(v1.exitCode, 3);
+    assert.equal(v1.failure, 'signature-invalid');
     assert.match(v1.text, /NOT VERIFIED/);
 
     await store.put(reportKeys.json, original);
     const html = await store.get(reportKeys.html);
     await store.put(reportKeys.html, new TextEncoder().encode(`${new TextDecoder().decode(html)}<!-- -->`));
     const v2 = await runEvidenceVerify({ location, publicKey: { pem: publicPem } }, { store });
-    assert.equal(v2.exitCode, 3);
+    assert.equal(v2.failure, 'signature-invalid');
     assert.match(v2.text, /HTML report was altered/);
   });
 

@@ -49,7 +49,7 @@ describe('configuration files', () => {
         rateLimiting: { recordsPerSec: 100, maxConcurrentPartitions: 2 },
       },
     });
-    const config = loadBackupConfig(file);
+    const config = await loadBackupConfig(file);
     assert.equal(config.options.backupId, 'nightly');
     assert.deepEqual(config.kafka.sasl, {
       mechanism: 'SCRAM-SHA-512',
@@ -81,7 +81,7 @@ describe('configuration files', () => {
       compresion: 'zstd',
     });
     try {
-      loadBackupConfig(file);
+      await loadBackupConfig(file);
       assert.fail('expected a ConfigError');
     } catch (error) {
       assert.ok(error instanceof ConfigError);
@@ -111,7 +111,7 @@ describe('configuration files', () => {
       purgeTopics: false,
       createTopics: true,
     });
-    const config = loadRestoreConfig(file);
+    const config = await loadRestoreConfig(file);
     assert.deepEqual(config.options.bounds, { startTime: 1767225600000n, endTime: 1767229200000n });
     assert.deepEqual(config.options.repartitioning, {
       'orders-restored': { strategy: 'round-robin', targetPartitions: 6 },
@@ -133,7 +133,10 @@ describe('configuration files', () => {
       topics: ['t'],
       storage: { storageType: 'filesystem', filesystem: { path: '/tmp/x' } },
     });
-    assert.throws(() => loadBackupConfig(file), /SASL (username|password): cannot read secret absent key/);
+    await assert.rejects(
+      () => loadBackupConfig(file),
+      /SASL (username|password): cannot read secret absent key/,
+    );
   });
 });
 

@@ -6,12 +6,15 @@ import { StorageError } from '../../../runtime/storage/object-store.ts';
 const fatal = (pattern: RegExp) => (e: unknown) =>
   e instanceof StorageError && e.kind === 'fatal' && pattern.test(e.message);
 
-describe('storage factory', () => {
-  test('an http:// S3 endpoint is refused unless allowHttp, and then a warning is logged', () => {
+describe('storage factory', async () => {
+  test('an http:// S3 endpoint is refused unless allowHttp, and then a warning is logged', async () => {
     const s3 = { bucket: 'b', region: 'us-east-1', endpoint: 'http://minio:9000', pathStyle: true };
-    assert.throws(() => createAdapter({ storageType: 's3', s3 }), fatal(/plain http.*allowHttp: true/));
+    await assert.rejects(
+      () => createAdapter({ storageType: 's3', s3 }),
+      fatal(/plain http.*allowHttp: true/),
+    );
     const warnings: string[] = [];
-    const store = createAdapter(
+    const store = await createAdapter(
       { storageType: 's3', s3: { ...s3, allowHttp: true } },
       {},
       { logger: { warn: (m) => warnings.push(m) } },
@@ -21,26 +24,26 @@ describe('storage factory', () => {
     assert.match(warnings[0] ?? '', /not encrypted/);
   });
 
-  test('the sub-object of the storageType is required', () => {
-    assert.throws(() => createAdapter({ storageType: 'gcs' }), fatal(/storage\.gcs is missing/));
-    assert.throws(() => createAdapter({}), fatal(/storage\.pvc is missing/));
+  test('the sub-object of the storageType is required', async () => {
+    await assert.rejects(() => createAdapter({ storageType: 'gcs' }), fatal(/storage\.gcs is missing/));
+    await assert.rejects(() => createAdapter({}), fatal(/storage\.pvc is missing/));
   });
 
-  test('pvc maps to the mount path of the claim, and refuses .. in subPath', () => {
-    const store = createAdapter(
+  test('pvc maps to the mount path of the claim, and refuses .. in subPath', async () => {
+    const store = await createAdapter(
       { storageType: 'pvc', pvc: { claimName: 'backups', subPath: 'kafka/prod' } },
       {},
       { pvcRoot: '/mnt' },
     );
     assert.equal(store.description, 'file:///mnt/backups/kafka/prod');
-    assert.throws(
+    await assert.rejects(
       () => createAdapter({ storageType: 'pvc', pvc: { claimName: 'c', subPath: '../etc' } }),
       fatal(/\.\./),
     );
   });
 
-  test('azure: workload identity and a credentials secret are mutually exclusive', () => {
-    assert.throws(
+  test('azure: workload identity and a credentials secret are mutually exclusive', async () => {
+    await assert.rejects(
       () =>
         createAdapter(
           { storageType: 'azure', azure: { accountName: 'a', container: 'c', useWorkloadIdentity: true } },
@@ -50,8 +53,8 @@ describe('storage factory', () => {
     );
   });
 
-  test('descriptions carry no credentials', () => {
-    const store = createObjectStore(
+  test('descriptions carry no credentials', async () => {
+    const store = await createObjectStore(
       { storageType: 's3', s3: { bucket: 'b', region: 'r', prefix: '/team/backups/' } },
       { s3: { accessKeyId: 'AKIASECRET', secretAccessKey: 'very-secret' } },
     );
@@ -59,8 +62,8 @@ describe('storage factory', () => {
     assert.doesNotMatch(store.description, /SECRET|secret/);
   });
 
-  test('gcs refuses service-account JSON that is not JSON, with a hint', () => {
-    assert.throws(
+  test('gcs refuses service-account JSON that is not JSON, with a hint', async () => {
+    await assert.rejects(
       () =>
         createAdapter(
           { storageType: 'gcs', gcs: { bucket: 'b' } },

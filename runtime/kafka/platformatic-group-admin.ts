@@ -1,21 +1,19 @@
-import { Admin } from '@platformatic/kafka';
-import { clientOptions } from '../kafka/client-options.ts';
-import type { KafkaConnectionConfig } from '../kafka/connection.ts';
-import { KafkaError } from '../kafka/port.ts';
-import type { ConsumerGroupAdmin, GroupDescription, LogOffsets } from './group-admin.ts';
-import { type CommittedOffset, tpKey } from './group-offsets.ts';
+import type { Admin } from '@platformatic/kafka';
+import { type CommittedOffset, tpKey } from '../offsets/group-offsets.ts';
+import { type ConsumerGroupAdmin, type GroupDescription, KafkaError, type LogOffsets } from './port.ts';
 
 const EARLIEST = -2n;
 const LATEST = -1n;
 
-/** ConsumerGroupAdmin on @platformatic/kafka's Admin client (coordinator routing is the client's). */
-export class PlatformaticGroupAdmin implements ConsumerGroupAdmin {
-  readonly description: string;
+/**
+ * The consumer group operations of PlatformaticKafka, on its Admin client (coordinator routing is
+ * the client's). The adapter owns and closes the client.
+ */
+export class PlatformaticGroupAdmin implements Omit<ConsumerGroupAdmin, 'description' | 'close'> {
   readonly #admin: Admin;
 
-  constructor(config: KafkaConnectionConfig) {
-    this.description = `kafka://${config.bootstrapServers.join(',')}`;
-    this.#admin = new Admin(clientOptions(config, 'offsets'));
+  constructor(admin: Admin) {
+    this.#admin = admin;
   }
 
   async listGroups(): Promise<string[]> {
@@ -142,10 +140,6 @@ export class PlatformaticGroupAdmin implements ConsumerGroupAdmin {
     for (const t of topics) for (const p of t.partitions) out.set(tpKey(t.name, p.partitionIndex), p.offset);
     return out;
   }
-
-  async close(): Promise<void> {
-    await this.#admin.close();
-  }
 }
 
 function byTopic<T extends { topic: string }>(items: readonly T[]): Map<string, T[]> {
@@ -154,10 +148,6 @@ function byTopic<T extends { topic: string }>(items: readonly T[]): Map<string, 
   return out;
 }
 
-/**
- * Client options from the resolved connection settings. Mirrors the engine adapter's mapping
- * (runtime/kafka/platformatic-adapter.ts) for the settings an admin client uses.
- */
 function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const nested = (error as { errors?: unknown[] }).errors;

@@ -1,16 +1,18 @@
 import { parseArgs } from 'node:util';
-import { UsageError } from '../cli/exit-codes.ts';
-import { createObjectStore } from '../config/object-store-factory.ts';
+import { productionPorts } from '../app/ports.ts';
+import { validationConfigFromSpec } from '../config/operations.ts';
+import { type EvidenceLocation, runEvidenceVerify } from '../evidence/commands.ts';
 import { createLogger } from '../log.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+import { UsageError } from './exit-codes.ts';
 import {
   type CliIo,
-  loadClusterAndStorage,
   outputFormat,
   printFailure,
   printOutcome,
   processIo,
-} from '../offsets/cli-support.ts';
-import { type EvidenceLocation, runEvidenceVerify } from './commands.ts';
+  readSpecFile,
+} from './subcommand-support.ts';
 
 export const EVIDENCE_HELP = `kafka-backup evidence verify - verify a signed evidence report
 
@@ -49,7 +51,7 @@ export async function evidenceCli(argv: string[], io: CliIo = processIo): Promis
     if (!values['public-key'])
       throw new UsageError('evidence verify needs --public-key FILE (the trusted public key)');
     let location: EvidenceLocation;
-    let store: Awaited<ReturnType<typeof createObjectStore>> | undefined;
+    let store: ObjectStore | undefined;
     if (values.report) {
       location = {
         kind: 'files',
@@ -61,21 +63,25 @@ export async function evidenceCli(argv: string[], io: CliIo = processIo): Promis
       if (!values.config || !values['report-id']) {
         throw new UsageError('name the report: --report FILE, or --config FILE --backup-id B --report-id R');
       }
-      const config = loadClusterAndStorage(values.config, { kafka: false, storage: true });
+      const ports = productionPorts({ log: createLogger({ level: 'warn' }) });
+      const config = await readSpecFile(
+        values.config,
+        'KafkaBackupValidation',
+        ports.secrets,
+        validationConfigFromSpec,
+      );
       const backupId = values['backup-id'] ?? config.backupId;
       if (!backupId) throw new UsageError('evidence verify needs --backup-id with --report-id');
-      store = await createObjectStore(
-        config.storage as NonNullable<typeof config.storage>,
-        createLogger({ level: 'warn' }),
-      );
+      if (!config.storage)
+        throw new UsageError('evidence verify needs the storage (backupRef.storage) in the file');
+      store = await ports.openStore(config.storage);
       location = { kind: 'storage', backupId, reportId: values['report-id'] };
     }
     const result = await runEvidenceVerify(
       { location, publicKey: { file: values['public-key'] } },
       store ? { store } : {},
     );
-    printOutcome(io, format, 'evidence verify', result);
-    return result.exitCode;
+    return printOutcome(io, format, 'evidence verify', result);
   } catch (error) {
     return printFailure(io, format, 'evidence verify', error);
   }

@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { backup } from '../../../runtime/app/backup.ts';
+import { classify } from '../../../runtime/app/errors.ts';
+import { offsetReset, offsetRollback } from '../../../runtime/app/offsets.ts';
+import { restore } from '../../../runtime/app/restore.ts';
+import { validate } from '../../../runtime/app/validate.ts';
+import type { CheckpointEvent, Progress } from '../../../runtime/engine/progress.ts';
+import { MemoryObjectStore } from '../../../runtime/storage/memory.ts';
+import { MemoryKafka } from './memory-kafka.ts';
+import { mapSecrets, memoryPorts, storage } from './memory-ports.ts';
+
+const sourceCluster = {
+  bootstrapServers: ['source:9092'],
+  securityProtocol: 'SASL_PLAINTEXT',
+  saslSecret: { name: 'kafka-user', mechanism: 'SCRAM-SHA-512' },
+};
+const secrets = { 'kafka-user/username': 'alice', 'kafka-user/password': 'pw-from-the-api' };
+
+function setup() {
+  const source = new MemoryKafka('source');
+  source.seed('orders', 2, 50);
+  const target = new MemoryKafka('target');
+  const store = new MemoryObjectStore();
+  const ports = memoryPorts(
+    { 'source:9092': source, 'target:9092': target },
+    { store, secrets: mapSecrets(secrets) },
+  );
+  return { source, target, store, ports };
+}
+
+const backupSpec = { kafkaCluster: sourceCluster, topics: ['orders'], storage, backupId: 'b1' };
+const restoreSpec = {
+  kafkaCluster: { bootstrapServers: ['target:9092'] },
+  backupRef: { name: 'nightly', backupId: 'b1', storage },
+  topicMapping: { orders: 'orders-copy' },
+  createTopics: true,
+};
+
+describe('use cases over in-memory ports', () => {
+  test('backup then restore: secrets come through the resolver, progress and checkpoints are reported, connections closed', async () => {
+    const { source, target, ports } = setup();
+    const progress: Progress[] = [];
+    const checkpoints: CheckpointEvent[] = [];
+    const backedUp = await backup(backupSpec, ports, {
+      onProgress: (p) => progress.push(p),
+      onCheckpoint: (c) => checkpoints.push(c),
+    });
+    assert.equal(backedUp.outcome, 'complete');
+    assert.equal(backedUp.records, 100);
+    assert.deepEqual(ports.connections[0]?.sasl, {
+      mechanism: 'SCRAM-SHA-512',
+      username: 'alice',
+      password: 'pw-from-the-api',
+    });
+    assert.equal(progress.at(-1)?.records, 100, 'the final numbers are delivered');
+    assert.equal(progress.at(-1)?.percent, 100);
+    assert.equal(checkpoints.at(-1)?.final, true);
+    assert.equal(source.closed, 1);
+
+    const restored = await restore(restoreSpec, ports, { onCheckpoint: (c) => checkpoints.push(c) });
+    assert.equal(restored.outcome, 'complete');
+    assert.equal(restored.records, 100);
+    assert.ok(restored.offsetMapping, 'a completed restore writes its offset mapping');
+    assert.equal(restored.consumerGroups, undefined, 'no offset handling was asked');
+    const copied = target.topics.get('orders-copy');
+    assert.deepEqual(
+      copied?.map((p) => p.map((r) => Buffer.from(r.value ?? []).toString())),
+      source.topics.get('orders')?.map((p) => p.map((r) => Buffer.from(r.value ?? []).toString())),
+    );
+    assert.equal(checkpoints.at(-1)?.final, true);
+    assert.equal(target.closed, 1);
+  });
+
+  test('an aborted backup and an aborted restore both return outcome interrupted; a rerun completes', async () => {
+    const { target, ports } = setup();
+    const aborted = AbortSignal.abort('SIGTERM');
+    const stopped = await backup(backupSpec, ports, { signal: aborted });
+    assert.equal(stopped.outcome, 'interrupted');
+    assert.equal((await backup(backupSpec, ports)).outcome, 'complete');
+
+    const halted = await restore(restoreSpec, ports, { signal: aborted });
+    assert.equal(halted.outcome, 'interrupted');
+    assert.equal(halted.offsetMapping, undefined, 'no mapping before the restore completes');
+    const resumed = await restore(restoreSpec, ports);
+    assert.equal(resumed.outcome, 'complete');
+    assert.equal(resumed.resumed, true);
+    assert.equal(target.topics.get('orders-copy')?.flat().length, 100);
+  });
+
+  test('a dry-run restore plans and writes nothing', async () => {
+    const { target, ports } = setup();
+    await backup(backupSpec, ports);
+    const planned = await restore(restoreSpec, ports, { dryRun: true });
+    assert.equal(planned.dryRun, true);
+    assert.equal(planned.outcome, 'complete');
+    assert.equal(planned.plan.maxRecords, 100);
+    assert.equal(target.topics.has('orders-copy'), false);
+  });
+
+  test('offset reset from a KafkaOffsetReset spec, then rollback to the snapshot it took', async () => {
+    const { source, ports } = setup();
+    await source.commitOffsets('billing', [
+      { topic: 'orders', partition: 0, offset: 40n },
+      { topic: 'orders', partition: 1, offset: 45n },
+    ]);
+    const reset = await offsetReset(
+      {
+        kafkaCluster: sourceCluster,
+        storage,
+        consumerGroups: ['billing'],
+        resetStrategy: 'to-earliest',
+        approval: { required: false },
+      },
+      ports,
+    );
+    assert.equal(reset.failure, undefined, reset.text);
+    assert.deepEqual(
+      (await source.committedOffsets('billing')).map((o) => o.offset),
+      [0n, 0n],
+    );
+    const snapshotId = (reset.json as { snapshotId: string }).snapshotId;
+    const rollback = await offsetRollback(
+      { kafkaCluster: sourceCluster, snapshotRef: { name: snapshotId, storage } },
+      ports,
+    );
+    assert.equal(rollback.failure, undefined, rollback.text);
+    assert.deepEqual((await source.committedOffsets('billing')).map((o) => [o.partition, o.offset]).sort(), [
+      [0, 40n],
+      [1, 45n],
+    ]);
+  });
+
+  test('validate from a KafkaBackupValidation spec checks the backup without a cluster', async () => {
+    const { ports } = setup();
+    await backup(backupSpec, ports);
+    const connected = ports.connections.length;
+    const result = await validate(
+      {
+        backupRef: { name: 'nightly', backupId: 'b1', storage },
+        checks: { integrity: { enabled: true, deep: true } },
+      },
+      ports,
+      { noStore: true, toolVersion: 'test' },
+    );
+    assert.equal(result.report.summary.result, 'passed', result.text);
+    assert.equal(result.failure, undefined);
+    assert.equal(ports.connections.length, connected, 'no check needed a cluster');
+  });
+
+  test('invalid specs fail before anything is opened, classified InvalidConfig', async () => {
+    const { ports } = setup();
+    const failures = await Promise.all([
+      backup({ ...backupSpec, compresion: 'zstd' }, ports).catch((e: unknown) => e),
+      restore(
+        { ...restoreSpec, offsetReset: { enabled: true, strategy: 'timestamp', consumerGroups: ['g'] } },
+        ports,
+      ).catch((e: unknown) => e),
+      offsetReset({ kafkaCluster: sourceCluster, storage, consumerGroups: ['g'], backup: {} }, ports).catch(
+        (e: unknown) => e,
+      ),
+      validate({ backupRef: { storage }, restore: {} }, ports, { toolVersion: 'test' }).catch(
+        (e: unknown) => e,
+      ),
+    ]);
+    const classified = failures.map((f) => classify(f));
+    assert.deepEqual(
+      classified.map((c) => [c.reason, c.exitCode]),
+      Array.from({ length: 4 }, () => ['InvalidConfig', 2]),
+    );
+    assert.match(classified[0]?.message ?? '', /compresion: unknown field/);
+    assert.match(classified[1]?.message ?? '', /offsetReset\.strategy: timestamp is not supported/);
+    assert.match(classified[2]?.message ?? '', /backup: unknown field/);
+    assert.match(classified[3]?.message ?? '', /restore: unknown field/);
+    assert.equal(ports.storesOpened.length, 0);
+    assert.equal(ports.connections.length, 0);
+  });
+});
