@@ -3,6 +3,7 @@
  * timeout, so a hung API server cannot hang a reconcile or the leader election), and the
  * library's Watch for streams.
  */
+import { randomInt } from 'node:crypto';
 import {
   ApiException,
   CoordinationV1Api,
@@ -161,7 +162,8 @@ export class ClientNodeKube implements KubePort {
         {
           namespace: event.namespace,
           body: {
-            metadata: { generateName: `${event.regarding.name}.`, namespace: event.namespace },
+            // Named as client-go names Events: the object's name and a unique hex time.
+            metadata: { name: eventName(event), namespace: event.namespace },
             eventTime,
             type: event.type,
             reason: event.reason,
@@ -237,6 +239,11 @@ export class ClientNodeKube implements KubePort {
       throw toKubeApiError(error, what);
     }
   }
+}
+
+function eventName(event: EventRecord): string {
+  const nanos = BigInt(event.eventTime.getTime()) * 1_000_000n + BigInt(randomInt(1_000_000));
+  return `${event.regarding.name}.${nanos.toString(16)}`;
 }
 
 function resource(kind: ResourceKind, key: ObjectKey) {
