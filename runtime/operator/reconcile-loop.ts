@@ -56,6 +56,11 @@ export class ReconcileLoop {
       throw new Error(`concurrency must be a whole number of at least 1, got ${this.concurrency}`);
     }
     this.log = options.log ?? silentLogger;
+    // Zero-valued series from the start, so dashboards and alerts see every kind before its first error.
+    for (const kind of this.controllers.keys()) {
+      options.metrics?.reconcileErrors.inc({ kind }, 0);
+      options.metrics?.reconcilesInFlight.set({ kind }, 0);
+    }
   }
 
   get running(): boolean {
