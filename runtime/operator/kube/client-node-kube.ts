@@ -85,6 +85,7 @@ export class ClientNodeKube implements KubePort {
         ? `${base}/${kind.plural}`
         : `${base}/namespaces/${encodeURIComponent(request.namespace)}/${kind.plural}`;
     return new Promise<void>((resolve, reject) => {
+      if (request.signal.aborted) return resolve();
       let settled = false;
       let controller: AbortController | undefined;
       const finish = (error?: unknown) => {
