@@ -67,6 +67,21 @@ describe('Informer on kube-apiserver', () => {
     );
   });
 
+  test('watches all namespaces when given none', async (t) => {
+    const { admin, watched } = await installOperator(t);
+    // Cluster-wide reads need the cluster-wide install's ClusterRole; the admin stands in for it here.
+    const informer = new Informer({ kind: KB, client: operatorKube(need('kube').kubeconfig), resyncMs: 0 });
+    informer.start();
+    t.after(() => informer.stop());
+    await informer.waitForSync();
+    await admin.apply([kafkaBackup('anywhere')], watched);
+    await eventually(
+      'seen',
+      () => informer.cache.get({ namespace: watched, name: 'anywhere' }) !== undefined,
+    );
+    assert.ok(informer.cache.list(watched).some((o) => o.metadata.name === 'anywhere'));
+  });
+
   test('reopens after its connection is cut and catches up on what changed meanwhile, with backoff', async (t) => {
     const { admin, watched, kubeconfig } = await installOperator(t);
     const proxy = await ApiServerProxy.start(need('kube').server);
