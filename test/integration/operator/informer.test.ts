@@ -129,6 +129,47 @@ describe('Informer on kube-apiserver', () => {
     assert.match(restarts, /reason="error"\} [1-9]/);
   });
 
+  test('a silently stalled connection (no data, no close) is detected by the watchdog and the watch reopened', async (t) => {
+    const { admin, watched, kubeconfig } = await installOperator(t);
+    const proxy = await ApiServerProxy.start(need('kube').server);
+    t.after(() => proxy.close());
+    const metrics = new OperatorMetrics(undefined, { processMetrics: false });
+    const idleTimeoutMs = 2000;
+    const informer = new Informer({
+      kind: KB,
+      namespace: watched,
+      client: operatorKube(kubeconfig, proxy.url),
+      resyncMs: 0,
+      idleTimeoutMs,
+      reconnectBackoff: { initialMs: 200, maxMs: 1000, jitter: 0.5 },
+      metrics,
+    });
+    informer.start();
+    t.after(() => informer.stop());
+    await informer.waitForSync();
+
+    proxy.freeze();
+    await admin.apply([kafkaBackup('unseen-while-stalled')], watched);
+    await eventually('the watchdog gave up on the stalled watch', async () =>
+      /reason="stalled"\} [1-9]/.test(
+        await metrics.registry.getSingleMetricAsString('kafka_backup_operator_watch_restarts_total'),
+      ),
+    );
+    assert.equal(informer.cache.get({ namespace: watched, name: 'unseen-while-stalled' }), undefined);
+    assert.equal(informer.isHealthy(), true);
+    proxy.thaw();
+    const thawed = Date.now();
+    await eventually(
+      'the reopened watch delivers what happened meanwhile',
+      () => informer.cache.get({ namespace: watched, name: 'unseen-while-stalled' }) !== undefined,
+    );
+    // At worst: the attempt in flight at the thaw stalls until the watchdog, then one backoff.
+    assert.ok(
+      Date.now() - thawed < idleTimeoutMs + 1000 + 3000,
+      `caught up ${Date.now() - thawed} ms after the thaw`,
+    );
+  });
+
   test('relists when the API server answers 410 Gone to a watch from an expired resourceVersion', async (t) => {
     const { admin, watched, kubeconfig } = await installOperator(t);
     const kube = operatorKube(kubeconfig);

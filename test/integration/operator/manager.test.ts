@@ -5,13 +5,23 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Controller } from '../../../runtime/operator/controller.ts';
 import { isConflict } from '../../../runtime/operator/errors.ts';
 import { addFinalizer, removeFinalizer } from '../../../runtime/operator/finalizers.ts';
 import type { KubePort } from '../../../runtime/operator/kube/port.ts';
 import { Manager, type ManagerOptions } from '../../../runtime/operator/manager.ts';
 import type { KubeObject } from '../../../runtime/operator/resource.ts';
-import { eventually, installOperator, KB, kafkaBackup, LEASE_NAME, operatorKube } from './operator-env.ts';
+import { need } from '../../env/fixture.ts';
+import {
+  ApiServerProxy,
+  eventually,
+  installOperator,
+  KB,
+  kafkaBackup,
+  LEASE_NAME,
+  operatorKube,
+} from './operator-env.ts';
 
 const FINALIZER = 'kafka.oso.sh/test-cleanup';
 
@@ -181,6 +191,36 @@ describe('Manager on kube-apiserver', () => {
       const r = await admin.tryKubectl(['-n', watched, 'get', 'kafkabackups.kafka.oso.sh', 'written']);
       return r.code !== 0 && /NotFound/.test(r.stderr);
     });
+  });
+
+  test('an object created while the API server is unreachable is reconciled once it is back, without a burst of requests', async (t) => {
+    const install = await installOperator(t);
+    const proxy = await ApiServerProxy.start(need('kube').server);
+    t.after(() => proxy.close());
+    const reconciled: string[] = [];
+    const m = manager(operatorKube(install.kubeconfig, proxy.url), {
+      controllers: [recordingController('m', reconciled)],
+      namespaces: [install.watched],
+      informer: { reconnectBackoff: { initialMs: 500, maxMs: 2000, jitter: 0.5 } },
+    });
+    await m.start();
+    t.after(() => m.stop());
+    await eventually('ready', async () => (await get(m.addresses.health, '/readyz')).status === 200);
+
+    proxy.refusing = true;
+    proxy.cut();
+    const before = proxy.connections;
+    await install.admin.apply([kafkaBackup('during-outage')], install.watched);
+    await sleep(4000);
+    const attempts = proxy.connections - before;
+    assert.ok(attempts <= 6, `${attempts} connections attempted during a 4 s outage`);
+    assert.equal(
+      (await get(m.addresses.health, '/healthz')).status,
+      200,
+      'an outage is not a reason to restart',
+    );
+    proxy.refusing = false;
+    await eventually('reconciled after the outage', () => reconciled.includes('m:during-outage'), 15_000);
   });
 
   test('resync reconciles every object again even when nothing changed', async (t) => {

@@ -142,6 +142,9 @@ export function kafkaBackup(name: string, extra: Record<string, unknown> = {}) {
 export class ApiServerProxy {
   connections = 0;
   refusing = false;
+  /** While frozen, bytes stop flowing both ways and nothing is closed: a silent stall. */
+  private frozen = false;
+  private readonly pairs = new Set<[Socket, Socket]>();
   url = '';
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
@@ -166,6 +169,25 @@ export class ApiServerProxy {
     for (const s of this.sockets) s.destroy();
   }
 
+  /**
+   * A silent stall, as when a NAT or load balancer drops a connection's state: connections stay
+   * open but carry nothing, new ones are accepted and hang. No RST, no FIN, no error.
+   */
+  freeze(): void {
+    this.frozen = true;
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  }
+
+  /** New connections work again; the stalled ones stay stalled until the operator gives up on them. */
+  thaw(): void {
+    this.frozen = false;
+  }
+
   async close(): Promise<void> {
     this.cut();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -177,7 +199,18 @@ export class ApiServerProxy {
       client.destroy();
       return;
     }
+    if (this.frozen) {
+      // Accepted, never answered.
+      this.sockets.add(client);
+      client.on('close', () => this.sockets.delete(client));
+      client.on('error', () => client.destroy());
+      client.pause();
+      return;
+    }
     const upstream = tcpConnect(this.port, this.host);
+    const pair: [Socket, Socket] = [client, upstream];
+    this.pairs.add(pair);
+    upstream.on('close', () => this.pairs.delete(pair));
     for (const s of [client, upstream]) {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
