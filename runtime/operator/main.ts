@@ -102,7 +102,13 @@ export async function operatorMain(
     }
     options.onStarted?.(manager);
     const reason = await manager.done;
-    return reason === 'leadership-lost' ? 1 : 0;
+    const code = reason === 'leadership-lost' ? 1 : 0;
+    if (manager.abandonedReconciles > 0) {
+      // Their promises keep the event loop alive, and after losing the Lease they must not act on.
+      log.error('exiting with reconciles still running', { abandoned: manager.abandonedReconciles });
+      process.exit(code);
+    }
+    return code;
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);

@@ -134,6 +134,11 @@ export class Manager {
     return this.leading;
   }
 
+  /** Reconciles that ignored their abort signal at shutdown and may still be running. */
+  get abandonedReconciles(): number {
+    return this.loop.abandoned;
+  }
+
   /** The cache of a watched kind. */
   cacheOf(kind: ResourceKind): CacheReader {
     const cache = this.caches.get(kind.kind);

@@ -26,6 +26,8 @@ export interface ReconcileLoopOptions {
   readonly metrics?: OperatorMetrics;
   readonly log?: Logger;
   readonly random?: () => number;
+  /** How long stop() waits for reconciles to return once their signal is aborted. @default 5000 */
+  readonly abandonAfterMs?: number;
 }
 
 /** Queue keys are kind/namespace/name: the kind routes to its controller. */
@@ -43,6 +45,9 @@ export class ReconcileLoop {
   private queue: WorkQueue | undefined;
   private abort = new AbortController();
   private workers: Promise<void>[] = [];
+  private readonly abandonAfterMs: number;
+  /** Reconciles still running when stop() gave up on them (the process should exit). */
+  abandoned = 0;
 
   constructor(private readonly options: ReconcileLoopOptions) {
     for (const controller of options.controllers) {
@@ -56,6 +61,7 @@ export class ReconcileLoop {
       throw new Error(`concurrency must be a whole number of at least 1, got ${this.concurrency}`);
     }
     this.log = options.log ?? silentLogger;
+    this.abandonAfterMs = options.abandonAfterMs ?? 5000;
     // Zero-valued series from the start, so dashboards and alerts see every kind before its first error.
     for (const kind of this.controllers.keys()) {
       options.metrics?.reconcileErrors.inc({ kind }, 0);
@@ -109,7 +115,21 @@ export class ReconcileLoop {
       this.log.warn('aborting reconciles still in progress', { inProgress: queue.inProgress });
     }
     this.abort.abort();
-    await Promise.all(this.workers);
+    // A reconcile that ignores its signal must not keep a replica that lost the Lease (or is
+    // shutting down) from going away: wait a little, then abandon it.
+    const waited = new AbortController();
+    const returned = await Promise.race([
+      Promise.all(this.workers).then(() => true),
+      sleep(this.abandonAfterMs, waited.signal).then(() => false),
+    ]);
+    waited.abort();
+    if (!returned) {
+      this.abandoned = queue.inProgress;
+      this.log.error('reconciles ignored their abort signal: abandoning them', {
+        inProgress: queue.inProgress,
+        waitedMs: this.abandonAfterMs,
+      });
+    }
     this.workers = [];
   }
 

@@ -184,6 +184,39 @@ describe('ReconcileLoop', () => {
     assert.equal(l.depth, 0, 'a stopped loop takes no work');
   });
 
+  test('stop() abandons a reconcile that ignores its abort signal instead of hanging', async () => {
+    let started = false;
+    const never = gate();
+    const controller: Controller = {
+      kind,
+      async reconcile() {
+        started = true;
+        await never.promise; // ignores context.signal
+      },
+    };
+    const kube = new FakeKube();
+    const l = new ReconcileLoop({
+      controllers: [controller],
+      abandonAfterMs: 100,
+      context: (_k, _key, signal) => ({
+        cache: new ObjectCache(),
+        cacheOf: () => new ObjectCache(),
+        client: kube,
+        recorder: new EventRecorder(kube, { instance: 'test' }),
+        log: silentLogger,
+        signal,
+      }),
+    });
+    l.start();
+    l.enqueue(kind, key('stuck'));
+    await eventually('the reconcile started', () => started);
+    const t0 = Date.now();
+    await l.stop(0);
+    assert.ok(Date.now() - t0 < 2000);
+    assert.equal(l.abandoned, 1);
+    never.open();
+  });
+
   test('stop() returns as soon as reconciles in progress finish', async () => {
     const release = gate();
     let started = false;
