@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { LogLevel } from '../log.ts';
+import { parseBindAddress } from './http-endpoints.ts';
 
 export const OPERATOR_HELP = `kafka-backup operator - run the Kubernetes operator (the manager and its controllers)
 
@@ -124,6 +125,16 @@ export function parseOperatorFlags(
     logLevel,
     help: values.help === true,
   };
+  for (const [flag, value] of [
+    ['--metrics-bind-address', flags.metricsBindAddress],
+    ['--health-probe-bind-address', flags.healthProbeBindAddress],
+  ] as const) {
+    try {
+      parseBindAddress(flag, value);
+    } catch (error) {
+      throw new FlagError((error as Error).message);
+    }
+  }
   if (flags.leaderElect && !flags.leaderElectionNamespace && !flags.help) {
     throw new FlagError(
       '--leader-elect: the Lease namespace is unknown outside a Pod; pass --leader-election-namespace',

@@ -4,6 +4,7 @@ import { App, Chart } from 'cdk8s';
 import { InstallMode, KafkaBackupOperator } from '../../../lib/index.ts';
 import { FlagError, parseDuration, parseOperatorFlags } from '../../../runtime/operator/flags.ts';
 import { parseBindAddress } from '../../../runtime/operator/http-endpoints.ts';
+import { operatorMain } from '../../../runtime/operator/main.ts';
 
 /** The operator container's args exactly as lib/operator.ts synthesizes them. */
 function synthesizedArgs(installMode: InstallMode): string[] {
@@ -64,6 +65,10 @@ describe('operator flags', () => {
       /--leader-elect: expected true or false/,
     );
     assert.throws(() => parseOperatorFlags(['--no-such-flag'], {}), FlagError);
+    assert.throws(
+      () => parseOperatorFlags(['--metrics-bind-address=8080'], {}),
+      /--metrics-bind-address: expected \[host\]:port/,
+    );
     assert.throws(() => parseOperatorFlags(['--leader-elect'], {}), /pass --leader-election-namespace/);
     assert.throws(
       () =>
@@ -90,5 +95,10 @@ describe('operator flags', () => {
     assert.equal(parseBindAddress('--m', '0'), undefined);
     assert.throws(() => parseBindAddress('--m', '8080'), /--m: expected \[host\]:port/);
     assert.throws(() => parseBindAddress('--m', ':99999'), /--m/);
+  });
+
+  test('operatorMain: a usage error exits 2 before touching Kubernetes; --help exits 0', async () => {
+    assert.equal(await operatorMain(['--log-level=loud'], { env: {} }), 2);
+    assert.equal(await operatorMain(['--help'], { env: {} }), 0);
   });
 });
