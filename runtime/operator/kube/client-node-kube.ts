@@ -19,6 +19,7 @@ import {
   V1MicroTime,
   Watch,
 } from '@kubernetes/client-node';
+import { TokenBucket } from '../../storage/rate-limit.ts';
 import { KubeApiError } from '../errors.ts';
 import type { KubeObject, ObjectKey, ResourceKind } from '../resource.ts';
 import type { EventRecord, KubePort, LeaseRecord, ListResult, WatchEvent, WatchRequest } from './port.ts';
@@ -28,6 +29,14 @@ export interface ClientNodeKubeOptions {
   readonly requestTimeoutMs?: number;
   /** Page size of lists. @default 500 */
   readonly pageSize?: number;
+  /**
+   * Client-side rate limit of requests and watch opens, as client-go's QPS and burst (the values
+   * controller-runtime uses): after an outage, every informer reconnecting at once is spread out.
+   * @default 20
+   */
+  readonly qps?: number;
+  /** @default 30 */
+  readonly burst?: number;
 }
 
 type RequestOptions = NonNullable<Parameters<CustomObjectsApi['getNamespacedCustomObject']>[1]>;
@@ -40,6 +49,7 @@ export class ClientNodeKube implements KubePort {
   private readonly watcher: Watch;
   private readonly requestTimeoutMs: number;
   private readonly pageSize: number;
+  private readonly limiter: TokenBucket;
 
   constructor(config: KubeConfig, options: ClientNodeKubeOptions = {}) {
     this.custom = config.makeApiClient(CustomObjectsApi);
@@ -49,6 +59,7 @@ export class ClientNodeKube implements KubePort {
     this.watcher = new Watch(config);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.pageSize = options.pageSize ?? 500;
+    this.limiter = new TokenBucket(options.qps ?? 20, { burst: options.burst ?? 30 });
   }
 
   async list(kind: ResourceKind, namespace: string | undefined): Promise<ListResult> {
@@ -78,7 +89,8 @@ export class ClientNodeKube implements KubePort {
     return { items, resourceVersion };
   }
 
-  watch(kind: ResourceKind, request: WatchRequest): Promise<void> {
+  async watch(kind: ResourceKind, request: WatchRequest): Promise<void> {
+    await this.limiter.take(1);
     const base = `/apis/${kind.group}/${kind.version}`;
     const path =
       request.namespace === undefined
@@ -234,6 +246,7 @@ export class ClientNodeKube implements KubePort {
   ): Promise<T> {
     const timeout = timeoutOptions(this.requestTimeoutMs);
     const options = contentType ? setHeaderOptions('Content-Type', contentType, timeout) : timeout;
+    await this.limiter.take(1);
     try {
       return await request(options);
     } catch (error) {
