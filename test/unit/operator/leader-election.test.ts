@@ -4,7 +4,7 @@ import { LeaderElector } from '../../../runtime/operator/leader-election.ts';
 import { FakeKube } from './fake-kube.ts';
 import { eventually } from './wait.ts';
 
-const timing = { leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 100 };
+const timing = { leaseDurationMs: 2000, renewDeadlineMs: 1000, retryPeriodMs: 100 };
 
 function candidate(kube: FakeKube, identity: string) {
   const log: string[] = [];

@@ -50,7 +50,7 @@ describe('Manager', () => {
         namespace: 'ops',
         name: 'lease',
         identity: 'me',
-        leaseDurationMs: 1500,
+        leaseDurationMs: 2000,
         renewDeadlineMs: 1000,
         retryPeriodMs: 100,
       },
