@@ -1,0 +1,36 @@
+/**
+ * The reconcile contract, as in controller-runtime: a controller is handed a key, never an event;
+ * it reads the object from the cache (level-based), acts, and returns when to look again.
+ * Throwing retries the key with backoff; throwing a TerminalError (or any error with
+ * `terminal: true`) does not.
+ */
+import type { Logger } from '../log.ts';
+import type { EventRecorder } from './event-recorder.ts';
+import type { KubePort } from './kube/port.ts';
+import type { CacheReader } from './object-cache.ts';
+import type { ObjectKey, ResourceKind } from './resource.ts';
+
+export interface ReconcileResult {
+  /** Reconcile this key again after this long (a schedule's next run, a poll of a running Job). */
+  readonly requeueAfterMs?: number;
+}
+
+export interface ReconcileContext {
+  /** The objects of the controller's kind; the object of `key` is `cache.get(key)` (undefined once deleted). */
+  readonly cache: CacheReader;
+  /** The cache of any kind the manager watches (a restore reads the backup it refers to). */
+  cacheOf(kind: ResourceKind): CacheReader;
+  /** Writes (status, finalizers), Secrets (never log their data), Leases. */
+  readonly client: KubePort;
+  readonly recorder: EventRecorder;
+  /** Carries kind, namespace and name. */
+  readonly log: Logger;
+  /** Aborted when this replica stops leading, or when shutdown's grace period ends: stop promptly. */
+  readonly signal: AbortSignal;
+}
+
+export interface Controller {
+  readonly kind: ResourceKind;
+  // biome-ignore lint/suspicious/noConfusingVoidType: an async reconcile with nothing to requeue returns nothing
+  reconcile(key: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | void>;
+}

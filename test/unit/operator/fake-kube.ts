@@ -1,0 +1,117 @@
+/**
+ * An in-memory KubePort for unit tests of the manager's parts and of reconcilers: objects and
+ * Leases with resourceVersions that are checked on write (409 on a stale one, as the API server
+ * does), recorded Events, Secrets. Watches deliver nothing and end when aborted.
+ */
+import { KubeApiError } from '../../../runtime/operator/errors.ts';
+import type {
+  EventRecord,
+  KubePort,
+  LeaseRecord,
+  ListResult,
+  WatchRequest,
+} from '../../../runtime/operator/kube/port.ts';
+import {
+  formatKey,
+  type KubeObject,
+  type ObjectKey,
+  type ResourceKind,
+} from '../../../runtime/operator/resource.ts';
+
+export class FakeKube implements KubePort {
+  readonly objects = new Map<string, KubeObject>();
+  readonly leases = new Map<string, LeaseRecord>();
+  readonly events: EventRecord[] = [];
+  readonly secrets = new Map<string, Record<string, Buffer>>();
+  /** Make every Lease call fail (an API server that cannot be reached). */
+  leaseOutage = false;
+  private version = 1;
+
+  private id(kind: ResourceKind, key: ObjectKey) {
+    return `${kind.plural}/${formatKey(key)}`;
+  }
+
+  put(kind: ResourceKind, object: KubeObject): KubeObject {
+    const stored = { ...object, metadata: { ...object.metadata, resourceVersion: String(++this.version) } };
+    this.objects.set(
+      this.id(kind, { namespace: object.metadata.namespace ?? '', name: object.metadata.name }),
+      stored,
+    );
+    return stored;
+  }
+
+  async list(kind: ResourceKind, namespace: string | undefined): Promise<ListResult> {
+    const items = [...this.objects.entries()]
+      .filter(([id]) => id.startsWith(`${kind.plural}/${namespace === undefined ? '' : `${namespace}/`}`))
+      .map(([, o]) => o);
+    return { items, resourceVersion: String(this.version) };
+  }
+
+  watch(_kind: ResourceKind, request: WatchRequest): Promise<void> {
+    return new Promise((resolve) =>
+      request.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
+  }
+
+  async get(kind: ResourceKind, key: ObjectKey): Promise<KubeObject | undefined> {
+    return this.objects.get(this.id(kind, key));
+  }
+
+  async replace(kind: ResourceKind, object: KubeObject): Promise<KubeObject> {
+    const key = { namespace: object.metadata.namespace ?? '', name: object.metadata.name };
+    const current = this.objects.get(this.id(kind, key));
+    if (!current) throw new KubeApiError(404, 'not found', 'NotFound');
+    if (object.metadata.resourceVersion !== current.metadata.resourceVersion) {
+      throw new KubeApiError(409, 'the object has been modified', 'Conflict');
+    }
+    return this.put(kind, object);
+  }
+
+  async patchStatus(
+    kind: ResourceKind,
+    key: ObjectKey,
+    status: Record<string, unknown>,
+    options: { resourceVersion?: string } = {},
+  ): Promise<KubeObject> {
+    const current = this.objects.get(this.id(kind, key));
+    if (!current) throw new KubeApiError(404, 'not found', 'NotFound');
+    if (options.resourceVersion && options.resourceVersion !== current.metadata.resourceVersion) {
+      throw new KubeApiError(409, 'the object has been modified', 'Conflict');
+    }
+    return this.put(kind, { ...current, status: { ...(current.status as object), ...status } });
+  }
+
+  async createEvent(event: EventRecord): Promise<void> {
+    this.events.push(event);
+  }
+
+  async readSecret(key: ObjectKey): Promise<Record<string, Buffer> | undefined> {
+    return this.secrets.get(formatKey(key));
+  }
+
+  async getLease(key: ObjectKey): Promise<LeaseRecord | undefined> {
+    if (this.leaseOutage) throw new KubeApiError(0, 'connection refused');
+    return this.leases.get(formatKey(key));
+  }
+
+  async createLease(lease: LeaseRecord): Promise<LeaseRecord> {
+    if (this.leaseOutage) throw new KubeApiError(0, 'connection refused');
+    const id = formatKey(lease);
+    if (this.leases.has(id)) throw new KubeApiError(409, 'already exists', 'AlreadyExists');
+    const stored = { ...lease, resourceVersion: String(++this.version) };
+    this.leases.set(id, stored);
+    return stored;
+  }
+
+  async replaceLease(lease: LeaseRecord): Promise<LeaseRecord> {
+    if (this.leaseOutage) throw new KubeApiError(0, 'connection refused');
+    const id = formatKey(lease);
+    const current = this.leases.get(id);
+    if (!current) throw new KubeApiError(404, 'not found', 'NotFound');
+    if (current.resourceVersion !== lease.resourceVersion)
+      throw new KubeApiError(409, 'modified', 'Conflict');
+    const stored = { ...lease, resourceVersion: String(++this.version) };
+    this.leases.set(id, stored);
+    return stored;
+  }
+}
