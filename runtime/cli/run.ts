@@ -9,6 +9,7 @@ import { CorruptObjectError } from '../format/errors.ts';
 import { BackupRepository, type ReadableBackup } from '../format/repository.ts';
 import type { BackupManifest } from '../format/types.ts';
 import { createLogger, type Logger, type LogLevel, scrub } from '../log.ts';
+import { operatorMain } from '../operator/main.ts';
 import { evidenceCli } from './evidence.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 import { offsetsCli } from './offsets.ts';
@@ -29,6 +30,8 @@ Usage:
                                                    consumer group offsets (kafka-backup offsets --help)
   kafka-backup validate --config FILE [--deep] [--restore-sample N|all] [--cluster-checks] ...
                                                    validate a backup, write a signed evidence report (--help)
+  kafka-backup operator [--leader-elect] [--watch-namespaces NS,...] ...
+                                                   run the Kubernetes operator (kafka-backup operator --help)
   kafka-backup evidence verify --public-key PEM --report FILE
                                                    verify a signed evidence report (--help)
 
@@ -64,6 +67,7 @@ interface Flags {
 
 export async function main(argv: string[]): Promise<number> {
   // Subcommands with their own options: consumer offsets, validation, evidence (docs/offsets.md, docs/evidence.md).
+  if (argv[0] === 'operator') return operatorMain(argv.slice(1));
   if (argv[0] === 'offsets') return offsetsCli(argv.slice(1));
   if (argv[0] === 'validate') return validateCli(argv.slice(1));
   if (argv[0] === 'evidence') return evidenceCli(argv.slice(1));

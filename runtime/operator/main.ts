@@ -8,15 +8,27 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createLogger, type Logger } from '../log.ts';
 import type { Controller } from './controller.ts';
+import { defaultControllers } from './controllers/index.ts';
 import { FlagError, OPERATOR_HELP, parseOperatorFlags } from './flags.ts';
 import { ClientNodeKube } from './kube/client-node-kube.ts';
 import { loadKubeConfig } from './kube/kubeconfig.ts';
 import type { KubePort } from './kube/port.ts';
 import { Manager } from './manager.ts';
+import { OperatorMetrics } from './metrics.ts';
+import { KAFKA_KINDS, type ObjectKey, type ResourceKind } from './resource.ts';
+import { InProcessRunner, type Runner } from './runs/runner.ts';
+
+/** What controllers are built from: the manager's client, a way to ask for a reconcile, the run registry. */
+export interface ControllerDeps {
+  readonly kube: KubePort;
+  readonly log: Logger;
+  readonly runner: Runner;
+  readonly metrics: OperatorMetrics;
+}
 
 export interface OperatorMainOptions {
-  /** The controllers to run. @default none yet: the per-kind registry is added with the reconcilers */
-  readonly controllers?: readonly Controller[];
+  /** The controllers to run, or how to build them. @default the five kinds (controllers/index.ts) */
+  readonly controllers?: readonly Controller[] | ((deps: ControllerDeps) => readonly Controller[]);
   /** Replaces the client built from the kubeconfig (tests). */
   readonly kube?: KubePort;
   readonly log?: Logger;
@@ -52,10 +64,23 @@ export async function operatorMain(
     log.error('cannot reach Kubernetes', { error });
     return 2;
   }
-  const controllers = options.controllers ?? [];
+  // Runs report progress through the runner, which asks the manager for a reconcile of their key.
+  let enqueue: (kind: ResourceKind, key: ObjectKey) => void = () => {};
+  const runner = new InProcessRunner({
+    log,
+    onChange: (key) => {
+      const [kind, namespace, name] = key.split('/') as [string, string, string];
+      const resource = Object.values(KAFKA_KINDS).find((k) => k.kind === kind);
+      if (resource) enqueue(resource, { namespace, name });
+    },
+  });
+  const metrics = new OperatorMetrics();
+  const build = options.controllers ?? defaultControllers;
+  const controllers = typeof build === 'function' ? build({ kube, log, runner, metrics }) : build;
   if (controllers.length === 0)
     log.warn('no controllers registered: the manager runs but reconciles nothing');
   const manager = new Manager({
+    metrics,
     kube,
     controllers,
     identity,
@@ -78,6 +103,8 @@ export async function operatorMain(
         : undefined,
     log,
   });
+
+  enqueue = (kind, key) => manager.enqueue(kind, key);
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -102,6 +129,8 @@ export async function operatorMain(
     }
     options.onStarted?.(manager);
     const reason = await manager.done;
+    // Runs in progress stop at a checkpoint; the next leader resumes them.
+    await runner.stopAll();
     const code = reason === 'leadership-lost' ? 1 : 0;
     if (manager.abandonedReconciles > 0) {
       // Their promises keep the event loop alive, and after losing the Lease they must not act on.

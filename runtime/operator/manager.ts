@@ -139,6 +139,11 @@ export class Manager {
     return this.loop.abandoned;
   }
 
+  /** Asks for a reconcile of `key` (a run of it progressed or ended); deduplicated with pending ones. */
+  enqueue(kind: ResourceKind, key: ObjectKey): void {
+    this.loop.enqueue(kind, key);
+  }
+
   /** The cache of a watched kind. */
   cacheOf(kind: ResourceKind): CacheReader {
     const cache = this.caches.get(kind.kind);

@@ -1,0 +1,45 @@
+import type { SecretResolver, SecretSource } from '../config/secrets.ts';
+import { redact } from '../log.ts';
+import type { SecretReader } from './kube/port.ts';
+
+/**
+ * The operator's SecretResolver: a spec's `{name, key}` references are read through the Kubernetes
+ * API from the resource's own namespace when a run starts, never cached beyond the run, never
+ * copied anywhere. The CLI-only forms (a file path, an environment variable) are refused: in the
+ * operator they would read the controller's own files and environment.
+ */
+export function apiSecrets(client: SecretReader, namespace: string): SecretResolver {
+  return {
+    async read(source: SecretSource): Promise<Uint8Array> {
+      if (source.kind !== 'secret') {
+        throw new SecretNotAvailableError(
+          `${source.kind === 'file' ? `a file path (${source.path})` : `an environment variable (${source.name})`} ` +
+            'cannot be used in a resource applied to the cluster; reference a Secret with {name, key} instead',
+        );
+      }
+      const data = await client.readSecret({ namespace, name: source.name });
+      if (!data) {
+        throw new SecretNotAvailableError(
+          `Secret ${namespace}/${source.name} does not exist; create it with the key '${source.key}'`,
+        );
+      }
+      const value = data[source.key];
+      if (value === undefined) {
+        throw new SecretNotAvailableError(
+          `Secret ${namespace}/${source.name} has no key '${source.key}' (it has: ${Object.keys(data).join(', ') || 'none'})`,
+        );
+      }
+      redact(value.toString('utf8'));
+      return value;
+    },
+  };
+}
+
+/** A Secret a spec names is missing or lacks the key: the user must create or fix it. */
+export class SecretNotAvailableError extends Error {
+  readonly terminal = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'SecretNotAvailableError';
+  }
+}
