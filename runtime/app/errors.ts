@@ -1,5 +1,5 @@
 import { ConfigError } from '../config/reader.ts';
-import { EngineError, type EngineErrorKind } from '../engine/errors.ts';
+import { EngineError, type EngineErrorKind, RunLeaseConflict } from '../engine/errors.ts';
 import { EvidenceNotFoundError } from '../evidence/commands.ts';
 import { SigningKeyError } from '../evidence/signing.ts';
 import {
@@ -120,6 +120,8 @@ function rule(error: unknown, seen: Set<unknown>): Rule {
   if (error instanceof BackupExistsError) return conflict;
   // Members may leave: the same request succeeds once the consumers are stopped.
   if (error instanceof ActiveGroupError) return { ...conflict, class: 'retriable' };
+  // Another run holds the lease: the same request succeeds once it ends.
+  if (error instanceof RunLeaseConflict) return { ...conflict, class: 'retriable' };
   if (error instanceof EngineError) return ENGINE[error.kind];
   if (error instanceof StorageError) return STORAGE[error.kind];
   if (error instanceof KafkaError) return kafkaRule(error);

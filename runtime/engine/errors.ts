@@ -18,3 +18,15 @@ export class EngineError extends Error {
     this.kind = kind;
   }
 }
+
+/**
+ * Another run of the same backup or restore holds its lease, or this run lost it: nothing is wrong
+ * with the spec or the data, so the same request succeeds once the other run ends (exit 7 like
+ * every conflict, but retriable for the operator).
+ */
+export class RunLeaseConflict extends EngineError {
+  constructor(message: string) {
+    super('conflict', message);
+    this.name = 'RunLeaseConflict';
+  }
+}

@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { jsonBytes, parseJson } from '../format/repository.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import { type ObjectStore, StorageError } from '../storage/object-store.ts';
-import { EngineError } from './errors.ts';
+import { RunLeaseConflict } from './errors.ts';
 
 /**
  * A storage-side lease that fences runs of the same backup or restore: only the holder writes.
@@ -158,8 +158,7 @@ export class RunLease {
       );
     }
     if (this.#lost) {
-      throw new EngineError(
-        'conflict',
+      throw new RunLeaseConflict(
         `${this.#subject}: this run lost its lease (${this.#lost}) and stopped writing so that two runs never ` +
           'write at once; what it wrote is consistent. Rerun to continue from its last checkpoint.',
       );
@@ -224,7 +223,7 @@ export class RunLease {
     this.#lost = reason;
     if (this.#timer) clearInterval(this.#timer);
     this.#log.error('lease lost; stopping writes', { subject: this.#subject, reason });
-    this.#controller.abort(new EngineError('conflict', `${this.#subject}: lease lost (${reason})`));
+    this.#controller.abort(new RunLeaseConflict(`${this.#subject}: lease lost (${reason})`));
   }
 }
 
@@ -242,10 +241,9 @@ function judge(
   return { kind: 'held' };
 }
 
-function conflict(subject: string, doc: LeaseDocument, now: number): EngineError {
+function conflict(subject: string, doc: LeaseDocument, now: number): RunLeaseConflict {
   const expires = Date.parse(doc.renewedAt) + doc.ttlMs;
-  return new EngineError(
-    'conflict',
+  return new RunLeaseConflict(
     `${subject} is already running (process ${doc.holder.pid} on ${doc.holder.host}, since ${doc.acquiredAt}, ` +
       `lease renewed ${Math.max(0, Math.round((now - Date.parse(doc.renewedAt)) / 1000))} s ago): two runs must ` +
       `not write at once. Wait for it to finish; if it was killed, its lease expires at ${iso(expires)} and ` +

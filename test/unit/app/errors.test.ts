@@ -9,7 +9,7 @@ import {
   UsageError,
 } from '../../../runtime/app/errors.ts';
 import { ConfigError } from '../../../runtime/config/reader.ts';
-import { EngineError } from '../../../runtime/engine/errors.ts';
+import { EngineError, RunLeaseConflict } from '../../../runtime/engine/errors.ts';
 import { EvidenceNotFoundError } from '../../../runtime/evidence/commands.ts';
 import { SigningKeyError } from '../../../runtime/evidence/signing.ts';
 import {
@@ -140,6 +140,11 @@ const cases: [string, unknown, Omit<Classification, 'message'>][] = [
     'EngineError conflict',
     new EngineError('conflict', 'x'),
     { class: 'terminal', reason: 'Conflict', exitCode: 7 },
+  ],
+  [
+    'RunLeaseConflict (another run of the same backup or restore holds its lease)',
+    new RunLeaseConflict('restore r1 is already running'),
+    { class: 'retriable', reason: 'Conflict', exitCode: 7 },
   ],
   [
     'BackupExistsError',
