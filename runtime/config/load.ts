@@ -362,7 +362,7 @@ export async function storageConfigFromSpec(
 /**
  * `circuitBreaker` guards the storage: after failureThreshold consecutive outages calls fail fast
  * until resetTimeoutSecs have passed, then trial calls close it again. Enabled by default, as in the CRD.
- * operationTimeoutMs is accepted for compatibility; the SDKs' own timeouts apply.
+ * operationTimeoutMs (default 30 s, as in the CRD) bounds each metadata call and in-memory write.
  */
 function readCircuitBreaker(r: Reader): CircuitBreakerOptions | undefined {
   const o = r.object('circuitBreaker');
@@ -370,10 +370,11 @@ function readCircuitBreaker(r: Reader): CircuitBreakerOptions | undefined {
   const failureThreshold = o?.integer('failureThreshold', { min: 1 });
   const resetTimeoutSecs = o?.integer('resetTimeoutSecs', { min: 1 });
   const successThreshold = o?.integer('successThreshold', { min: 1 });
-  o?.accept('operationTimeoutMs');
+  const operationTimeoutMs = o?.integer('operationTimeoutMs', { min: 1 }) ?? 30_000;
   o?.finish();
   if (!enabled) return undefined;
   return {
+    operationTimeoutMs,
     ...(failureThreshold ? { failureThreshold } : {}),
     ...(resetTimeoutSecs ? { resetTimeoutMs: resetTimeoutSecs * 1000 } : {}),
     ...(successThreshold ? { successThreshold } : {}),

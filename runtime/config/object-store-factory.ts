@@ -42,6 +42,9 @@ export async function openObjectStore(spec: StorageSpec, options: OpenStoreOptio
               ? { resetTimeoutSecs: circuitBreaker.resetTimeoutMs / 1000 }
               : {}),
             ...(circuitBreaker.successThreshold ? { successThreshold: circuitBreaker.successThreshold } : {}),
+            ...(circuitBreaker.operationTimeoutMs
+              ? { operationTimeoutMs: circuitBreaker.operationTimeoutMs }
+              : {}),
           }
         : { enabled: false },
       onCircuitStateChange: (state) => log.warn('storage circuit breaker changed state', { state }),

@@ -9,6 +9,13 @@ export interface CircuitBreakerOptions {
   readonly resetTimeoutMs?: number;
   /** Successful trial calls needed to close it again. Default 1. */
   readonly successThreshold?: number;
+  /**
+   * Longest a single call may take; a slower one fails with a transient StorageError (an outage, so
+   * retried and counted by the breaker). Applies to reads, heads, deletes and writes of a body held
+   * in memory; streamed transfers (segment uploads and downloads) are bounded by the SDKs' socket
+   * timeouts instead, since their duration grows with their size. Default: none.
+   */
+  readonly operationTimeoutMs?: number;
   readonly clock?: Clock;
   readonly onStateChange?: (state: CircuitState) => void;
 }
@@ -40,6 +47,10 @@ export class CircuitBreaker {
     this.resetTimeoutMs = options.resetTimeoutMs ?? 60_000;
     this.successThreshold = options.successThreshold ?? 1;
     this.clock = options.clock ?? systemClock;
+  }
+
+  get operationTimeoutMs(): number | undefined {
+    return this.options.operationTimeoutMs;
   }
 
   get currentState(): CircuitState {
@@ -118,6 +129,32 @@ export class CircuitBreaker {
   }
 }
 
+/** The call's result, or a transient StorageError once `ms` have passed (the call is abandoned). */
+async function withTimeout<T>(call: Promise<T>, ms: number, what: string, key: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new StorageError(
+            'transient',
+            `${what} took longer than ${ms} ms (circuitBreaker.operationTimeoutMs)`,
+            {
+              key,
+            },
+          ),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([call, timeout]);
+  } finally {
+    clearTimeout(timer);
+    call.catch(() => {}); // an abandoned call's late failure is of no interest
+  }
+}
+
 function isOutage(e: unknown): boolean {
   return !(e instanceof StorageError) || e.kind === 'transient' || e.kind === 'throttled';
 }
@@ -136,13 +173,33 @@ export function withCircuitBreaker(store: ObjectStore, breaker: CircuitBreaker):
       breaker.record(error);
     }
   }
+  const timeoutMs = breaker.operationTimeoutMs;
+  const bounded = <T>(what: string, key: string, call: () => Promise<T>) =>
+    timeoutMs === undefined ? call : () => withTimeout(call(), timeoutMs, `${what} ${key}`, key);
   return {
     description: store.description,
     put: (key: string, body: Uint8Array | AsyncIterable<Uint8Array>, options?: PutOptions) =>
-      breaker.run(key, () => store.put(key, body, options)),
-    get: (key: string, range?: ByteRange) => breaker.run(key, () => store.get(key, range)),
-    head: (key: string) => breaker.run(key, () => store.head(key)),
-    delete: (key: string) => breaker.run(key, () => store.delete(key)),
+      breaker.run(
+        key,
+        body instanceof Uint8Array
+          ? bounded('writing', key, () => store.put(key, body, options))
+          : () => store.put(key, body, options),
+      ),
+    get: (key: string, range?: ByteRange) =>
+      breaker.run(
+        key,
+        bounded('reading', key, () => store.get(key, range)),
+      ),
+    head: (key: string) =>
+      breaker.run(
+        key,
+        bounded('checking', key, () => store.head(key)),
+      ),
+    delete: (key: string) =>
+      breaker.run(
+        key,
+        bounded('deleting', key, () => store.delete(key)),
+      ),
     stream: (key: string) => guarded(key, () => store.stream(key)),
     list: (prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo> =>
       guarded(prefix, () => store.list(prefix, options)),

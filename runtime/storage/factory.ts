@@ -68,6 +68,7 @@ export interface ResilienceConfig {
     readonly failureThreshold?: number;
     readonly resetTimeoutSecs?: number;
     readonly successThreshold?: number;
+    readonly operationTimeoutMs?: number;
   };
   readonly onCircuitStateChange?: (state: CircuitState) => void;
 }
@@ -103,6 +104,7 @@ export function withResilience(store: ObjectStore, r: ResilienceConfig, clock?: 
         failureThreshold: cb?.failureThreshold ?? 5,
         resetTimeoutMs: (cb?.resetTimeoutSecs ?? 60) * 1000,
         successThreshold: cb?.successThreshold ?? 1,
+        ...(cb?.operationTimeoutMs ? { operationTimeoutMs: cb.operationTimeoutMs } : {}),
         ...(clock ? { clock } : {}),
         ...(r.onCircuitStateChange ? { onStateChange: r.onCircuitStateChange } : {}),
       }),

@@ -536,11 +536,10 @@ export const circuitBreaker: Schema = object(
       default: 3,
       format: 'int32',
     }),
-    operationTimeoutMs: integer('Timeout of one call in milliseconds; a timeout counts as a failure.', {
-      minimum: 1,
-      maximum: 3_600_000,
-      default: 30000,
-    }),
+    operationTimeoutMs: integer(
+      "Timeout in milliseconds of one storage call (a read, a metadata call, a delete, a write of a manifest or checkpoint document); a timeout counts as a failure and is retried. Segment uploads and downloads stream and are bounded by the storage client's socket timeouts instead, since their duration grows with their size.",
+      { minimum: 1, maximum: 3_600_000, default: 30000 },
+    ),
   },
 );
 

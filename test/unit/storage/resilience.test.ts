@@ -190,3 +190,58 @@ describe('CircuitBreaker', () => {
     assert.ok(clock.time >= 1000);
   });
 });
+
+describe('circuitBreaker.operationTimeoutMs', () => {
+  /** A store whose calls hang until released. */
+  function hanging(): { store: MemoryObjectStore; release: () => void } {
+    const store = new MemoryObjectStore();
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const get = store.get.bind(store);
+    const put = store.put.bind(store);
+    store.get = async (key, range) => {
+      await gate;
+      return get(key, range);
+    };
+    store.put = async (key, body, options) => {
+      await gate;
+      return put(key, body, options);
+    };
+    return { store, release };
+  }
+
+  test('a call slower than the timeout fails as a transient outage and counts toward opening the circuit', async () => {
+    const { store: inner, release } = hanging();
+    const breaker = new CircuitBreaker('mem', { failureThreshold: 2, operationTimeoutMs: 50 });
+    const store = withCircuitBreaker(inner, breaker);
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(
+        store.get('k'),
+        (e: unknown) =>
+          e instanceof StorageError &&
+          e.kind === 'transient' &&
+          /reading k took longer than 50 ms \(circuitBreaker\.operationTimeoutMs\)/.test(e.message),
+      );
+    }
+    assert.equal(breaker.currentState, 'open');
+    release();
+  });
+
+  test('in-memory writes are bounded; streamed uploads are not (their duration grows with their size)', async () => {
+    const { store: inner, release } = hanging();
+    const store = withCircuitBreaker(inner, new CircuitBreaker('mem', { operationTimeoutMs: 50 }));
+    await assert.rejects(store.put('doc', new Uint8Array([1])), /writing doc took longer than 50 ms/);
+    const streamed = store.put(
+      'segment',
+      (async function* () {
+        yield new Uint8Array([2]);
+      })(),
+    );
+    await new Promise((r) => setTimeout(r, 120));
+    release();
+    await streamed;
+    assert.deepEqual([...(await inner.get('segment'))], [2]);
+  });
+});
