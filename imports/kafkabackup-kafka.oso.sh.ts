@@ -751,7 +751,7 @@ export interface KafkaBackupSpecCircuitBreaker {
   readonly successThreshold?: number;
 
   /**
-   * Timeout in milliseconds of one storage call (a read, a metadata call, a delete, a write of a manifest or checkpoint document); a timeout counts as a failure and is retried. Segment uploads and downloads stream and are bounded by the storage client's socket timeouts instead, since their duration grows with their size. Defaults to 30000.
+   * Timeout in milliseconds of one storage call (a metadata call, a delete, a write of a document or segment held in memory, a ranged read), per started 16 MiB it transfers; a timeout counts as a failure and is retried. Streamed uploads and whole-object reads, whose size is not known in advance, are bounded by the storage client's socket timeouts instead. Defaults to 30000.
    *
    * @default 30000.
    * @schema KafkaBackupSpecCircuitBreaker#operationTimeoutMs

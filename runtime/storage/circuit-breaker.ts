@@ -10,10 +10,10 @@ export interface CircuitBreakerOptions {
   /** Successful trial calls needed to close it again. Default 1. */
   readonly successThreshold?: number;
   /**
-   * Longest a single call may take; a slower one fails with a transient StorageError (an outage, so
-   * retried and counted by the breaker). Applies to reads, heads, deletes and writes of a body held
-   * in memory; streamed transfers (segment uploads and downloads) are bounded by the SDKs' socket
-   * timeouts instead, since their duration grows with their size. Default: none.
+   * Longest a single call may take, per started 16 MiB it moves; a slower one fails with a transient
+   * StorageError (an outage, so retried and counted by the breaker). Applies to metadata calls,
+   * deletes, writes of a body held in memory and ranged reads; streamed uploads and whole-object
+   * reads (of unknown size) are bounded by the SDKs' socket timeouts instead. Default: none.
    */
   readonly operationTimeoutMs?: number;
   readonly clock?: Clock;
@@ -129,6 +129,8 @@ export class CircuitBreaker {
   }
 }
 
+const TIMEOUT_UNIT_BYTES = 16 * 1024 * 1024;
+
 /** The call's result, or a transient StorageError once `ms` have passed (the call is abandoned). */
 async function withTimeout<T>(call: Promise<T>, ms: number, what: string, key: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -174,31 +176,38 @@ export function withCircuitBreaker(store: ObjectStore, breaker: CircuitBreaker):
     }
   }
   const timeoutMs = breaker.operationTimeoutMs;
-  const bounded = <T>(what: string, key: string, call: () => Promise<T>) =>
-    timeoutMs === undefined ? call : () => withTimeout(call(), timeoutMs, `${what} ${key}`, key);
+  // The allowance grows with the bytes moved: one timeout per started 16 MiB.
+  const bounded = <T>(what: string, key: string, bytes: number, call: () => Promise<T>) => {
+    if (timeoutMs === undefined) return call;
+    const ms = timeoutMs * Math.max(1, Math.ceil(bytes / TIMEOUT_UNIT_BYTES));
+    return () => withTimeout(call(), ms, `${what} ${key}`, key);
+  };
   return {
     description: store.description,
     put: (key: string, body: Uint8Array | AsyncIterable<Uint8Array>, options?: PutOptions) =>
       breaker.run(
         key,
         body instanceof Uint8Array
-          ? bounded('writing', key, () => store.put(key, body, options))
+          ? bounded('writing', key, body.length, () => store.put(key, body, options))
           : () => store.put(key, body, options),
       ),
+    // A whole-object read has no known size (a segment may be 128 MiB): only ranged reads are bounded.
     get: (key: string, range?: ByteRange) =>
       breaker.run(
         key,
-        bounded('reading', key, () => store.get(key, range)),
+        range
+          ? bounded('reading', key, range.end - range.start, () => store.get(key, range))
+          : () => store.get(key),
       ),
     head: (key: string) =>
       breaker.run(
         key,
-        bounded('checking', key, () => store.head(key)),
+        bounded('checking', key, 0, () => store.head(key)),
       ),
     delete: (key: string) =>
       breaker.run(
         key,
-        bounded('deleting', key, () => store.delete(key)),
+        bounded('deleting', key, 0, () => store.delete(key)),
       ),
     stream: (key: string) => guarded(key, () => store.stream(key)),
     list: (prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo> =>

@@ -537,7 +537,7 @@ export const circuitBreaker: Schema = object(
       format: 'int32',
     }),
     operationTimeoutMs: integer(
-      "Timeout in milliseconds of one storage call (a read, a metadata call, a delete, a write of a manifest or checkpoint document); a timeout counts as a failure and is retried. Segment uploads and downloads stream and are bounded by the storage client's socket timeouts instead, since their duration grows with their size.",
+      "Timeout in milliseconds of one storage call (a metadata call, a delete, a write of a document or segment held in memory, a ranged read), per started 16 MiB it transfers; a timeout counts as a failure and is retried. Streamed uploads and whole-object reads, whose size is not known in advance, are bounded by the storage client's socket timeouts instead.",
       { minimum: 1, maximum: 3_600_000, default: 30000 },
     ),
   },

@@ -218,7 +218,7 @@ describe('circuitBreaker.operationTimeoutMs', () => {
     const store = withCircuitBreaker(inner, breaker);
     for (let i = 0; i < 2; i++) {
       await assert.rejects(
-        store.get('k'),
+        store.get('k', { start: 0, end: 10 }),
         (e: unknown) =>
           e instanceof StorageError &&
           e.kind === 'transient' &&
