@@ -189,7 +189,7 @@ export interface KafkaBackupSpec {
   readonly stopAtCurrentOffsets?: boolean;
 
   /**
-   * Record each record's original offset in the backup (in the backup format, never as a record header), so a restore can map consumer group offsets. Defaults to true.
+   * Record each record's original offset in the backup (in the backup format, never as a record header), so a restore can map consumer group offsets. Always on: incremental runs and resume need the offsets too, so false is refused when a run starts (the field stays for YAML written for the previous operator). Defaults to true.
    *
    * @default true.
    * @schema KafkaBackupSpec#includeOffsetHeaders

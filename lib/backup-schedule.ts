@@ -146,6 +146,7 @@ export interface KafkaBackupScheduleProps extends RunOptions {
   readonly checkpointVolume?: VolumeDirectory;
   /**
    * Store each record's original offset with it (needed to translate consumer offsets after a restore).
+   * Always on (incremental runs and resume need the offsets too): `false` is refused.
    * @default true
    */
   readonly includeOffsetHeaders?: boolean;
@@ -216,6 +217,12 @@ export class KafkaBackupSchedule extends KafkaResource {
     private readonly props: KafkaBackupScheduleProps,
   ) {
     super(scope, id, 'KafkaBackup');
+    if (props.includeOffsetHeaders === false) {
+      throw new Error(
+        'KafkaBackupSchedule: includeOffsetHeaders: false is not supported: every backup records the original ' +
+          'offsets in its format (incremental runs, resume and offset translation need them); remove it',
+      );
+    }
     if (props.continuous && props.schedule) {
       throw new Error(
         'KafkaBackupSchedule: a continuous backup never ends, so it cannot also have a schedule; ' +

@@ -187,8 +187,15 @@ export async function backupConfigFromSpec(
     'sourceClusterId',
     'mode',
   );
-  // Original offsets are kept in the manifest and offset mappings, never added to records.
-  r.accept('includeOffsetHeaders');
+  // Original offsets are kept in the format (never added to records): incremental runs, resume and
+  // offset translation all need them, so they cannot be left out.
+  if (r.boolean('includeOffsetHeaders', true) === false) {
+    r.problems.push(
+      'includeOffsetHeaders: false is not supported: every backup records the original offsets in its format ' +
+        '(never as record headers), since incremental runs, resume and consumer offset translation need them; ' +
+        'remove the field or set it to true',
+    );
+  }
   r.finish();
   const kafka = kafkaSpec ? await resolveKafkaCluster(kafkaSpec, secrets, r.problems) : undefined;
   const encryption = await resolveEncryption(encryptionSource, secrets, r.problems);

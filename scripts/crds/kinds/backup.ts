@@ -132,7 +132,7 @@ const spec: Schema = object(
       { default: false },
     ),
     includeOffsetHeaders: boolean(
-      "Record each record's original offset in the backup (in the backup format, never as a record header), so a restore can map consumer group offsets.",
+      "Record each record's original offset in the backup (in the backup format, never as a record header), so a restore can map consumer group offsets. Always on: incremental runs and resume need the offsets too, so false is refused when a run starts (the field stays for YAML written for the previous operator).",
       { default: true },
     ),
     sourceClusterId: string('Label for the source cluster, recorded in the backup manifest.', {

@@ -96,6 +96,23 @@ describe('configuration files', () => {
     }
   });
 
+  test('includeOffsetHeaders: true (the default) is fine; false is refused with why', async () => {
+    const spec = {
+      kafkaCluster: { bootstrapServers: ['b:9092'] },
+      topics: ['t'],
+      storage: { storageType: 'filesystem', filesystem: { path: '/tmp/x' } },
+    };
+    await loadBackupConfig(await write('ioh-true.yaml', { ...spec, includeOffsetHeaders: true }));
+    await assert.rejects(
+      loadBackupConfig(await write('ioh-false.yaml', { ...spec, includeOffsetHeaders: false })),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /includeOffsetHeaders: false is not supported: every backup records the original offsets/.test(
+          error.problems.join('\n'),
+        ),
+    );
+  });
+
   test('a restore config: pitr times, mapping, repartitioning, produce settings', async () => {
     const file = await write('kr.yaml', {
       kafkaCluster: { bootstrapServers: ['target:9092'] },

@@ -158,6 +158,19 @@ describe('KafkaBackupSchedule', () => {
     assert.deepEqual(backup.secretNames, ['enc', 'sas']);
   });
 
+  test('includeOffsetHeaders: false is refused at synth (offsets are always recorded)', () => {
+    assert.throws(
+      () =>
+        new KafkaBackupSchedule(chart(), 'X', {
+          cluster,
+          storage,
+          topics: ['t'],
+          includeOffsetHeaders: false,
+        }),
+      /includeOffsetHeaders: false is not supported: every backup records the original offsets/,
+    );
+  });
+
   test('continuous backups neither stop at current offsets nor take a schedule', () => {
     const c = chart();
     new KafkaBackupSchedule(c, 'Stream', { cluster, storage, topics: ['t'], continuous: true });
