@@ -135,13 +135,9 @@ export function backupController(deps: BackupControllerDeps): Controller {
         }
       }
 
-      // 3. A fresh cluster (disaster recovery, or a first reconcile): list what storage holds.
       const running = deps.runner.get(rk)?.state === 'running';
-      if (!running && status.storageReadTime === undefined && status.phase !== 'Failed') {
-        await refreshFromStorage(object, ports, source, set, context, clock());
-      }
 
-      // 4. Decide.
+      // 3. Decide.
       const now = clock();
       const view = viewOf(object, spec, status, generation, running);
       const run = deps.runner.get(rk);
@@ -198,7 +194,7 @@ export function backupController(deps: BackupControllerDeps): Controller {
         return requeue(decision.nextScheduleTime, now);
       }
 
-      // 5. Waiting: progress of a running run, a skipped tick, or the phase at rest.
+      // 4. Waiting: progress of a running run, a skipped tick, or the phase at rest.
       const current = deps.runner.get(rk);
       if (current?.state === 'running') {
         const last = lastProgressWrite.get(rk) ?? 0;
@@ -231,10 +227,16 @@ export function backupController(deps: BackupControllerDeps): Controller {
         if (status.phase === 'Suspended')
           events.push({ type: 'Normal', reason: 'Resumed', note: 'schedule resumed' });
       }
+      // A fresh cluster (disaster recovery, or a first reconcile): list what storage holds. Done
+      // while idle, so reading the bucket never delays a scheduled start.
+      if (current?.state !== 'running' && status.storageReadTime === undefined && status.phase !== 'Failed') {
+        await refreshFromStorage(object, ports, source, set, context, clock());
+      }
       await flush(context, object, patch, events, generation);
-      return decision.requeueAfterMs !== undefined
-        ? { requeueAfterMs: Math.max(decision.requeueAfterMs, 50) }
-        : undefined;
+      if (decision.requeueAfterMs === undefined) return undefined;
+      // Measured from now: the storage read and the status write took time.
+      const elapsed = clock().getTime() - now.getTime();
+      return { requeueAfterMs: Math.max(decision.requeueAfterMs - elapsed, 50) };
     },
   };
 }
