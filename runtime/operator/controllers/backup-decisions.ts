@@ -7,6 +7,8 @@ import type { CronSchedule } from './backup-schedule.ts';
 /** The parts of a KafkaBackup the decision reads. */
 export interface BackupView {
   readonly generation: number;
+  /** metadata.creationTimestamp: ticks before it are not missed runs of a new resource. */
+  readonly createdAt: Date | undefined;
   readonly schedule: boolean;
   readonly suspend: boolean;
   readonly concurrencyPolicy: 'Forbid' | 'Replace';
@@ -82,7 +84,12 @@ export function decide(
   const rerunRequested = view.rerun !== undefined && view.rerun !== status.observedRerun;
   // Ticks at or before the last start or end are served or were skipped while a run was going;
   // of the ticks missed since, only the latest runs (an operator down for a day runs once).
-  const servedUntil = latestOf(status.lastScheduleTime, status.completionTime, run?.startedAt);
+  const servedUntil = latestOf(
+    status.lastScheduleTime,
+    status.completionTime,
+    run?.startedAt,
+    view.createdAt,
+  );
   const tick = schedule && !view.suspend ? schedule.latest(now) : undefined;
   const dueTick = tick && (!servedUntil || tick > servedUntil) ? tick : undefined;
   const nextScheduleTime = schedule && !view.suspend ? schedule.next(now) : undefined;

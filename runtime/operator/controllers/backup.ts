@@ -414,6 +414,7 @@ function viewOf(
   const stalled = (status.conditions as Condition[] | undefined)?.find((c) => c.type === 'Stalled');
   return {
     generation,
+    createdAt: date(object.metadata.creationTimestamp),
     schedule: spec.schedule !== undefined,
     suspend: spec.suspend === true,
     concurrencyPolicy: spec.concurrencyPolicy ?? 'Forbid',

@@ -19,6 +19,7 @@ function view(
 ): BackupView {
   return {
     generation: 1,
+    createdAt: undefined,
     schedule: false,
     suspend: false,
     concurrencyPolicy: 'Forbid',
@@ -78,6 +79,12 @@ describe('KafkaBackup decisions', () => {
     assert.equal(d.kind, 'start');
     assert.equal(d.kind === 'start' && d.at.toISOString(), '2026-12-03T12:00:00.000Z');
     assert.equal(d.nextScheduleTime?.toISOString(), '2026-12-03T13:00:00.000Z');
+  });
+
+  it('does not count ticks before the resource existed as missed', () => {
+    const v = view({ schedule: true, createdAt: at('2026-12-03T12:10:00Z') });
+    const d = decide(v, undefined, hourly, now);
+    assert.equal(d.kind === 'wait' && d.nextScheduleTime?.toISOString(), '2026-12-03T13:00:00.000Z');
   });
 
   it('waits for the next tick once the current one is served', () => {
