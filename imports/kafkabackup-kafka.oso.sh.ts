@@ -220,7 +220,7 @@ export interface KafkaBackupSpec {
   readonly consumerGroupSnapshot?: boolean;
 
   /**
-   * When to run the backup, as cron: the seconds-first form of the previous operator with 6 or 7 fields (second minute hour day-of-month month day-of-week [year], e.g. '0 0 * * * * *' = hourly), the standard 5-field form (minute hour day-of-month month day-of-week, e.g. '0 * * * *'), or @hourly, @daily, @weekly, @monthly, @yearly. Evaluated in timeZone. Omit it to run once.
+   * When to run the backup, as cron: the seconds-first form of the previous operator with 6 or 7 fields (second minute hour day-of-month month day-of-week [year], e.g. '0 0 * * * * *' = hourly), the standard 5-field form (minute hour day-of-month month day-of-week, e.g. '0 * * * *'), or @hourly, @daily, @weekly, @monthly, @yearly. Day of week: 1 = Sunday ... 7 = Saturday in the seconds-first form (as the previous operator), 0 and 7 = Sunday in the 5-field form; in the seconds-first form a restricted day-of-month and day-of-week must both match, in the 5-field form either does. Evaluated in timeZone. Runs missed while the operator was down are made up by one run, not one per missed time. Omit it to run once.
    *
    * @schema KafkaBackupSpec#schedule
    */

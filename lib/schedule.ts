@@ -32,22 +32,37 @@ interface FieldRule {
   readonly max: number;
   readonly names?: readonly string[];
   readonly question?: boolean;
+  /** The largest step: the number of values the field has (a week has 7 days whatever the numbering). */
+  readonly maxStep: number;
 }
 
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
-const SECOND: FieldRule = { name: 'second', min: 0, max: 59 };
-const MINUTE: FieldRule = { name: 'minute', min: 0, max: 59 };
-const HOUR: FieldRule = { name: 'hour', min: 0, max: 23 };
-const DAY_OF_MONTH: FieldRule = { name: 'day-of-month', min: 1, max: 31, question: true };
-const MONTH: FieldRule = { name: 'month', min: 1, max: 12, names: MONTHS };
-const DAY_OF_WEEK: FieldRule = { name: 'day-of-week', min: 0, max: 7, names: DAYS, question: true };
-const YEAR: FieldRule = { name: 'year', min: 1970, max: 2199 };
+const SECOND: FieldRule = { name: 'second', min: 0, max: 59, maxStep: 60 };
+const MINUTE: FieldRule = { name: 'minute', min: 0, max: 59, maxStep: 60 };
+const HOUR: FieldRule = { name: 'hour', min: 0, max: 23, maxStep: 24 };
+const DAY_OF_MONTH: FieldRule = { name: 'day-of-month', min: 1, max: 31, question: true, maxStep: 31 };
+const MONTH: FieldRule = { name: 'month', min: 1, max: 12, names: MONTHS, maxStep: 12 };
+/** POSIX numbering: 0 and 7 are Sunday. */
+const DAY_OF_WEEK: FieldRule = {
+  name: 'day-of-week',
+  min: 0,
+  max: 7,
+  names: DAYS,
+  question: true,
+  maxStep: 7,
+};
+/** The seed operator's (Rust `cron` crate) numbering in the seconds-first form: 1 = Sunday ... 7 = Saturday. */
+const DAY_OF_WEEK_FROM_SUNDAY_1: FieldRule = { ...DAY_OF_WEEK, min: 1 };
+const YEAR: FieldRule = { name: 'year', min: 1970, max: 2199, maxStep: 9999 };
 
 const FORMS: Record<number, { form: CronForm; fields: readonly FieldRule[] }> = {
   5: { form: 'standard', fields: [MINUTE, HOUR, DAY_OF_MONTH, MONTH, DAY_OF_WEEK] },
-  6: { form: 'seconds', fields: [SECOND, MINUTE, HOUR, DAY_OF_MONTH, MONTH, DAY_OF_WEEK] },
-  7: { form: 'seconds-and-year', fields: [SECOND, MINUTE, HOUR, DAY_OF_MONTH, MONTH, DAY_OF_WEEK, YEAR] },
+  6: { form: 'seconds', fields: [SECOND, MINUTE, HOUR, DAY_OF_MONTH, MONTH, DAY_OF_WEEK_FROM_SUNDAY_1] },
+  7: {
+    form: 'seconds-and-year',
+    fields: [SECOND, MINUTE, HOUR, DAY_OF_MONTH, MONTH, DAY_OF_WEEK_FROM_SUNDAY_1, YEAR],
+  },
 };
 
 /**
@@ -90,12 +105,16 @@ function fieldProblem(field: string, rule: FieldRule): string | undefined {
       return `"${item}" is not a value, range or step`;
     if (step !== undefined && !/^[0-9]+$/.test(step)) return `step "${step}" must be a positive number`;
     if (step !== undefined && Number(step) === 0) return 'a step of 0 never fires; use 1 or more';
+    if (step !== undefined && Number(step) > rule.maxStep)
+      return `a step above ${rule.maxStep} fires at most once; write the value instead`;
     if (range === '*') continue;
     const ends = range.split('-');
     if (ends.length > 2) return `"${range}" is not a range like 1-5`;
     const values: number[] = [];
-    for (const end of ends) {
-      const value = tokenValue(end, rule);
+    for (const [i, end] of ends.entries()) {
+      // In the 5-field form SUN ending a range is 7, so MON-SUN means the whole week.
+      const value =
+        i === 1 && rule === DAY_OF_WEEK && end.toUpperCase() === 'SUN' ? 7 : tokenValue(end, rule);
       if (value === undefined) {
         return `"${end}" is not a number between ${rule.min} and ${rule.max}${rule.names ? ` or a name (${rule.names[0]}...)` : ''}`;
       }
@@ -110,7 +129,7 @@ function fieldProblem(field: string, rule: FieldRule): string | undefined {
 
 function tokenValue(token: string, rule: FieldRule): number | undefined {
   const named = rule.names?.indexOf(token.toUpperCase()) ?? -1;
-  if (named >= 0) return named + (rule === MONTH ? 1 : 0);
+  if (named >= 0) return named + rule.min; // JAN = 1; SUN = 0 or 1 by the form's numbering
   if (!/^[0-9]+$/.test(token)) return undefined;
   const value = Number(token);
   return value >= rule.min && value <= rule.max ? value : undefined;

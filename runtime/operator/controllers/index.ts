@@ -1,7 +1,10 @@
 import type { Controller } from '../controller.ts';
 import type { ControllerDeps } from '../main.ts';
+import { backupController } from './backup.ts';
+import { RunMetrics } from './backup-metrics.ts';
 
 /** The controllers `kafka-backup operator` runs: one per kind of crds/. */
-export function defaultControllers(_deps: ControllerDeps): readonly Controller[] {
-  return [];
+export function defaultControllers(deps: ControllerDeps): readonly Controller[] {
+  const metrics = new RunMetrics(deps.metrics.registry);
+  return [backupController({ runner: deps.runner, metrics })];
 }

@@ -221,6 +221,32 @@ const status: Schema = object('State of the backup, written by the operator.', {
     maxLength: 32768,
   }),
   history: runHistory(),
+  lastRunId: string('Id of the last finished run (a run of the backup set in backupId).', { maxLength: 253 }),
+  lastRunDurationSeconds: counter('How long the last finished run took, in whole seconds.'),
+  storedRuns: array(
+    'The runs the backup set in storage holds, oldest first, as read from storage (not remembered): after a disaster the operator lists what the bucket has. At most the newest 50.',
+    object('One run recorded in the backup manifest.', {
+      id: string('Run id.', { maxLength: 253 }),
+      startTime: timestamp('When the run started.'),
+      lastCommitTime: timestamp('When the run last committed data.'),
+      records: counter('Records the run stored.'),
+      bytes: counter('Bytes the run stored.'),
+      segments: counter('Segments the run stored.'),
+    }),
+    { maxItems: 50 },
+  ),
+  storedRunCount: counter('How many runs the backup set in storage holds.'),
+  storedRecords: counter('Records the backup set in storage holds.'),
+  storedBytes: counter('Bytes the backup set in storage holds.'),
+  firstRecoverabilityPoint: timestamp(
+    'Earliest record timestamp the backup set in storage holds: the earliest time a restore can go back to.',
+  ),
+  lastRecoverabilityPoint: timestamp(
+    'Latest record timestamp the backup set in storage holds: the latest time a restore can reach.',
+  ),
+  storageReadTime: timestamp(
+    'When the operator last read storedRuns and the recoverability points from storage.',
+  ),
 });
 
 export const kafkaBackup: KindDefinition = {

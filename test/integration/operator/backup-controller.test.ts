@@ -1,0 +1,328 @@
+/**
+ * The KafkaBackup controller end to end: `kafka-backup operator` as a process, authenticated with
+ * exactly the RBAC lib/operator.ts synthesizes, against the real kube-apiserver, the source Kafka
+ * cluster and MinIO. A schedule in the seconds-first form runs at its seconds, status, Events and
+ * metrics say so, the second run is incremental, the bucket holds every record; a missing Secret
+ * ends Stalled with what to create; no Secret value shows anywhere.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { productionPorts } from '../../../runtime/app/index.ts';
+import { BackupRepository } from '../../../runtime/format/repository.ts';
+import { createLogger } from '../../../runtime/log.ts';
+import { need, uniqueName } from '../../env/fixture.ts';
+import { createTopic, deleteTopic } from '../../env/kafka-client.ts';
+import { createS3Bucket, deleteS3Bucket, s3Client } from '../../env/storage-clients.ts';
+import { REPO } from '../api/crd-install.ts';
+import { fidelityRecords, produceAll, testConnection } from '../engine/helpers.ts';
+import { eventually, installOperator } from './operator-env.ts';
+
+interface BackupStatus {
+  phase?: string;
+  message?: string;
+  lastScheduleTime?: string;
+  startTime?: string;
+  nextScheduleTime?: string;
+  lastSuccessfulTime?: string;
+  lastRunId?: string;
+  recordsProcessed?: number;
+  observedGeneration?: number;
+  conditions?: Array<{ type: string; status: string; reason: string; message?: string }>;
+  history?: Array<{ id: string; phase: string; startTime: string }>;
+  storedRuns?: Array<{ id: string; records: number }>;
+  storedRecords?: number;
+  firstRecoverabilityPoint?: string;
+  lastRecoverabilityPoint?: string;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function startOperator(args: string[]): { child: ChildProcess; output: () => string } {
+  const env: NodeJS.ProcessEnv = { ...process.env, POD_NAME: 'op-backup' };
+  delete env.KUBERNETES_SERVICE_HOST;
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(REPO, 'runtime/cli/main.ts'), 'operator', ...args],
+    {
+      cwd: REPO,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let text = '';
+  child.stdout?.setEncoding('utf8').on('data', (c: string) => {
+    text += c;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (c: string) => {
+    text += c;
+  });
+  return { child, output: () => text };
+}
+
+test('KafkaBackup: scheduled runs at their second, incremental, status from storage; a missing Secret stalls', {
+  timeout: 300_000,
+}, async (t) => {
+  const kafka = need('kafka');
+  const s3 = need('s3');
+  const { admin, watched, kubeconfig } = await installOperator(t, {
+    secretNames: ['minio-creds', 'absent-creds'],
+  });
+  const source = testConnection('source');
+  const topic = uniqueName('kb-op');
+  await createTopic(source, topic, { partitions: 3 });
+  t.after(() => deleteTopic(source, topic).catch(() => {}));
+  const bucketClient = s3Client(s3);
+  const bucket = await createS3Bucket(bucketClient, 'kb-op');
+  t.after(() => deleteS3Bucket(bucketClient, bucket).catch(() => {}));
+  await admin.apply(
+    [
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'minio-creds' },
+        stringData: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey },
+      },
+    ],
+    watched,
+  );
+  await produceAll(source, topic, fidelityRecords(3000, 3, 5));
+
+  const metricsPort = await freePort();
+  const operator = startOperator([
+    `--kubeconfig=${kubeconfig}`,
+    `--watch-namespaces=${watched}`,
+    '--leader-elect=false',
+    `--metrics-bind-address=127.0.0.1:${metricsPort}`,
+    '--health-probe-bind-address=0',
+    '--log-level=debug',
+  ]);
+  const exited = new Promise<number | null>((resolve) => operator.child.on('exit', (code) => resolve(code)));
+  t.after(async () => {
+    operator.child.kill('SIGTERM');
+    await exited;
+    // The operator's log, for a failure's diagnosis (it holds no Secret value: asserted below).
+    if (process.env.KB_OPERATOR_LOG) await writeFile(process.env.KB_OPERATOR_LOG, operator.output());
+  });
+
+  const s3Storage = (secret: string) => ({
+    storageType: 's3',
+    s3: {
+      bucket,
+      region: s3.region,
+      endpoint: s3.endpoint,
+      pathStyle: true,
+      allowHttp: true,
+      prefix: 'kb',
+      credentialsSecret: { name: secret },
+    },
+  });
+  const backupSpec = (secret: string, extra: Record<string, unknown> = {}) => ({
+    kafkaCluster: { bootstrapServers: [kafka.source.bootstrap] },
+    topics: [topic],
+    storage: s3Storage(secret),
+    stopAtCurrentOffsets: true,
+    ...extra,
+  });
+  const status = async (name: string) =>
+    ((await admin.getJson(['-n', watched, 'kafkabackups.kafka.oso.sh', name])).status ?? {}) as BackupStatus;
+
+  // Every 5 seconds, seconds first (the previous operator's form).
+  await admin.apply(
+    [
+      {
+        apiVersion: 'kafka.oso.sh/v1alpha1',
+        kind: 'KafkaBackup',
+        metadata: { name: 'every5s' },
+        spec: backupSpec('minio-creds', { schedule: '*/5 * * * * *', successfulRunsHistoryLimit: 5 }),
+      },
+    ],
+    watched,
+  );
+  await eventually(
+    'the first scheduled run succeeded',
+    async () => (await status('every5s')).history?.[0]?.phase === 'Succeeded',
+    90_000,
+  );
+  let s = await status('every5s');
+  // Later ticks may already have run with nothing new: the first stored run holds the records.
+  assert.equal(s.storedRuns?.[0]?.records, 3000);
+  assert.equal(s.storedRecords, 3000, 'status lists what storage holds');
+  assert.ok(s.firstRecoverabilityPoint && s.lastRecoverabilityPoint);
+  assert.ok(s.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+
+  // A second run continues from the first: only the new records.
+  await produceAll(source, topic, fidelityRecords(600, 3, 9));
+  await eventually(
+    'a later run stored the new records',
+    async () => (await status('every5s')).storedRecords === 3600,
+    60_000,
+  );
+  // Once warm (the first run may wait for the operator's start), a run starts at its second.
+  await eventually(
+    'a run has ended after a tick',
+    async () => {
+      const now = await status('every5s');
+      s = now;
+      return (
+        now.phase === 'Ready' &&
+        now.history?.[0]?.startTime !== undefined &&
+        now.history[0].startTime >= (now.lastScheduleTime ?? '')
+      );
+    },
+    30_000,
+  );
+  const tick = new Date(s.lastScheduleTime ?? '');
+  assert.equal(
+    tick.getUTCSeconds() % 5,
+    0,
+    `a run is scheduled on a 5-second mark, not ${s.lastScheduleTime}`,
+  );
+  assert.equal(tick.getUTCMilliseconds(), 0);
+  const started = new Date(s.history?.[0]?.startTime ?? '');
+  assert.ok(
+    started.getTime() - tick.getTime() < 1500,
+    `started ${started.toISOString()} for the tick ${s.lastScheduleTime}`,
+  );
+  const runs = s.storedRuns ?? [];
+  assert.ok(runs.length >= 2);
+  assert.equal(runs[0]?.records, 3000);
+  assert.equal(
+    runs.slice(1).reduce((sum, r) => sum + r.records, 0),
+    600,
+    'later runs are incremental: they store only what the first did not',
+  );
+  assert.ok(new Date(s.nextScheduleTime ?? '').getUTCSeconds() % 5 === 0);
+  assert.ok(['Ready', 'Running'].includes(s.phase ?? ''), `phase ${s.phase}`);
+  // Stop further runs before reading the bucket.
+  await admin.kubectl([
+    '-n',
+    watched,
+    'patch',
+    'kafkabackups.kafka.oso.sh',
+    'every5s',
+    '--type=merge',
+    '-p',
+    '{"spec":{"suspend":true}}',
+  ]);
+  await eventually('suspended', async () => (await status('every5s')).phase === 'Suspended', 60_000);
+
+  // The bucket holds every record.
+  const ports = productionPorts({
+    log: createLogger({ level: 'error' }),
+    secrets: {
+      read: async (source) =>
+        new TextEncoder().encode(
+          source.kind === 'secret' && source.key === 'AWS_ACCESS_KEY_ID'
+            ? s3.accessKeyId
+            : s3.secretAccessKey,
+        ),
+    },
+  });
+  const credential = (key: string) => ({ kind: 'secret' as const, name: 'minio-creds', key });
+  const store = await ports.openStore({
+    type: 's3',
+    bucket,
+    region: s3.region,
+    endpoint: s3.endpoint,
+    pathStyle: true,
+    allowHttp: true,
+    prefix: 'kb',
+    accessKeyId: credential('AWS_ACCESS_KEY_ID'),
+    secretAccessKey: credential('AWS_SECRET_ACCESS_KEY'),
+  });
+  const manifest = await (await new BackupRepository(store).open('every5s')).manifest();
+  const stored = manifest.topics.flatMap((tp) => tp.partitions).reduce((sum, p) => sum + p.recordCount, 0);
+  assert.equal(stored, 3600);
+
+  // Events for each transition, metrics for the runs.
+  const events = await admin.getJson<{
+    items: Array<{ reason: string; note?: string; regarding?: { name: string } }>;
+  }>(['-n', watched, 'events.events.k8s.io']);
+  const reasons = new Set(events.items.filter((e) => e.regarding?.name === 'every5s').map((e) => e.reason));
+  for (const reason of ['Scheduled', 'Started', 'Completed', 'Suspended'])
+    assert.ok(reasons.has(reason), `Event ${reason}`);
+  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const succeeded = Number(
+    /kafka_backup_runs_total\{kind="KafkaBackup",result="succeeded"\} (\d+)/.exec(metrics)?.[1],
+  );
+  assert.ok(succeeded >= 2, `runs_total succeeded ${succeeded}`);
+  assert.match(
+    metrics,
+    /kafka_backup_last_success_timestamp_seconds\{kind="KafkaBackup",namespace="[^"]+",name="every5s"\} \d/,
+  );
+  assert.match(
+    metrics,
+    /kafka_backup_run_records_total\{kind="KafkaBackup",namespace="[^"]+",name="every5s"\} 3600/,
+  );
+
+  // Disaster recovery: the resource is gone (a fresh cluster), the same one is applied from Git;
+  // before any run, its status lists what the bucket already holds.
+  await admin.kubectl(['-n', watched, 'delete', 'kafkabackups.kafka.oso.sh', 'every5s', '--wait=true']);
+  await admin.apply(
+    [
+      {
+        apiVersion: 'kafka.oso.sh/v1alpha1',
+        kind: 'KafkaBackup',
+        metadata: { name: 'every5s' },
+        spec: backupSpec('minio-creds', { schedule: '*/5 * * * * *', suspend: true }),
+      },
+    ],
+    watched,
+  );
+  await eventually(
+    'the re-applied backup lists the stored runs',
+    async () => (await status('every5s')).storedRecords === 3600,
+    60_000,
+  );
+  const recovered = await status('every5s');
+  assert.equal(recovered.lastRunId, undefined, 'nothing ran: the runs listed come from storage');
+  assert.deepEqual(
+    recovered.storedRuns?.map((r) => r.id),
+    runs.map((r) => r.id),
+  );
+
+  // A Secret that does not exist: Stalled, saying what to create, retried (not a hot loop).
+  await admin.apply(
+    [
+      {
+        apiVersion: 'kafka.oso.sh/v1alpha1',
+        kind: 'KafkaBackup',
+        metadata: { name: 'no-secret' },
+        spec: backupSpec('absent-creds'),
+      },
+    ],
+    watched,
+  );
+  await eventually(
+    'the backup without its Secret is Stalled',
+    async () =>
+      (await status('no-secret')).conditions?.some((c) => c.type === 'Stalled' && c.status === 'True') ??
+      false,
+    60_000,
+  );
+  const stalled = await status('no-secret');
+  const condition = stalled.conditions?.find((c) => c.type === 'Stalled');
+  assert.equal(stalled.phase, 'Failed');
+  assert.match(condition?.message ?? '', /absent-creds/);
+  assert.match(condition?.message ?? '', /does not exist|create/i);
+
+  // No Secret value in status, Events or the operator's log.
+  const everything = [
+    JSON.stringify(await status('every5s')),
+    JSON.stringify(stalled),
+    JSON.stringify(await admin.getJson(['-n', watched, 'events.events.k8s.io'])),
+    operator.output(),
+  ].join('\n');
+  assert.ok(operator.output().length > 0, 'the operator logged');
+  assert.equal(everything.includes(s3.secretAccessKey), false, 'the secret access key leaked');
+});
