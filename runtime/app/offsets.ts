@@ -90,6 +90,7 @@ export async function resetOffsetsWith(request: OffsetResetRequest, ports: AppPo
         ...(request.snapshotId ? { snapshotId: request.snapshotId } : {}),
         dryRun: request.dryRun,
         ...(request.parallelism ? { parallelism: request.parallelism } : {}),
+        ...(request.snapshotBeforeReset === false ? { snapshot: false } : {}),
       },
       deps,
     ),

@@ -44,6 +44,8 @@ export interface OffsetResetConfig extends OperationTarget {
   readonly topics: readonly string[];
   readonly parallelism?: number;
   readonly dryRun: boolean;
+  /** snapshotBeforeReset (default true): store the offsets before committing, for a rollback. */
+  readonly snapshotBeforeReset?: boolean;
 }
 
 export interface OffsetRollbackConfig extends OperationTarget {
@@ -113,8 +115,9 @@ export async function offsetResetConfigFromSpec(
   const mappingRef = r.object('offsetMappingRef');
   mappingRef?.accept('restoreName', 'path', 'pvcName');
   mappingRef?.finish();
-  // Acted on by the operator (approvals, deadlines, partial failure); a snapshot is always taken here.
-  r.accept('continueOnError', 'snapshotBeforeReset', 'approval', 'activeDeadlineSeconds');
+  const snapshotBeforeReset = r.boolean('snapshotBeforeReset', true);
+  // Acted on by the operator (approvals, deadlines, partial failure).
+  r.accept('continueOnError', 'approval', 'activeDeadlineSeconds');
   r.finish();
   const kafka = kafkaSpec ? await resolveKafkaCluster(kafkaSpec, secrets, r.problems) : undefined;
   fail(context, r.problems);
@@ -129,6 +132,7 @@ export async function offsetResetConfigFromSpec(
     topics,
     ...(parallelism ? { parallelism } : {}),
     dryRun,
+    snapshotBeforeReset,
   };
 }
 

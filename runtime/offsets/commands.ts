@@ -124,6 +124,8 @@ export interface ResetCommandOptions {
   readonly snapshotId?: string;
   readonly dryRun?: boolean;
   readonly parallelism?: number;
+  /** Snapshot the groups before committing. @default true */
+  readonly snapshot?: boolean;
 }
 
 export async function runOffsetsReset(
@@ -145,6 +147,7 @@ export async function runOffsetsReset(
     },
     ...(options.dryRun ? { dryRun: true } : {}),
     ...(options.parallelism ? { parallelism: options.parallelism } : {}),
+    ...(options.snapshot === false ? { snapshot: false } : {}),
   });
   return {
     ...failureOf(result),
@@ -227,7 +230,9 @@ export function formatResetResult(r: ResetResult): string {
     return lines.join('\n');
   }
   lines.push(
-    `Snapshot before the reset: ${r.snapshotId} (undo with: kafka-backup offsets rollback --snapshot-id ${r.snapshotId})`,
+    r.snapshotId
+      ? `Snapshot before the reset: ${r.snapshotId} (undo with: kafka-backup offsets rollback --snapshot-id ${r.snapshotId})`
+      : 'No snapshot was taken before the reset (snapshotBeforeReset: false).',
   );
   for (const g of r.groups) lines.push(`  ${g.group}: ${g.status}${g.error ? ` - ${g.error}` : ''}`);
   lines.push(...formatMismatches(r.mismatches));

@@ -52,6 +52,8 @@ export interface ResetOptions {
   readonly dryRun?: boolean;
   /** Groups processed at once (fetches, commits, verification). */
   readonly parallelism?: number;
+  /** Store the groups' offsets before committing, for a rollback. @default true */
+  readonly snapshot?: boolean;
   readonly now?: () => Date;
 }
 
@@ -70,11 +72,14 @@ export async function resetOffsets(
     .map((g) => g.group);
   // Refuse before anything is written: a half-applied reset is worse than none.
   await assertGroupsInactive(admin, toChange);
-  const snapshot = await takeSnapshot(admin, store, groups, {
-    description: `before reset ${options.strategy.kind}`,
-    parallelism,
-    ...(options.now ? { now: options.now } : {}),
-  });
+  const snapshot =
+    options.snapshot === false
+      ? undefined
+      : await takeSnapshot(admin, store, groups, {
+          description: `before reset ${options.strategy.kind}`,
+          parallelism,
+          ...(options.now ? { now: options.now } : {}),
+        });
 
   const byGroup = new Map(plan.groups.map((g) => [g.group, g]));
   const settled = await mapSettled(groups, parallelism, async (group): Promise<GroupOutcome> => {
@@ -98,8 +103,7 @@ export async function resetOffsets(
   return {
     status: failed ? 'failed' : 'completed',
     plan,
-    snapshotId: snapshot.snapshotId,
-    snapshotKey: snapshot.key,
+    ...(snapshot ? { snapshotId: snapshot.snapshotId, snapshotKey: snapshot.key } : {}),
     groups: outcomes,
     mismatches,
     parallelism,

@@ -37,6 +37,12 @@ const restoreSpec = {
   createTopics: true,
 };
 
+async function countObjects(store: MemoryObjectStore): Promise<number> {
+  let n = 0;
+  for await (const _ of store.list('')) n++;
+  return n;
+}
+
 describe('use cases over in-memory ports', () => {
   test('backup then restore: secrets come through the resolver, progress and checkpoints are reported, connections closed', async () => {
     const { source, target, ports } = setup();
@@ -129,6 +135,31 @@ describe('use cases over in-memory ports', () => {
       [0, 40n],
       [1, 45n],
     ]);
+  });
+
+  test('snapshotBeforeReset: false commits without storing a snapshot', async () => {
+    const { source, store, ports } = setup();
+    await source.commitOffsets('billing', [{ topic: 'orders', partition: 0, offset: 40n }]);
+    const before = await countObjects(store);
+    const spec = {
+      kafkaCluster: sourceCluster,
+      storage,
+      consumerGroups: ['billing'],
+      resetStrategy: 'to-earliest',
+    };
+    const reset = await offsetReset({ ...spec, snapshotBeforeReset: false }, ports);
+    assert.equal(reset.failure, undefined, reset.text);
+    assert.equal((reset.json as { snapshotId: unknown }).snapshotId, null);
+    assert.match(reset.text, /No snapshot was taken/);
+    assert.equal(await countObjects(store), before, 'nothing was written to storage');
+    assert.deepEqual(
+      (await source.committedOffsets('billing')).map((o) => o.offset),
+      [0n],
+    );
+    await source.commitOffsets('billing', [{ topic: 'orders', partition: 0, offset: 40n }]);
+    const withSnapshot = await offsetReset(spec, ports);
+    assert.equal(typeof (withSnapshot.json as { snapshotId: unknown }).snapshotId, 'string');
+    assert.ok((await countObjects(store)) > before, 'the default takes a snapshot');
   });
 
   test('validate from a KafkaBackupValidation spec checks the backup without a cluster', async () => {
