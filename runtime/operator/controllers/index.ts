@@ -1,7 +1,10 @@
 import type { Controller } from '../controller.ts';
 import type { ControllerDeps } from '../main.ts';
+import { offsetResetController } from './offset-reset.ts';
+import { offsetRollbackController } from './offset-rollback.ts';
+import { restoreController } from './restore.ts';
 
 /** The controllers `kafka-backup operator` runs: one per kind of crds/. */
-export function defaultControllers(_deps: ControllerDeps): readonly Controller[] {
-  return [];
+export function defaultControllers(deps: ControllerDeps): readonly Controller[] {
+  return [restoreController(deps), offsetResetController(deps), offsetRollbackController(deps)];
 }

@@ -1,0 +1,196 @@
+/**
+ * KafkaRestore: resolves `backupRef` (a KafkaBackup by name, or storage given directly), publishes
+ * the plan (a dry run of the restore: the backup is read and planned, nothing written), waits for
+ * approval with policy Manual, then runs the restore use case in the runner, with progress in status.
+ */
+import { createHash } from 'node:crypto';
+import { resultStatus } from '../../app/errors.ts';
+import { productionPorts } from '../../app/ports.ts';
+import { type RestoreRunResult, restore } from '../../app/restore.ts';
+import type { SecretResolver } from '../../config/secrets.ts';
+import type { Progress } from '../../engine/progress.ts';
+import type { Logger } from '../../log.ts';
+import { apiSecrets } from '../api-secrets.ts';
+import type { Controller } from '../controller.ts';
+import type { ControllerDeps } from '../main.ts';
+import { KAFKA_KINDS, type KubeObject, RERUN_ANNOTATION } from '../resource.ts';
+import { statusOf } from '../status.ts';
+import { type OneShotKind, type Outcome, oneShotController } from './one-shot.ts';
+import { type BackupRefSpec, resolveBackupRef } from './references.ts';
+import { runMetricsOf } from './run-metrics.ts';
+
+interface RestoreSpec {
+  readonly backupRef?: BackupRefSpec;
+  readonly purgeTopics?: boolean;
+  readonly dryRun?: boolean;
+  readonly autoConsumerGroups?: boolean;
+  readonly offsetReset?: { readonly enabled?: boolean; readonly consumerGroups?: readonly string[] };
+  readonly [field: string]: unknown;
+}
+
+/**
+ * The restore id of one run of a resource: stable across operator restarts (so a resumed run finds
+ * its checkpoint), new for every rerun value (so a rerun restores again).
+ */
+export function restoreIdOf(object: KubeObject, rerun: string): string {
+  const uid = (object.metadata.uid ?? '').replaceAll('-', '').slice(0, 8);
+  const suffix = rerun ? `-${createHash('sha256').update(rerun).digest('hex').slice(0, 8)}` : '';
+  return `${object.metadata.name}${uid ? `-${uid}` : ''}${suffix}`;
+}
+
+/** The rerun value a prepare serves: the annotation for a fresh run, the status' for a resumed one. */
+export function rerunOf(object: KubeObject, fresh: boolean): string {
+  if (fresh) return object.metadata.annotations?.[RERUN_ANNOTATION] ?? '';
+  const observed = statusOf(object).observedRerun;
+  return typeof observed === 'string' ? observed : '';
+}
+
+/** Restore status fields while it runs (pure). */
+export function restoreProgressStatus(progress: Progress): Record<string, unknown> {
+  return {
+    ...(progress.percent !== undefined
+      ? { progressPercent: Math.min(100, Math.floor(progress.percent)) }
+      : {}),
+    recordsRestored: progress.records,
+    bytesRestored: progress.bytes,
+    throughputRecordsPerSec: Math.round(progress.recordsPerSec),
+    ...(progress.etaMs !== undefined ? { etaMs: Math.round(progress.etaMs) } : {}),
+  };
+}
+
+/** Consumer groups whose offsets the restore commits (for the published plan). */
+function plannedGroups(spec: RestoreSpec): string[] {
+  if (spec.offsetReset?.enabled) return [...(spec.offsetReset.consumerGroups ?? [])];
+  return [];
+}
+
+/** How a finished restore ends in status (pure). */
+export function restoreOutcome(result: RestoreRunResult): Outcome {
+  if (result.outcome === 'interrupted') {
+    return {
+      phase: 'Running',
+      health: 'resume',
+      reason: 'Interrupted',
+      message: 'stopped at a checkpoint',
+      status: {},
+    };
+  }
+  const snapshotId = snapshotIdOf(result.consumerGroups?.json);
+  const status: Record<string, unknown> = {
+    backupId: result.backupId,
+    recordsRestored: result.records + result.reconciled,
+    bytesRestored: result.bytes,
+    throughputRecordsPerSec: Math.round(result.recordsPerSec),
+    etaMs: 0,
+    ...(result.dryRun ? {} : { progressPercent: 100 }),
+    ...(result.offsetMapping ? { offsetMappingPath: result.offsetMapping } : {}),
+    ...(snapshotId ? { rollback: { snapshotId, rollbackAvailable: true } } : {}),
+  };
+  const failure = result.consumerGroups?.failure;
+  if (failure) {
+    const firstLine = result.consumerGroups?.text.split('\n')[0] ?? '';
+    return {
+      phase: 'Failed',
+      health: 'failed',
+      reason: resultStatus(failure).reason ?? 'Conflict',
+      message: `the data was restored (${result.records} records) but the consumer group offsets were not: ${firstLine}`,
+      status,
+      records: result.records,
+    };
+  }
+  const topics = result.plan.topics.map((t) => t.target).join(', ');
+  const message = result.dryRun
+    ? `dry run: would restore up to ${result.plan.maxRecords} records into ${topics || 'no topics'}; nothing was written`
+    : `restored ${result.records} records (${result.bytes} bytes) into ${topics}${result.resumed ? ', resumed from a checkpoint' : ''}`;
+  return {
+    phase: 'Completed',
+    health: 'ready',
+    reason: 'RestoreCompleted',
+    message,
+    status,
+    records: result.records,
+  };
+}
+
+function snapshotIdOf(json: unknown): string | undefined {
+  const id = (json as { snapshotId?: unknown } | null | undefined)?.snapshotId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+export function restoreKind(log: Logger): OneShotKind<RestoreRunResult> {
+  return {
+    kind: KAFKA_KINDS.KafkaRestore,
+    noun: 'Restore',
+    progressStatus: restoreProgressStatus,
+    outcome: restoreOutcome,
+    async prepare(object, context, { fresh }) {
+      const namespace = object.metadata.namespace ?? '';
+      const spec = (object.spec ?? {}) as RestoreSpec;
+      const backup = await resolveBackupRef(spec.backupRef, namespace, context);
+      const restoreId = restoreIdOf(object, rerunOf(object, fresh));
+      // The use case takes the concrete backup; `name`/`namespace` are resolved here.
+      const concrete = {
+        ...spec,
+        backupRef: { storage: backup.storage, backupId: backup.backupId },
+        restoreId,
+      };
+      const runLog = log.child({ kind: 'KafkaRestore', namespace, name: object.metadata.name, restoreId });
+      const ports = portsFor(context.client, namespace, backup.secretsNamespace, runLog);
+      const runContext = {
+        source: `KafkaRestore ${namespace}/${object.metadata.name}`,
+        name: object.metadata.name,
+      };
+      // The plan: the backup is opened and planned; nothing is written to the target.
+      const planned = await restore(concrete, ports, {
+        dryRun: true,
+        context: runContext,
+        signal: context.signal,
+      });
+      const targets = planned.plan.topics.map((t) => t.target);
+      const groups = plannedGroups(spec);
+      const plan = {
+        topics: targets,
+        purgeTopics: spec.purgeTopics ? targets : [],
+        consumerGroups: groups,
+        records: planned.plan.maxRecords,
+      };
+      const summary =
+        `restore backup ${backup.backupId}${backup.backup ? ` (KafkaBackup ${backup.backup.namespace}/${backup.backup.name})` : ''}: ` +
+        `up to ${planned.plan.maxRecords} records into ${targets.join(', ') || 'no topics'}` +
+        (spec.purgeTopics ? `, deleting the existing records of ${targets.join(', ')} first` : '') +
+        (groups.length > 0 ? `, committing offsets of ${groups.join(', ')}` : '') +
+        (spec.autoConsumerGroups ? ', restoring the consumer groups of the backup' : '') +
+        (spec.dryRun ? ' (dry run: nothing is written)' : '');
+      return {
+        status: { plan, backupId: backup.backupId },
+        summary,
+        work: (controls) =>
+          restore(concrete, ports, {
+            signal: controls.signal,
+            onProgress: controls.progress,
+            onCheckpoint: (checkpoint) => controls.checkpoint(new Date(checkpoint.at)),
+            context: runContext,
+          }),
+      };
+    },
+  };
+}
+
+/** Kafka Secrets from the restore's namespace, storage Secrets from the KafkaBackup's. */
+function portsFor(
+  client: Parameters<typeof apiSecrets>[0],
+  namespace: string,
+  storageNamespace: string,
+  log: Logger,
+) {
+  const own: SecretResolver = apiSecrets(client, namespace);
+  const storage = productionPorts({ log, secrets: apiSecrets(client, storageNamespace) });
+  return { ...storage, secrets: own };
+}
+
+export function restoreController(deps: ControllerDeps): Controller {
+  return oneShotController(restoreKind(deps.log), {
+    runner: deps.runner,
+    metrics: runMetricsOf(deps.metrics.registry),
+  });
+}
