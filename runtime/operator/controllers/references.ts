@@ -6,6 +6,7 @@
  * of the resource that declares it, so each resolution says which namespace that is.
  */
 import type { ReconcileContext } from '../controller.ts';
+import type { CacheReader } from '../object-cache.ts';
 import { KAFKA_KINDS, type KubeObject, type ObjectKey, type ResourceKind } from '../resource.ts';
 
 /** A named resource does not exist or cannot serve yet: fix the reference or create it (retried). */
@@ -36,13 +37,28 @@ export interface BackupRefSpec {
 
 type Lookup = Pick<ReconcileContext, 'cacheOf' | 'client'>;
 
-/** Reads an object from the watched cache, else through the API (another namespace). */
+/** The manager's cache of `kind`, or undefined when no controller of that kind runs (so it is not watched). */
+function cacheOf(context: Pick<ReconcileContext, 'cacheOf'>, kind: ResourceKind): CacheReader | undefined {
+  try {
+    return context.cacheOf(kind);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads an object from the watched cache, else through the API (another namespace, an unwatched kind). */
 export async function lookup(
   context: Lookup,
   kind: ResourceKind,
   key: ObjectKey,
 ): Promise<KubeObject | undefined> {
-  return context.cacheOf(kind).get(key) ?? (await context.client.get(kind, key));
+  return cacheOf(context, kind)?.get(key) ?? (await context.client.get(kind, key));
+}
+
+/** The objects of a kind in a namespace, from the cache when the kind is watched. */
+async function listIn(context: Lookup, kind: ResourceKind, namespace: string): Promise<KubeObject[]> {
+  const cache = cacheOf(context, kind);
+  return cache ? cache.list(namespace) : (await context.client.list(kind, namespace)).items;
 }
 
 /**
@@ -184,7 +200,7 @@ export async function resolveMappingRestore(
   if (ref?.restoreName) {
     resolved = await resolveRestore(ref.restoreName, namespace, context, 'offsetMappingRef.restoreName');
   } else {
-    const candidates = context.cacheOf(KAFKA_KINDS.KafkaRestore).list(namespace);
+    const candidates = await listIn(context, KAFKA_KINDS.KafkaRestore, namespace);
     const latest = latestRestoreWithMapping(candidates);
     if (!latest) {
       throw new UnresolvedReferenceError(
@@ -205,12 +221,12 @@ export async function resolveMappingRestore(
  * The storage of the only KafkaBackup in the namespace: where a reset that names no backup keeps its
  * snapshot. With none or several, the user must say (a clear Stalled message, not a guess).
  */
-export function soleBackup(
-  context: Pick<ReconcileContext, 'cacheOf'>,
+export async function soleBackup(
+  context: Lookup,
   namespace: string,
   purpose: string,
-): ResolvedBackup {
-  const backups = context.cacheOf(KAFKA_KINDS.KafkaBackup).list(namespace);
+): Promise<ResolvedBackup> {
+  const backups = await listIn(context, KAFKA_KINDS.KafkaBackup, namespace);
   const only = backups.length === 1 ? backups[0] : undefined;
   if (!only) {
     throw new UnresolvedReferenceError(
@@ -300,7 +316,7 @@ export async function resolveResetTarget(
       snapshotId: snapshot.snapshotId,
     };
   }
-  const backup = soleBackup(context, namespace, 'the offset snapshot taken before the reset');
+  const backup = await soleBackup(context, namespace, 'the offset snapshot taken before the reset');
   return { storage: backup.storage, secretsNamespace: backup.secretsNamespace };
 }
 
@@ -346,7 +362,11 @@ export async function resolveSnapshotRef(
     const target = await resolveResetTarget((reset.spec ?? {}) as ResetSpec, namespace, context);
     return { snapshotId, storage: target.storage, secretsNamespace: target.secretsNamespace };
   }
-  const backup = soleBackup(context, namespace, 'snapshotRef without storage, restoreRef or offsetResetRef');
+  const backup = await soleBackup(
+    context,
+    namespace,
+    'snapshotRef without storage, restoreRef or offsetResetRef',
+  );
   return {
     snapshotId: snapshotIdOf(ref, undefined),
     storage: backup.storage,
