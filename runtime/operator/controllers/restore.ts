@@ -5,11 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import { resultStatus } from '../../app/errors.ts';
+import { offsetRollback } from '../../app/offsets.ts';
 import { productionPorts } from '../../app/ports.ts';
 import { type RestoreRunResult, restore } from '../../app/restore.ts';
 import type { SecretResolver } from '../../config/secrets.ts';
 import type { Progress } from '../../engine/progress.ts';
 import type { Logger } from '../../log.ts';
+import type { CommandResult } from '../../offsets/commands.ts';
 import { apiSecrets } from '../api-secrets.ts';
 import type { Controller } from '../controller.ts';
 import type { ControllerDeps } from '../main.ts';
@@ -19,8 +21,15 @@ import { type OneShotKind, type Outcome, oneShotController } from './one-shot.ts
 import { type BackupRefSpec, resolveBackupRef } from './references.ts';
 import { runMetricsOf } from './run-metrics.ts';
 
+/** A restore run, and the rollback of its consumer offsets when committing them failed. */
+export interface RestoreRun extends RestoreRunResult {
+  readonly rolledBack?: CommandResult;
+}
+
 interface RestoreSpec {
   readonly backupRef?: BackupRefSpec;
+  readonly kafkaCluster?: unknown;
+  readonly rollback?: { readonly autoRollbackOnFailure?: boolean };
   readonly purgeTopics?: boolean;
   readonly dryRun?: boolean;
   readonly autoConsumerGroups?: boolean;
@@ -65,7 +74,7 @@ function plannedGroups(spec: RestoreSpec): string[] {
 }
 
 /** How a finished restore ends in status (pure). */
-export function restoreOutcome(result: RestoreRunResult): Outcome {
+export function restoreOutcome(result: RestoreRun): Outcome {
   if (result.outcome === 'interrupted') {
     return {
       phase: 'Running',
@@ -84,9 +93,25 @@ export function restoreOutcome(result: RestoreRunResult): Outcome {
     etaMs: 0,
     ...(result.dryRun ? {} : { progressPercent: 100 }),
     ...(result.offsetMapping ? { offsetMappingPath: result.offsetMapping } : {}),
-    ...(snapshotId ? { rollback: { snapshotId, rollbackAvailable: true } } : {}),
+    ...(snapshotId ? { rollback: { snapshotId, rollbackAvailable: !result.rolledBack } } : {}),
   };
   const failure = result.consumerGroups?.failure;
+  if (failure && result.rolledBack) {
+    const undone = !result.rolledBack.failure;
+    const firstLine = result.consumerGroups?.text.split('\n')[0] ?? '';
+    return {
+      phase: undone ? 'RolledBack' : 'Failed',
+      health: 'failed',
+      reason: undone ? 'RolledBack' : 'RollbackFailed',
+      message:
+        `the data was restored (${result.records} records) but committing the consumer group offsets failed (${firstLine}); ` +
+        (undone
+          ? `autoRollbackOnFailure put them back to snapshot ${snapshotId}`
+          : `rolling them back to snapshot ${snapshotId} failed too: ${result.rolledBack.text.split('\n').slice(-1)[0]}`),
+      status,
+      records: result.records,
+    };
+  }
   if (failure) {
     const firstLine = result.consumerGroups?.text.split('\n')[0] ?? '';
     return {
@@ -117,7 +142,7 @@ function snapshotIdOf(json: unknown): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
-export function restoreKind(log: Logger): OneShotKind<RestoreRunResult> {
+export function restoreKind(log: Logger): OneShotKind<RestoreRun> {
   return {
     kind: KAFKA_KINDS.KafkaRestore,
     noun: 'Restore',
@@ -164,13 +189,24 @@ export function restoreKind(log: Logger): OneShotKind<RestoreRunResult> {
       return {
         status: { plan, backupId: backup.backupId },
         summary,
-        work: (controls) =>
-          restore(concrete, ports, {
+        work: async (controls): Promise<RestoreRun> => {
+          const result = await restore(concrete, ports, {
             signal: controls.signal,
             onProgress: controls.progress,
             onCheckpoint: (checkpoint) => controls.checkpoint(new Date(checkpoint.at)),
             context: runContext,
-          }),
+          });
+          const snapshotId = snapshotIdOf(result.consumerGroups?.json);
+          if (!result.consumerGroups?.failure || !spec.rollback?.autoRollbackOnFailure || !snapshotId)
+            return result;
+          // Offsets were (partly) committed and failed: back to the snapshot taken just before.
+          const rolledBack = await offsetRollback(
+            { kafkaCluster: spec.kafkaCluster, snapshotRef: { name: snapshotId, storage: backup.storage } },
+            ports,
+            runContext,
+          );
+          return { ...result, rolledBack };
+        },
       };
     },
   };
