@@ -277,7 +277,10 @@ export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDe
             at,
           ),
         },
-        phaseEvent('Running', 'Normal', `${definition.noun}${fresh ? 'Started' : 'Resumed'}`, message),
+        // A resume is worth an Event although the phase stays Running.
+        fresh
+          ? phaseEvent('Running', 'Normal', `${definition.noun}Started`, message)
+          : { type: 'Normal', reason: `${definition.noun}Resumed`, note: message },
       );
       const deadline = spec.activeDeadlineSeconds;
       if (deadline === undefined) return;
