@@ -81,7 +81,9 @@ test('seed examples: PITR KafkaRestore by backupRef.name, approval gate, from-ma
   t.after(async () => {
     await deleteTopic(source, topic).catch(() => {});
     await deleteTopic(target, topic).catch(() => {});
-    await deleteTopic(target, `${topic}-approved`).catch(() => {});
+    for (const suffix of ['approved', 'slow', 'deadline', 'dry']) {
+      await deleteTopic(target, `${topic}-${suffix}`).catch(() => {});
+    }
     await deleteS3Bucket(s3Client(s3), bucket).catch(() => {});
   });
 
@@ -167,7 +169,7 @@ test('seed examples: PITR KafkaRestore by backupRef.name, approval gate, from-ma
     watched,
   );
 
-  const operator = startOperator(kubeconfig, watched);
+  let operator = startOperator(kubeconfig, watched);
   t.after(() => operator.child.kill('SIGKILL'));
   const targetBootstrap = kafka.target.bootstrap;
 
@@ -336,6 +338,134 @@ spec:
   assert.equal(rollback.verified, true);
   const afterRollback = await committed(targetAdmin, GROUP);
   assert.equal(afterRollback.get(`${topic}/0`), 1n, 'the offset from before the reset');
+
+  // A KafkaBackup that does not exist yet: Stalled with what to fix, then it runs once it exists.
+  const restoreOf = (name: string, spec: Record<string, unknown>) => ({
+    apiVersion: 'kafka.oso.sh/v1alpha1',
+    kind: 'KafkaRestore',
+    metadata: { name },
+    spec: { kafkaCluster: { bootstrapServers: [targetBootstrap] }, ...spec },
+  });
+  await admin.apply(
+    [
+      restoreOf('waits-for-backup', {
+        backupRef: { name: 'late-backup', backupId: 'production-backup' },
+        dryRun: true,
+      }),
+    ],
+    watched,
+  );
+  await eventually('waits-for-backup is Stalled', async () => {
+    const s = await getStatus(admin, watched, 'kafkarestores', 'waits-for-backup');
+    return condition(s, 'Stalled')?.status === 'True';
+  });
+  const stalled = await getStatus(admin, watched, 'kafkarestores', 'waits-for-backup');
+  assert.equal(stalled.phase, 'Pending');
+  assert.equal(condition(stalled, 'Stalled')?.reason, 'ReferenceNotFound');
+  assert.match(stalled.message ?? '', /KafkaBackup \S+\/late-backup \(backupRef.name\) does not exist/);
+  await admin.apply(
+    [
+      {
+        apiVersion: 'kafka.oso.sh/v1alpha1',
+        kind: 'KafkaBackup',
+        metadata: { name: 'late-backup' },
+        spec: backupSpec,
+      },
+    ],
+    watched,
+  );
+  const dry = await waitForPhase(
+    admin,
+    watched,
+    'kafkarestores',
+    'waits-for-backup',
+    ['Completed', 'Failed'],
+    operator.logs,
+  );
+  assert.equal(dry.phase, 'Completed', dry.message);
+  assert.match(dry.message ?? '', /^dry run: would restore up to 34 records/);
+
+  // activeDeadlineSeconds: a run slowed to 1 record/s is stopped and fails.
+  await admin.apply(
+    [
+      restoreOf('deadline-restore', {
+        backupRef: { name: 'production-backup' },
+        topicMapping: { [topic]: `${topic}-deadline` },
+        createTopics: true,
+        rateLimiting: { recordsPerSec: 1 },
+        activeDeadlineSeconds: 3,
+      }),
+    ],
+    watched,
+  );
+  const late = await waitForPhase(
+    admin,
+    watched,
+    'kafkarestores',
+    'deadline-restore',
+    ['Completed', 'Failed'],
+    operator.logs,
+  );
+  assert.equal(late.phase, 'Failed');
+  assert.equal(condition(late, 'Ready')?.reason, 'DeadlineExceeded');
+
+  // An operator killed while a restore runs: the next one resumes it, with no duplicate and no gap.
+  await admin.apply(
+    [
+      restoreOf('slow-restore', {
+        backupRef: { name: 'production-backup' },
+        topicMapping: { [topic]: `${topic}-slow` },
+        createTopics: true,
+        rateLimiting: { recordsPerSec: 2 },
+      }),
+    ],
+    watched,
+  );
+  await eventually(
+    'slow-restore has written records',
+    async () =>
+      Number((await getStatus(admin, watched, 'kafkarestores', 'slow-restore')).recordsRestored ?? 0) > 0,
+    60_000,
+  );
+  const firstLogs = operator.logs;
+  operator.child.kill('SIGKILL');
+  await new Promise((resolve) => operator.child.once('exit', resolve));
+  assert.equal((await getStatus(admin, watched, 'kafkarestores', 'slow-restore')).phase, 'Running');
+  operator = startOperator(kubeconfig, watched);
+  const resumed = await waitForPhase(
+    admin,
+    watched,
+    'kafkarestores',
+    'slow-restore',
+    ['Completed', 'Failed'],
+    operator.logs,
+  );
+  assert.equal(resumed.phase, 'Completed', resumed.message);
+  assert.match(resumed.message ?? '', /resumed from a checkpoint/);
+  const slowEnds = await endOffsets(target, `${topic}-slow`);
+  assert.equal(
+    slowEnds.reduce((a, b) => a + b, 0n),
+    34n,
+    'every record once',
+  );
+  const resumedEvents = await admin.getJson<{
+    items: Array<{ reason: string; regarding: { name: string } }>;
+  }>(['-n', watched, 'events.events.k8s.io']);
+  assert.ok(
+    resumedEvents.items.some((e) => e.regarding.name === 'slow-restore' && e.reason === 'RestoreResumed'),
+  );
+
+  // Secrets never reach status, Events or logs.
+  const everything = JSON.stringify([
+    await admin.getJson([
+      '-n',
+      watched,
+      'kafkarestores.kafka.oso.sh,kafkaoffsetresets.kafka.oso.sh,kafkaoffsetrollbacks.kafka.oso.sh',
+    ]),
+    await admin.getJson(['-n', watched, 'events.events.k8s.io']),
+  ]);
+  assert.ok(!everything.includes(s3.secretAccessKey), 'no secret in status or Events');
+  assert.ok(![...firstLogs, ...operator.logs].join('').includes(s3.secretAccessKey), 'no secret in the logs');
 });
 
 async function getStatus(
