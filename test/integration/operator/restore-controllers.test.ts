@@ -68,7 +68,7 @@ function startOperator(kubeconfig: string, watched: string): { child: ChildProce
   return { child, logs };
 }
 
-test('seed examples: PITR KafkaRestore by backupRef.name, approval gate, from-mapping KafkaOffsetReset, KafkaOffsetRollback', {
+test('seed examples: PITR KafkaRestore by backupRef.name, approval gate, from-mapping KafkaOffsetReset, KafkaOffsetRollback; Stalled, deadline, resume after an operator kill', {
   timeout: 300_000,
 }, async (t) => {
   const kafka = need('kafka');
