@@ -247,6 +247,8 @@ export function resetResultToJson(r: ResetResult): unknown {
     status: r.status,
     plan: resetPlanToJson(r.plan),
     snapshotId: r.snapshotId ?? null,
+    /** Where the snapshot is stored (its object key in the backup storage). */
+    snapshotKey: r.snapshotKey ?? null,
     groups: r.groups,
     mismatches: mismatchesToJson(r.mismatches),
     parallelism: r.parallelism,

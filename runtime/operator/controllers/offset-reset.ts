@@ -20,6 +20,7 @@ import { runMetricsOf } from './run-metrics.ts';
 interface ResetJson {
   readonly status: string;
   readonly snapshotId: string | null;
+  readonly snapshotKey?: string | null;
   readonly groups: readonly { group: string; status: string; error?: string }[];
   readonly mismatches: readonly unknown[];
 }
@@ -36,6 +37,7 @@ export function resetOutcome(result: CommandResult, spec: ResetSpec, durationMs:
     groupsFailed: failed.length,
     duration: `${(durationMs / 1000).toFixed(2)}s`,
     ...(json.snapshotId ? { snapshotId: json.snapshotId } : {}),
+    ...(json.snapshotKey ? { snapshotPath: json.snapshotKey } : {}),
     groupResults: groups.map((g) => ({
       groupId: g.group,
       success: g.status !== 'failed',

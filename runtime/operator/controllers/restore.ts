@@ -85,6 +85,9 @@ export function restoreOutcome(result: RestoreRun): Outcome {
     };
   }
   const snapshotId = snapshotIdOf(result.consumerGroups?.json);
+  const snapshotKey = (result.consumerGroups?.json as { snapshotKey?: unknown } | null | undefined)
+    ?.snapshotKey;
+  const snapshotTime = snapshotId ? snapshotTimeOf(snapshotId) : undefined;
   const status: Record<string, unknown> = {
     backupId: result.backupId,
     recordsRestored: result.records + result.reconciled,
@@ -93,7 +96,16 @@ export function restoreOutcome(result: RestoreRun): Outcome {
     etaMs: 0,
     ...(result.dryRun ? {} : { progressPercent: 100 }),
     ...(result.offsetMapping ? { offsetMappingPath: result.offsetMapping } : {}),
-    ...(snapshotId ? { rollback: { snapshotId, rollbackAvailable: !result.rolledBack } } : {}),
+    ...(snapshotId
+      ? {
+          rollback: {
+            snapshotId,
+            rollbackAvailable: !result.rolledBack,
+            ...(typeof snapshotKey === 'string' ? { snapshotPath: snapshotKey } : {}),
+            ...(snapshotTime ? { snapshotTime } : {}),
+          },
+        }
+      : {}),
   };
   const failure = result.consumerGroups?.failure;
   if (failure && result.rolledBack) {
@@ -135,6 +147,12 @@ export function restoreOutcome(result: RestoreRun): Outcome {
     status,
     records: result.records,
   };
+}
+
+/** When a snapshot was taken, from its id (`snap-20261203T120000Z-1a2b3c4d`), as RFC 3339 (pure). */
+export function snapshotTimeOf(snapshotId: string): string | undefined {
+  const m = /^snap-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-/.exec(snapshotId);
+  return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z` : undefined;
 }
 
 function snapshotIdOf(json: unknown): string | undefined {

@@ -54,18 +54,26 @@ describe('how runs end in status', () => {
     const consumerGroups = {
       failure: 'commit-failed' as const,
       text: 'commit refused',
-      json: { snapshotId: 'snap-1' },
+      json: {
+        snapshotId: 'snap-20261203T120000Z-1a2b3c4d',
+        snapshotKey: 'offset-snapshots/snap-20261203T120000Z-1a2b3c4d.json',
+      },
     };
     const failed = restoreOutcome({ ...restored, consumerGroups });
     assert.equal(failed.phase, 'Failed');
-    assert.deepEqual(failed.status.rollback, { snapshotId: 'snap-1', rollbackAvailable: true });
+    assert.deepEqual(failed.status.rollback, {
+      snapshotId: 'snap-20261203T120000Z-1a2b3c4d',
+      rollbackAvailable: true,
+      snapshotPath: 'offset-snapshots/snap-20261203T120000Z-1a2b3c4d.json',
+      snapshotTime: '2026-12-03T12:00:00Z',
+    });
     const undone = restoreOutcome({
       ...restored,
       consumerGroups,
       rolledBack: { text: 'Rollback completed.', json: {} },
     });
     assert.equal(undone.phase, 'RolledBack');
-    assert.match(undone.message, /put them back to snapshot snap-1/);
+    assert.match(undone.message, /put them back to snapshot snap-20261203T120000Z-1a2b3c4d/);
     const notUndone = restoreOutcome({
       ...restored,
       consumerGroups,
@@ -106,6 +114,7 @@ describe('how runs end in status', () => {
     const json = {
       status: 'failed',
       snapshotId: 's',
+      snapshotKey: 'k',
       groups: [
         { group: 'a', status: 'committed' },
         { group: 'b', status: 'failed', error: 'refused' },
@@ -123,6 +132,7 @@ describe('how runs end in status', () => {
       groupsFailed: 1,
       duration: '1.00s',
       snapshotId: 's',
+      snapshotPath: 'k',
       groupResults: [
         { groupId: 'a', success: true, message: 'committed' },
         { groupId: 'b', success: false, error: 'refused', message: 'failed' },
