@@ -51,13 +51,8 @@ export interface OneShotKind<R> {
   outcome(result: R, object: KubeObject): Outcome;
   /** Status fields while running. */
   progressStatus?(progress: Progress): Record<string, unknown>;
-  /** After a failed run (e.g. roll offsets back); returns status fields and a phase overriding Failed. */
-  afterFailure?(
-    object: KubeObject,
-    context: ReconcileContext,
-  ): Promise<
-    { readonly phase?: string; readonly status: Record<string, unknown>; readonly note: string } | undefined
-  >;
+  /** Upkeep of a finished resource (e.g. deleting an expired snapshot); says when to look again. */
+  whenDone?(object: KubeObject, context: ReconcileContext, now: Date): Promise<ReconcileResult | undefined>;
 }
 
 export interface OneShotDeps {
@@ -125,6 +120,8 @@ export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDe
 
       switch (decision.action) {
         case 'done':
+          if (run && run.state !== 'running') deps.runner.forget(rk);
+          return definition.whenDone ? await definition.whenDone(object, context, at) : undefined;
         case 'awaiting-approval':
           if (run && run.state !== 'running') deps.runner.forget(rk);
           return;
@@ -288,32 +285,20 @@ export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDe
 
       /** Failed for good: fix the spec (before a start) or create a new resource / rerun. */
       async function fail(reason: string, message: string, clearStart = false): Promise<void> {
-        const after = definition.afterFailure ? await safeAfterFailure() : undefined;
-        const text = after ? `${message}; ${after.note}` : message;
-        const phase = after?.phase ?? 'Failed';
         await writeStatus(
           writer,
           definition.kind,
           object as KubeObject,
           {
-            ...(after?.status ?? {}),
             ...(clearStart ? { observedRerun: rerun, startTime: null } : {}),
-            phase,
-            message: text,
+            phase: 'Failed',
+            message,
             completionTime: at.toISOString(),
             observedGeneration: generation,
-            conditions: health('failed', reason, text),
+            conditions: health('failed', reason, message),
           },
-          phaseEvent(phase, 'Warning', `${definition.noun}${phase}`, text),
+          phaseEvent('Failed', 'Warning', `${definition.noun}Failed`, message),
         );
-      }
-
-      async function safeAfterFailure() {
-        try {
-          return await definition.afterFailure?.(object as KubeObject, context);
-        } catch (error) {
-          return { status: {}, note: `the failure handling failed too: ${classify(error).message}` };
-        }
       }
 
       /** Cannot progress now (missing Secret, KafkaBackup, bucket, broker...): retried with backoff. */

@@ -8,15 +8,17 @@ import { resultStatus } from '../../app/errors.ts';
 import { offsetRollback } from '../../app/offsets.ts';
 import { productionPorts } from '../../app/ports.ts';
 import { type RestoreRunResult, restore } from '../../app/restore.ts';
+import { storageConfigFromSpec } from '../../config/load.ts';
 import type { SecretResolver } from '../../config/secrets.ts';
 import type { Progress } from '../../engine/progress.ts';
 import type { Logger } from '../../log.ts';
 import type { CommandResult } from '../../offsets/commands.ts';
+import { snapshotKey } from '../../offsets/snapshot-store.ts';
 import { apiSecrets } from '../api-secrets.ts';
 import type { Controller } from '../controller.ts';
 import type { ControllerDeps } from '../main.ts';
 import { KAFKA_KINDS, type KubeObject, RERUN_ANNOTATION } from '../resource.ts';
-import { statusOf } from '../status.ts';
+import { statusOf, writeStatus } from '../status.ts';
 import { type OneShotKind, type Outcome, oneShotController } from './one-shot.ts';
 import { type BackupRefSpec, resolveBackupRef } from './references.ts';
 import { runMetricsOf } from './run-metrics.ts';
@@ -29,7 +31,7 @@ export interface RestoreRun extends RestoreRunResult {
 interface RestoreSpec {
   readonly backupRef?: BackupRefSpec;
   readonly kafkaCluster?: unknown;
-  readonly rollback?: { readonly autoRollbackOnFailure?: boolean };
+  readonly rollback?: { readonly autoRollbackOnFailure?: boolean; readonly snapshotRetentionHours?: number };
   readonly purgeTopics?: boolean;
   readonly dryRun?: boolean;
   readonly autoConsumerGroups?: boolean;
@@ -74,7 +76,7 @@ function plannedGroups(spec: RestoreSpec): string[] {
 }
 
 /** How a finished restore ends in status (pure). */
-export function restoreOutcome(result: RestoreRun): Outcome {
+export function restoreOutcome(result: RestoreRun, snapshotRetentionHours = 24): Outcome {
   if (result.outcome === 'interrupted') {
     return {
       phase: 'Running',
@@ -88,6 +90,10 @@ export function restoreOutcome(result: RestoreRun): Outcome {
   const snapshotKey = (result.consumerGroups?.json as { snapshotKey?: unknown } | null | undefined)
     ?.snapshotKey;
   const snapshotTime = snapshotId ? snapshotTimeOf(snapshotId) : undefined;
+  const expiresAt =
+    snapshotTime && !result.rolledBack
+      ? new Date(Date.parse(snapshotTime) + snapshotRetentionHours * 3_600_000).toISOString()
+      : undefined;
   const status: Record<string, unknown> = {
     backupId: result.backupId,
     recordsRestored: result.records + result.reconciled,
@@ -103,6 +109,7 @@ export function restoreOutcome(result: RestoreRun): Outcome {
             rollbackAvailable: !result.rolledBack,
             ...(typeof snapshotKey === 'string' ? { snapshotPath: snapshotKey } : {}),
             ...(snapshotTime ? { snapshotTime } : {}),
+            ...(expiresAt ? { expiresAt } : {}),
           },
         }
       : {}),
@@ -155,6 +162,28 @@ export function snapshotTimeOf(snapshotId: string): string | undefined {
   return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z` : undefined;
 }
 
+const DAY_MS = 86_400_000;
+
+/** What a finished restore's snapshot needs (pure): nothing, a look at its expiry, or deletion. */
+export function snapshotUpkeep(
+  rollback: unknown,
+  now: Date,
+): { action: 'none' } | { action: 'wait'; ms: number } | { action: 'delete'; snapshotId: string } {
+  const r = rollback as
+    | { snapshotId?: unknown; rollbackAvailable?: unknown; expiresAt?: unknown }
+    | undefined;
+  if (typeof r?.snapshotId !== 'string' || r.rollbackAvailable !== true || typeof r.expiresAt !== 'string') {
+    return { action: 'none' };
+  }
+  const expires = Date.parse(r.expiresAt);
+  if (Number.isNaN(expires)) return { action: 'none' };
+  const ms = expires - now.getTime();
+  // Timers are capped: a retention of years is looked at again daily.
+  return ms > 0
+    ? { action: 'wait', ms: Math.min(ms, DAY_MS) }
+    : { action: 'delete', snapshotId: r.snapshotId };
+}
+
 function snapshotIdOf(json: unknown): string | undefined {
   const id = (json as { snapshotId?: unknown } | null | undefined)?.snapshotId;
   return typeof id === 'string' ? id : undefined;
@@ -165,7 +194,37 @@ export function restoreKind(log: Logger): OneShotKind<RestoreRun> {
     kind: KAFKA_KINDS.KafkaRestore,
     noun: 'Restore',
     progressStatus: restoreProgressStatus,
-    outcome: restoreOutcome,
+    outcome: (result, object) =>
+      restoreOutcome(result, (object.spec as RestoreSpec | undefined)?.rollback?.snapshotRetentionHours),
+    async whenDone(object, context, now) {
+      const upkeep = snapshotUpkeep(statusOf(object).rollback, now);
+      if (upkeep.action === 'none') return undefined;
+      if (upkeep.action === 'wait') return { requeueAfterMs: upkeep.ms };
+      // rollback.snapshotRetentionHours passed: the snapshot goes, with the means to roll back to it.
+      const namespace = object.metadata.namespace ?? '';
+      const spec = (object.spec ?? {}) as RestoreSpec;
+      const backup = await resolveBackupRef(spec.backupRef, namespace, context);
+      const ports = portsFor(context.client, namespace, backup.secretsNamespace, log);
+      const { storage } = await storageConfigFromSpec(
+        { backupRef: { storage: backup.storage, backupId: backup.backupId } },
+        ports.secrets,
+        { source: `KafkaRestore ${namespace}/${object.metadata.name}` },
+      );
+      const store = await ports.openStore(storage);
+      await store.delete(snapshotKey(upkeep.snapshotId));
+      await writeStatus(
+        { client: context.client, recorder: context.recorder },
+        KAFKA_KINDS.KafkaRestore,
+        object,
+        { rollback: { rollbackAvailable: false } },
+        {
+          type: 'Normal',
+          reason: 'SnapshotExpired',
+          note: `offset snapshot ${upkeep.snapshotId} deleted after rollback.snapshotRetentionHours`,
+        },
+      );
+      return undefined;
+    },
     async prepare(object, context, { fresh }) {
       const namespace = object.metadata.namespace ?? '';
       const spec = (object.spec ?? {}) as RestoreSpec;

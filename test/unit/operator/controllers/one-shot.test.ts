@@ -49,6 +49,7 @@ function harness(spec: Record<string, unknown>, status?: Status) {
           }),
       };
     },
+    whenDone: async () => ({ requeueAfterMs: 42 }),
     outcome: (result) => ({
       phase: 'Completed',
       health: 'ready',
@@ -218,7 +219,7 @@ describe('the one-shot reconciler', () => {
       {},
       { phase: 'Completed', startTime: '2026-12-03T11:00:00Z', observedRerun: '', observedGeneration: 1 },
     );
-    await h.reconcile();
+    assert.deepEqual(await h.reconcile(), { requeueAfterMs: 42 }, 'a finished resource gets its upkeep');
     assert.equal(h.prepares.length, 0);
     await h.update((o) => ({
       ...o,

@@ -7,6 +7,7 @@ import {
   restoreIdOf,
   restoreOutcome,
   restoreProgressStatus,
+  snapshotUpkeep,
 } from '../../../../runtime/operator/controllers/restore.ts';
 
 const restored: RestoreRunResult = {
@@ -66,7 +67,13 @@ describe('how runs end in status', () => {
       rollbackAvailable: true,
       snapshotPath: 'offset-snapshots/snap-20261203T120000Z-1a2b3c4d.json',
       snapshotTime: '2026-12-03T12:00:00Z',
+      expiresAt: '2026-12-04T12:00:00.000Z',
     });
+    assert.equal(
+      (restoreOutcome({ ...restored, consumerGroups }, 2).status.rollback as { expiresAt: string }).expiresAt,
+      '2026-12-03T14:00:00.000Z',
+      'rollback.snapshotRetentionHours',
+    );
     const undone = restoreOutcome({
       ...restored,
       consumerGroups,
@@ -81,6 +88,29 @@ describe('how runs end in status', () => {
     });
     assert.equal(notUndone.phase, 'Failed');
     assert.equal(notUndone.reason, 'RollbackFailed');
+  });
+
+  test('an expired pre-restore snapshot is deleted; before that, looked at again at its expiry (at most daily)', () => {
+    const rollback = { snapshotId: 'snap-1', rollbackAvailable: true, expiresAt: '2026-12-04T12:00:00Z' };
+    assert.deepEqual(snapshotUpkeep(rollback, new Date('2026-12-04T11:00:00Z')), {
+      action: 'wait',
+      ms: 3_600_000,
+    });
+    assert.deepEqual(snapshotUpkeep(rollback, new Date('2026-12-01T00:00:00Z')), {
+      action: 'wait',
+      ms: 86_400_000,
+    });
+    assert.deepEqual(snapshotUpkeep(rollback, new Date('2026-12-04T12:00:01Z')), {
+      action: 'delete',
+      snapshotId: 'snap-1',
+    });
+    assert.deepEqual(
+      snapshotUpkeep({ ...rollback, rollbackAvailable: false }, new Date('2027-01-01T00:00:00Z')),
+      {
+        action: 'none',
+      },
+    );
+    assert.deepEqual(snapshotUpkeep(undefined, new Date()), { action: 'none' });
   });
 
   test('progress while running and stable restore ids per rerun', () => {
