@@ -91,6 +91,7 @@ export async function resetOffsetsWith(request: OffsetResetRequest, ports: AppPo
         dryRun: request.dryRun,
         ...(request.parallelism ? { parallelism: request.parallelism } : {}),
         ...(request.snapshotBeforeReset === false ? { snapshot: false } : {}),
+        ...(request.continueOnError === false ? { stopOnFailure: true } : {}),
       },
       deps,
     ),

@@ -46,6 +46,8 @@ export interface OffsetResetConfig extends OperationTarget {
   readonly dryRun: boolean;
   /** snapshotBeforeReset (default true): store the offsets before committing, for a rollback. */
   readonly snapshotBeforeReset?: boolean;
+  /** continueOnError (a spec's default false): keep going with other groups after one fails. */
+  readonly continueOnError?: boolean;
 }
 
 export interface OffsetRollbackConfig extends OperationTarget {
@@ -116,8 +118,9 @@ export async function offsetResetConfigFromSpec(
   mappingRef?.accept('restoreName', 'path', 'pvcName');
   mappingRef?.finish();
   const snapshotBeforeReset = r.boolean('snapshotBeforeReset', true);
-  // Acted on by the operator (approvals, deadlines, partial failure).
-  r.accept('continueOnError', 'approval', 'activeDeadlineSeconds');
+  const continueOnError = r.boolean('continueOnError', false);
+  // Acted on by the operator (approvals, deadlines).
+  r.accept('approval', 'activeDeadlineSeconds');
   r.finish();
   const kafka = kafkaSpec ? await resolveKafkaCluster(kafkaSpec, secrets, r.problems) : undefined;
   fail(context, r.problems);
@@ -133,6 +136,7 @@ export async function offsetResetConfigFromSpec(
     ...(parallelism ? { parallelism } : {}),
     dryRun,
     snapshotBeforeReset,
+    continueOnError,
   };
 }
 

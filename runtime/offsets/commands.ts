@@ -126,6 +126,8 @@ export interface ResetCommandOptions {
   readonly parallelism?: number;
   /** Snapshot the groups before committing. @default true */
   readonly snapshot?: boolean;
+  /** Start no other group after one fails. @default false */
+  readonly stopOnFailure?: boolean;
 }
 
 export async function runOffsetsReset(
@@ -148,6 +150,7 @@ export async function runOffsetsReset(
     ...(options.dryRun ? { dryRun: true } : {}),
     ...(options.parallelism ? { parallelism: options.parallelism } : {}),
     ...(options.snapshot === false ? { snapshot: false } : {}),
+    ...(options.stopOnFailure ? { stopOnFailure: true } : {}),
   });
   return {
     ...failureOf(result),

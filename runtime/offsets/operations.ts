@@ -54,6 +54,11 @@ export interface ResetOptions {
   readonly parallelism?: number;
   /** Store the groups' offsets before committing, for a rollback. @default true */
   readonly snapshot?: boolean;
+  /**
+   * After a group fails, start no other group (KafkaOffsetReset continueOnError: false); groups
+   * already being committed finish. @default false
+   */
+  readonly stopOnFailure?: boolean;
   readonly now?: () => Date;
 }
 
@@ -82,13 +87,22 @@ export async function resetOffsets(
         });
 
   const byGroup = new Map(plan.groups.map((g) => [g.group, g]));
+  let failedGroup: string | undefined;
   const settled = await mapSettled(groups, parallelism, async (group): Promise<GroupOutcome> => {
     const changes = byGroup.get(group)?.changes ?? [];
     if (!toChange.includes(group)) return { group, status: 'unchanged' };
-    await admin.commitOffsets(
-      group,
-      changes.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.target })),
-    );
+    if (failedGroup !== undefined) {
+      throw new Error(`not attempted: group ${failedGroup} failed first (continueOnError is false)`);
+    }
+    try {
+      await admin.commitOffsets(
+        group,
+        changes.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.target })),
+      );
+    } catch (error) {
+      if (options.stopOnFailure) failedGroup ??= group;
+      throw error;
+    }
     return { group, status: 'committed' };
   });
   const outcomes = settled.map((s, i) => outcomeOf(groups[i] as string, s));

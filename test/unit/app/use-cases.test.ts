@@ -162,6 +162,45 @@ describe('use cases over in-memory ports', () => {
     assert.ok((await countObjects(store)) > before, 'the default takes a snapshot');
   });
 
+  test('continueOnError: false starts no group after one fails; true keeps going', async () => {
+    for (const continueOnError of [false, true]) {
+      const { source, ports } = setup();
+      for (const group of ['a', 'bad', 'c']) {
+        await source.commitOffsets(group, [{ topic: 'orders', partition: 0, offset: 40n }]);
+      }
+      const commit = source.commitOffsets.bind(source);
+      source.commitOffsets = async (group, offsets) => {
+        if (group === 'bad') throw new Error('refused by the broker');
+        return commit(group, offsets);
+      };
+      const reset = await offsetReset(
+        {
+          kafkaCluster: sourceCluster,
+          storage,
+          consumerGroups: ['a', 'bad', 'c'],
+          resetStrategy: 'to-earliest',
+          parallelism: 1,
+          continueOnError,
+        },
+        ports,
+      );
+      assert.equal(reset.failure, 'commit-failed');
+      const groups = (reset.json as { groups: Array<{ group: string; status: string; error?: string }> })
+        .groups;
+      assert.deepEqual(
+        groups.map((g) => [g.group, g.status]),
+        [
+          ['a', 'committed'],
+          ['bad', 'failed'],
+          ['c', continueOnError ? 'committed' : 'failed'],
+        ],
+      );
+      if (!continueOnError) assert.match(groups[2]?.error ?? '', /not attempted: group bad failed first/);
+      const c = (await source.committedOffsets('c')).map((o) => o.offset);
+      assert.deepEqual(c, [continueOnError ? 0n : 40n]);
+    }
+  });
+
   test('validate from a KafkaBackupValidation spec checks the backup without a cluster', async () => {
     const { ports } = setup();
     await backup(backupSpec, ports);
