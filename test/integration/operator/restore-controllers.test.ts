@@ -81,7 +81,7 @@ test('seed examples: PITR KafkaRestore by backupRef.name, approval gate, from-ma
   t.after(async () => {
     await deleteTopic(source, topic).catch(() => {});
     await deleteTopic(target, topic).catch(() => {});
-    for (const suffix of ['approved', 'slow', 'deadline', 'dry']) {
+    for (const suffix of ['approved', 'slow', 'deadline', 'groups']) {
       await deleteTopic(target, `${topic}-${suffix}`).catch(() => {});
     }
     await deleteS3Bucket(s3Client(s3), bucket).catch(() => {});
@@ -454,6 +454,40 @@ spec:
   assert.ok(
     resumedEvents.items.some((e) => e.regarding.name === 'slow-restore' && e.reason === 'RestoreResumed'),
   );
+
+  // autoConsumerGroups: the group's offsets are translated and committed after the data, with a
+  // snapshot first (rollback.snapshotBeforeRestore defaults to true) that expires per retention.
+  await admin.apply(
+    [
+      restoreOf('groups-restore', {
+        backupRef: { name: 'production-backup' },
+        topicMapping: { [topic]: `${topic}-groups` },
+        createTopics: true,
+        autoConsumerGroups: true,
+        rollback: { snapshotRetentionHours: 2 },
+      }),
+    ],
+    watched,
+  );
+  const withGroups = await waitForPhase(
+    admin,
+    watched,
+    'kafkarestores',
+    'groups-restore',
+    ['Completed', 'Failed'],
+    operator.logs,
+  );
+  assert.equal(withGroups.phase, 'Completed', withGroups.message);
+  const rollbackStatus = withGroups.rollback as {
+    snapshotId: string;
+    snapshotTime: string;
+    expiresAt: string;
+    rollbackAvailable: boolean;
+  };
+  assert.match(rollbackStatus.snapshotId, /^snap-/);
+  assert.equal(rollbackStatus.rollbackAvailable, true);
+  assert.equal(Date.parse(rollbackStatus.expiresAt) - Date.parse(rollbackStatus.snapshotTime), 2 * 3_600_000);
+  assert.equal((await committed(targetAdmin, GROUP)).get(`${topic}-groups/0`), 5n);
 
   // Secrets never reach status, Events or logs.
   const everything = JSON.stringify([
