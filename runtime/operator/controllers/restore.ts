@@ -35,7 +35,11 @@ interface RestoreSpec {
   readonly purgeTopics?: boolean;
   readonly dryRun?: boolean;
   readonly autoConsumerGroups?: boolean;
-  readonly offsetReset?: { readonly enabled?: boolean; readonly consumerGroups?: readonly string[] };
+  readonly offsetReset?: {
+    readonly enabled?: boolean;
+    readonly strategy?: string;
+    readonly consumerGroups?: readonly string[];
+  };
   readonly [field: string]: unknown;
 }
 
@@ -69,10 +73,14 @@ export function restoreProgressStatus(progress: Progress): Record<string, unknow
   };
 }
 
-/** Consumer groups whose offsets the restore commits (for the published plan). */
-function plannedGroups(spec: RestoreSpec): string[] {
-  if (spec.offsetReset?.enabled) return [...(spec.offsetReset.consumerGroups ?? [])];
-  return [];
+/**
+ * Consumer groups whose offsets the restore commits, as named in the spec (for the published plan);
+ * autoConsumerGroups alone commits every group of the backup's snapshot, which the summary says.
+ */
+export function plannedGroups(spec: RestoreSpec): string[] {
+  const strategy = (spec.offsetReset?.strategy ?? 'manual').toLowerCase().replace('_', '-');
+  const commits = strategy === 'header-based' || strategy === 'auto';
+  return spec.offsetReset?.enabled && commits ? [...(spec.offsetReset.consumerGroups ?? [])] : [];
 }
 
 /** How a finished restore ends in status (pure). */

@@ -4,6 +4,7 @@ import type { RestoreRunResult } from '../../../../runtime/app/restore.ts';
 import { resetOutcome } from '../../../../runtime/operator/controllers/offset-reset.ts';
 import { rollbackOutcome } from '../../../../runtime/operator/controllers/offset-rollback.ts';
 import {
+  plannedGroups,
   restoreIdOf,
   restoreOutcome,
   restoreProgressStatus,
@@ -111,6 +112,22 @@ describe('how runs end in status', () => {
       },
     );
     assert.deepEqual(snapshotUpkeep(undefined, new Date()), { action: 'none' });
+  });
+
+  test('the plan names the groups whose offsets the restore commits', () => {
+    const groups = ['orders-app'];
+    assert.deepEqual(
+      plannedGroups({ offsetReset: { enabled: true, strategy: 'header_based', consumerGroups: groups } }),
+      groups,
+    );
+    assert.deepEqual(
+      plannedGroups({ offsetReset: { enabled: true, strategy: 'manual', consumerGroups: groups } }),
+      [],
+    );
+    assert.deepEqual(
+      plannedGroups({ offsetReset: { enabled: false, strategy: 'auto', consumerGroups: groups } }),
+      [],
+    );
   });
 
   test('progress while running and stable restore ids per rerun', () => {
