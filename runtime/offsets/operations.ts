@@ -1,5 +1,6 @@
 import type { ObjectStore } from '../storage/object-store.ts';
 import { mapLimit, mapSettled } from './concurrency.ts';
+import { OffsetsUsageError } from './errors.ts';
 import { assertGroupsInactive, type ConsumerGroupAdmin } from './group-admin.ts';
 import { type CommittedOffset, sortOffsets, tpKey } from './group-offsets.ts';
 import {
@@ -62,11 +63,17 @@ export interface ResetOptions {
   readonly now?: () => Date;
 }
 
+/** `store` holds the snapshot taken before committing; it may be absent with `snapshot: false`. */
 export async function resetOffsets(
   admin: ConsumerGroupAdmin,
-  store: ObjectStore,
+  store: ObjectStore | undefined,
   options: ResetOptions,
 ): Promise<ResetResult> {
+  if (!store && options.snapshot !== false && !options.dryRun) {
+    throw new OffsetsUsageError(
+      'a snapshot before the reset needs the backup storage: configure storage, or turn the snapshot off (snapshotBeforeReset: false)',
+    );
+  }
   const parallelism = options.parallelism ?? DEFAULT_PARALLELISM;
   const groups = [...new Set(options.selection.groups)];
   const plan = await planResetOn(admin, options.strategy, options.selection, parallelism);
@@ -78,7 +85,7 @@ export async function resetOffsets(
   // Refuse before anything is written: a half-applied reset is worse than none.
   await assertGroupsInactive(admin, toChange);
   const snapshot =
-    options.snapshot === false
+    options.snapshot === false || !store
       ? undefined
       : await takeSnapshot(admin, store, groups, {
           description: `before reset ${options.strategy.kind}`,

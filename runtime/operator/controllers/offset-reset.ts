@@ -96,7 +96,14 @@ function resetKind(log: Logger): OneShotKind<{ result: CommandResult; durationMs
       const concrete = {
         ...rest,
         ...(target.snapshotId ? { snapshotRef: { name: target.snapshotId, storage: target.storage } } : {}),
-        backupRef: { storage: target.storage, ...(target.backupId ? { backupId: target.backupId } : {}) },
+        ...(target.storage
+          ? {
+              backupRef: {
+                storage: target.storage,
+                ...(target.backupId ? { backupId: target.backupId } : {}),
+              },
+            }
+          : {}),
       };
       const runLog = log.child({ kind: 'KafkaOffsetReset', namespace, name: object.metadata.name });
       const client = context.client;

@@ -293,7 +293,8 @@ export async function resolveResetTarget(
   namespace: string,
   context: Lookup,
 ): Promise<{
-  storage: ResolvedBackup['storage'];
+  /** Absent when nothing is read or written there (no snapshot, no from-* strategy). */
+  storage?: ResolvedBackup['storage'];
   secretsNamespace: string;
   backupId?: string;
   restore?: ResolvedRestore;
@@ -316,6 +317,7 @@ export async function resolveResetTarget(
       snapshotId: snapshot.snapshotId,
     };
   }
+  if (spec.snapshotBeforeReset === false) return { secretsNamespace: namespace };
   const backup = await soleBackup(context, namespace, 'the offset snapshot taken before the reset');
   return { storage: backup.storage, secretsNamespace: backup.secretsNamespace };
 }
@@ -360,6 +362,11 @@ export async function resolveSnapshotRef(
       ...(typeof taken === 'string' ? { snapshotId: taken } : {}),
     });
     const target = await resolveResetTarget((reset.spec ?? {}) as ResetSpec, namespace, context);
+    if (!target.storage) {
+      throw new UnresolvedReferenceError(
+        `KafkaOffsetReset ${namespace}/${ref.offsetResetRef} took no snapshot (snapshotBeforeReset: false): set snapshotRef.storage`,
+      );
+    }
     return { snapshotId, storage: target.storage, secretsNamespace: target.secretsNamespace };
   }
   const backup = await soleBackup(

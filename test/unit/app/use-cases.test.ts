@@ -162,6 +162,19 @@ describe('use cases over in-memory ports', () => {
     assert.ok((await countObjects(store)) > before, 'the default takes a snapshot');
   });
 
+  test('a reset without snapshot needs no storage; with the snapshot it says storage is needed', async () => {
+    const { source, ports } = setup();
+    await source.commitOffsets('billing', [{ topic: 'orders', partition: 0, offset: 40n }]);
+    const spec = { kafkaCluster: sourceCluster, consumerGroups: ['billing'], resetStrategy: 'to-earliest' };
+    const reset = await offsetReset({ ...spec, snapshotBeforeReset: false }, ports);
+    assert.equal(reset.failure, undefined, reset.text);
+    assert.deepEqual(
+      (await source.committedOffsets('billing')).map((o) => o.offset),
+      [0n],
+    );
+    await assert.rejects(offsetReset(spec, ports), /storage is required/);
+  });
+
   test('continueOnError: false starts no group after one fails; true keeps going', async () => {
     for (const continueOnError of [false, true]) {
       const { source, ports } = setup();

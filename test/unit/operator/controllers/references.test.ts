@@ -6,6 +6,7 @@ import {
   latestRestoreWithMapping,
   resolveBackupRef,
   resolveMappingRestore,
+  resolveResetTarget,
   resolveSnapshotRef,
   restoreIdOfMappingPath,
   snapshotIdOf,
@@ -126,6 +127,26 @@ describe('reference resolution', () => {
       latestRestoreWithMapping([{ metadata: { name: 'a' }, status: { phase: 'Running' } }]),
       undefined,
     );
+  });
+
+  test("a reset uses the namespace's only KafkaBackup for its snapshot; without a snapshot it needs none", async () => {
+    const none = world([]);
+    await assert.rejects(
+      resolveResetTarget({ resetStrategy: 'to-earliest' }, 'ns', none),
+      /namespace ns has 0 KafkaBackups \(exactly one is used\)/,
+    );
+    assert.deepEqual(
+      await resolveResetTarget({ resetStrategy: 'to-earliest', snapshotBeforeReset: false }, 'ns', none),
+      {
+        secretsNamespace: 'ns',
+      },
+    );
+    const one = await resolveResetTarget(
+      { resetStrategy: 'to-earliest' },
+      'ns',
+      world([kb('production-backup')]),
+    );
+    assert.deepEqual(one.storage, storage);
   });
 
   test('snapshotRef by the name of the reset that took it: its status.snapshotId, in its storage', async () => {
