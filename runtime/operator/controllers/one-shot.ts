@@ -111,6 +111,14 @@ export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDe
         now: at,
       });
       const writer = { client: context.client, recorder: context.recorder };
+      /** Status patch, plus the Event and a log line of a transition. */
+      const write = async (
+        fields: Record<string, unknown>,
+        event?: { type: 'Normal' | 'Warning'; reason: string; note: string },
+      ) => {
+        await writeStatus(writer, definition.kind, object, fields, event);
+        if (event) context.log.info(event.note, { reason: event.reason, phase: fields.phase });
+      };
       const generation = object.metadata.generation;
       const conditions = status.conditions as Condition[] | undefined;
       const health = (h: Health, reason: string, message: string) =>
@@ -128,7 +136,7 @@ export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDe
         case 'watch': {
           const progress = run?.progress;
           if (progress && definition.progressStatus) {
-            await writeStatus(writer, definition.kind, object, definition.progressStatus(progress));
+            await write(definition.progressStatus(progress));
           }
           return decision.deadlineInMs !== undefined
             ? { requeueAfterMs: decision.deadlineInMs + 100 }
@@ -139,10 +147,7 @@ export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDe
           deps.runner.forget(rk);
           const message = `the run did not finish within activeDeadlineSeconds (${spec.activeDeadlineSeconds} s): it was stopped`;
           deps.metrics.finished(definition.kind, 'deadline_exceeded', status.startTime, at);
-          await writeStatus(
-            writer,
-            definition.kind,
-            object,
+          await write(
             {
               phase: 'Failed',
               message,
@@ -172,10 +177,7 @@ export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDe
               at,
               outcome.records,
             );
-            await writeStatus(
-              writer,
-              definition.kind,
-              object,
+            await write(
               {
                 ...outcome.status,
                 phase: outcome.phase,
@@ -222,10 +224,7 @@ export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDe
       const manual = spec.approval?.policy === 'Manual';
       if (!decision.approved) {
         const message = `waiting for approval (set spec.approval.approved: true): ${prepared.summary}`;
-        await writeStatus(
-          writer,
-          definition.kind,
-          object,
+        await write(
           {
             ...prepared.status,
             ...restart,
@@ -250,10 +249,7 @@ export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDe
       const startTime = fresh || typeof status.startTime !== 'string' ? at.toISOString() : status.startTime;
       const message = `${fresh ? 'running' : 'resumed'}: ${prepared.summary}`;
       deps.metrics.started(definition.kind);
-      await writeStatus(
-        writer,
-        definition.kind,
-        object,
+      await write(
         {
           ...prepared.status,
           ...restart,
@@ -285,10 +281,7 @@ export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDe
 
       /** Failed for good: fix the spec (before a start) or create a new resource / rerun. */
       async function fail(reason: string, message: string, clearStart = false): Promise<void> {
-        await writeStatus(
-          writer,
-          definition.kind,
-          object as KubeObject,
+        await write(
           {
             ...(clearStart ? { observedRerun: rerun, startTime: null } : {}),
             phase: 'Failed',
@@ -307,10 +300,7 @@ export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDe
         const delay = stalledRetryMs(attempt);
         retries.set(rk, { attempt, at: at.getTime() + delay });
         const text = `${message} (retrying in ${Math.round(delay / 1000)} s)`;
-        await writeStatus(
-          writer,
-          definition.kind,
-          object as KubeObject,
+        await write(
           {
             // Started runs keep startTime: the spec stays immutable and the retry resumes.
             phase: 'Pending',
