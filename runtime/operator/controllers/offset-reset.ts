@@ -3,7 +3,6 @@
  * offsetMappingRef.restoreName, or the latest completed one, and its backup), validates the spec,
  * waits for approval with policy Manual, then runs the offset reset use case.
  */
-import { UsageError } from '../../app/errors.ts';
 import { resetOffsetsWith, resetRequestOf } from '../../app/offsets.ts';
 import { productionPorts } from '../../app/ports.ts';
 import { offsetResetConfigFromSpec } from '../../config/operations.ts';
@@ -86,11 +85,6 @@ function resetKind(log: Logger): OneShotKind<{ result: CommandResult; durationMs
     async prepare(object, context) {
       const namespace = object.metadata.namespace ?? '';
       const spec = (object.spec ?? {}) as ResetSpec;
-      if (spec.offsetMappingRef?.pvcName || spec.offsetMappingRef?.path) {
-        throw new UsageError(
-          'offsetMappingRef.path and offsetMappingRef.pvcName are not supported: name the KafkaRestore with offsetMappingRef.restoreName',
-        );
-      }
       const target = await resolveResetTarget(spec, namespace, context);
       const { offsetMappingRef: _mapping, snapshotRef: _snapshot, ...rest } = spec;
       const concrete = {

@@ -5,6 +5,7 @@
  * storage of the resource that took the snapshot. Secrets of a storage are read from the namespace
  * of the resource that declares it, so each resolution says which namespace that is.
  */
+import { UsageError } from '../../app/errors.ts';
 import type { ReconcileContext } from '../controller.ts';
 import type { CacheReader } from '../object-cache.ts';
 import { KAFKA_KINDS, type KubeObject, type ObjectKey, type ResourceKind } from '../resource.ts';
@@ -192,7 +193,8 @@ export async function resolveMappingRestore(
   context: Lookup,
 ): Promise<ResolvedRestore> {
   if (ref?.pvcName || ref?.path) {
-    throw new UnresolvedReferenceError(
+    // A spec this operator cannot serve: InvalidConfig, not retried.
+    throw new UsageError(
       'offsetMappingRef.path and offsetMappingRef.pvcName are not supported by this operator: name the KafkaRestore with offsetMappingRef.restoreName',
     );
   }
@@ -333,7 +335,7 @@ export async function resolveSnapshotRef(
   context: Lookup,
 ): Promise<ResolvedSnapshot> {
   if (ref.path || ref.pvcName) {
-    throw new UnresolvedReferenceError(
+    throw new UsageError(
       'snapshotRef.path and snapshotRef.pvcName are not supported: name the snapshot with snapshotRef.name',
     );
   }

@@ -119,6 +119,17 @@ describe('reference resolution', () => {
     await assert.rejects(resolveMappingRestore({ restoreName: 'gone' }, 'ns', context), /does not exist/);
   });
 
+  test('mapping and snapshot files on volumes are refused as invalid (not retried)', async () => {
+    for (const attempt of [
+      resolveMappingRestore({ pvcName: 'pvc', path: 'm.json' }, 'ns', world([])),
+      resolveSnapshotRef({ name: 's', path: 'snap.json' }, 'ns', world([])),
+    ]) {
+      const error = await attempt.catch((e: unknown) => e);
+      assert.equal(classifyPrepareError(error).class, 'terminal');
+      assert.equal(classifyPrepareError(error).reason, 'InvalidConfig');
+    }
+  });
+
   test('restore ids from mapping paths; latest restore picks Completed ones with a mapping', () => {
     assert.equal(restoreIdOfMappingPath('offset-mappings/r-1'), 'r-1');
     assert.equal(restoreIdOfMappingPath('backups/x/offset-mappings/r-2'), 'r-2');
