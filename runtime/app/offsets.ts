@@ -75,24 +75,34 @@ export async function resetOffsetsWith(request: OffsetResetRequest, ports: AppPo
   const strategy = request.strategy;
   if (!strategy)
     throw new OffsetsUsageError('the reset strategy is required: set resetStrategy (or --strategy)');
-  return withOffsets(request, ports, (deps) =>
-    runOffsetsReset(
-      {
-        groups: request.groups,
-        topics: request.topics,
-        partitions: request.partitions ?? [],
-        strategy,
-        ...(request.timestamp ? { timestamp: request.timestamp } : {}),
-        ...(request.offset ? { offset: request.offset } : {}),
-        ...(request.shift ? { shift: request.shift } : {}),
-        ...(request.backupId ? { backupId: request.backupId } : {}),
-        ...(request.restoreId ? { restoreId: request.restoreId } : {}),
-        ...(request.snapshotId ? { snapshotId: request.snapshotId } : {}),
-        dryRun: request.dryRun,
-        ...(request.parallelism ? { parallelism: request.parallelism } : {}),
-      },
-      deps,
-    ),
+  // Only the snapshot and the from-* strategies read storage: without them none is needed.
+  const needsStorage =
+    request.snapshotBeforeReset !== false ||
+    ['from-mapping', 'from-snapshot'].includes(strategy.toLowerCase());
+  return withOffsets(
+    request,
+    ports,
+    (deps) =>
+      runOffsetsReset(
+        {
+          groups: request.groups,
+          topics: request.topics,
+          partitions: request.partitions ?? [],
+          strategy,
+          ...(request.timestamp ? { timestamp: request.timestamp } : {}),
+          ...(request.offset ? { offset: request.offset } : {}),
+          ...(request.shift ? { shift: request.shift } : {}),
+          ...(request.backupId ? { backupId: request.backupId } : {}),
+          ...(request.restoreId ? { restoreId: request.restoreId } : {}),
+          ...(request.snapshotId ? { snapshotId: request.snapshotId } : {}),
+          dryRun: request.dryRun,
+          ...(request.parallelism ? { parallelism: request.parallelism } : {}),
+          ...(request.snapshotBeforeReset === false ? { snapshot: false } : {}),
+          ...(request.continueOnError === false ? { stopOnFailure: true } : {}),
+        },
+        deps,
+      ),
+    { storageOptional: !needsStorage },
   );
 }
 
@@ -143,9 +153,10 @@ async function withOffsets(
   target: OperationTarget,
   ports: AppPorts,
   run: (deps: OffsetsDeps) => Promise<CommandResult>,
+  options: { readonly storageOptional?: boolean } = {},
 ): Promise<CommandResult> {
-  const store = await openStorage(target, ports);
-  const deps = { store, openBackup: backupOpener(store) };
+  const store = options.storageOptional && !target.storage ? undefined : await openStorage(target, ports);
+  const deps: OffsetsDeps = store ? { store, openBackup: backupOpener(store) } : {};
   if (!target.kafka) return run(deps);
   return withKafka(ports, target.kafka, {}, (admin) => run({ ...deps, admin }));
 }

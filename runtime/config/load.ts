@@ -294,8 +294,8 @@ export async function restoreConfigFromSpec(
   const circuitBreaker = readCircuitBreaker(r);
   // Read before any data moves, so an unsupported choice fails early.
   const offsetHandling = readOffsetHandling(r);
-  // Handled by the operator (approvals, rollback snapshots) or accepted for compatibility.
-  r.accept('rollback', 'approval', 'activeDeadlineSeconds');
+  // Handled by the operator (approvals, deadlines).
+  r.accept('approval', 'activeDeadlineSeconds');
   r.finish();
   const kafka = kafkaSpec ? await resolveKafkaCluster(kafkaSpec, secrets, r.problems) : undefined;
   const encryption = await resolveEncryption(encryptionSource, secrets, r.problems);
@@ -453,6 +453,17 @@ export async function resolveEncryption(
  * later KafkaOffsetReset.
  */
 function readOffsetHandling(r: Reader): RestoreOffsetHandling {
+  const handling = readOffsetMode(r);
+  const rollback = r.object('rollback');
+  const snapshot = rollback?.boolean('snapshotBeforeRestore', true) ?? true;
+  // autoRollbackOnFailure is the operator's (it rolls back after a failed commit); the others are
+  // kept for compatibility (snapshotStorage is unused: snapshots live with the backup).
+  rollback?.accept('autoRollbackOnFailure', 'snapshotRetentionHours', 'snapshotStorage');
+  rollback?.finish();
+  return snapshot ? handling : { ...handling, snapshot: false };
+}
+
+function readOffsetMode(r: Reader): RestoreOffsetHandling {
   const auto = r.boolean('autoConsumerGroups', false);
   const o = r.object('offsetReset');
   if (!o) return auto ? { mode: 'commit' } : { mode: 'none' };

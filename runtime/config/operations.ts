@@ -44,6 +44,10 @@ export interface OffsetResetConfig extends OperationTarget {
   readonly topics: readonly string[];
   readonly parallelism?: number;
   readonly dryRun: boolean;
+  /** snapshotBeforeReset (default true): store the offsets before committing, for a rollback. */
+  readonly snapshotBeforeReset?: boolean;
+  /** continueOnError (a spec's default false): keep going with other groups after one fails. */
+  readonly continueOnError?: boolean;
 }
 
 export interface OffsetRollbackConfig extends OperationTarget {
@@ -113,8 +117,10 @@ export async function offsetResetConfigFromSpec(
   const mappingRef = r.object('offsetMappingRef');
   mappingRef?.accept('restoreName', 'path', 'pvcName');
   mappingRef?.finish();
-  // Acted on by the operator (approvals, deadlines, partial failure); a snapshot is always taken here.
-  r.accept('continueOnError', 'snapshotBeforeReset', 'approval', 'activeDeadlineSeconds');
+  const snapshotBeforeReset = r.boolean('snapshotBeforeReset', true);
+  const continueOnError = r.boolean('continueOnError', false);
+  // Acted on by the operator (approvals, deadlines).
+  r.accept('approval', 'activeDeadlineSeconds');
   r.finish();
   const kafka = kafkaSpec ? await resolveKafkaCluster(kafkaSpec, secrets, r.problems) : undefined;
   fail(context, r.problems);
@@ -129,6 +135,8 @@ export async function offsetResetConfigFromSpec(
     topics,
     ...(parallelism ? { parallelism } : {}),
     dryRun,
+    snapshotBeforeReset,
+    continueOnError,
   };
 }
 

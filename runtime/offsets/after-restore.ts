@@ -14,7 +14,12 @@ export async function consumerGroupsAfterRestore(
   admin: ConsumerGroupAdmin,
   repository: BackupRepository,
   restore: { readonly backupId: string; readonly restoreId: string; readonly dryRun: boolean },
-  options: { readonly groups?: readonly string[]; readonly parallelism?: number } = {},
+  options: {
+    readonly groups?: readonly string[];
+    readonly parallelism?: number;
+    /** Snapshot before committing (KafkaRestore rollback.snapshotBeforeRestore). @default true */
+    readonly snapshot?: boolean;
+  } = {},
 ): Promise<CommandResult> {
   if (restore.dryRun) {
     return {
@@ -27,6 +32,7 @@ export async function consumerGroupsAfterRestore(
     restoreId: restore.restoreId,
     ...(options.groups?.length ? { groups: options.groups } : {}),
     ...(options.parallelism ? { parallelism: options.parallelism } : {}),
+    ...(options.snapshot === false ? { snapshot: false } : {}),
   });
   if (!result) return { text: 'No consumer groups in the backup snapshot.', json: null };
   return {
@@ -44,6 +50,8 @@ export interface RestoreOffsetHandling {
   readonly mode: 'none' | 'commit' | 'plan';
   /** Undefined: every group of the snapshot. */
   readonly groups?: readonly string[];
+  /** rollback.snapshotBeforeRestore: store the groups' offsets before committing. @default true */
+  readonly snapshot?: boolean;
 }
 
 /** Runs the handling after a finished restore; undefined when nothing was asked. */
@@ -85,10 +93,8 @@ async function runHandling(
     });
     return result ? { text: formatResetResult(result), json: resetResultToJson(result) } : undefined;
   }
-  return consumerGroupsAfterRestore(
-    admin,
-    repository,
-    restore,
-    handling.groups ? { groups: handling.groups } : {},
-  );
+  return consumerGroupsAfterRestore(admin, repository, restore, {
+    ...(handling.groups ? { groups: handling.groups } : {}),
+    ...(handling.snapshot === false ? { snapshot: false } : {}),
+  });
 }

@@ -43,8 +43,8 @@ export { OffsetsUsageError };
 export interface OffsetsDeps {
   /** The cluster; absent when only stored snapshots or mappings are read. */
   readonly admin?: ConsumerGroupAdmin;
-  /** Where offset snapshots are stored (the backup storage). */
-  readonly store: ObjectStore;
+  /** Where offset snapshots are stored (the backup storage); absent for a reset without snapshot. */
+  readonly store?: ObjectStore;
   /** Opens a backup, for from-mapping and show-mapping. */
   readonly openBackup?: (backupId: string) => Promise<MappingSource>;
 }
@@ -61,6 +61,15 @@ export interface SnapshotCommandOptions {
   readonly show?: string;
 }
 
+function storeOf(deps: OffsetsDeps): ObjectStore {
+  if (!deps.store) {
+    throw new OffsetsUsageError(
+      'storage is required (storage, backupRef.storage or snapshotRef.storage): offset snapshots and mappings live there',
+    );
+  }
+  return deps.store;
+}
+
 function adminOf(deps: OffsetsDeps): ConsumerGroupAdmin {
   if (!deps.admin) throw new OffsetsUsageError('kafkaCluster is required: the consumer groups live there');
   return deps.admin;
@@ -71,14 +80,14 @@ export async function runOffsetsSnapshot(
   deps: OffsetsDeps,
 ): Promise<CommandResult> {
   if (options.list) {
-    const all = await listSnapshots(deps.store);
+    const all = await listSnapshots(storeOf(deps));
     return {
       text: all.length === 0 ? 'No offset snapshots.' : all.map((s) => s.snapshotId).join('\n'),
       json: { snapshots: all },
     };
   }
   if (options.show) {
-    const s = await readSnapshot(deps.store, options.show);
+    const s = await readSnapshot(storeOf(deps), options.show);
     const json = {
       snapshotId: s.snapshotId,
       createdAt: s.createdAt,
@@ -94,13 +103,13 @@ export async function runOffsetsSnapshot(
     throw new OffsetsUsageError(
       'name the consumer groups to snapshot (--group, repeatable) or pass --all-groups',
     );
-  const s = await takeSnapshot(admin, deps.store, groups, {
+  const s = await takeSnapshot(admin, storeOf(deps), groups, {
     ...(options.description ? { description: options.description } : {}),
     ...(options.parallelism ? { parallelism: options.parallelism } : {}),
   });
   const offsets = [...s.groups.values()].reduce((n, o) => n + o.length, 0);
   return {
-    text: `Snapshot ${s.snapshotId}: ${s.groups.size} group(s), ${offsets} committed offset(s), stored at ${deps.store.description}/${s.key}`,
+    text: `Snapshot ${s.snapshotId}: ${s.groups.size} group(s), ${offsets} committed offset(s), stored at ${storeOf(deps).description}/${s.key}`,
     json: { snapshotId: s.snapshotId, key: s.key, groups: s.groups.size, offsets },
   };
 }
@@ -124,6 +133,10 @@ export interface ResetCommandOptions {
   readonly snapshotId?: string;
   readonly dryRun?: boolean;
   readonly parallelism?: number;
+  /** Snapshot the groups before committing. @default true */
+  readonly snapshot?: boolean;
+  /** Start no other group after one fails. @default false */
+  readonly stopOnFailure?: boolean;
 }
 
 export async function runOffsetsReset(
@@ -145,6 +158,8 @@ export async function runOffsetsReset(
     },
     ...(options.dryRun ? { dryRun: true } : {}),
     ...(options.parallelism ? { parallelism: options.parallelism } : {}),
+    ...(options.snapshot === false ? { snapshot: false } : {}),
+    ...(options.stopOnFailure ? { stopOnFailure: true } : {}),
   });
   return {
     ...failureOf(result),
@@ -175,7 +190,7 @@ async function resolveStrategy(o: ResetCommandOptions, deps: OffsetsDeps): Promi
     case 'shift-by':
       return { kind, shift: parseInteger(required(o.shift, '--shift', kind), '--shift', false) };
     case 'from-snapshot': {
-      const s = await readSnapshot(deps.store, required(o.snapshotId, '--snapshot-id', kind));
+      const s = await readSnapshot(storeOf(deps), required(o.snapshotId, '--snapshot-id', kind));
       return { kind, offsets: s.groups };
     }
     case 'from-mapping': {
@@ -227,7 +242,9 @@ export function formatResetResult(r: ResetResult): string {
     return lines.join('\n');
   }
   lines.push(
-    `Snapshot before the reset: ${r.snapshotId} (undo with: kafka-backup offsets rollback --snapshot-id ${r.snapshotId})`,
+    r.snapshotId
+      ? `Snapshot before the reset: ${r.snapshotId} (undo with: kafka-backup offsets rollback --snapshot-id ${r.snapshotId})`
+      : 'No snapshot was taken before the reset (snapshotBeforeReset: false).',
   );
   for (const g of r.groups) lines.push(`  ${g.group}: ${g.status}${g.error ? ` - ${g.error}` : ''}`);
   lines.push(...formatMismatches(r.mismatches));
@@ -242,6 +259,8 @@ export function resetResultToJson(r: ResetResult): unknown {
     status: r.status,
     plan: resetPlanToJson(r.plan),
     snapshotId: r.snapshotId ?? null,
+    /** Where the snapshot is stored (its object key in the backup storage). */
+    snapshotKey: r.snapshotKey ?? null,
     groups: r.groups,
     mismatches: mismatchesToJson(r.mismatches),
     parallelism: r.parallelism,
@@ -262,7 +281,7 @@ export async function runOffsetsRollback(
   deps: OffsetsDeps,
 ): Promise<CommandResult> {
   if (!options.snapshotId) throw new OffsetsUsageError('name the snapshot to roll back to (--snapshot-id)');
-  const r = await rollbackOffsets(adminOf(deps), deps.store, {
+  const r = await rollbackOffsets(adminOf(deps), storeOf(deps), {
     snapshotId: options.snapshotId,
     ...(options.groups?.length ? { groups: options.groups } : {}),
     ...(options.dryRun ? { dryRun: true } : {}),

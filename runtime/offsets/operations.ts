@@ -1,5 +1,6 @@
 import type { ObjectStore } from '../storage/object-store.ts';
 import { mapLimit, mapSettled } from './concurrency.ts';
+import { OffsetsUsageError } from './errors.ts';
 import { assertGroupsInactive, type ConsumerGroupAdmin } from './group-admin.ts';
 import { type CommittedOffset, sortOffsets, tpKey } from './group-offsets.ts';
 import {
@@ -52,14 +53,27 @@ export interface ResetOptions {
   readonly dryRun?: boolean;
   /** Groups processed at once (fetches, commits, verification). */
   readonly parallelism?: number;
+  /** Store the groups' offsets before committing, for a rollback. @default true */
+  readonly snapshot?: boolean;
+  /**
+   * After a group fails, start no other group (KafkaOffsetReset continueOnError: false); groups
+   * already being committed finish. @default false
+   */
+  readonly stopOnFailure?: boolean;
   readonly now?: () => Date;
 }
 
+/** `store` holds the snapshot taken before committing; it may be absent with `snapshot: false`. */
 export async function resetOffsets(
   admin: ConsumerGroupAdmin,
-  store: ObjectStore,
+  store: ObjectStore | undefined,
   options: ResetOptions,
 ): Promise<ResetResult> {
+  if (!store && options.snapshot !== false && !options.dryRun) {
+    throw new OffsetsUsageError(
+      'a snapshot before the reset needs the backup storage: configure storage, or turn the snapshot off (snapshotBeforeReset: false)',
+    );
+  }
   const parallelism = options.parallelism ?? DEFAULT_PARALLELISM;
   const groups = [...new Set(options.selection.groups)];
   const plan = await planResetOn(admin, options.strategy, options.selection, parallelism);
@@ -70,20 +84,32 @@ export async function resetOffsets(
     .map((g) => g.group);
   // Refuse before anything is written: a half-applied reset is worse than none.
   await assertGroupsInactive(admin, toChange);
-  const snapshot = await takeSnapshot(admin, store, groups, {
-    description: `before reset ${options.strategy.kind}`,
-    parallelism,
-    ...(options.now ? { now: options.now } : {}),
-  });
+  const snapshot =
+    options.snapshot === false || !store
+      ? undefined
+      : await takeSnapshot(admin, store, groups, {
+          description: `before reset ${options.strategy.kind}`,
+          parallelism,
+          ...(options.now ? { now: options.now } : {}),
+        });
 
   const byGroup = new Map(plan.groups.map((g) => [g.group, g]));
+  let failedGroup: string | undefined;
   const settled = await mapSettled(groups, parallelism, async (group): Promise<GroupOutcome> => {
     const changes = byGroup.get(group)?.changes ?? [];
     if (!toChange.includes(group)) return { group, status: 'unchanged' };
-    await admin.commitOffsets(
-      group,
-      changes.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.target })),
-    );
+    if (failedGroup !== undefined) {
+      throw new Error(`not attempted: group ${failedGroup} failed first (continueOnError is false)`);
+    }
+    try {
+      await admin.commitOffsets(
+        group,
+        changes.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.target })),
+      );
+    } catch (error) {
+      if (options.stopOnFailure) failedGroup ??= group;
+      throw error;
+    }
     return { group, status: 'committed' };
   });
   const outcomes = settled.map((s, i) => outcomeOf(groups[i] as string, s));
@@ -98,8 +124,7 @@ export async function resetOffsets(
   return {
     status: failed ? 'failed' : 'completed',
     plan,
-    snapshotId: snapshot.snapshotId,
-    snapshotKey: snapshot.key,
+    ...(snapshot ? { snapshotId: snapshot.snapshotId, snapshotKey: snapshot.key } : {}),
     groups: outcomes,
     mismatches,
     parallelism,

@@ -16,6 +16,8 @@ export interface TranslateRestoredGroupsOptions {
   readonly groups?: readonly string[];
   readonly dryRun?: boolean;
   readonly parallelism?: number;
+  /** Snapshot the groups' offsets before committing, for a rollback. @default true */
+  readonly snapshot?: boolean;
 }
 
 export async function translateRestoredGroups(
@@ -45,5 +47,6 @@ export async function translateRestoredGroups(
     selection: { groups },
     ...(options.dryRun ? { dryRun: true } : {}),
     ...(options.parallelism ? { parallelism: options.parallelism } : {}),
+    ...(options.snapshot === false ? { snapshot: false } : {}),
   });
 }

@@ -65,3 +65,6 @@ export const keyOf = (object: KubeObject): ObjectKey => ({
 });
 
 export const formatKey = (key: ObjectKey): string => `${key.namespace}/${key.name}`;
+
+/** Setting this annotation to a new value asks a one-shot resource (or a schedule) for a new run. */
+export const RERUN_ANNOTATION = 'kafka.oso.sh/rerun';

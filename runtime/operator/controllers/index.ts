@@ -2,9 +2,17 @@ import type { Controller } from '../controller.ts';
 import type { ControllerDeps } from '../main.ts';
 import { backupController } from './backup.ts';
 import { RunMetrics } from './backup-metrics.ts';
+import { offsetResetController } from './offset-reset.ts';
+import { offsetRollbackController } from './offset-rollback.ts';
+import { restoreController } from './restore.ts';
 
 /** The controllers `kafka-backup operator` runs: one per kind of crds/. */
 export function defaultControllers(deps: ControllerDeps): readonly Controller[] {
   const metrics = new RunMetrics(deps.metrics.registry);
-  return [backupController({ runner: deps.runner, metrics })];
+  return [
+    backupController({ runner: deps.runner, metrics }),
+    restoreController(deps),
+    offsetResetController(deps),
+    offsetRollbackController(deps),
+  ];
 }

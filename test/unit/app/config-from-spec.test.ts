@@ -102,6 +102,16 @@ describe('configuration from spec objects', () => {
     assert.deepEqual(auto.offsetHandling, { mode: 'commit' });
     const none = await restoreConfigFromSpec(base, secrets(), context);
     assert.deepEqual(none.offsetHandling, { mode: 'none' });
+    const noSnapshot = await restoreConfigFromSpec(
+      {
+        ...base,
+        autoConsumerGroups: true,
+        rollback: { snapshotBeforeRestore: false, autoRollbackOnFailure: true },
+      },
+      secrets(),
+      context,
+    );
+    assert.deepEqual(noSnapshot.offsetHandling, { mode: 'commit', snapshot: false });
     const text = await problemsOf(
       restoreConfigFromSpec(
         { ...base, offsetReset: { enabled: true, strategy: 'cluster-scan', consumerGroups: ['g'], typo: 1 } },

@@ -37,6 +37,12 @@ const restoreSpec = {
   createTopics: true,
 };
 
+async function countObjects(store: MemoryObjectStore): Promise<number> {
+  let n = 0;
+  for await (const _ of store.list('')) n++;
+  return n;
+}
+
 describe('use cases over in-memory ports', () => {
   test('backup then restore: secrets come through the resolver, progress and checkpoints are reported, connections closed', async () => {
     const { source, target, ports } = setup();
@@ -129,6 +135,83 @@ describe('use cases over in-memory ports', () => {
       [0, 40n],
       [1, 45n],
     ]);
+  });
+
+  test('snapshotBeforeReset: false commits without storing a snapshot', async () => {
+    const { source, store, ports } = setup();
+    await source.commitOffsets('billing', [{ topic: 'orders', partition: 0, offset: 40n }]);
+    const before = await countObjects(store);
+    const spec = {
+      kafkaCluster: sourceCluster,
+      storage,
+      consumerGroups: ['billing'],
+      resetStrategy: 'to-earliest',
+    };
+    const reset = await offsetReset({ ...spec, snapshotBeforeReset: false }, ports);
+    assert.equal(reset.failure, undefined, reset.text);
+    assert.equal((reset.json as { snapshotId: unknown }).snapshotId, null);
+    assert.match(reset.text, /No snapshot was taken/);
+    assert.equal(await countObjects(store), before, 'nothing was written to storage');
+    assert.deepEqual(
+      (await source.committedOffsets('billing')).map((o) => o.offset),
+      [0n],
+    );
+    await source.commitOffsets('billing', [{ topic: 'orders', partition: 0, offset: 40n }]);
+    const withSnapshot = await offsetReset(spec, ports);
+    assert.equal(typeof (withSnapshot.json as { snapshotId: unknown }).snapshotId, 'string');
+    assert.ok((await countObjects(store)) > before, 'the default takes a snapshot');
+  });
+
+  test('a reset without snapshot needs no storage; with the snapshot it says storage is needed', async () => {
+    const { source, ports } = setup();
+    await source.commitOffsets('billing', [{ topic: 'orders', partition: 0, offset: 40n }]);
+    const spec = { kafkaCluster: sourceCluster, consumerGroups: ['billing'], resetStrategy: 'to-earliest' };
+    const reset = await offsetReset({ ...spec, snapshotBeforeReset: false }, ports);
+    assert.equal(reset.failure, undefined, reset.text);
+    assert.deepEqual(
+      (await source.committedOffsets('billing')).map((o) => o.offset),
+      [0n],
+    );
+    await assert.rejects(offsetReset(spec, ports), /storage is required/);
+  });
+
+  test('continueOnError: false starts no group after one fails; true keeps going', async () => {
+    for (const continueOnError of [false, true]) {
+      const { source, ports } = setup();
+      for (const group of ['a', 'bad', 'c']) {
+        await source.commitOffsets(group, [{ topic: 'orders', partition: 0, offset: 40n }]);
+      }
+      const commit = source.commitOffsets.bind(source);
+      source.commitOffsets = async (group, offsets) => {
+        if (group === 'bad') throw new Error('refused by the broker');
+        return commit(group, offsets);
+      };
+      const reset = await offsetReset(
+        {
+          kafkaCluster: sourceCluster,
+          storage,
+          consumerGroups: ['a', 'bad', 'c'],
+          resetStrategy: 'to-earliest',
+          parallelism: 1,
+          continueOnError,
+        },
+        ports,
+      );
+      assert.equal(reset.failure, 'commit-failed');
+      const groups = (reset.json as { groups: Array<{ group: string; status: string; error?: string }> })
+        .groups;
+      assert.deepEqual(
+        groups.map((g) => [g.group, g.status]),
+        [
+          ['a', 'committed'],
+          ['bad', 'failed'],
+          ['c', continueOnError ? 'committed' : 'failed'],
+        ],
+      );
+      if (!continueOnError) assert.match(groups[2]?.error ?? '', /not attempted: group bad failed first/);
+      const c = (await source.committedOffsets('c')).map((o) => o.offset);
+      assert.deepEqual(c, [continueOnError ? 0n : 40n]);
+    }
   });
 
   test('validate from a KafkaBackupValidation spec checks the backup without a cluster', async () => {

@@ -1,0 +1,348 @@
+/**
+ * The reconciler shared by the one-shot kinds (KafkaRestore, KafkaOffsetReset, KafkaOffsetRollback):
+ * decideOneShot() says what is next, this module does it - prepares (resolves references, validates,
+ * publishes the plan), gates on approval, starts the run in the runner, publishes progress, enforces
+ * activeDeadlineSeconds, and writes the outcome with an Event per phase transition.
+ */
+import { type Classification, classify } from '../../app/errors.ts';
+import type { Progress } from '../../engine/progress.ts';
+import { SecretNotAvailableError } from '../api-secrets.ts';
+import type { Controller, ReconcileContext, ReconcileResult } from '../controller.ts';
+import { type KubeObject, type ObjectKey, RERUN_ANNOTATION, type ResourceKind } from '../resource.ts';
+import { type RunControls, type Runner, runKey } from '../runs/runner.ts';
+import {
+  type Condition,
+  type Health,
+  healthConditions,
+  setCondition,
+  statusOf,
+  writeStatus,
+} from '../status.ts';
+import { decideOneShot, type OneShotDecision, runIdOf, stalledRetryMs } from './one-shot-decision.ts';
+import { UnresolvedReferenceError } from './references.ts';
+import type { RunMetrics } from './run-metrics.ts';
+
+/** What a kind resolved before acting: the plan to publish and the work to run. */
+export interface Prepared<R> {
+  /** Status fields describing what the run will do (published before it acts). */
+  readonly status: Record<string, unknown>;
+  /** One line for the AwaitingApproval message and the start Event. */
+  readonly summary: string;
+  readonly work: (controls: RunControls) => Promise<R>;
+}
+
+/** How a run that returned ends in status. */
+export interface Outcome {
+  readonly phase: string;
+  /** `ready` ends Ready=True; `failed` ends Ready=False (not retried); `resume` runs again. */
+  readonly health: 'ready' | 'failed' | 'resume';
+  readonly reason: string;
+  readonly message: string;
+  readonly status: Record<string, unknown>;
+  /** Records moved, for the records metric. */
+  readonly records?: number;
+}
+
+export interface OneShotKind<R> {
+  readonly kind: ResourceKind;
+  /** 'Restore', 'OffsetReset', 'OffsetRollback': Event reasons are built from it. */
+  readonly noun: string;
+  prepare(object: KubeObject, context: ReconcileContext, options: { fresh: boolean }): Promise<Prepared<R>>;
+  outcome(result: R, object: KubeObject): Outcome;
+  /** Status fields while running. */
+  progressStatus?(progress: Progress): Record<string, unknown>;
+  /** Upkeep of a finished resource (e.g. deleting an expired snapshot); says when to look again. */
+  whenDone?(object: KubeObject, context: ReconcileContext, now: Date): Promise<ReconcileResult | undefined>;
+}
+
+export interface OneShotDeps {
+  readonly runner: Runner;
+  readonly metrics: RunMetrics;
+  readonly now?: () => Date;
+}
+
+interface Spec {
+  readonly approval?: { readonly policy?: 'Automatic' | 'Manual'; readonly approved?: boolean };
+  readonly activeDeadlineSeconds?: number;
+}
+
+export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDeps): Controller {
+  const now = deps.now ?? (() => new Date());
+  // Stalled keys wait here, in memory, so that our own status write (a watch event) is no hot loop.
+  const retries = new Map<string, { attempt: number; at: number }>();
+  return {
+    kind: definition.kind,
+    // biome-ignore lint/suspicious/noConfusingVoidType: the Controller contract (nothing to requeue)
+    async reconcile(key: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | void> {
+      const rk = runKey(definition.kind, key);
+      const object = context.cache.get(key);
+      if (!object) {
+        // Deleted: stop its run (it saves a checkpoint) and forget it.
+        if (deps.runner.get(rk)?.state === 'running') await deps.runner.abort(rk);
+        deps.runner.forget(rk);
+        retries.delete(rk);
+        return;
+      }
+      const spec = (object.spec ?? {}) as Spec;
+      const status = statusOf(object);
+      const at = now();
+      const run = deps.runner.get(rk);
+      const rerun = object.metadata.annotations?.[RERUN_ANNOTATION] ?? '';
+      const observedRerun = typeof status.observedRerun === 'string' ? status.observedRerun : '';
+      const decision: OneShotDecision = decideOneShot({
+        generation: object.metadata.generation ?? 0,
+        rerun,
+        status: {
+          ...(typeof status.phase === 'string' ? { phase: status.phase } : {}),
+          ...(typeof status.observedGeneration === 'number'
+            ? { observedGeneration: status.observedGeneration }
+            : {}),
+          observedRerun,
+          ...(typeof status.startTime === 'string' ? { startTime: status.startTime } : {}),
+        },
+        approval: {
+          policy: spec.approval?.policy === 'Manual' ? 'Manual' : 'Automatic',
+          approved: spec.approval?.approved === true,
+        },
+        ...(spec.activeDeadlineSeconds !== undefined
+          ? { activeDeadlineSeconds: spec.activeDeadlineSeconds }
+          : {}),
+        ...(run ? { run: { state: run.state, id: run.id } } : {}),
+        now: at,
+      });
+      const writer = { client: context.client, recorder: context.recorder };
+      /** Status patch, plus the Event and a log line of a transition. */
+      const write = async (
+        fields: Record<string, unknown>,
+        event?: { type: 'Normal' | 'Warning'; reason: string; note: string },
+      ) => {
+        await writeStatus(writer, definition.kind, object, fields, event);
+        if (event) context.log.info(event.note, { reason: event.reason, phase: fields.phase });
+      };
+      const generation = object.metadata.generation;
+      const conditions = status.conditions as Condition[] | undefined;
+      const health = (h: Health, reason: string, message: string) =>
+        healthConditions(conditions, h, reason, message, generation, at);
+      const phaseEvent = (phase: string, type: 'Normal' | 'Warning', reason: string, note: string) =>
+        status.phase === phase ? undefined : { type, reason, note };
+
+      switch (decision.action) {
+        case 'done':
+          if (run && run.state !== 'running') deps.runner.forget(rk);
+          return definition.whenDone ? await definition.whenDone(object, context, at) : undefined;
+        case 'awaiting-approval':
+          if (run && run.state !== 'running') deps.runner.forget(rk);
+          return;
+        case 'watch': {
+          const progress = run?.progress;
+          if (progress && definition.progressStatus) {
+            await write(definition.progressStatus(progress));
+          }
+          return decision.deadlineInMs !== undefined
+            ? { requeueAfterMs: decision.deadlineInMs + 100 }
+            : undefined;
+        }
+        case 'deadline-exceeded': {
+          if (run?.state === 'running') await deps.runner.abort(rk);
+          deps.runner.forget(rk);
+          const message = `the run did not finish within activeDeadlineSeconds (${spec.activeDeadlineSeconds} s): it was stopped`;
+          deps.metrics.finished(definition.kind, 'deadline_exceeded', status.startTime, at);
+          await write(
+            {
+              phase: 'Failed',
+              message,
+              completionTime: at.toISOString(),
+              observedGeneration: generation,
+              conditions: health('failed', 'DeadlineExceeded', message),
+            },
+            { type: 'Warning', reason: 'DeadlineExceeded', note: message },
+          );
+          return;
+        }
+        case 'finish': {
+          const snapshot = run;
+          deps.runner.forget(rk);
+          if (!snapshot) return;
+          if (decision.state === 'succeeded') {
+            const outcome = definition.outcome(snapshot.result as R, object);
+            if (outcome.health === 'resume') {
+              // Stopped at a checkpoint (shutdown): the next reconcile starts it again.
+              return { requeueAfterMs: 1000 };
+            }
+            retries.delete(rk);
+            deps.metrics.finished(
+              definition.kind,
+              outcome.health === 'ready' ? 'succeeded' : 'failed',
+              status.startTime,
+              at,
+              outcome.records,
+            );
+            await write(
+              {
+                ...outcome.status,
+                phase: outcome.phase,
+                message: outcome.message,
+                completionTime: at.toISOString(),
+                observedGeneration: generation,
+                conditions: health(outcome.health, outcome.reason, outcome.message),
+              },
+              {
+                type: outcome.health === 'ready' ? 'Normal' : 'Warning',
+                reason: `${definition.noun}${outcome.phase}`,
+                note: outcome.message,
+              },
+            );
+            return;
+          }
+          const failure = classify(snapshot.error);
+          if (failure.class === 'terminal') {
+            deps.metrics.finished(definition.kind, 'failed', status.startTime, at);
+            return fail(failure.reason, failure.message);
+          }
+          return stall(failure.reason, failure.message, true);
+        }
+        case 'prepare':
+          break;
+      }
+
+      // prepare: wait out a Stalled backoff first.
+      const retry = retries.get(rk);
+      if (retry && retry.at > at.getTime()) return { requeueAfterMs: retry.at - at.getTime() };
+      const fresh = decision.fresh;
+      let prepared: Prepared<R>;
+      try {
+        prepared = await definition.prepare(object, context, { fresh });
+      } catch (error) {
+        const failure = classifyPrepareError(error);
+        if (failure.class === 'terminal') return fail(failure.reason, failure.message, fresh);
+        return stall(failure.reason, failure.message, !fresh);
+      }
+      retries.delete(rk);
+      const restart = fresh
+        ? { observedRerun: rerun, startTime: null, completionTime: null }
+        : { observedRerun };
+      const manual = spec.approval?.policy === 'Manual';
+      if (!decision.approved) {
+        const message = `waiting for approval (set spec.approval.approved: true): ${prepared.summary}`;
+        await write(
+          {
+            ...prepared.status,
+            ...restart,
+            phase: 'AwaitingApproval',
+            message,
+            observedGeneration: generation,
+            conditions: setCondition(
+              health('reconciling', 'AwaitingApproval', message),
+              { type: 'Approved', status: 'False', reason: 'AwaitingApproval', message },
+              generation,
+              at,
+            ),
+          },
+          phaseEvent('AwaitingApproval', 'Normal', 'AwaitingApproval', message),
+        );
+        return;
+      }
+      // Start (or resume) the run of the current rerun value.
+      if (run && run.state !== 'running') deps.runner.forget(rk);
+      const runRerun = fresh ? rerun : observedRerun;
+      deps.runner.start(rk, runIdOf(runRerun), prepared.work);
+      const startTime = fresh || typeof status.startTime !== 'string' ? at.toISOString() : status.startTime;
+      const message = `${fresh ? 'running' : 'resumed'}: ${prepared.summary}`;
+      deps.metrics.started(definition.kind);
+      await write(
+        {
+          ...prepared.status,
+          ...restart,
+          phase: 'Running',
+          message,
+          startTime,
+          completionTime: null,
+          observedGeneration: generation,
+          conditions: setCondition(
+            health('reconciling', 'Running', message),
+            {
+              type: 'Approved',
+              status: 'True',
+              reason: manual ? 'Approved' : 'AutomaticApproval',
+              message: manual ? 'approved in spec.approval.approved' : 'approval.policy is Automatic',
+            },
+            generation,
+            at,
+          ),
+        },
+        // A resume is worth an Event although the phase stays Running.
+        fresh
+          ? phaseEvent('Running', 'Normal', `${definition.noun}Started`, message)
+          : { type: 'Normal', reason: `${definition.noun}Resumed`, note: message },
+      );
+      const deadline = spec.activeDeadlineSeconds;
+      if (deadline === undefined) return;
+      return { requeueAfterMs: Math.max(0, Date.parse(startTime) + deadline * 1000 - at.getTime()) + 100 };
+
+      /** Failed for good: fix the spec (before a start) or create a new resource / rerun. */
+      async function fail(reason: string, message: string, clearStart = false): Promise<void> {
+        await write(
+          {
+            ...(clearStart ? { observedRerun: rerun, startTime: null } : {}),
+            phase: 'Failed',
+            message,
+            completionTime: at.toISOString(),
+            observedGeneration: generation,
+            conditions: health('failed', reason, message),
+          },
+          phaseEvent('Failed', 'Warning', `${definition.noun}Failed`, message),
+        );
+      }
+
+      /** Cannot progress now (missing Secret, KafkaBackup, bucket, broker...): retried with backoff. */
+      async function stall(reason: string, message: string, started: boolean): Promise<ReconcileResult> {
+        const attempt = (retries.get(rk)?.attempt ?? 0) + 1;
+        const delay = stalledRetryMs(attempt);
+        retries.set(rk, { attempt, at: at.getTime() + delay });
+        const text = `${message} (retrying in ${Math.round(delay / 1000)} s)`;
+        await write(
+          {
+            // Started runs keep startTime: the spec stays immutable and the retry resumes.
+            phase: 'Pending',
+            message: text,
+            observedGeneration: generation,
+            ...(started ? {} : { observedRerun: rerun, startTime: null }),
+            conditions: health('stalled', reason, text),
+          },
+          status.phase === 'Pending' && isStalled(conditions)
+            ? undefined
+            : { type: 'Warning', reason: `${definition.noun}Stalled`, note: text },
+        );
+        return { requeueAfterMs: delay };
+      }
+    },
+  };
+}
+
+function isStalled(conditions: readonly Condition[] | undefined): boolean {
+  return conditions?.some((c) => c.type === 'Stalled' && c.status === 'True') ?? false;
+}
+
+/**
+ * Before acting, what is missing may still appear (a KafkaBackup, a Secret, a bucket, a backup set):
+ * those stall and are retried with backoff; invalid specs and refused credentials fail.
+ */
+export function classifyPrepareError(error: unknown): {
+  readonly class: Classification['class'];
+  readonly reason: string;
+  readonly message: string;
+} {
+  if (error instanceof UnresolvedReferenceError)
+    return { class: 'retriable', reason: error.reason, message: error.message };
+  const failure = classify(error);
+  if (error instanceof SecretNotAvailableError || secretMissing(error)) {
+    return { class: 'retriable', reason: 'SecretNotFound', message: failure.message };
+  }
+  if (failure.reason === 'NotFound') return { ...failure, class: 'retriable' };
+  return failure;
+}
+
+/** Spec parsing collects a missing Secret as one of its problems (a ConfigError): still retriable. */
+function secretMissing(error: unknown): boolean {
+  return error instanceof Error && /Secret \S+ (does not exist|has no key)/.test(error.message);
+}
