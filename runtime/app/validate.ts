@@ -14,6 +14,8 @@ export interface ValidationRun {
   readonly restoreId?: string;
   readonly webhookUrl?: string;
   readonly triggeredBy?: string;
+  /** Who ran it, as notifications name it (the operator: `KafkaBackupValidation ns/name`). */
+  readonly notificationSource?: string;
   /** Print only: do not store the report. */
   readonly noStore?: boolean;
   readonly parallelism?: number;
@@ -59,6 +61,12 @@ export async function validateWith(
       {
         ...(config.backupId ? { backupId: config.backupId } : {}),
         deep: config.deep,
+        integrity: config.integrity,
+        customWebhooks: config.customWebhooks,
+        formats: config.evidenceFormats,
+        ...(config.retentionDays !== undefined ? { retentionDays: config.retentionDays } : {}),
+        ...(config.notifications ? { notifications: config.notifications } : {}),
+        ...(run.notificationSource ? { notificationSource: run.notificationSource } : {}),
         ...(config.restoreSample !== undefined ? { restoreSample: config.restoreSample } : {}),
         ...(config.scratchTopicPrefix ? { scratchTopicPrefix: config.scratchTopicPrefix } : {}),
         ...(config.signingKeyPem ? { signingKey: { pem: config.signingKeyPem } } : {}),
@@ -85,9 +93,12 @@ export async function validateWith(
         ...(kafka ? { kafka, admin: kafka } : {}),
         ...(kafka && config.kafka ? { bootstrapServers: config.kafka.bootstrapServers.join(',') } : {}),
         ...(config.encryption ? { encryption: config.encryption } : {}),
-        secrets: [config.kafka?.sasl?.password, config.kafka?.tls?.key].filter((s): s is string =>
-          Boolean(s),
-        ),
+        secrets: [
+          config.kafka?.sasl?.password,
+          config.kafka?.tls?.key,
+          config.notifications?.slack?.webhookUrl,
+          config.notifications?.pagerduty?.routingKey,
+        ].filter((s): s is string => Boolean(s)),
       },
     );
   } finally {
