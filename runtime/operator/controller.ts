@@ -31,6 +31,8 @@ export interface ReconcileContext {
 
 export interface Controller {
   readonly kind: ResourceKind;
+  /** Other kinds this controller reads through `cacheOf` (a validation reads its KafkaBackup): cached, not reconciled. */
+  readonly watches?: readonly ResourceKind[];
   // biome-ignore lint/suspicious/noConfusingVoidType: an async reconcile with nothing to requeue returns nothing
   reconcile(key: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | void>;
 }

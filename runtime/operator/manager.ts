@@ -85,8 +85,13 @@ export class Manager {
     });
     this.recorder = new EventRecorder(options.kube, { instance: options.identity, log: this.log });
     const namespaces = options.namespaces?.length ? [...new Set(options.namespaces)] : [undefined];
+    // The controllers' own kinds enqueue their keys; kinds they only read (cacheOf) are cached too.
+    const reconciled = new Set(options.controllers.map((c) => c.kind.kind));
+    const kinds = new Map<string, ResourceKind>();
     for (const controller of options.controllers) {
-      const kind = controller.kind;
+      for (const kind of [controller.kind, ...(controller.watches ?? [])]) kinds.set(kind.kind, kind);
+    }
+    for (const kind of kinds.values()) {
       const perNamespace = namespaces.map(
         (namespace) =>
           new Informer({
@@ -99,7 +104,7 @@ export class Manager {
           }),
       );
       for (const informer of perNamespace) {
-        informer.on(({ object }) => this.loop.enqueue(kind, keyOf(object)));
+        if (reconciled.has(kind.kind)) informer.on(({ object }) => this.loop.enqueue(kind, keyOf(object)));
         this.informers.push(informer);
       }
       this.caches.set(kind.kind, mergedCache(perNamespace));
