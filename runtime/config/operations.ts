@@ -211,17 +211,17 @@ export async function validationConfigFromSpec(
   sample?.finish();
   const enabled = (o: Reader | undefined) => o?.boolean('enabled', true) ?? true;
   const mc = checks?.object('messageCount');
-  const messageCount = enabled(mc)
-    ? { failThreshold: mc?.integer('failThreshold', { min: 0 }) ?? 0, topics: mc?.strings('topics') ?? [] }
-    : (false as const);
+  // Read even when disabled: the API server fills in their defaults.
+  const failThreshold = mc?.integer('failThreshold', { min: 0 }) ?? 0;
+  const countTopics = mc?.strings('topics') ?? [];
+  const messageCount = enabled(mc) ? { failThreshold, topics: countTopics } : (false as const);
   mc?.finish();
   const or = checks?.object('offsetRange');
   const offsetRange = enabled(or);
   or?.finish();
   const cg = checks?.object('consumerGroupOffsets');
-  const consumerGroupOffsets = enabled(cg)
-    ? { groups: cg?.strings('consumerGroups') ?? [] }
-    : (false as const);
+  const groups = cg?.strings('consumerGroups') ?? [];
+  const consumerGroupOffsets = enabled(cg) ? { groups } : (false as const);
   cg?.finish();
   const customWebhooks = (checks?.objects('customWebhooks') ?? []).map((w): CustomWebhook => {
     const name = w.requiredString('name');
