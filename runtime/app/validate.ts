@@ -19,6 +19,8 @@ export interface ValidationRun {
   /** Print only: do not store the report. */
   readonly noStore?: boolean;
   readonly parallelism?: number;
+  /** Aborting stops the run between steps and cancels its webhook calls; it then rejects. */
+  readonly signal?: AbortSignal;
   readonly toolVersion: string;
   readonly context?: SpecContext;
 }
@@ -74,6 +76,7 @@ export async function validateWith(
         ...(run.triggeredBy ? { triggeredBy: run.triggeredBy } : {}),
         ...(run.parallelism ? { parallelism: run.parallelism } : {}),
         noStore: run.noStore === true,
+        ...(run.signal ? { signal: run.signal } : {}),
         ...(wantCluster
           ? {
               clusterChecks: {

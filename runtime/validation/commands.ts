@@ -65,6 +65,8 @@ export interface ValidateCommandOptions {
   readonly notificationSource?: string;
   /** Do not store the report (print only). */
   readonly noStore?: boolean;
+  /** Stops the run between steps and cancels its HTTP calls (a deadline, a shutdown). */
+  readonly signal?: AbortSignal;
   readonly toolVersion: string;
 }
 
@@ -125,6 +127,7 @@ export async function runValidate(
         cc.restoreId,
       )
     : undefined;
+  options.signal?.throwIfAborted();
   const builtIn = await validateBackup(backup, {
     ...(cc && deps.admin
       ? {
@@ -172,6 +175,7 @@ export async function runValidate(
   };
   const custom: CheckResult[] = [];
   for (const webhook of options.customWebhooks ?? []) {
+    options.signal?.throwIfAborted();
     custom.push(
       await runCustomWebhook(
         webhook,
@@ -181,10 +185,14 @@ export async function runValidate(
           ...(deps.bootstrapServers ? { bootstrapServers: deps.bootstrapServers } : {}),
           ...(options.triggeredBy ? { triggeredBy: options.triggeredBy } : {}),
         },
-        deps.fetchImpl ? { fetchImpl: deps.fetchImpl } : {},
+        {
+          ...(deps.fetchImpl ? { fetchImpl: deps.fetchImpl } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
       ),
     );
   }
+  options.signal?.throwIfAborted();
   const checks = [...builtIn, ...custom];
   const report = buildEvidenceReport({
     backup: backupInfo,

@@ -37,7 +37,7 @@ export function customWebhookBody(webhook: CustomWebhook, context: CustomWebhook
 export async function runCustomWebhook(
   webhook: CustomWebhook,
   context: CustomWebhookContext,
-  options: { fetchImpl?: typeof fetch; now?: () => number } = {},
+  options: { fetchImpl?: typeof fetch; now?: () => number; signal?: AbortSignal } = {},
 ): Promise<CheckResult> {
   const now = options.now ?? (() => performance.now());
   const expected = webhook.expectedStatusCode ?? 200;
@@ -49,7 +49,9 @@ export async function runCustomWebhook(
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(customWebhookBody(webhook, context)),
-      signal: AbortSignal.timeout(timeoutSecs * 1000),
+      signal: options.signal
+        ? AbortSignal.any([AbortSignal.timeout(timeoutSecs * 1000), options.signal])
+        : AbortSignal.timeout(timeoutSecs * 1000),
       redirect: 'manual',
     });
     await response.body?.cancel();
@@ -64,6 +66,8 @@ export async function runCustomWebhook(
       durationMs: durationMs(),
     };
   } catch (error) {
+    // The run was stopped (deadline, shutdown): that is not this check's outcome.
+    options.signal?.throwIfAborted();
     const name = (error as Error).name;
     // Name the failure, never the URL (it may embed a token).
     const why = name === 'TimeoutError' ? `no answer within ${timeoutSecs}s` : `the request failed (${name})`;

@@ -97,16 +97,22 @@ export function validationController(
                   ? openObjectStore(spec, { secrets: storageSecrets, log, clock: base.clock })
                   : base.openStore(spec, request),
             };
-      const result = await bounded(
-        validateWith(config, ports, {
-          toolVersion: version,
-          triggeredBy: source,
-          notificationSource: source,
-        }),
-        controls.signal,
-        deadline,
-      );
-      return runOutput(result, config.evidenceStorage ? undefined : result.report.backup.storage);
+      // One signal for the deadline and the operator stopping, so the run's HTTP calls end with it.
+      const stop = stopSignal(controls.signal, deadline);
+      try {
+        const result = await bounded(
+          validateWith(config, ports, {
+            toolVersion: version,
+            triggeredBy: source,
+            notificationSource: source,
+            signal: stop.signal,
+          }),
+          stop.signal,
+        );
+        return runOutput(result, config.evidenceStorage ? undefined : result.report.backup.storage);
+      } finally {
+        stop.dispose();
+      }
     });
   }
 
@@ -301,28 +307,42 @@ function viewOf(
 
 const statusString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-/** The run's work, ended early by the deadline or by the operator stopping (the use case has no signal). */
-async function bounded<T>(
-  work: Promise<T>,
-  signal: AbortSignal,
+/** Aborted when the operator stops the run or when activeDeadlineSeconds passes (reason: DeadlineExceededError). */
+function stopSignal(
+  parent: AbortSignal,
   deadline: { at: Date; seconds: number } | undefined,
-): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const stop = new Promise<never>((_, reject) => {
-    if (deadline) {
-      timer = setTimeout(
-        () => reject(new DeadlineExceededError(deadline.seconds)),
+): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(new Error('the operator stopped during the run'));
+  parent.addEventListener('abort', onAbort, { once: true });
+  const timer = deadline
+    ? setTimeout(
+        () => controller.abort(new DeadlineExceededError(deadline.seconds)),
         Math.max(0, deadline.at.getTime() - Date.now()),
-      );
-    }
-    onAbort = () => reject(new Error('the operator stopped during the run'));
-    signal.addEventListener('abort', onAbort, { once: true });
+      )
+    : undefined;
+  return {
+    signal: controller.signal,
+    dispose() {
+      clearTimeout(timer);
+      parent.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/** The use case's work, ended at once when `signal` aborts (its reason is the error), even mid-read. */
+async function bounded<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
   });
+  // The abandoned work may still reject later: that is already accounted for.
+  work.catch(() => {});
   try {
-    return await Promise.race([work, stop]);
+    return await Promise.race([work, stopped]);
   } finally {
-    clearTimeout(timer);
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }

@@ -39,6 +39,7 @@ async function receiver() {
     });
     req.on('end', () => {
       requests.push({ path: req.url ?? '', body: JSON.parse(body || '{}') });
+      if (req.url?.includes('/slow')) return; // never answers: the run's deadline ends it
       res.writeHead(req.url?.includes('/bad') ? 500 : req.url?.includes('/ok') ? 204 : 200).end();
     });
   });
@@ -61,12 +62,14 @@ test('KafkaBackupValidation: signed report that verifies, a failing webhook fail
     secretNames: ['minio', 'signing', 'notify'],
   });
   const http = await receiver();
-  t.after(() => http.server.close());
+  t.after(() => {
+    http.server.closeAllConnections();
+    http.server.close();
+  });
 
   // A backup in MinIO, taken by the engine directly (not through a KafkaBackup controller).
   const client = s3Client(s3);
   const bucket = await createS3Bucket(client, 'kbv');
-  t.after(() => deleteS3Bucket(client, bucket));
   const source = kafkaConnection(kafka, 'source');
   const topic = uniqueName('kbv');
   await createTopic(source, topic, { partitions: 2 });
@@ -161,6 +164,8 @@ test('KafkaBackupValidation: signed report that verifies, a failing webhook fail
     await exited;
     if (process.env.KBV_DEBUG) process.stderr.write(`--- operator logs ---\n${logs}\n`);
   });
+  // After hooks run in the order they were added: the operator has stopped writing reports by now.
+  t.after(() => deleteS3Bucket(client, bucket));
 
   const common = {
     checks: {
@@ -185,10 +190,22 @@ test('KafkaBackupValidation: signed report that verifies, a failing webhook fail
     metadata: { name },
     spec,
   });
-  const withHooks = (hooks: { name: string; url: string; expectedStatusCode?: number }[]) => ({
+  const withHooks = (
+    hooks: { name: string; url: string; expectedStatusCode?: number; timeoutSecs?: number }[],
+  ) => ({
     ...common,
     checks: { ...common.checks, customWebhooks: hooks },
   });
+  // The CRDs are cluster-wide and other checkouts' tests apply theirs to the same API server:
+  // this branch's KafkaBackupValidation schema again, just before it is used.
+  await admin.kubectl([
+    'apply',
+    '--server-side',
+    '--force-conflicts',
+    '--field-manager=kafka-backup-api-test',
+    '-f',
+    join(REPO, 'crds', 'kafkabackupvalidations.kafka.oso.sh.yaml'),
+  ]);
   await admin.apply(
     [
       validation('passing', {
@@ -200,6 +217,16 @@ test('KafkaBackupValidation: signed report that verifies, a failing webhook fail
         ...withHooks([{ name: 'bad-hook', url: `${http.url}/hooks/bad` }]),
       }),
       validation('dangling', { backupRef: { name: 'no-such-backup' }, ...common }),
+      validation('slow', {
+        backupRef: { name: 'nightly' },
+        activeDeadlineSeconds: 3,
+        ...withHooks([{ name: 'slow-hook', url: `${http.url}/hooks/slow`, timeoutSecs: 600 }]),
+      }),
+      validation('forbidden', {
+        backupRef: { name: 'nightly' },
+        ...common,
+        evidence: { signing: { enabled: true, keySecret: { name: 'not-in-secret-names' } } },
+      }),
     ],
     watched,
   );
@@ -254,6 +281,26 @@ test('KafkaBackupValidation: signed report that verifies, a failing webhook fail
   assert.match(
     condition(dangling, 'Stalled')?.message ?? '',
     /KafkaBackup .*\/no-such-backup .*does not exist.*retrying in \d+s/,
+  );
+
+  await eventually(
+    'the slow validation hits its deadline',
+    async () => (await status('slow')).phase === 'Failed',
+    60_000,
+  );
+  const slow = await status('slow');
+  assert.equal(condition(slow, 'Ready')?.reason, 'DeadlineExceeded');
+  assert.match(slow.message ?? '', /activeDeadlineSeconds \(3s\)/);
+
+  await eventually(
+    'the forbidden Secret stalls its validation',
+    async () => condition(await status('forbidden'), 'Stalled')?.status === 'True',
+  );
+  const forbidden = condition(await status('forbidden'), 'Stalled');
+  assert.equal(forbidden?.reason, 'InvalidConfig');
+  assert.match(
+    forbidden?.message ?? '',
+    /may not read Secret .*\/not-in-secret-names: add 'not-in-secret-names' to the KafkaBackupOperator's secretNames/,
   );
 
   // Notifications: Slack for both, PagerDuty resolves for the pass and triggers for the failure.
@@ -326,6 +373,7 @@ test('KafkaBackupValidation: signed report that verifies, a failing webhook fail
   );
   assert.ok(reasons('failing').includes('Failed'), reasons('failing').join());
   assert.ok(reasons('dangling').includes('Stalled'), reasons('dangling').join());
+  assert.ok(reasons('slow').includes('DeadlineExceeded'), reasons('slow').join());
 
   // No secret in status, Events, the operator's logs or the stored reports.
   const everything = [

@@ -282,4 +282,36 @@ describe('validate with custom webhooks and notifications', () => {
       slow.close();
     }
   });
+
+  test('aborting the run cancels a webhook call in flight and rejects with the reason', async () => {
+    const { ports } = await fixture();
+    const hang = createServer(() => {});
+    await new Promise<void>((resolve) => hang.listen(0, '127.0.0.1', resolve));
+    const controller = new AbortController();
+    const reason = new Error('deadline');
+    try {
+      const run = validate(
+        {
+          backupRef: { name: 'n', backupId: 'b1', storage },
+          checks: {
+            messageCount: { enabled: false },
+            offsetRange: { enabled: false },
+            consumerGroupOffsets: { enabled: false },
+            customWebhooks: [
+              { name: 'hang', url: `http://127.0.0.1:${(hang.address() as AddressInfo).port}/` },
+            ],
+          },
+        },
+        ports,
+        { toolVersion: 'test', noStore: true, signal: controller.signal },
+      );
+      setTimeout(() => controller.abort(reason), 200);
+      const started = Date.now();
+      await assert.rejects(run, (e) => e === reason);
+      assert.ok(Date.now() - started < 5_000, 'not the 120 s webhook timeout');
+    } finally {
+      hang.closeAllConnections();
+      hang.close();
+    }
+  });
 });
