@@ -375,6 +375,20 @@ test('KafkaBackupValidation: signed report that verifies, a failing webhook fail
   assert.ok(reasons('dangling').includes('Stalled'), reasons('dangling').join());
   assert.ok(reasons('slow').includes('DeadlineExceeded'), reasons('slow').join());
 
+  // Runs by result on the operator's /metrics (its address is in the 'manager started' log line).
+  const metricsAddress = /"msg":"manager started".*?"metrics":"([^"]+)"/.exec(logs)?.[1];
+  const metrics = await (await fetch(`http://${metricsAddress}/metrics`)).text();
+  const runs = (result: string) =>
+    Number(
+      new RegExp(`^kafka_backup_operator_validation_runs_total\\{result="${result}"\\} (\\d+)$`, 'm').exec(
+        metrics,
+      )?.[1] ?? 0,
+    );
+  assert.equal(runs('passed'), 2, 'passing, and its rerun');
+  assert.equal(runs('failed'), 1);
+  assert.equal(runs('deadline_exceeded'), 1);
+  assert.ok(runs('stalled') >= 2, 'dangling and forbidden');
+
   // No secret in status, Events, the operator's logs or the stored reports.
   const everything = [
     JSON.stringify(await admin.getJson(['-n', watched, 'kafkabackupvalidations.kafka.oso.sh'])),
