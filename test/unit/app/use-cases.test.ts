@@ -170,7 +170,11 @@ describe('use cases over in-memory ports', () => {
       (r) => r.report.summary.result,
       (e: Error) => classify(e).reason,
     );
-    assert.equal(withoutKey, 'InvalidConfig', 'an encrypted backup needs its key: a spec to fix, not a result');
+    assert.equal(
+      withoutKey,
+      'InvalidConfig',
+      'an encrypted backup needs its key: a spec to fix, not a result',
+    );
   });
 
   test('invalid specs fail before anything is opened, classified InvalidConfig', async () => {
