@@ -222,7 +222,8 @@ const notifications: Schema = object(
             rules: [
               {
                 rule: "self.matches('^https?://[^ ]+$')",
-                message: 'eventsUrl must be an http:// or https:// URL',
+                message:
+                  "eventsUrl must be an http:// or https:// URL, e.g. 'https://events.eu.pagerduty.com/v2/enqueue'",
               },
             ],
           },
