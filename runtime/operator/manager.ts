@@ -89,7 +89,9 @@ export class Manager {
     const reconciled = new Set(options.controllers.map((c) => c.kind.kind));
     const kinds = new Map<string, ResourceKind>();
     for (const controller of options.controllers) {
-      for (const kind of [controller.kind, ...(controller.watches ?? [])]) kinds.set(kind.kind, kind);
+      for (const kind of [controller.kind, ...(controller.watches ?? []).map((w) => w.kind)]) {
+        kinds.set(kind.kind, kind);
+      }
     }
     for (const kind of kinds.values()) {
       const perNamespace = namespaces.map(
@@ -108,6 +110,20 @@ export class Manager {
         this.informers.push(informer);
       }
       this.caches.set(kind.kind, mergedCache(perNamespace));
+    }
+    // A change of a watched object reconciles the objects that depend on it.
+    for (const controller of options.controllers) {
+      for (const watched of controller.watches ?? []) {
+        const keysFor = watched.keysFor;
+        if (!keysFor) continue;
+        for (const informer of this.informers.filter((i) => i.kind.kind === watched.kind.kind)) {
+          informer.on(({ object }) => {
+            for (const key of keysFor(object, this.cacheOf(controller.kind))) {
+              this.loop.enqueue(controller.kind, key);
+            }
+          });
+        }
+      }
     }
     this.loop = new ReconcileLoop({
       controllers: options.controllers,

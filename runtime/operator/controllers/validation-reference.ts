@@ -79,3 +79,11 @@ export function resolveBackupRef(spec: unknown, namespace: string, lookup: Looku
     from: key,
   };
 }
+
+/** The validation reads the backup through backupRef.name (+ namespace), not storage named directly. */
+export function refersTo(validation: KubeObject, backup: KubeObject): boolean {
+  const ref = asRecord(asRecord(validation.spec)?.backupRef) ?? {};
+  if (ref.storage !== undefined) return false;
+  const namespace = asString(ref.namespace) ?? validation.metadata.namespace;
+  return asString(ref.name) === backup.metadata.name && namespace === backup.metadata.namespace;
+}

@@ -10,7 +10,7 @@ import { apiSecrets } from '../api-secrets.ts';
 import type { Controller, ReconcileContext, ReconcileResult } from '../controller.ts';
 import type { SecretReader } from '../kube/port.ts';
 import type { ControllerDeps } from '../main.ts';
-import { KAFKA_KINDS, type KubeObject, type ObjectKey } from '../resource.ts';
+import { KAFKA_KINDS, type KubeObject, keyOf, type ObjectKey } from '../resource.ts';
 import { type RunSnapshot, runKey } from '../runs/runner.ts';
 import { type Condition, statusOf, writeStatus } from '../status.ts';
 import {
@@ -22,7 +22,7 @@ import {
   type ValidationView,
 } from './validation-decision.ts';
 import { validationRunsCounter } from './validation-metrics.ts';
-import { type ResolvedBackupRef, resolveBackupRef } from './validation-reference.ts';
+import { type ResolvedBackupRef, refersTo, resolveBackupRef } from './validation-reference.ts';
 import type { ValidationScheduler } from './validation-schedule.ts';
 import {
   deadlineStatus,
@@ -49,6 +49,9 @@ export interface ValidationControllerOptions {
   readonly portsFor?: (run: { log: Logger; secrets: SecretReader; namespace: string }) => AppPorts;
   readonly now?: () => Date;
 }
+
+/** Stalled reasons that a change of the referenced KafkaBackup can resolve. */
+const REFERENCE_REASONS = new Set(['BackupNotFound', 'InvalidBackupReference']);
 
 /** Thrown into a run that passed activeDeadlineSeconds. */
 class DeadlineExceededError extends Error {
@@ -227,7 +230,18 @@ export function validationController(
 
   return {
     kind: KIND,
-    watches: [KAFKA_KINDS.KafkaBackup],
+    // A KafkaBackup appearing or changing (its storage, its last backup id) reconciles the
+    // validations that refer to it: a Stalled BackupNotFound resolves without waiting out its backoff.
+    watches: [
+      {
+        kind: KAFKA_KINDS.KafkaBackup,
+        keysFor: (backup, own) =>
+          own
+            .list()
+            .filter((v) => refersTo(v, backup))
+            .map(keyOf),
+      },
+    ],
     async reconcile(key, context) {
       const object = context.cache.get(key);
       const runKeyOf = runKey(KIND, key);
@@ -260,8 +274,20 @@ export function validationController(
           return;
         case 'wait':
           return action.requeueAfterMs ? { requeueAfterMs: action.requeueAfterMs } : undefined;
-        case 'backoff':
+        case 'backoff': {
+          // Stalled on backupRef, and the KafkaBackup is there now: no need to wait out the backoff.
+          const reason = view.conditions?.find((c) => c.type === 'Stalled')?.reason ?? '';
+          const lookup = (k: ObjectKey) => context.cacheOf(KAFKA_KINDS.KafkaBackup).get(k);
+          if (REFERENCE_REASONS.has(reason) && resolveBackupRef(object.spec, key.namespace, lookup).ok) {
+            const deadlineAt = deadlineOf(view, base.now);
+            return begin(context, key, object, view, base, {
+              id: requestId(view),
+              restart: false,
+              ...(deadlineAt ? { deadlineAt } : {}),
+            });
+          }
           return { requeueAfterMs: action.requeueAfterMs };
+        }
         case 'record':
           deps.runner.forget(runKeyOf);
           // An older request's run: superseded; the current request starts on the next reconcile.

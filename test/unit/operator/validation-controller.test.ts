@@ -8,7 +8,7 @@ import {
   requestId,
   type ValidationView,
 } from '../../../runtime/operator/controllers/validation-decision.ts';
-import { resolveBackupRef } from '../../../runtime/operator/controllers/validation-reference.ts';
+import { refersTo, resolveBackupRef } from '../../../runtime/operator/controllers/validation-reference.ts';
 import {
   deadlineStatus,
   resultStatus,
@@ -143,6 +143,22 @@ describe('resolveBackupRef', () => {
       lookup([withStatus]),
     );
     assert.equal(own.ok ? own.backupId : '', 'chosen', 'backupRef.backupId wins');
+  });
+
+  test('refersTo: which validations a KafkaBackup change concerns', () => {
+    const v = (backupRef: Record<string, unknown>): KubeObject => ({
+      metadata: { name: 'v', namespace: 'team' },
+      spec: { backupRef },
+    });
+    const backup = kb('nightly');
+    assert.equal(refersTo(v({ name: 'nightly' }), backup), true);
+    assert.equal(refersTo(v({ name: 'nightly', namespace: 'other' }), backup), false);
+    assert.equal(refersTo(v({ name: 'other' }), backup), false);
+    assert.equal(
+      refersTo(v({ name: 'nightly', storage, backupId: 'b' }), backup),
+      false,
+      'storage named directly',
+    );
   });
 
   test('another namespace: its Secrets are read there', () => {

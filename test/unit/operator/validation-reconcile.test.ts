@@ -117,4 +117,27 @@ describe('KafkaBackupValidation reconcile', () => {
     await h.reconcile();
     assert.equal((await h.status()).phase, 'Completed');
   });
+
+  test('a missing KafkaBackup stalls with a backoff; once it exists the next reconcile runs at once', async () => {
+    const h = await harness({ ...spec, backupRef: { name: 'later' } });
+    const first = await h.reconcile();
+    assert.equal(first?.requeueAfterMs, 5_000);
+    const s = await h.status();
+    const stalled = (s.conditions as { type: string; status: string; reason: string }[]).find(
+      (c) => c.type === 'Stalled',
+    );
+    assert.deepEqual([s.phase, stalled?.status, stalled?.reason], ['Pending', 'True', 'BackupNotFound']);
+    assert.ok((await h.reconcile())?.requeueAfterMs, 'still waiting out its backoff');
+    h.kube.put(KB, {
+      metadata: { name: 'later', namespace: 'team' },
+      spec: { storage },
+      status: { backupId: 'nightly' },
+    });
+    await h.reconcile();
+    await h.runEnded();
+    await h.reconcile();
+    const done = await h.status();
+    assert.equal(done.phase, 'Completed', String(done.message));
+    assert.equal(done.backupId, 'nightly', "the KafkaBackup's status.backupId");
+  });
 });
