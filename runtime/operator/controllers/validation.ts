@@ -197,8 +197,9 @@ export function validationController(
       return deadline ? { requeueAfterMs: Math.max(1, deadline.getTime() - base.now.getTime()) } : undefined;
     }
     if (run) {
+      const next = await record(context, object, view, base, run);
       deps.runner.forget(runKey(KIND, key));
-      return (await record(context, object, view, base, run)) ?? { requeueAfterMs: 1 };
+      return next ?? { requeueAfterMs: 1 };
     }
     const last = statusString(status.lastScheduleTime);
     const decision = scheduler(
@@ -288,11 +289,17 @@ export function validationController(
           }
           return { requeueAfterMs: action.requeueAfterMs };
         }
-        case 'record':
-          deps.runner.forget(runKeyOf);
+        case 'record': {
           // An older request's run: superseded; the current request starts on the next reconcile.
-          if (action.run.id !== requestId(view)) return { requeueAfterMs: 1 };
-          return record(context, object, view, base, action.run);
+          if (action.run.id !== requestId(view)) {
+            deps.runner.forget(runKeyOf);
+            return { requeueAfterMs: 1 };
+          }
+          // Forgotten only once its outcome is in status: a failed write is retried, not lost.
+          const next = await record(context, object, view, base, action.run);
+          deps.runner.forget(runKeyOf);
+          return next;
+        }
         case 'start':
           return begin(context, key, object, view, base, {
             id: action.runId,
