@@ -4,7 +4,9 @@ import { type AppPorts, productionPorts } from '../../app/ports.ts';
 import { validateWith } from '../../app/validate.ts';
 import { openObjectStore } from '../../config/object-store-factory.ts';
 import { validationConfigFromSpec } from '../../config/operations.ts';
+import type { StorageSpec } from '../../config/storage.ts';
 import type { Logger } from '../../log.ts';
+import type { ObjectStore } from '../../storage/object-store.ts';
 import type { ValidateCommandResult } from '../../validation/commands.ts';
 import { apiSecrets } from '../api-secrets.ts';
 import type { Controller, ReconcileContext, ReconcileResult } from '../controller.ts';
@@ -91,15 +93,11 @@ export function validationController(
       // The backup's storage Secrets live with the KafkaBackup; everything else with this resource.
       const storageSecrets = apiSecrets(deps.kube, resolved.storageNamespace);
       const ports: AppPorts =
-        resolved.storageNamespace === key.namespace || options.portsFor
+        resolved.storageNamespace === key.namespace || options.portsFor || !config.storage
           ? base
-          : {
-              ...base,
-              openStore: (spec, request) =>
-                spec === config.storage
-                  ? openObjectStore(spec, { secrets: storageSecrets, log, clock: base.clock })
-                  : base.openStore(spec, request),
-            };
+          : withBackupStore(base, config.storage, (spec) =>
+              openObjectStore(spec, { secrets: storageSecrets, log, clock: base.clock }),
+            );
       // One signal for the deadline and the operator stopping, so the run's HTTP calls end with it.
       const stop = stopSignal(controls.signal, deadline);
       try {
@@ -308,6 +306,21 @@ export function validationController(
           });
       }
     },
+  };
+}
+
+/**
+ * Ports whose store of `backupStorage` (the very object the parsed config holds) opens through
+ * `open`, with the KafkaBackup namespace's Secrets; every other store (evidence.storage) as before.
+ */
+export function withBackupStore(
+  base: AppPorts,
+  backupStorage: StorageSpec,
+  open: (spec: StorageSpec) => Promise<ObjectStore>,
+): AppPorts {
+  return {
+    ...base,
+    openStore: (spec, request) => (spec === backupStorage ? open(spec) : base.openStore(spec, request)),
   };
 }
 

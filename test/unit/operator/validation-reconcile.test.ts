@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Registry } from 'prom-client';
+import type { StorageSpec } from '../../../runtime/config/storage.ts';
 import { silentLogger } from '../../../runtime/log.ts';
 import type { ReconcileContext } from '../../../runtime/operator/controller.ts';
-import { validationController } from '../../../runtime/operator/controllers/validation.ts';
+import { validationController, withBackupStore } from '../../../runtime/operator/controllers/validation.ts';
 import type { ValidationScheduler } from '../../../runtime/operator/controllers/validation-schedule.ts';
 import { EventRecorder } from '../../../runtime/operator/event-recorder.ts';
 import { OperatorMetrics } from '../../../runtime/operator/metrics.ts';
@@ -139,5 +140,16 @@ describe('KafkaBackupValidation reconcile', () => {
     const done = await h.status();
     assert.equal(done.phase, 'Completed', String(done.message));
     assert.equal(done.backupId, 'nightly', "the KafkaBackup's status.backupId");
+  });
+
+  test('withBackupStore: the backup storage opens with the KafkaBackup namespace, evidence storage as before', async () => {
+    const backupStore = new MemoryObjectStore();
+    const evidenceStore = new MemoryObjectStore();
+    const base = { ...memoryPorts({}), openStore: async () => evidenceStore };
+    const backupStorage = { kind: 'filesystem', path: '/b' } as unknown as StorageSpec;
+    const other = { kind: 'filesystem', path: '/b' } as unknown as StorageSpec;
+    const ports = withBackupStore(base, backupStorage, async () => backupStore);
+    assert.equal(await ports.openStore(backupStorage), backupStore);
+    assert.equal(await ports.openStore(other), evidenceStore, 'an equal-looking spec is another store');
   });
 });
