@@ -73,9 +73,14 @@ export function resultStatus(base: Base, output: RunOutput): StatusChange {
   const counts = `${s.passed} passed, ${s.failed} failed, ${s.warnings} warnings, ${s.skipped} skipped`;
   const where = output.reportPath ? `; report ${output.reportPath}` : '';
   const undelivered = (output.notifications ?? []).filter((n) => !n.delivered && !n.skipped);
-  const notes = undelivered.length
-    ? `; not notified: ${undelivered.map((n) => `${n.target} (${n.error})`).join(', ')}`
+  const pruned = output.pruned?.length
+    ? `; ${output.pruned.length} report(s) older than evidence.retentionDays deleted`
     : '';
+  const notes =
+    pruned +
+    (undelivered.length
+      ? `; not notified: ${undelivered.map((n) => `${n.target} (${n.error})`).join(', ')}`
+      : '');
   const checkFields = {
     validationResult: s.result === 'passed' ? 'Pass' : s.result === 'warning' ? 'Warn' : 'Fail',
     backupId: report.backup.id,

@@ -231,6 +231,11 @@ describe('validation status', () => {
     assert.deepEqual([s.event.type, s.event.reason, s.result], ['Normal', 'Passed', 'passed']);
   });
 
+  test('reports deleted by retentionDays are said', () => {
+    const s = resultStatus(base, { report: report(false), pruned: ['validation-20200101T000000Z-aaaaaaaa'] });
+    assert.match(String(s.status.message), /; 1 report\(s\) older than evidence\.retentionDays deleted$/);
+  });
+
   test('failed checks: Failed naming them, a Warning Event; undelivered notifications are said', () => {
     const s = resultStatus(base, {
       report: report(true),
