@@ -15,6 +15,7 @@ import type { ControllerDeps } from '../main.ts';
 import { KAFKA_KINDS, type KubeObject, keyOf, type ObjectKey } from '../resource.ts';
 import { type RunSnapshot, runKey } from '../runs/runner.ts';
 import { type Condition, statusOf, writeStatus } from '../status.ts';
+import { bounded, DeadlineExceededError, stopSignal } from './validation-deadline.ts';
 import {
   deadlineOf,
   decideValidation,
@@ -54,14 +55,6 @@ export interface ValidationControllerOptions {
 
 /** Stalled reasons that a change of the referenced KafkaBackup can resolve. */
 const REFERENCE_REASONS = new Set(['BackupNotFound', 'InvalidBackupReference']);
-
-/** Thrown into a run that passed activeDeadlineSeconds. */
-class DeadlineExceededError extends Error {
-  constructor(readonly seconds: number) {
-    super(`the run did not finish within ${seconds}s`);
-    this.name = 'DeadlineExceededError';
-  }
-}
 
 export function validationController(
   deps: ControllerDeps,
@@ -352,46 +345,6 @@ function viewOf(
 }
 
 const statusString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
-/** Aborted when the operator stops the run or when activeDeadlineSeconds passes (reason: DeadlineExceededError). */
-function stopSignal(
-  parent: AbortSignal,
-  deadline: { at: Date; seconds: number } | undefined,
-): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(new Error('the operator stopped during the run'));
-  parent.addEventListener('abort', onAbort, { once: true });
-  const timer = deadline
-    ? setTimeout(
-        () => controller.abort(new DeadlineExceededError(deadline.seconds)),
-        Math.max(0, deadline.at.getTime() - Date.now()),
-      )
-    : undefined;
-  return {
-    signal: controller.signal,
-    dispose() {
-      clearTimeout(timer);
-      parent.removeEventListener('abort', onAbort);
-    },
-  };
-}
-
-/** The use case's work, ended at once when `signal` aborts (its reason is the error), even mid-read. */
-async function bounded<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  let onAbort: (() => void) | undefined;
-  const stopped = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  // The abandoned work may still reject later: that is already accounted for.
-  work.catch(() => {});
-  try {
-    return await Promise.race([work, stopped]);
-  } finally {
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-  }
-}
 
 function runOutput(result: ValidateCommandResult, storage: string | undefined): RunOutput {
   return {

@@ -3,6 +3,11 @@ import { describe, test } from 'node:test';
 import { classify } from '../../../runtime/app/errors.ts';
 import { buildEvidenceReport } from '../../../runtime/evidence/report.ts';
 import {
+  bounded,
+  DeadlineExceededError,
+  stopSignal,
+} from '../../../runtime/operator/controllers/validation-deadline.ts';
+import {
   decideValidation,
   nextStalledTry,
   requestId,
@@ -265,5 +270,29 @@ describe('validation status', () => {
     const stalled = (s.status.conditions as Condition[]).find((c) => c.type === 'Stalled');
     assert.equal(stalled?.status, 'True');
     assert.match(stalled?.message ?? '', /Secret team\/x does not exist.*\(retrying in 20s\)$/);
+  });
+});
+
+describe('run bounds', () => {
+  test('the deadline aborts the run signal with DeadlineExceededError and ends the wait at once', async () => {
+    const stop = stopSignal(new AbortController().signal, { at: new Date(Date.now() + 50), seconds: 1 });
+    const never = new Promise<never>(() => {});
+    const started = Date.now();
+    await assert.rejects(
+      bounded(never, stop.signal),
+      (e) => e instanceof DeadlineExceededError && e.seconds === 1,
+    );
+    assert.ok(Date.now() - started < 1000);
+    stop.dispose();
+  });
+
+  test('the operator stopping aborts it too; a run that ends first is returned', async () => {
+    const parent = new AbortController();
+    const stop = stopSignal(parent.signal, undefined);
+    assert.equal(await bounded(Promise.resolve('done'), stop.signal), 'done');
+    parent.abort();
+    assert.equal(stop.signal.aborted, true);
+    assert.match(String((stop.signal.reason as Error).message), /operator stopped/);
+    stop.dispose();
   });
 });
