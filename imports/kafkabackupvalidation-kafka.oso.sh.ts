@@ -141,7 +141,7 @@ export interface KafkaBackupValidationSpec {
   readonly evidence?: KafkaBackupValidationSpecEvidence;
 
   /**
-   * Where to send the result of each run.
+   * Where to send the result of each run (outcome, failed checks, report location; never the report details).
    *
    * @schema KafkaBackupValidationSpec#notifications
    */
@@ -473,7 +473,7 @@ export function toJson_KafkaBackupValidationSpecEncryption(obj: KafkaBackupValid
  */
 export interface KafkaBackupValidationSpecEvidence {
   /**
-   * Report formats. Defaults to ["json"].
+   * Report formats: json (the report that is signed and verified; always written) and html (a rendering for people, its SHA-256 inside the signed JSON). The previous operator's pdf is not produced: print the HTML rendering to PDF where a PDF is required. Defaults to ["json"].
    *
    * @default json"].
    * @schema KafkaBackupValidationSpecEvidence#formats
@@ -496,7 +496,7 @@ export interface KafkaBackupValidationSpecEvidence {
   readonly storage?: KafkaBackupValidationSpecEvidenceStorage;
 
   /**
-   * Keep reports this many days. Defaults to 90.
+   * Keep reports this many days: after each run, this backup's reports older than that (by the time in their report id) are deleted from the evidence storage. Defaults to 90.
    *
    * @default 90.
    * @schema KafkaBackupValidationSpecEvidence#retentionDays
@@ -522,7 +522,7 @@ export function toJson_KafkaBackupValidationSpecEvidence(obj: KafkaBackupValidat
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Where to send the result of each run.
+ * Where to send the result of each run (outcome, failed checks, report location; never the report details).
  *
  * @schema KafkaBackupValidationSpecNotifications
  */
@@ -1191,8 +1191,8 @@ export function toJson_KafkaBackupValidationSpecEncryptionKeySecret(obj: KafkaBa
 export enum KafkaBackupValidationSpecEvidenceFormats {
   /** json */
   JSON = "json",
-  /** pdf */
-  PDF = "pdf",
+  /** html */
+  HTML = "html",
 }
 
 /**
@@ -1342,6 +1342,14 @@ export interface KafkaBackupValidationSpecNotificationsPagerduty {
    * @schema KafkaBackupValidationSpecNotificationsPagerduty#severity
    */
   readonly severity?: KafkaBackupValidationSpecNotificationsPagerdutySeverity;
+
+  /**
+   * Events API v2 endpoint, for PagerDuty's EU service region or an egress proxy. A failing run triggers an incident, a passing run resolves it. Defaults to https://events.pagerduty.com/v2/enqueue.
+   *
+   * @default https://events.pagerduty.com/v2/enqueue.
+   * @schema KafkaBackupValidationSpecNotificationsPagerduty#eventsUrl
+   */
+  readonly eventsUrl?: string;
 }
 
 /**
@@ -1353,6 +1361,7 @@ export function toJson_KafkaBackupValidationSpecNotificationsPagerduty(obj: Kafk
   const result = {
     'routingKeySecret': toJson_KafkaBackupValidationSpecNotificationsPagerdutyRoutingKeySecret(obj.routingKeySecret),
     'severity': obj.severity,
+    'eventsUrl': obj.eventsUrl,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});

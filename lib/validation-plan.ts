@@ -82,10 +82,11 @@ export interface RestoreSampleCheck {
 /** Evidence report settings. */
 export interface EvidenceOptions {
   /**
-   * Report formats.
+   * Report formats: `json` (signed and verified; required) and `html` (a rendering for people,
+   * covered by the signature through its hash). PDF is not produced: print the HTML.
    * @default ['json']
    */
-  readonly formats?: Array<'json' | 'pdf'>;
+  readonly formats?: Array<'json' | 'html'>;
   /**
    * Sign reports with the private key in this Secret (keys `signing-key.pem` / `signing-key-pub.pem`).
    * @default - unsigned
@@ -159,6 +160,11 @@ export interface KafkaBackupValidationPlanProps extends RunOptions {
      * @default 'critical'
      */
     readonly severity?: 'critical' | 'error' | 'warning' | 'info';
+    /**
+     * Events API v2 endpoint (PagerDuty's EU region, an egress proxy).
+     * @default 'https://events.pagerduty.com/v2/enqueue'
+     */
+    readonly eventsUrl?: string;
   };
   /**
    * Validate repeatedly on a schedule.
@@ -217,6 +223,11 @@ export class KafkaBackupValidationPlan extends KafkaResource {
     super(scope, id, 'KafkaBackupValidation');
     if (props.slackWebhook) secretName(props.slackWebhook.secret, 'slackWebhook.secret');
     if (props.pagerDuty) secretName(props.pagerDuty.secret, 'pagerDuty.secret');
+    if (props.evidence?.formats && !props.evidence.formats.includes('json')) {
+      throw new Error(
+        "KafkaBackupValidationPlan: evidence.formats must include 'json': it is the report that is signed and verified",
+      );
+    }
     restoreSampleSpec(props.checks?.restoreSample); // refuses a bad sample size here, not at synth
     if (props.checks?.restoreSample && !props.cluster) {
       throw new Error(
@@ -307,6 +318,7 @@ export class KafkaBackupValidationPlan extends KafkaResource {
                       key: p.pagerDuty.key,
                     },
                     severity: p.pagerDuty.severity,
+                    eventsUrl: p.pagerDuty.eventsUrl,
                   }
                 : undefined,
             }

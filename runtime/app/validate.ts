@@ -14,9 +14,13 @@ export interface ValidationRun {
   readonly restoreId?: string;
   readonly webhookUrl?: string;
   readonly triggeredBy?: string;
+  /** Who ran it, as notifications name it (the operator: `KafkaBackupValidation ns/name`). */
+  readonly notificationSource?: string;
   /** Print only: do not store the report. */
   readonly noStore?: boolean;
   readonly parallelism?: number;
+  /** Aborting stops the run between steps and cancels its webhook calls; it then rejects. */
+  readonly signal?: AbortSignal;
   readonly toolVersion: string;
   readonly context?: SpecContext;
 }
@@ -59,6 +63,12 @@ export async function validateWith(
       {
         ...(config.backupId ? { backupId: config.backupId } : {}),
         deep: config.deep,
+        integrity: config.integrity,
+        customWebhooks: config.customWebhooks,
+        formats: config.evidenceFormats,
+        ...(config.retentionDays !== undefined ? { retentionDays: config.retentionDays } : {}),
+        ...(config.notifications ? { notifications: config.notifications } : {}),
+        ...(run.notificationSource ? { notificationSource: run.notificationSource } : {}),
         ...(config.restoreSample !== undefined ? { restoreSample: config.restoreSample } : {}),
         ...(config.scratchTopicPrefix ? { scratchTopicPrefix: config.scratchTopicPrefix } : {}),
         ...(config.signingKeyPem ? { signingKey: { pem: config.signingKeyPem } } : {}),
@@ -66,6 +76,7 @@ export async function validateWith(
         ...(run.triggeredBy ? { triggeredBy: run.triggeredBy } : {}),
         ...(run.parallelism ? { parallelism: run.parallelism } : {}),
         noStore: run.noStore === true,
+        ...(run.signal ? { signal: run.signal } : {}),
         ...(wantCluster
           ? {
               clusterChecks: {
@@ -85,9 +96,12 @@ export async function validateWith(
         ...(kafka ? { kafka, admin: kafka } : {}),
         ...(kafka && config.kafka ? { bootstrapServers: config.kafka.bootstrapServers.join(',') } : {}),
         ...(config.encryption ? { encryption: config.encryption } : {}),
-        secrets: [config.kafka?.sasl?.password, config.kafka?.tls?.key].filter((s): s is string =>
-          Boolean(s),
-        ),
+        secrets: [
+          config.kafka?.sasl?.password,
+          config.kafka?.tls?.key,
+          config.notifications?.slack?.webhookUrl,
+          config.notifications?.pagerduty?.routingKey,
+        ].filter((s): s is string => Boolean(s)),
       },
     );
   } finally {

@@ -83,7 +83,10 @@ export async function validateCli(argv: string[], io: CliIo = processIo): Promis
         ? (file as ValidationConfig)
         : {
             ...file,
+            integrity: true,
             deep: false,
+            customWebhooks: [],
+            evidenceFormats: ['json', 'html'],
             topicMapping: file.topicMapping ?? {},
             hasChecks: false,
             messageCount: { failThreshold: 0, topics: [] },

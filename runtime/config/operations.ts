@@ -1,5 +1,12 @@
+import {
+  type NotificationTargets,
+  PAGERDUTY_EVENTS_URL,
+  type PagerDutySeverity,
+} from '../evidence/notifications.ts';
+import type { EvidenceFormat } from '../evidence/store.ts';
 import type { EncryptionKey } from '../format/types.ts';
 import type { KafkaConnectionConfig } from '../kafka/connection.ts';
+import type { CustomWebhook } from '../validation/custom-webhooks.ts';
 import { readKafkaCluster, resolveKafkaCluster } from './kafka-cluster.ts';
 import {
   backupConfigFromSpec,
@@ -12,7 +19,13 @@ import {
   type SpecContext,
 } from './load.ts';
 import { ConfigError, Reader } from './reader.ts';
-import { resolveField, resolveSecretText, type SecretResolver, secretRef } from './secrets.ts';
+import {
+  resolveField,
+  resolveSecretText,
+  type SecretResolver,
+  type SecretSource,
+  secretRef,
+} from './secrets.ts';
 import { readStorage, type StorageSpec } from './storage.ts';
 
 /**
@@ -59,7 +72,16 @@ export interface OffsetRollbackConfig extends OperationTarget {
 }
 
 export interface ValidationConfig extends OperationTarget {
+  /** checks.integrity.enabled: read every segment object. On when the spec has no `checks`. */
+  readonly integrity: boolean;
   readonly deep: boolean;
+  readonly customWebhooks: readonly CustomWebhook[];
+  /** evidence.formats (json always; html when listed). Default json and html. */
+  readonly evidenceFormats: readonly EvidenceFormat[];
+  /** evidence.retentionDays: reports of this backup older than that are deleted. */
+  readonly retentionDays?: number;
+  /** Slack URL and PagerDuty routing key, read from their Secrets. */
+  readonly notifications?: NotificationTargets;
   /** Segments per partition to restore into a scratch topic, or all; undefined: no restore sample. */
   readonly restoreSample?: number | 'all';
   readonly scratchTopicPrefix?: string;
@@ -178,10 +200,17 @@ export async function validationConfigFromSpec(
     }),
   );
   const checks = r.object('checks');
-  const integrity = checks?.object('integrity');
-  const deep = integrity?.boolean('deep', false) ?? false;
-  integrity?.accept('enabled'); // integrity always runs; `deep` chooses how thoroughly
-  integrity?.finish();
+  const integrityReader = checks?.object('integrity');
+  // Without a checks section (the CLI's usual form) the backup's own checks all run.
+  const integrity = checks ? (integrityReader?.boolean('enabled', false) ?? false) : true;
+  const deep = integrityReader?.boolean('deep', false) ?? false;
+  if (deep && !integrity) {
+    checks?.problem(
+      'integrity.deep',
+      'deep is set but the integrity check is disabled: set integrity.enabled to true',
+    );
+  }
+  integrityReader?.finish();
   const sample = checks?.object('restoreSample');
   const sampleOn = sample?.boolean('enabled', false) ?? false;
   const all = sample?.boolean('all', false) ?? false;
@@ -190,19 +219,36 @@ export async function validationConfigFromSpec(
   sample?.finish();
   const enabled = (o: Reader | undefined) => o?.boolean('enabled', true) ?? true;
   const mc = checks?.object('messageCount');
-  const messageCount = enabled(mc)
-    ? { failThreshold: mc?.integer('failThreshold', { min: 0 }) ?? 0, topics: mc?.strings('topics') ?? [] }
-    : (false as const);
+  // Read even when disabled: the API server fills in their defaults.
+  const failThreshold = mc?.integer('failThreshold', { min: 0 }) ?? 0;
+  const countTopics = mc?.strings('topics') ?? [];
+  const messageCount = enabled(mc) ? { failThreshold, topics: countTopics } : (false as const);
   mc?.finish();
   const or = checks?.object('offsetRange');
   const offsetRange = enabled(or);
   or?.finish();
   const cg = checks?.object('consumerGroupOffsets');
-  const consumerGroupOffsets = enabled(cg)
-    ? { groups: cg?.strings('consumerGroups') ?? [] }
-    : (false as const);
+  const groups = cg?.strings('consumerGroups') ?? [];
+  const consumerGroupOffsets = enabled(cg) ? { groups } : (false as const);
   cg?.finish();
-  checks?.accept('customWebhooks'); // called by the operator
+  const customWebhooks = (checks?.objects('customWebhooks') ?? []).map((w): CustomWebhook => {
+    const name = w.requiredString('name');
+    const url = w.requiredString('url');
+    if (url && !/^https?:\/\/[^ ]+$/.test(url)) w.problem('url', 'expected an http:// or https:// URL');
+    const timeoutSecs = w.integer('timeoutSecs', { min: 1, max: 3600 });
+    const expectedStatusCode = w.integer('expectedStatusCode', { min: 100, max: 599 });
+    w.finish();
+    return {
+      name,
+      url,
+      ...(timeoutSecs !== undefined ? { timeoutSecs } : {}),
+      ...(expectedStatusCode !== undefined ? { expectedStatusCode } : {}),
+    };
+  });
+  const webhookNames = customWebhooks.map((w) => w.name);
+  if (new Set(webhookNames).size !== webhookNames.length) {
+    checks?.problem('customWebhooks', 'two webhooks have the same name');
+  }
   checks?.finish();
   const evidence = r.object('evidence');
   const signing = evidence?.object('signing');
@@ -214,12 +260,35 @@ export async function validationConfigFromSpec(
   signing?.finish();
   const evidenceStorageReader = evidence?.object('storage');
   const evidenceStorage = evidenceStorageReader ? readStorage(evidenceStorageReader) : undefined;
-  evidence?.accept('formats', 'retentionDays');
+  const formats = evidence?.strings('formats') ?? [];
+  for (const f of formats) {
+    if (f !== 'json' && f !== 'html')
+      evidence?.problem('formats', `'${f}' is not a format: use json and html`);
+  }
+  if (formats.length > 0 && !formats.includes('json')) {
+    evidence?.problem('formats', 'json is required: it is the report that is signed and verified');
+  }
+  const evidenceFormats: EvidenceFormat[] =
+    formats.length > 0 ? (formats.includes('html') ? ['json', 'html'] : ['json']) : ['json', 'html'];
+  const retentionDays = evidence?.integer('retentionDays', { min: 1, max: 36500 });
   evidence?.finish();
+  const notificationsReader = r.object('notifications');
+  const slackReader = notificationsReader?.object('slack');
+  const slackSource = slackReader ? requiredSecretRef(slackReader, 'webhookSecret') : undefined;
+  slackReader?.finish();
+  const pdReader = notificationsReader?.object('pagerduty');
+  const pdSource = pdReader ? requiredSecretRef(pdReader, 'routingKeySecret') : undefined;
+  const severity = pdReader?.oneOf<PagerDutySeverity>(
+    'severity',
+    ['critical', 'error', 'warning', 'info'],
+    'critical',
+  );
+  const eventsUrl = pdReader?.string('eventsUrl');
+  pdReader?.finish();
+  notificationsReader?.finish();
   const encryptionSource = r.has('encryption') ? readEncryption(r) : undefined;
-  // Scheduling and notifications are the operator's.
+  // Scheduling and deadlines are the operator's.
   r.accept(
-    'notifications',
     'schedule',
     'timeZone',
     'suspend',
@@ -236,13 +305,40 @@ export async function validationConfigFromSpec(
         resolveSecretText(secrets, signingSource),
       )
     : undefined;
+  const slackUrl = slackSource
+    ? await resolveField(r.problems, 'notifications.slack.webhookSecret', () =>
+        resolveSecretText(secrets, slackSource),
+      )
+    : undefined;
+  const routingKey = pdSource
+    ? await resolveField(r.problems, 'notifications.pagerduty.routingKeySecret', () =>
+        resolveSecretText(secrets, pdSource),
+      )
+    : undefined;
   fail(context, r.problems);
   const restoreSample = sampleOn ? (all ? 'all' : (perPartition ?? 1)) : undefined;
+  const notifications: NotificationTargets = {
+    ...(slackUrl ? { slack: { webhookUrl: slackUrl } } : {}),
+    ...(routingKey
+      ? {
+          pagerduty: {
+            routingKey,
+            severity: severity ?? 'critical',
+            eventsUrl: eventsUrl ?? PAGERDUTY_EVENTS_URL,
+          },
+        }
+      : {}),
+  };
   return {
     ...(kafka ? { kafka } : {}),
     ...target,
     ...(encryption ? { encryption } : {}),
+    integrity,
     deep,
+    customWebhooks,
+    evidenceFormats,
+    ...(retentionDays !== undefined ? { retentionDays } : {}),
+    ...(slackUrl || routingKey ? { notifications } : {}),
     ...(restoreSample !== undefined ? { restoreSample } : {}),
     ...(scratchTopicPrefix ? { scratchTopicPrefix } : {}),
     ...(signingKeyPem ? { signingKeyPem } : {}),
@@ -253,6 +349,19 @@ export async function validationConfigFromSpec(
     offsetRange,
     consumerGroupOffsets,
   };
+}
+
+/** A `{name, key}` Secret reference whose key has no default (the Slack URL, the routing key). */
+function requiredSecretRef(parent: Reader, field: string): SecretSource | undefined {
+  const ref = parent.object(field);
+  if (!ref) {
+    parent.problem(field, 'required: name the Secret ({name, key})');
+    return undefined;
+  }
+  const name = ref.requiredString('name');
+  const key = ref.requiredString('key');
+  ref.finish();
+  return name && key ? { kind: 'secret', name, key } : undefined;
 }
 
 /** The values a subcommand can take from a spec of any of our kinds. */

@@ -131,6 +131,17 @@ export class Reader {
     return new Reader(v, this.#at(key), this.problems);
   }
 
+  /** A list of mappings, each read by its own Reader (path `key[i]`). */
+  objects(key: string): Reader[] {
+    const v = this.#get(key);
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) {
+      this.problem(key, 'expected a list');
+      return [];
+    }
+    return v.map((item, i) => new Reader(item, `${this.#at(key)}[${i}]`, this.problems));
+  }
+
   /** A mapping of string keys to values read by `read`. */
   map<T>(key: string, read: (value: unknown, path: string) => T | undefined): Map<string, T> {
     const v = this.#get(key);

@@ -1,5 +1,6 @@
 import type { SecretResolver, SecretSource } from '../config/secrets.ts';
 import { redact } from '../log.ts';
+import { KubeApiError } from './errors.ts';
 import type { SecretReader } from './kube/port.ts';
 
 /**
@@ -17,7 +18,18 @@ export function apiSecrets(client: SecretReader, namespace: string): SecretResol
             'cannot be used in a resource applied to the cluster; reference a Secret with {name, key} instead',
         );
       }
-      const data = await client.readSecret({ namespace, name: source.name });
+      let data: Record<string, Buffer> | undefined;
+      try {
+        data = await client.readSecret({ namespace, name: source.name });
+      } catch (error) {
+        if (error instanceof KubeApiError && error.status === 403) {
+          // The RBAC names the Secrets the operator may read: say how to add this one.
+          throw new SecretNotAvailableError(
+            `the operator may not read Secret ${namespace}/${source.name}: add '${source.name}' to the KafkaBackupOperator's secretNames (or allowSecretsOf() the resource that names it) and apply the operator's RBAC again`,
+          );
+        }
+        throw error;
+      }
       if (!data) {
         throw new SecretNotAvailableError(
           `Secret ${namespace}/${source.name} does not exist; create it with the key '${source.key}'`,

@@ -8,7 +8,7 @@ import type { Logger } from '../log.ts';
 import type { EventRecorder } from './event-recorder.ts';
 import type { KubePort } from './kube/port.ts';
 import type { CacheReader } from './object-cache.ts';
-import type { ObjectKey, ResourceKind } from './resource.ts';
+import type { KubeObject, ObjectKey, ResourceKind } from './resource.ts';
 
 export interface ReconcileResult {
   /** Reconcile this key again after this long (a schedule's next run, a poll of a running Job). */
@@ -29,8 +29,19 @@ export interface ReconcileContext {
   readonly signal: AbortSignal;
 }
 
+export interface WatchedKind {
+  readonly kind: ResourceKind;
+  /** The objects of the controller's own kind that depend on `object` (from `own`, its cache). */
+  keysFor?(object: KubeObject, own: CacheReader): ObjectKey[];
+}
+
 export interface Controller {
   readonly kind: ResourceKind;
+  /**
+   * Other kinds this controller reads through `cacheOf` (a validation reads its KafkaBackup): they
+   * are cached, and a change of one of them reconciles the keys `keysFor` names.
+   */
+  readonly watches?: readonly WatchedKind[];
   // biome-ignore lint/suspicious/noConfusingVoidType: an async reconcile with nothing to requeue returns nothing
   reconcile(key: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | void>;
 }

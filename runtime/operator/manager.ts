@@ -85,8 +85,15 @@ export class Manager {
     });
     this.recorder = new EventRecorder(options.kube, { instance: options.identity, log: this.log });
     const namespaces = options.namespaces?.length ? [...new Set(options.namespaces)] : [undefined];
+    // The controllers' own kinds enqueue their keys; kinds they only read (cacheOf) are cached too.
+    const reconciled = new Set(options.controllers.map((c) => c.kind.kind));
+    const kinds = new Map<string, ResourceKind>();
     for (const controller of options.controllers) {
-      const kind = controller.kind;
+      for (const kind of [controller.kind, ...(controller.watches ?? []).map((w) => w.kind)]) {
+        kinds.set(kind.kind, kind);
+      }
+    }
+    for (const kind of kinds.values()) {
       const perNamespace = namespaces.map(
         (namespace) =>
           new Informer({
@@ -99,10 +106,24 @@ export class Manager {
           }),
       );
       for (const informer of perNamespace) {
-        informer.on(({ object }) => this.loop.enqueue(kind, keyOf(object)));
+        if (reconciled.has(kind.kind)) informer.on(({ object }) => this.loop.enqueue(kind, keyOf(object)));
         this.informers.push(informer);
       }
       this.caches.set(kind.kind, mergedCache(perNamespace));
+    }
+    // A change of a watched object reconciles the objects that depend on it.
+    for (const controller of options.controllers) {
+      for (const watched of controller.watches ?? []) {
+        const keysFor = watched.keysFor;
+        if (!keysFor) continue;
+        for (const informer of this.informers.filter((i) => i.kind.kind === watched.kind.kind)) {
+          informer.on(({ object }) => {
+            for (const key of keysFor(object, this.cacheOf(controller.kind))) {
+              this.loop.enqueue(controller.kind, key);
+            }
+          });
+        }
+      }
     }
     this.loop = new ReconcileLoop({
       controllers: options.controllers,

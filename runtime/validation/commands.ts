@@ -1,7 +1,18 @@
 import { canonicalJson } from '../evidence/canonical-json.ts';
+import {
+  type DeliveryResult,
+  type NotificationTargets,
+  sendNotifications,
+} from '../evidence/notifications.ts';
 import { buildEvidenceReport, type CheckResult, type EvidenceReport } from '../evidence/report.ts';
 import { loadSigningKey, type SigningKeySource, sha256Hex } from '../evidence/signing.ts';
-import { sealEvidence, storeEvidence } from '../evidence/store.ts';
+import {
+  type EvidenceFormat,
+  pruneEvidence,
+  type StoredEvidenceKeys,
+  sealEvidence,
+  storeEvidence,
+} from '../evidence/store.ts';
 import { notifyWebhook, type WebhookResult } from '../evidence/webhook.ts';
 import type { BackupRepository, ReadableBackup } from '../format/repository.ts';
 import type { EncryptionKey } from '../format/types.ts';
@@ -9,6 +20,7 @@ import type { KafkaPort } from '../kafka/port.ts';
 import type { ConsumerGroupAdmin } from '../offsets/group-admin.ts';
 import { loadOffsetMapping, openMappingSource } from '../offsets/mapping-store.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { type CustomWebhook, runCustomWebhook } from './custom-webhooks.ts';
 import { validateBackup } from './validate.ts';
 
 /**
@@ -20,6 +32,8 @@ export interface ValidateCommandOptions {
   /** Default: the most recent backup in the storage. */
   readonly backupId?: string;
   readonly deep?: boolean;
+  /** Run the segment-integrity check (reads every object). Default true. */
+  readonly integrity?: boolean;
   readonly parallelism?: number;
   /** Segments per partition to restore into a scratch topic, or 'all'; needs `deps.kafka`. */
   readonly restoreSample?: number | 'all';
@@ -39,8 +53,20 @@ export interface ValidateCommandOptions {
     readonly offsetRange?: boolean;
     readonly consumerGroupOffsets?: false | { readonly groups?: readonly string[] };
   };
+  /** The user's own checks, called after the built-in ones. */
+  readonly customWebhooks?: readonly CustomWebhook[];
+  /** Default json and html. */
+  readonly formats?: readonly EvidenceFormat[];
+  /** Delete this backup's reports older than this many days once the new one is stored. */
+  readonly retentionDays?: number;
+  /** Slack and PagerDuty, told the outcome once the report is stored. */
+  readonly notifications?: NotificationTargets;
+  /** Who ran it, in notifications (e.g. `KafkaBackupValidation ns/name`). */
+  readonly notificationSource?: string;
   /** Do not store the report (print only). */
   readonly noStore?: boolean;
+  /** Stops the run between steps and cancels its HTTP calls (a deadline, a shutdown). */
+  readonly signal?: AbortSignal;
   readonly toolVersion: string;
 }
 
@@ -58,6 +84,7 @@ export interface ValidateDeps {
   /** Secret values in use (storage keys, SASL passwords...): redacted and refused in the report. */
   readonly secrets?: readonly string[];
   readonly fetchImpl?: typeof fetch;
+  readonly now?: () => Date;
 }
 
 export interface ValidateCommandResult {
@@ -66,8 +93,11 @@ export interface ValidateCommandResult {
   readonly text: string;
   readonly json: unknown;
   readonly report: EvidenceReport;
-  readonly keys?: { json: string; html: string; sig?: string };
+  readonly keys?: StoredEvidenceKeys;
   readonly webhook?: WebhookResult;
+  readonly notifications?: readonly DeliveryResult[];
+  /** Report ids deleted by evidence.retentionDays. */
+  readonly pruned?: readonly string[];
 }
 
 export async function runValidate(
@@ -97,7 +127,8 @@ export async function runValidate(
         cc.restoreId,
       )
     : undefined;
-  const checks = await validateBackup(backup, {
+  options.signal?.throwIfAborted();
+  const builtIn = await validateBackup(backup, {
     ...(cc && deps.admin
       ? {
           cluster: {
@@ -113,6 +144,7 @@ export async function runValidate(
         }
       : {}),
     ...(options.deep ? { deep: true } : {}),
+    ...(options.integrity === false ? { integrity: false } : {}),
     ...(options.parallelism ? { parallelism: options.parallelism } : {}),
     ...(deps.kafka && options.restoreSample !== undefined
       ? {
@@ -130,18 +162,40 @@ export async function runValidate(
     ...(options.signingKey && 'pem' in options.signingKey ? [options.signingKey.pem.trim()] : []),
   ];
   const partitions = manifest.topics.flatMap((t) => t.partitions);
+  const backupInfo = {
+    id: backupId,
+    storage: deps.repository.store.description,
+    createdAt: new Date(manifest.descriptor.createdAt).toISOString(),
+    topics: manifest.topics.length,
+    partitions: partitions.length,
+    segments: partitions.reduce((n, p) => n + p.segments.length, 0),
+    records: partitions.reduce((n, p) => n + BigInt(p.recordCount), 0n).toString(),
+    bytes: partitions.reduce((n, p) => n + BigInt(p.bytes), 0n).toString(),
+    manifestSha256: sha256Hex(canonicalJson(manifest)),
+  };
+  const custom: CheckResult[] = [];
+  for (const webhook of options.customWebhooks ?? []) {
+    options.signal?.throwIfAborted();
+    custom.push(
+      await runCustomWebhook(
+        webhook,
+        {
+          backup: backupInfo,
+          checks: builtIn,
+          ...(deps.bootstrapServers ? { bootstrapServers: deps.bootstrapServers } : {}),
+          ...(options.triggeredBy ? { triggeredBy: options.triggeredBy } : {}),
+        },
+        {
+          ...(deps.fetchImpl ? { fetchImpl: deps.fetchImpl } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+      ),
+    );
+  }
+  options.signal?.throwIfAborted();
+  const checks = [...builtIn, ...custom];
   const report = buildEvidenceReport({
-    backup: {
-      id: backupId,
-      storage: deps.repository.store.description,
-      createdAt: new Date(manifest.descriptor.createdAt).toISOString(),
-      topics: manifest.topics.length,
-      partitions: partitions.length,
-      segments: partitions.reduce((n, p) => n + p.segments.length, 0),
-      records: partitions.reduce((n, p) => n + BigInt(p.recordCount), 0n).toString(),
-      bytes: partitions.reduce((n, p) => n + BigInt(p.bytes), 0n).toString(),
-      manifestSha256: sha256Hex(canonicalJson(manifest)),
-    },
+    backup: backupInfo,
     checks,
     toolVersion: options.toolVersion,
     ...(deps.bootstrapServers ? { bootstrapServers: deps.bootstrapServers } : {}),
@@ -149,10 +203,18 @@ export async function runValidate(
     secrets,
   });
   const key = options.signingKey ? await loadSigningKey(options.signingKey) : undefined;
-  const sealed = sealEvidence(report, key, secrets);
-  const keys = options.noStore
-    ? undefined
-    : await storeEvidence(deps.evidenceStore ?? deps.repository.store, sealed);
+  const sealed = sealEvidence(report, key, secrets, options.formats);
+  const evidenceStore = deps.evidenceStore ?? deps.repository.store;
+  const keys = options.noStore ? undefined : await storeEvidence(evidenceStore, sealed);
+  const pruned =
+    keys && options.retentionDays !== undefined
+      ? await pruneEvidence(
+          evidenceStore,
+          backupId,
+          options.retentionDays,
+          (deps.now ?? (() => new Date()))(),
+        )
+      : undefined;
   const webhook =
     options.webhookUrl && keys
       ? await notifyWebhook(
@@ -162,20 +224,40 @@ export async function runValidate(
           deps.fetchImpl ? { fetchImpl: deps.fetchImpl } : {},
         )
       : undefined;
+  const notifications = options.notifications
+    ? await sendNotifications(
+        sealed.report,
+        {
+          source: options.notificationSource ?? 'kafka-backup validate',
+          ...(keys ? { reportKey: keys.json } : {}),
+        },
+        options.notifications,
+        deps.fetchImpl ? { fetchImpl: deps.fetchImpl } : {},
+      )
+    : undefined;
   return {
     ...(sealed.report.summary.result === 'failed' ? { failure: 'checks-failed' as const } : {}),
-    text: formatValidation(sealed.report, keys, webhook),
-    json: { report: sealed.report, keys: keys ?? null, webhook: webhook ?? null },
+    text: formatValidation(sealed.report, keys, webhook, notifications),
+    json: {
+      report: sealed.report,
+      keys: keys ?? null,
+      webhook: webhook ?? null,
+      notifications: notifications ?? [],
+      pruned: pruned ?? [],
+    },
     report: sealed.report,
     ...(keys ? { keys } : {}),
     ...(webhook ? { webhook } : {}),
+    ...(notifications ? { notifications } : {}),
+    ...(pruned ? { pruned } : {}),
   };
 }
 
 export function formatValidation(
   report: EvidenceReport,
-  keys: { json: string; html: string; sig?: string } | undefined,
+  keys: StoredEvidenceKeys | undefined,
   webhook: WebhookResult | undefined,
+  notifications: readonly DeliveryResult[] = [],
 ): string {
   const mark: Record<CheckResult['outcome'], string> = {
     passed: 'PASS',
@@ -187,8 +269,12 @@ export function formatValidation(
   for (const c of report.checks) lines.push(`  [${mark[c.outcome]}] ${c.name}: ${c.summary}`);
   if (keys) {
     lines.push(
-      `Evidence: ${keys.json}${keys.sig ? ` (signed, key ${report.signature?.keyId})` : ' (unsigned)'}, ${keys.html}`,
+      `Evidence: ${keys.json}${keys.sig ? ` (signed, key ${report.signature?.keyId})` : ' (unsigned)'}${keys.html ? `, ${keys.html}` : ''}`,
     );
+  }
+  for (const n of notifications) {
+    if (n.skipped) continue;
+    lines.push(n.delivered ? `Notified ${n.target}.` : `${n.target} not notified: ${n.error}`);
   }
   if (webhook) lines.push(webhook.delivered ? 'Webhook notified.' : `Webhook not notified: ${webhook.error}`);
   return lines.join('\n');

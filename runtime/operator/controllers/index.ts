@@ -5,6 +5,7 @@ import { RunMetrics } from './backup-metrics.ts';
 import { offsetResetController } from './offset-reset.ts';
 import { offsetRollbackController } from './offset-rollback.ts';
 import { restoreController } from './restore.ts';
+import { validationController } from './validation.ts';
 
 /** The controllers `kafka-backup operator` runs: one per kind of crds/. */
 export function defaultControllers(deps: ControllerDeps): readonly Controller[] {
@@ -14,5 +15,6 @@ export function defaultControllers(deps: ControllerDeps): readonly Controller[] 
     restoreController(deps),
     offsetResetController(deps),
     offsetRollbackController(deps),
+    validationController(deps),
   ];
 }

@@ -133,12 +133,23 @@ const anyCheck = [
 const evidence: Schema = object(
   'Evidence report of each validation run, e.g. for SOX, CMMC or GDPR audits.',
   {
-    formats: array('Report formats.', string('A format.', { enum: ['json', 'pdf'] }), {
-      minItems: 1,
-      maxItems: 2,
-      listType: 'set',
-      default: ['json'],
-    }),
+    formats: array(
+      "Report formats: json (the report that is signed and verified; always written) and html (a rendering for people, its SHA-256 inside the signed JSON). The previous operator's pdf is not produced: print the HTML rendering to PDF where a PDF is required.",
+      string('A format.', { enum: ['json', 'html'] }),
+      {
+        minItems: 1,
+        maxItems: 2,
+        listType: 'set',
+        default: ['json'],
+        rules: [
+          {
+            rule: "'json' in self",
+            message:
+              "evidence.formats must include json: it is the report that is signed and verified (add 'html' for a readable rendering)",
+          },
+        ],
+      },
+    ),
     signing: object(
       'Sign the report (ECDSA P-256, SHA-256) with a key from a Secret.',
       {
@@ -161,47 +172,67 @@ const evidence: Schema = object(
       },
     ),
     storage: storage('Where reports are written. Defaults to the storage of the backup.'),
-    retentionDays: integer('Keep reports this many days.', {
-      minimum: 1,
-      maximum: 36500,
-      default: 90,
-      format: 'int32',
-    }),
+    retentionDays: integer(
+      "Keep reports this many days: after each run, this backup's reports older than that (by the time in their report id) are deleted from the evidence storage.",
+      {
+        minimum: 1,
+        maximum: 36500,
+        default: 90,
+        format: 'int32',
+      },
+    ),
   },
 );
 
-const notifications: Schema = object('Where to send the result of each run.', {
-  slack: object(
-    'Slack incoming webhook.',
-    {
-      webhookSecret: secretRef(
-        'Secret with the webhook URL.',
-        { key: { description: 'Key of the URL.' } },
-        {
-          requiredKeys: ['key'],
-        },
-      ),
-    },
-    { required: ['webhookSecret'] },
-  ),
-  pagerduty: object(
-    'PagerDuty Events v2 (sent when a check fails).',
-    {
-      routingKeySecret: secretRef(
-        'Secret with the routing key.',
-        { key: { description: 'Key of the routing key.' } },
-        {
-          requiredKeys: ['key'],
-        },
-      ),
-      severity: string('Event severity.', {
-        enum: ['critical', 'error', 'warning', 'info'],
-        default: 'critical',
-      }),
-    },
-    { required: ['routingKeySecret'] },
-  ),
-});
+const notifications: Schema = object(
+  'Where to send the result of each run (outcome, failed checks, report location; never the report details).',
+  {
+    slack: object(
+      'Slack incoming webhook.',
+      {
+        webhookSecret: secretRef(
+          'Secret with the webhook URL.',
+          { key: { description: 'Key of the URL.' } },
+          {
+            requiredKeys: ['key'],
+          },
+        ),
+      },
+      { required: ['webhookSecret'] },
+    ),
+    pagerduty: object(
+      'PagerDuty Events v2 (sent when a check fails).',
+      {
+        routingKeySecret: secretRef(
+          'Secret with the routing key.',
+          { key: { description: 'Key of the routing key.' } },
+          {
+            requiredKeys: ['key'],
+          },
+        ),
+        severity: string('Event severity.', {
+          enum: ['critical', 'error', 'warning', 'info'],
+          default: 'critical',
+        }),
+        eventsUrl: string(
+          "Events API v2 endpoint, for PagerDuty's EU service region or an egress proxy. A failing run triggers an incident, a passing run resolves it.",
+          {
+            maxLength: 2048,
+            default: 'https://events.pagerduty.com/v2/enqueue',
+            rules: [
+              {
+                rule: "self.matches('^https?://[^ ]+$')",
+                message:
+                  "eventsUrl must be an http:// or https:// URL, e.g. 'https://events.eu.pagerduty.com/v2/enqueue'",
+              },
+            ],
+          },
+        ),
+      },
+      { required: ['routingKeySecret'] },
+    ),
+  },
+);
 
 const spec: Schema = object(
   'Which backup to validate, against which cluster, with which checks.',

@@ -231,6 +231,35 @@ describe('use cases over in-memory ports', () => {
     assert.equal(ports.connections.length, connected, 'no check needed a cluster');
   });
 
+  test('validate reads an encrypted backup with the key from its encryption Secret; without the key it cannot', async () => {
+    const key = Buffer.alloc(32, 9).toString('base64');
+    const source = new MemoryKafka('source');
+    source.seed('orders', 2, 20);
+    const ports = memoryPorts(
+      { 'source:9092': source },
+      { secrets: mapSecrets({ ...secrets, 'backup-key/encryption.key': key }) },
+    );
+    const encryption = { keySecret: { name: 'backup-key' } };
+    await backup({ ...backupSpec, encryption }, ports);
+    const spec = {
+      backupRef: { name: 'n', backupId: 'b1', storage },
+      checks: { integrity: { enabled: true, deep: true } },
+    };
+    const result = await validate({ ...spec, encryption }, ports, { noStore: true, toolVersion: 'test' });
+    assert.equal(result.report.summary.result, 'passed', result.text);
+    const integrity = result.report.checks.find((c) => c.name === 'segment-integrity');
+    assert.match(integrity?.summary ?? '', /checksum verified and decoded/);
+    const withoutKey = await validate(spec, ports, { noStore: true, toolVersion: 'test' }).then(
+      (r) => r.report.summary.result,
+      (e: Error) => classify(e).reason,
+    );
+    assert.equal(
+      withoutKey,
+      'InvalidConfig',
+      'an encrypted backup needs its key: a spec to fix, not a result',
+    );
+  });
+
   test('invalid specs fail before anything is opened, classified InvalidConfig', async () => {
     const { ports } = setup();
     const failures = await Promise.all([

@@ -514,7 +514,7 @@ describe('KafkaBackupValidationPlan', () => {
         consumerGroupOffsets: { consumerGroups: ['g'] },
         integrity: true,
       },
-      evidence: { formats: ['json', 'pdf'], signingKeySecret: 'signing', retention: Duration.days(365) },
+      evidence: { formats: ['json', 'html'], signingKeySecret: 'signing', retention: Duration.days(365) },
       slackWebhook: { secret: 'slack', key: 'url' },
       pagerDuty: { secret: 'pd', key: 'routing', severity: 'warning' },
       schedule: Schedule.cron('0 6 * * 0', { timeZone: 'UTC' }),
@@ -534,7 +534,7 @@ describe('KafkaBackupValidationPlan', () => {
       customWebhooks: [{ name: 'orders-ok', url: 'https://checks.example.com/orders', timeoutSecs: 30 }],
     });
     assert.deepEqual(spec.evidence, {
-      formats: ['json', 'pdf'],
+      formats: ['json', 'html'],
       signing: { enabled: true, keySecret: { name: 'signing' } },
       retentionDays: 365,
     });

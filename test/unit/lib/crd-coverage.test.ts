@@ -289,7 +289,12 @@ function maximal(chart: Chart): void {
       retention: Duration.days(1),
     },
     slackWebhook: { secret: 'slack', key: 'url' },
-    pagerDuty: { secret: 'pd', key: 'k', severity: 'info' },
+    pagerDuty: {
+      secret: 'pd',
+      key: 'k',
+      severity: 'info',
+      eventsUrl: 'https://events.eu.pagerduty.com/v2/enqueue',
+    },
     schedule: Schedule.hourly({ timeZone: 'UTC' }),
     suspend: true,
     concurrencyPolicy: ConcurrencyPolicy.FORBID,

@@ -68,6 +68,39 @@ describe('Manager', () => {
     );
   });
 
+  test('a kind a controller only watches is cached, and its changes reconcile the keys the controller names', async (t) => {
+    const kube = new FakeKube();
+    const own = KAFKA_KINDS.KafkaBackupValidation;
+    kube.put(kind, { metadata: { name: 'backup', namespace: 'ns' } });
+    const seen: string[] = [];
+    let cached: unknown;
+    const controller: Controller = {
+      kind: own,
+      watches: [{ kind, keysFor: (object) => [{ namespace: 'ns', name: `for-${object.metadata.name}` }] }],
+      async reconcile(key, context) {
+        cached = context.cacheOf(kind).get({ namespace: 'ns', name: 'backup' });
+        seen.push(key.name);
+      },
+    };
+    // The fake delivers no watch events after the list: a resync stands for a change.
+    const m = new Manager({
+      kube,
+      controllers: [controller],
+      identity: 'solo',
+      namespaces: ['ns'],
+      informer: { resyncMs: 100 },
+    });
+    await m.start();
+    t.after(() => m.stop());
+    await eventually('the dependent key reconciled', () => seen.length >= 1);
+    assert.deepEqual(
+      [...new Set(seen)],
+      ['for-backup'],
+      'only the key keysFor named: the watched kind is not reconciled itself',
+    );
+    assert.ok(cached, 'the watched kind is in its cache');
+  });
+
   test('cacheOf() names an unwatched kind', () => {
     const m = new Manager({ kube: new FakeKube(), controllers: [], identity: 'x' });
     assert.throws(() => m.cacheOf(KAFKA_KINDS.KafkaRestore), /does not watch KafkaRestore/);
