@@ -65,11 +65,21 @@ describe('schedules, generated', () => {
     dayOfMonth: [1, 31],
     month: [1, 12],
     dayOfWeek: [0, 7],
+    // Seconds-first form: the seed operator's numbering, 1 = Sunday ... 7 = Saturday (0 is refused).
+    dayOfWeekFromSunday1: [1, 7],
     year: [1970, 2199],
   } as const;
   type Position = keyof typeof POSITIONS;
   const FIVE: Position[] = ['minute', 'hour', 'dayOfMonth', 'month', 'dayOfWeek'];
-  const SEVEN: Position[] = ['second', 'minute', 'hour', 'dayOfMonth', 'month', 'dayOfWeek', 'year'];
+  const SEVEN: Position[] = [
+    'second',
+    'minute',
+    'hour',
+    'dayOfMonth',
+    'month',
+    'dayOfWeekFromSunday1',
+    'year',
+  ];
 
   /** A valid field: *, a value, a range, a list or a step, within the position's range. */
   const field = (p: Position) => {
