@@ -9,7 +9,7 @@ import type { Logger } from '../../log.ts';
 import { apiSecrets } from '../api-secrets.ts';
 import type { Controller, ReconcileContext } from '../controller.ts';
 import type { KubePort } from '../kube/port.ts';
-import { KAFKA_KINDS, type KubeObject, type ObjectKey } from '../resource.ts';
+import { KAFKA_KINDS, type KubeObject, keyOf, type ObjectKey } from '../resource.ts';
 import { type Runner, type RunSnapshot, runKey } from '../runs/runner.ts';
 import { type Condition, type Health, healthConditions, statusOf, writeStatus } from '../status.ts';
 import {
@@ -26,6 +26,8 @@ import { readStoredState } from './backup-storage.ts';
 
 const KIND = KAFKA_KINDS.KafkaBackup;
 export const RERUN_ANNOTATION = 'kafka.oso.sh/rerun';
+/** Look again soon when the cache held a deleted object that a new one of the same name replaced. */
+const STALE_RETRY = { requeueAfterMs: 200 };
 /** Progress is written to status at most this often while a run goes. */
 const PROGRESS_WRITE_MS = 5_000;
 
@@ -130,7 +132,7 @@ export function backupController(deps: BackupControllerDeps): Controller {
           set({ phase: 'Failed', nextScheduleTime: null, nextScheduledBackup: null });
           setHealth('stalled', 'InvalidSchedule', `${error.message}; fix spec.schedule or spec.timeZone`);
           if (!wasStalled) events.push({ type: 'Warning', reason: 'InvalidSchedule', note: error.message });
-          await flush(context, object, patch, events, generation);
+          if (!(await flush(context, object, patch, events, generation))) return STALE_RETRY;
           return;
         }
       }
@@ -190,7 +192,7 @@ export function backupController(deps: BackupControllerDeps): Controller {
         });
         setHealth('reconciling', 'Running', startMessage(decision.reason, decision.at));
         events.push({ type: 'Normal', reason: 'Started', note: startMessage(decision.reason, decision.at) });
-        await flush(context, object, patch, events, generation);
+        if (!(await flush(context, object, patch, events, generation))) return STALE_RETRY;
         return requeue(decision.nextScheduleTime, now);
       }
 
@@ -232,7 +234,7 @@ export function backupController(deps: BackupControllerDeps): Controller {
       if (current?.state !== 'running' && status.storageReadTime === undefined && status.phase !== 'Failed') {
         await refreshFromStorage(object, ports, source, set, context, clock());
       }
-      await flush(context, object, patch, events, generation);
+      if (!(await flush(context, object, patch, events, generation))) return STALE_RETRY;
       if (decision.requeueAfterMs === undefined) return undefined;
       // Measured from now: the storage read and the status write took time.
       const elapsed = clock().getTime() - now.getTime();
@@ -444,19 +446,25 @@ function reasonOf(status: Status, type: string): string | undefined {
     ?.reason;
 }
 
-/** Writes the patch when it changes something, then the Events (one per transition). */
+/**
+ * Writes the patch when it changes something, then the Events (one per transition). False when the
+ * object in the cache is gone and another of the same name took its place (deleted and applied
+ * again): a status computed from the old one must not land on the new one.
+ */
 async function flush(
   context: ReconcileContext,
   object: KubeObject,
   patch: Status,
   events: readonly Event[],
   generation: number,
-): Promise<void> {
+): Promise<boolean> {
   const before = statusOf(object);
   const changed = Object.entries(patch).filter(([k, v]) =>
     v === null ? before[k] !== undefined : JSON.stringify(before[k]) !== JSON.stringify(v),
   );
   if (changed.length > 0 || before.observedGeneration !== generation) {
+    const live = await context.client.get(KIND, keyOf(object));
+    if (!live || live.metadata.uid !== object.metadata.uid) return false;
     await writeStatus(context, KIND, object, {
       ...Object.fromEntries(changed),
       observedGeneration: generation,
@@ -467,4 +475,5 @@ async function flush(
       await context.recorder.warning(object, event.reason, event.reason, event.note);
     else await context.recorder.normal(object, event.reason, event.reason, event.note);
   }
+  return true;
 }
