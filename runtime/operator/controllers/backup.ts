@@ -49,7 +49,12 @@ interface BackupSpec {
   readonly failedRunsHistoryLimit?: number;
   readonly activeDeadlineSeconds?: number;
   readonly metrics?: { readonly enabled?: boolean };
+  readonly retention?: { readonly enabled?: boolean; readonly dryRun?: boolean };
 }
+
+/** Said in status and as an Event rather than silently ignored: nothing is deleted yet. */
+export const RETENTION_NOT_APPLIED =
+  'retention is not applied by this operator version: nothing was deleted. All runs of this backup are kept (storedRuns lists them)';
 
 type Status = Record<string, unknown>;
 type Event = { readonly type: 'Normal' | 'Warning'; readonly reason: string; readonly note: string };
@@ -348,6 +353,15 @@ function recordOutcome(
     });
     setHealth('ready', 'BackupSucceeded', message);
     events.push({ type: 'Normal', reason: 'Completed', note: message });
+    if (spec.retention?.enabled) {
+      set({
+        lastRetentionTime: endedAt.toISOString(),
+        retentionDryRun: spec.retention.dryRun === true,
+        retentionDeletedBackups: 0,
+        retentionError: RETENTION_NOT_APPLIED,
+      });
+      events.push({ type: 'Warning', reason: 'RetentionNotApplied', note: RETENTION_NOT_APPLIED });
+    }
     metrics.runs.inc({ kind: KIND.kind, result: 'succeeded' });
     if (perResource) {
       metrics.records.inc(labels, result.records);
