@@ -203,17 +203,27 @@ export function backupController(deps: BackupControllerDeps): Controller {
 
       // 4. Waiting: progress of a running run, a skipped tick, or the phase at rest.
       const current = deps.runner.get(rk);
+      let progressDueMs: number | undefined;
       if (current?.state === 'running') {
-        const last = lastProgressWrite.get(rk) ?? 0;
-        if (current.progress && now.getTime() - last >= PROGRESS_WRITE_MS) {
+        const progress: Status = {
+          ...(current.progress
+            ? {
+                recordsProcessed: current.progress.records,
+                bytesProcessed: current.progress.bytes,
+                throughputRecordsPerSec: Math.round(current.progress.recordsPerSec),
+                throughputBytesPerSec: Math.round(current.progress.bytesPerSec),
+              }
+            : {}),
+          ...(current.lastCheckpoint ? { lastCheckpointTime: current.lastCheckpoint.toISOString() } : {}),
+        };
+        const unwritten = Object.entries(progress).some(([k, v]) => status[k] !== v);
+        const sinceWrite = now.getTime() - (lastProgressWrite.get(rk) ?? 0);
+        if (unwritten && sinceWrite >= PROGRESS_WRITE_MS) {
           lastProgressWrite.set(rk, now.getTime());
-          set({
-            recordsProcessed: current.progress.records,
-            bytesProcessed: current.progress.bytes,
-            throughputRecordsPerSec: Math.round(current.progress.recordsPerSec),
-            throughputBytesPerSec: Math.round(current.progress.bytesPerSec),
-            ...(current.lastCheckpoint ? { lastCheckpointTime: current.lastCheckpoint.toISOString() } : {}),
-          });
+          set(progress);
+        } else if (unwritten) {
+          // Throttled: come back for it, or the last numbers before a quiet spell never show.
+          progressDueMs = PROGRESS_WRITE_MS - sinceWrite;
         }
         if (decision.skipped && lastSkipped.get(rk) !== decision.skipped.getTime()) {
           lastSkipped.set(rk, decision.skipped.getTime());
@@ -240,10 +250,14 @@ export function backupController(deps: BackupControllerDeps): Controller {
         await refreshFromStorage(object, ports, source, set, context, clock());
       }
       if (!(await flush(context, object, patch, events, generation))) return STALE_RETRY;
-      if (decision.requeueAfterMs === undefined) return undefined;
+      const requeueAfterMs =
+        progressDueMs === undefined || decision.requeueAfterMs === undefined
+          ? (progressDueMs ?? decision.requeueAfterMs)
+          : Math.min(progressDueMs, decision.requeueAfterMs);
+      if (requeueAfterMs === undefined) return undefined;
       // Measured from now: the storage read and the status write took time.
       const elapsed = clock().getTime() - now.getTime();
-      return { requeueAfterMs: Math.max(decision.requeueAfterMs - elapsed, 50) };
+      return { requeueAfterMs: Math.max(requeueAfterMs - elapsed, 50) };
     },
   };
 }
