@@ -33,6 +33,7 @@ interface BackupStatus {
   storedRunCount?: number;
   retentionError?: string;
   recordsProcessed?: number;
+  lastCheckpointTime?: string;
   observedGeneration?: number;
   conditions?: Array<{ type: string; status: string; reason: string; message?: string }>;
   history?: Array<{ id: string; phase: string; startTime: string }>;
@@ -347,10 +348,40 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
   assert.match(condition?.message ?? '', /absent-creds/);
   assert.match(condition?.message ?? '', /does not exist|create/i);
 
+  // Continuous: one long run, with its progress and checkpoints in status while it goes.
+  await admin.apply(
+    [
+      {
+        apiVersion: 'kafka.oso.sh/v1alpha1',
+        kind: 'KafkaBackup',
+        metadata: { name: 'stream' },
+        spec: backupSpec('minio-creds', {
+          continuous: true,
+          stopAtCurrentOffsets: false,
+          checkpoint: { intervalSecs: 1 },
+          segmentMaxIntervalMs: 1000,
+        }),
+      },
+    ],
+    watched,
+  );
+  await eventually(
+    'the continuous backup reports its progress',
+    async () => {
+      const now = await status('stream');
+      return now.phase === 'Running' && now.recordsProcessed === 3600 && now.lastCheckpointTime !== undefined;
+    },
+    60_000,
+  );
+  assert.ok(
+    (await status('stream')).conditions?.some((c) => c.type === 'Reconciling' && c.status === 'True'),
+  );
+
   // No Secret value in status, Events or the operator's log.
   const everything = [
     JSON.stringify(await status('every5s')),
     JSON.stringify(stalled),
+    JSON.stringify(await status('stream')),
     JSON.stringify(await admin.getJson(['-n', watched, 'events.events.k8s.io'])),
     operator.output(),
   ].join('\n');
