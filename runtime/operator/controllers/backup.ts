@@ -28,6 +28,8 @@ const KIND = KAFKA_KINDS.KafkaBackup;
 export const RERUN_ANNOTATION = 'kafka.oso.sh/rerun';
 /** Look again soon when the cache held a deleted object that a new one of the same name replaced. */
 const STALE_RETRY = { requeueAfterMs: 200 };
+/** While a run goes, what storage holds is read again after a checkpoint at most this often. */
+const STORAGE_READ_WHILE_RUNNING_MS = 60_000;
 /** Progress is written to status at most this often while a run goes. */
 const PROGRESS_WRITE_MS = 5_000;
 
@@ -224,6 +226,16 @@ export function backupController(deps: BackupControllerDeps): Controller {
         } else if (unwritten) {
           // Throttled: come back for it, or the last numbers before a quiet spell never show.
           progressDueMs = PROGRESS_WRITE_MS - sinceWrite;
+        }
+        // A long run (continuous) commits as it goes: list what storage holds after a checkpoint,
+        // at most once a minute.
+        const readAt = typeof status.storageReadTime === 'string' ? Date.parse(status.storageReadTime) : 0;
+        if (
+          current.lastCheckpoint &&
+          current.lastCheckpoint.getTime() > readAt &&
+          now.getTime() - readAt >= STORAGE_READ_WHILE_RUNNING_MS
+        ) {
+          await refreshFromStorage(object, ports, source, set, context, now);
         }
         if (decision.skipped && lastSkipped.get(rk) !== decision.skipped.getTime()) {
           lastSkipped.set(rk, decision.skipped.getTime());

@@ -369,7 +369,12 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
     'the continuous backup reports its progress',
     async () => {
       const now = await status('stream');
-      return now.phase === 'Running' && now.recordsProcessed === 3600 && now.lastCheckpointTime !== undefined;
+      return (
+        now.phase === 'Running' &&
+        now.recordsProcessed === 3600 &&
+        now.lastCheckpointTime !== undefined &&
+        now.storedRecords === 3600
+      );
     },
     60_000,
   );
