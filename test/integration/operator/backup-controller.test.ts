@@ -348,6 +348,29 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
   assert.match(condition?.message ?? '', /absent-creds/);
   assert.match(condition?.message ?? '', /does not exist|create/i);
 
+  // A schedule the API server admits but that cannot run (a range written backwards): Stalled,
+  // saying what to fix, until the spec changes.
+  await admin.apply(
+    [
+      {
+        apiVersion: 'kafka.oso.sh/v1alpha1',
+        kind: 'KafkaBackup',
+        metadata: { name: 'backwards' },
+        spec: backupSpec('minio-creds', { schedule: '0 0 0 * * 6-2' }),
+      },
+    ],
+    watched,
+  );
+  await eventually(
+    'the backup with an impossible schedule is Stalled',
+    async () =>
+      (await status('backwards')).conditions?.some(
+        (c) => c.type === 'Stalled' && c.status === 'True' && c.reason === 'InvalidSchedule',
+      ) ?? false,
+    30_000,
+  );
+  assert.match((await status('backwards')).message ?? '', /6-2.*fix spec.schedule/s);
+
   // Continuous: one long run, with its progress and checkpoints in status while it goes.
   await admin.apply(
     [
