@@ -499,6 +499,17 @@ async function flush(
   generation: number,
 ): Promise<boolean> {
   const before = statusOf(object);
+  if (
+    before.observedGeneration !== generation &&
+    patch.conditions === undefined &&
+    Array.isArray(before.conditions)
+  ) {
+    // A new generation was looked at: every condition now describes it.
+    patch = {
+      ...patch,
+      conditions: (before.conditions as Condition[]).map((c) => ({ ...c, observedGeneration: generation })),
+    };
+  }
   const changed = Object.entries(patch).filter(([k, v]) =>
     v === null ? before[k] !== undefined : JSON.stringify(before[k]) !== JSON.stringify(v),
   );
