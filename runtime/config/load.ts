@@ -166,6 +166,8 @@ export async function backupConfigFromSpec(
   }
   const pollIntervalMs = r.integer('pollIntervalMs', { min: 1 });
   const consumerGroupSnapshot = r.boolean('consumerGroupSnapshot', false);
+  // Recorded in backup.json's labels when the backup is created (the manifest's descriptor).
+  const sourceClusterId = r.string('sourceClusterId');
   const checkpoint = r.object('checkpoint');
   const checkpointEnabled = checkpoint?.boolean('enabled', true) ?? true;
   const intervalSecs = checkpoint?.integer('intervalSecs', { min: 1 }) ?? 30;
@@ -184,7 +186,6 @@ export async function backupConfigFromSpec(
     'retention',
     'metrics',
     'activeDeadlineSeconds',
-    'sourceClusterId',
     'mode',
   );
   // Original offsets are kept in the format (never added to records): incremental runs, resume and
@@ -217,6 +218,7 @@ export async function backupConfigFromSpec(
       checkpointIntervalMs: checkpointEnabled ? intervalSecs * 1000 : 5000,
       ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
       consumerGroupSnapshot,
+      ...(sourceClusterId ? { labels: { sourceClusterId } } : {}),
       ...(rate.maxConcurrentPartitions ? { maxConcurrentPartitions: rate.maxConcurrentPartitions } : {}),
       rateLimits: rate.limits,
     },

@@ -79,8 +79,10 @@ export class ProgressTracker {
 export const PROGRESS_INTERVAL_MS = 1000;
 
 /**
- * Wraps a progress callback so it runs at most once per `intervalMs`; `flush` delivers the latest
- * snapshot (the final numbers) even when it fell inside the quiet period.
+ * Wraps a progress callback so it runs at most once per `intervalMs`. A report that falls inside the
+ * quiet period is delivered when it ends (a run that catches up and then waits, as a continuous
+ * backup does, would otherwise show its first numbers for ever); `flush` delivers the latest
+ * snapshot (the final numbers) at once.
  */
 export function throttleProgress(
   onProgress: ((progress: Progress) => void) | undefined,
@@ -89,24 +91,31 @@ export function throttleProgress(
 ): { readonly report: (progress: Progress) => void; readonly flush: () => void } {
   let last = Number.NEGATIVE_INFINITY;
   let pending: Progress | undefined;
+  let trailing: ReturnType<typeof setTimeout> | undefined;
+  const flush = () => {
+    if (trailing) clearTimeout(trailing);
+    trailing = undefined;
+    if (!onProgress || !pending) return;
+    last = now();
+    const p = pending;
+    pending = undefined;
+    onProgress(p);
+  };
   return {
     report(progress) {
       if (!onProgress) return;
       const t = now();
       if (t - last < intervalMs) {
         pending = progress;
+        // Never keeps the process alive: flush() at the end of a run delivers it anyway.
+        trailing ??= setTimeout(flush, intervalMs - (t - last));
+        trailing.unref?.();
         return;
       }
       last = t;
       pending = undefined;
       onProgress(progress);
     },
-    flush() {
-      if (!onProgress || !pending) return;
-      last = now();
-      const p = pending;
-      pending = undefined;
-      onProgress(p);
-    },
+    flush,
   };
 }

@@ -9,7 +9,7 @@ import type { Logger } from '../../log.ts';
 import { apiSecrets } from '../api-secrets.ts';
 import type { Controller, ReconcileContext } from '../controller.ts';
 import type { KubePort } from '../kube/port.ts';
-import { KAFKA_KINDS, type KubeObject, type ObjectKey } from '../resource.ts';
+import { KAFKA_KINDS, type KubeObject, keyOf, type ObjectKey } from '../resource.ts';
 import { type Runner, type RunSnapshot, runKey } from '../runs/runner.ts';
 import { type Condition, type Health, healthConditions, statusOf, writeStatus } from '../status.ts';
 import {
@@ -26,6 +26,10 @@ import { readStoredState } from './backup-storage.ts';
 
 const KIND = KAFKA_KINDS.KafkaBackup;
 export const RERUN_ANNOTATION = 'kafka.oso.sh/rerun';
+/** Look again soon when the cache held a deleted object that a new one of the same name replaced. */
+const STALE_RETRY = { requeueAfterMs: 200 };
+/** While a run goes, what storage holds is read again after a checkpoint at most this often. */
+const STORAGE_READ_WHILE_RUNNING_MS = 60_000;
 /** Progress is written to status at most this often while a run goes. */
 const PROGRESS_WRITE_MS = 5_000;
 
@@ -47,7 +51,12 @@ interface BackupSpec {
   readonly failedRunsHistoryLimit?: number;
   readonly activeDeadlineSeconds?: number;
   readonly metrics?: { readonly enabled?: boolean };
+  readonly retention?: { readonly enabled?: boolean; readonly dryRun?: boolean };
 }
+
+/** Said in status and as an Event rather than silently ignored: nothing is deleted yet. */
+export const RETENTION_NOT_APPLIED =
+  'retention is not applied by this operator version: nothing was deleted. All runs of this backup are kept (storedRuns lists them)';
 
 type Status = Record<string, unknown>;
 type Event = { readonly type: 'Normal' | 'Warning'; readonly reason: string; readonly note: string };
@@ -130,7 +139,7 @@ export function backupController(deps: BackupControllerDeps): Controller {
           set({ phase: 'Failed', nextScheduleTime: null, nextScheduledBackup: null });
           setHealth('stalled', 'InvalidSchedule', `${error.message}; fix spec.schedule or spec.timeZone`);
           if (!wasStalled) events.push({ type: 'Warning', reason: 'InvalidSchedule', note: error.message });
-          await flush(context, object, patch, events, generation);
+          if (!(await flush(context, object, patch, events, generation))) return STALE_RETRY;
           return;
         }
       }
@@ -190,23 +199,43 @@ export function backupController(deps: BackupControllerDeps): Controller {
         });
         setHealth('reconciling', 'Running', startMessage(decision.reason, decision.at));
         events.push({ type: 'Normal', reason: 'Started', note: startMessage(decision.reason, decision.at) });
-        await flush(context, object, patch, events, generation);
+        if (!(await flush(context, object, patch, events, generation))) return STALE_RETRY;
         return requeue(decision.nextScheduleTime, now);
       }
 
       // 4. Waiting: progress of a running run, a skipped tick, or the phase at rest.
       const current = deps.runner.get(rk);
+      let progressDueMs: number | undefined;
       if (current?.state === 'running') {
-        const last = lastProgressWrite.get(rk) ?? 0;
-        if (current.progress && now.getTime() - last >= PROGRESS_WRITE_MS) {
+        const progress: Status = {
+          ...(current.progress
+            ? {
+                recordsProcessed: current.progress.records,
+                bytesProcessed: current.progress.bytes,
+                throughputRecordsPerSec: Math.round(current.progress.recordsPerSec),
+                throughputBytesPerSec: Math.round(current.progress.bytesPerSec),
+              }
+            : {}),
+          ...(current.lastCheckpoint ? { lastCheckpointTime: current.lastCheckpoint.toISOString() } : {}),
+        };
+        const unwritten = Object.entries(progress).some(([k, v]) => status[k] !== v);
+        const sinceWrite = now.getTime() - (lastProgressWrite.get(rk) ?? 0);
+        if (unwritten && sinceWrite >= PROGRESS_WRITE_MS) {
           lastProgressWrite.set(rk, now.getTime());
-          set({
-            recordsProcessed: current.progress.records,
-            bytesProcessed: current.progress.bytes,
-            throughputRecordsPerSec: Math.round(current.progress.recordsPerSec),
-            throughputBytesPerSec: Math.round(current.progress.bytesPerSec),
-            ...(current.lastCheckpoint ? { lastCheckpointTime: current.lastCheckpoint.toISOString() } : {}),
-          });
+          set(progress);
+        } else if (unwritten) {
+          // Throttled: come back for it, or the last numbers before a quiet spell never show.
+          progressDueMs = PROGRESS_WRITE_MS - sinceWrite;
+        }
+        // A long run (continuous) commits as it goes: list what storage holds after a checkpoint,
+        // at most once a minute.
+        const readAt = typeof status.storageReadTime === 'string' ? Date.parse(status.storageReadTime) : 0;
+        if (
+          current.lastCheckpoint &&
+          current.lastCheckpoint.getTime() > readAt &&
+          now.getTime() - readAt >= STORAGE_READ_WHILE_RUNNING_MS
+        ) {
+          await refreshFromStorage(object, ports, source, set, context, now);
         }
         if (decision.skipped && lastSkipped.get(rk) !== decision.skipped.getTime()) {
           lastSkipped.set(rk, decision.skipped.getTime());
@@ -232,11 +261,15 @@ export function backupController(deps: BackupControllerDeps): Controller {
       if (current?.state !== 'running' && status.storageReadTime === undefined && status.phase !== 'Failed') {
         await refreshFromStorage(object, ports, source, set, context, clock());
       }
-      await flush(context, object, patch, events, generation);
-      if (decision.requeueAfterMs === undefined) return undefined;
+      if (!(await flush(context, object, patch, events, generation))) return STALE_RETRY;
+      const requeueAfterMs =
+        progressDueMs === undefined || decision.requeueAfterMs === undefined
+          ? (progressDueMs ?? decision.requeueAfterMs)
+          : Math.min(progressDueMs, decision.requeueAfterMs);
+      if (requeueAfterMs === undefined) return undefined;
       // Measured from now: the storage read and the status write took time.
       const elapsed = clock().getTime() - now.getTime();
-      return { requeueAfterMs: Math.max(decision.requeueAfterMs - elapsed, 50) };
+      return { requeueAfterMs: Math.max(requeueAfterMs - elapsed, 50) };
     },
   };
 }
@@ -346,6 +379,15 @@ function recordOutcome(
     });
     setHealth('ready', 'BackupSucceeded', message);
     events.push({ type: 'Normal', reason: 'Completed', note: message });
+    if (spec.retention?.enabled) {
+      set({
+        lastRetentionTime: endedAt.toISOString(),
+        retentionDryRun: spec.retention.dryRun === true,
+        retentionDeletedBackups: 0,
+        retentionError: RETENTION_NOT_APPLIED,
+      });
+      events.push({ type: 'Warning', reason: 'RetentionNotApplied', note: RETENTION_NOT_APPLIED });
+    }
     metrics.runs.inc({ kind: KIND.kind, result: 'succeeded' });
     if (perResource) {
       metrics.records.inc(labels, result.records);
@@ -444,19 +486,36 @@ function reasonOf(status: Status, type: string): string | undefined {
     ?.reason;
 }
 
-/** Writes the patch when it changes something, then the Events (one per transition). */
+/**
+ * Writes the patch when it changes something, then the Events (one per transition). False when the
+ * object in the cache is gone and another of the same name took its place (deleted and applied
+ * again): a status computed from the old one must not land on the new one.
+ */
 async function flush(
   context: ReconcileContext,
   object: KubeObject,
   patch: Status,
   events: readonly Event[],
   generation: number,
-): Promise<void> {
+): Promise<boolean> {
   const before = statusOf(object);
+  if (
+    before.observedGeneration !== generation &&
+    patch.conditions === undefined &&
+    Array.isArray(before.conditions)
+  ) {
+    // A new generation was looked at: every condition now describes it.
+    patch = {
+      ...patch,
+      conditions: (before.conditions as Condition[]).map((c) => ({ ...c, observedGeneration: generation })),
+    };
+  }
   const changed = Object.entries(patch).filter(([k, v]) =>
     v === null ? before[k] !== undefined : JSON.stringify(before[k]) !== JSON.stringify(v),
   );
   if (changed.length > 0 || before.observedGeneration !== generation) {
+    const live = await context.client.get(KIND, keyOf(object));
+    if (!live || live.metadata.uid !== object.metadata.uid) return false;
     await writeStatus(context, KIND, object, {
       ...Object.fromEntries(changed),
       observedGeneration: generation,
@@ -467,4 +526,5 @@ async function flush(
       await context.recorder.warning(object, event.reason, event.reason, event.note);
     else await context.recorder.normal(object, event.reason, event.reason, event.note);
   }
+  return true;
 }

@@ -29,7 +29,11 @@ interface BackupStatus {
   nextScheduleTime?: string;
   lastSuccessfulTime?: string;
   lastRunId?: string;
+  observedRerun?: string;
+  storedRunCount?: number;
+  retentionError?: string;
   recordsProcessed?: number;
+  lastCheckpointTime?: string;
   observedGeneration?: number;
   conditions?: Array<{ type: string; status: string; reason: string; message?: string }>;
   history?: Array<{ id: string; phase: string; startTime: string }>;
@@ -143,7 +147,11 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
         apiVersion: 'kafka.oso.sh/v1alpha1',
         kind: 'KafkaBackup',
         metadata: { name: 'every5s' },
-        spec: backupSpec('minio-creds', { schedule: '*/5 * * * * *', successfulRunsHistoryLimit: 5 }),
+        spec: backupSpec('minio-creds', {
+          schedule: '*/5 * * * * *',
+          successfulRunsHistoryLimit: 5,
+          retention: { enabled: true, keepLast: 100 },
+        }),
       },
     ],
     watched,
@@ -215,6 +223,29 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
     '{"spec":{"suspend":true}}',
   ]);
   await eventually('suspended', async () => (await status('every5s')).phase === 'Suspended', 60_000);
+  // A rerun requested by annotation runs even while suspended, once per new value.
+  const runsBefore = (await status('every5s')).storedRunCount ?? 0;
+  await admin.kubectl([
+    '-n',
+    watched,
+    'annotate',
+    '--overwrite',
+    'kafkabackups.kafka.oso.sh',
+    'every5s',
+    'kafka.oso.sh/rerun=1',
+  ]);
+  await eventually(
+    'the rerun ran',
+    async () => {
+      const now = await status('every5s');
+      return (
+        now.observedRerun === '1' && now.phase === 'Suspended' && (now.storedRunCount ?? 0) === runsBefore + 1
+      );
+    },
+    60_000,
+  );
+  // Retention is not applied yet, and says so instead of being ignored.
+  assert.match((await status('every5s')).retentionError ?? '', /not applied/);
 
   // The bucket holds every record.
   const ports = productionPorts({
@@ -249,7 +280,7 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
     items: Array<{ reason: string; note?: string; regarding?: { name: string } }>;
   }>(['-n', watched, 'events.events.k8s.io']);
   const reasons = new Set(events.items.filter((e) => e.regarding?.name === 'every5s').map((e) => e.reason));
-  for (const reason of ['Scheduled', 'Started', 'Completed', 'Suspended'])
+  for (const reason of ['Scheduled', 'Started', 'Completed', 'Suspended', 'RetentionNotApplied'])
     assert.ok(reasons.has(reason), `Event ${reason}`);
   const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const succeeded = Number(
@@ -267,6 +298,7 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
 
   // Disaster recovery: the resource is gone (a fresh cluster), the same one is applied from Git;
   // before any run, its status lists what the bucket already holds.
+  const storedBefore = (await status('every5s')).storedRuns?.map((r) => r.id);
   await admin.kubectl(['-n', watched, 'delete', 'kafkabackups.kafka.oso.sh', 'every5s', '--wait=true']);
   await admin.apply(
     [
@@ -288,7 +320,7 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
   assert.equal(recovered.lastRunId, undefined, 'nothing ran: the runs listed come from storage');
   assert.deepEqual(
     recovered.storedRuns?.map((r) => r.id),
-    runs.map((r) => r.id),
+    storedBefore,
   );
 
   // A Secret that does not exist: Stalled, saying what to create, retried (not a hot loop).
@@ -316,10 +348,68 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
   assert.match(condition?.message ?? '', /absent-creds/);
   assert.match(condition?.message ?? '', /does not exist|create/i);
 
+  // A schedule the API server admits but that cannot run (a range written backwards): Stalled,
+  // saying what to fix, until the spec changes.
+  await admin.apply(
+    [
+      {
+        apiVersion: 'kafka.oso.sh/v1alpha1',
+        kind: 'KafkaBackup',
+        metadata: { name: 'backwards' },
+        spec: backupSpec('minio-creds', { schedule: '0 0 0 * * 6-2' }),
+      },
+    ],
+    watched,
+  );
+  await eventually(
+    'the backup with an impossible schedule is Stalled',
+    async () =>
+      (await status('backwards')).conditions?.some(
+        (c) => c.type === 'Stalled' && c.status === 'True' && c.reason === 'InvalidSchedule',
+      ) ?? false,
+    30_000,
+  );
+  assert.match((await status('backwards')).message ?? '', /6-2.*fix spec.schedule/s);
+
+  // Continuous: one long run, with its progress and checkpoints in status while it goes.
+  await admin.apply(
+    [
+      {
+        apiVersion: 'kafka.oso.sh/v1alpha1',
+        kind: 'KafkaBackup',
+        metadata: { name: 'stream' },
+        spec: backupSpec('minio-creds', {
+          continuous: true,
+          stopAtCurrentOffsets: false,
+          checkpoint: { intervalSecs: 1 },
+          segmentMaxIntervalMs: 1000,
+        }),
+      },
+    ],
+    watched,
+  );
+  await eventually(
+    'the continuous backup reports its progress',
+    async () => {
+      const now = await status('stream');
+      return (
+        now.phase === 'Running' &&
+        now.recordsProcessed === 3600 &&
+        now.lastCheckpointTime !== undefined &&
+        now.storedRecords === 3600
+      );
+    },
+    60_000,
+  );
+  assert.ok(
+    (await status('stream')).conditions?.some((c) => c.type === 'Reconciling' && c.status === 'True'),
+  );
+
   // No Secret value in status, Events or the operator's log.
   const everything = [
     JSON.stringify(await status('every5s')),
     JSON.stringify(stalled),
+    JSON.stringify(await status('stream')),
     JSON.stringify(await admin.getJson(['-n', watched, 'events.events.k8s.io'])),
     operator.output(),
   ].join('\n');

@@ -47,10 +47,13 @@ describe('configuration files', () => {
         stopAtCurrentOffsets: true,
         schedule: '0 0 * * *',
         rateLimiting: { recordsPerSec: 100, maxConcurrentPartitions: 2 },
+        sourceClusterId: 'eu-prod',
       },
     });
     const config = await loadBackupConfig(file);
     assert.equal(config.options.backupId, 'nightly');
+    // Recorded in the backup's descriptor (backup.json labels) when it is created.
+    assert.deepEqual(config.options.labels, { sourceClusterId: 'eu-prod' });
     assert.deepEqual(config.kafka.sasl, {
       mechanism: 'SCRAM-SHA-512',
       username: 'alice',

@@ -32,3 +32,16 @@ test('throttled progress reaches the caller at most once per interval, and flush
   throttle.flush(); // nothing new: not repeated
   assert.deepEqual(seen, [1, 4, 5]);
 });
+
+test('a throttled report is delivered when the quiet period ends, without another report', async () => {
+  const seen: number[] = [];
+  const throttle = throttleProgress((p: Progress) => seen.push(p.records), 200);
+  const at = (records: number) => ({ ...new ProgressTracker().snapshot(), records });
+  throttle.report(at(1));
+  throttle.report(at(2));
+  assert.deepEqual(seen, [1]);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.deepEqual(seen, [1, 2]);
+  throttle.flush(); // already delivered: not repeated
+  assert.deepEqual(seen, [1, 2]);
+});
