@@ -35,6 +35,8 @@
  * 50th commit also writes a snapshot of all commits, so a continuous backup opens in a few reads.
  * Every JSON object (descriptor, commits, snapshots, documents) carries a SHA-256 of its own bytes.
  * backup.orphanSegments({ olderThanMs }) lists what interrupted runs left behind, for cleanup.
+ * backup.prune({ keepLast, maxAgeDays, minSuccessful }, { dryRun }) is retention's safe delete: it
+ * records a prune commit first, then deletes the segments no kept run needs (callers hold the run lease).
  */
 
 export type { KafkaRecord, RecordHeader, TimestampType, TopicPartition } from '../record.ts';
@@ -51,7 +53,7 @@ export {
 export * as keys from './keys.ts';
 export { OSO_RUN_ID, OsoBackup } from './legacy/oso-backup.ts';
 export { INJECTED_HEADERS, stripInjected } from './legacy/oso-segment.ts';
-export { findPartition, mergeCommits, uncoveredRanges, unionRanges } from './manifest.ts';
+export { findPartition, mergeCommits, subtractRanges, uncoveredRanges, unionRanges } from './manifest.ts';
 export {
   type PartitionPlan,
   planPartition,
@@ -61,14 +63,27 @@ export {
   type SegmentRead,
   selectRecords,
 } from './planner.ts';
+export { pruneFacts, segmentsToDelete } from './prune.ts';
 export {
   Backup,
   BackupRepository,
   type CreateBackupInput,
   type OpenBackupOptions,
+  type PruneOptions,
+  type PruneResult,
   type ReadableBackup,
   type RepositoryOptions,
 } from './repository.ts';
+export {
+  checkRetentionPolicy,
+  type EligibleReason,
+  type KeptReason,
+  planRetention,
+  type RetentionDecision,
+  type RetentionPlan,
+  type RetentionPolicy,
+  type RetentionRun,
+} from './retention-plan.ts';
 export {
   type DecodedSegment,
   type DecodeSegmentOptions,

@@ -2,6 +2,7 @@ import { CorruptObjectError, UnsupportedFormatError } from './errors.ts';
 import {
   type BackupDescriptor,
   COMPRESSIONS,
+  type CommitMode,
   type CommitRecord,
   type Compression,
   FORMAT_VERSION,
@@ -9,7 +10,7 @@ import {
   type OffsetGap,
   type OffsetRange,
   type PartitionCommit,
-  type RunMode,
+  type PruneFacts,
   type SegmentEntry,
   type TopicMetadata,
 } from './types.ts';
@@ -20,8 +21,14 @@ import {
  * reports the object key and the field path on any violation.
  */
 
-const GAP_REASONS: readonly GapReason[] = ['retention', 'compaction', 'transaction-markers', 'unknown'];
-const RUN_MODES: readonly RunMode[] = ['snapshot', 'continuous', 'incremental', 'one-shot'];
+const GAP_REASONS: readonly GapReason[] = [
+  'retention',
+  'compaction',
+  'transaction-markers',
+  'pruned',
+  'unknown',
+];
+const COMMIT_MODES: readonly CommitMode[] = ['snapshot', 'continuous', 'incremental', 'one-shot', 'prune'];
 
 export function descriptorToJson(d: BackupDescriptor): Record<string, unknown> {
   return {
@@ -75,7 +82,21 @@ export function commitToJson(c: CommitRecord): Record<string, unknown> {
         sha256: s.sha256,
       })),
     })),
+    ...(c.prune !== undefined ? { prune: pruneToJson(c.prune) } : {}),
     ...(c.extra !== undefined ? { extra: c.extra } : {}),
+  };
+}
+
+function pruneToJson(p: PruneFacts): Record<string, unknown> {
+  return {
+    runs: p.runs,
+    partitions: p.partitions.map((q) => ({
+      topic: q.topic,
+      partition: q.partition,
+      ranges: q.ranges.map(rangeToJson),
+    })),
+    segments: p.segments,
+    bytes: p.bytes,
   };
 }
 
@@ -280,17 +301,41 @@ export function commitFromJson(key: string, value: unknown): CommitRecord {
     return { topic, partition, covered, gaps, segments };
   });
   const extra = f.raw('extra');
+  const mode = f.oneOf('mode', COMMIT_MODES);
+  // A prune commit carries no data of its own; its `prune` says what left the backup (§5.6).
+  if ((mode === 'prune') !== (f.raw('prune') !== undefined))
+    f.fail('prune', "present exactly when mode is 'prune'");
+  if (mode === 'prune' && partitions.length > 0) f.fail('partitions', "empty in a commit of mode 'prune'");
+  const prune = mode === 'prune' ? pruneFromJson(f.object('prune')) : undefined;
   return {
     formatVersion,
     backupId: f.string('backupId'),
     seq: f.int('seq'),
     runId,
-    mode: f.oneOf('mode', RUN_MODES),
+    mode,
     final: f.bool('final'),
     committedAt: f.int('committedAt'),
     topics,
     partitions,
+    ...(prune !== undefined ? { prune } : {}),
     ...(extra !== undefined ? { extra: f.object('extra').obj } : {}),
+  };
+}
+
+function pruneFromJson(f: Fields): PruneFacts {
+  const list = f.raw('runs');
+  if (!Array.isArray(list) || list.length === 0 || list.some((r) => typeof r !== 'string' || r === '')) {
+    f.fail('runs', 'a non-empty array of run ids');
+  }
+  return {
+    runs: list as string[],
+    partitions: f.array('partitions').map((p) => ({
+      topic: p.string('topic'),
+      partition: p.int('partition'),
+      ranges: p.array('ranges').map(rangeFromJson),
+    })),
+    segments: f.int('segments'),
+    bytes: f.int('bytes'),
   };
 }
 

@@ -17,6 +17,10 @@ import type {
  * Folds commits (in seq order) into the merged view. Commits are facts that never change, so the
  * fold is deterministic whatever order concurrent runs committed in: ranges are unioned, segments
  * kept (overlaps are resolved by the planner, earlier commit first), topic metadata is the latest.
+ *
+ * Prune commits (docs/format/v1.md §5.6) apply to the whole history: a pruned run's segments, gaps
+ * and summary leave the view, its covered ranges stay (so `nextOffset` does not move), and the
+ * offsets no kept run holds become gaps with reason `pruned`.
  */
 export function mergeCommits(
   descriptor: BackupDescriptor,
@@ -25,25 +29,42 @@ export function mergeCommits(
 ): BackupManifest {
   const sorted = [...commits].sort((a, b) => a.seq - b.seq);
   const metadata = new Map<string, TopicMetadata>();
-  const parts = new Map<
-    string,
-    { topic: string; partition: number; segments: SegmentEntry[]; covered: OffsetRange[]; gaps: OffsetGap[] }
-  >();
+  const parts = new Map<string, PartitionAccumulator>();
   const runs = new Map<string, RunSummary>();
   const seenKeys = new Set<string>();
+  const partitionOf = (tp: { topic: string; partition: number }) => {
+    const k = partitionKey(tp);
+    let acc = parts.get(k);
+    if (!acc) {
+      acc = { topic: tp.topic, partition: tp.partition, segments: [], covered: [], gaps: [] };
+      parts.set(k, acc);
+    }
+    return acc;
+  };
+
+  const pruned = new Set<string>();
+  for (const c of sorted) {
+    if (!c.prune) continue;
+    for (const runId of c.prune.runs) pruned.add(runId);
+    for (const p of c.prune.partitions) {
+      partitionOf(p).gaps.push(
+        ...p.ranges.map((r) => ({ start: r.start, end: r.end, reason: 'pruned' as const })),
+      );
+    }
+  }
 
   for (const c of sorted) {
+    if (c.mode === 'prune') continue;
     for (const t of c.topics) metadata.set(t.name, t);
+    const gone = pruned.has(c.runId);
     let segmentCount = 0;
     let recordCount = 0;
     let bytes = 0;
     for (const p of c.partitions) {
-      const k = partitionKey(p);
-      let acc = parts.get(k);
-      if (!acc) {
-        acc = { topic: p.topic, partition: p.partition, segments: [], covered: [], gaps: [] };
-        parts.set(k, acc);
-      }
+      const acc = partitionOf(p);
+      if (p.covered.end > p.covered.start) acc.covered.push(p.covered);
+      // A pruned run's offsets are accounted for by the prune commit's `pruned` gaps.
+      if (gone) continue;
       // The same object listed twice (a resumed run re-committing a content-addressed segment) counts once.
       for (const seg of p.segments) {
         if (seenKeys.has(seg.key)) continue;
@@ -53,9 +74,9 @@ export function mergeCommits(
         recordCount += seg.recordCount;
         bytes += seg.size;
       }
-      if (p.covered.end > p.covered.start) acc.covered.push(p.covered);
       acc.gaps.push(...p.gaps);
     }
+    if (gone) continue;
     const prev = runs.get(c.runId);
     runs.set(c.runId, {
       runId: c.runId,
@@ -107,9 +128,18 @@ export function mergeCommits(
     format,
     descriptor,
     runs: [...runs.values()].sort((a, b) => a.firstSeq - b.firstSeq),
+    prunedRuns: [...pruned],
     topics,
     lastSeq: sorted.length > 0 ? (sorted[sorted.length - 1] as CommitRecord).seq : -1,
   };
+}
+
+interface PartitionAccumulator {
+  readonly topic: string;
+  readonly partition: number;
+  readonly segments: SegmentEntry[];
+  readonly covered: OffsetRange[];
+  readonly gaps: OffsetGap[];
 }
 
 /** Sorted, merged union of half-open ranges; adjacent ranges join. */
@@ -125,6 +155,12 @@ export function unionRanges(ranges: readonly OffsetRange[]): OffsetRange[] {
     }
   }
   return out;
+}
+
+/** The offsets of `ranges` that `minus` does not hold (both any order; the result sorted, merged). */
+export function subtractRanges(ranges: readonly OffsetRange[], minus: readonly OffsetRange[]): OffsetRange[] {
+  const holes = unionRanges(minus);
+  return unionRanges(ranges).flatMap((r) => uncoveredRanges(holes, r.start, r.end));
 }
 
 /** Offsets in [start, end) not covered by `covered` (sorted, merged): holes a restore would miss. */

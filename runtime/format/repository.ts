@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { TopicPartition } from '../record.ts';
 import { type ObjectInfo, type ObjectStore, StorageError } from '../storage/object-store.ts';
 import { keyId } from './encryption.ts';
@@ -31,6 +32,8 @@ import {
   snapshotFromJson,
   snapshotToJson,
 } from './manifest-json.ts';
+import { pruneFacts, segmentsToDelete } from './prune.ts';
+import { planRetention, type RetentionPlan, type RetentionPolicy } from './retention-plan.ts';
 import { openSealedJson, sealJson } from './sealed-json.ts';
 import { type DecodedSegment, decodeSegment, type SegmentHeader } from './segment.ts';
 import { PartitionSegmentWriter, type SealedSegment, type SegmentWriterOptions } from './segment-writer.ts';
@@ -44,6 +47,7 @@ import {
   type Compression,
   type EncryptionKey,
   FORMAT_VERSION,
+  type RunSummary,
   type SegmentEntry,
 } from './types.ts';
 
@@ -303,17 +307,80 @@ export class Backup implements ReadableBackup {
    */
   async commit(input: CommitInput): Promise<CommitRecord> {
     checkCommit(input);
+    return this.append((seq) => ({
+      ...input,
+      formatVersion: FORMAT_VERSION,
+      backupId: this.backupId,
+      seq,
+      committedAt: this.now(),
+    }));
+  }
+
+  /**
+   * Retention's safe delete (docs/format/v1.md §5.6): deletes the runs `policy` makes eligible
+   * (retention-plan.ts: an oldest-first prefix, never the newest `minSuccessful` finished runs). The
+   * prune is first recorded as a commit, so readers stop using the runs at once; then their segment
+   * objects are deleted. Deleting is idempotent: objects a failed pass left behind are deleted by the
+   * next one. The caller must hold the backup's run lease (engine/retention.ts) so that no run
+   * writes meanwhile; `assertWriter` is called before every write and may throw to stop.
+   */
+  async prune(policy: RetentionPolicy, options: PruneOptions = {}): Promise<PruneResult> {
+    await this.refresh();
+    const commits = [...this.commits.values()];
+    const manifest = mergeCommits(this.descriptor, commits);
+    const plan = planRetention(manifest.runs, policy, options.now ?? this.now());
+    const runIds = plan.eligible.map((r) => r.runId);
+    const facts = runIds.length > 0 ? pruneFacts(commits, runIds) : undefined;
+    const result = {
+      backupId: this.backupId,
+      dryRun: options.dryRun === true,
+      plan,
+      eligibleBytes: facts?.bytes ?? 0,
+    };
+    if (options.dryRun) return { ...result, prunedRuns: [], deletedObjects: 0, reclaimedBytes: 0 };
+    const assertWriter = options.assertWriter ?? (() => {});
+    if (facts) {
+      assertWriter();
+      await this.append((seq) => ({
+        formatVersion: FORMAT_VERSION,
+        backupId: this.backupId,
+        seq,
+        runId: pruneId(this.now()),
+        mode: 'prune',
+        final: true,
+        committedAt: this.now(),
+        topics: [],
+        partitions: [],
+        prune: facts,
+      }));
+    }
+    // Every run pruned so far, so objects an interrupted earlier pass left are deleted now.
+    const removed = new Set([...manifest.prunedRuns, ...runIds]);
+    let deletedObjects = 0;
+    let reclaimedBytes = 0;
+    if (removed.size > 0) {
+      const doomed = segmentsToDelete([...this.commits.values()], removed);
+      const present: ObjectInfo[] = [];
+      for await (const info of this.store.list(`${this.backupId}/segments/`)) {
+        if (doomed.has(info.key)) present.push(info);
+      }
+      await mapLimit(present, this.concurrency, async (info) => {
+        assertWriter();
+        await this.store.delete(info.key);
+        deletedObjects++;
+        reclaimedBytes += info.size;
+      });
+    }
+    return { ...result, prunedRuns: runIds, deletedObjects, reclaimedBytes };
+  }
+
+  /** Creates `commits/{seq}.json` for the next free seq (if-none-match); concurrent writers each get their own. */
+  private async append(build: (seq: number) => CommitRecord): Promise<CommitRecord> {
     for (let attempt = 0; attempt < 50; attempt++) {
       await this.refresh();
       let seq = 0;
       for (const known of this.commits.keys()) if (known >= seq) seq = known + 1;
-      const record: CommitRecord = {
-        ...input,
-        formatVersion: FORMAT_VERSION,
-        backupId: this.backupId,
-        seq,
-        committedAt: this.now(),
-      };
+      const record = build(seq);
       try {
         await this.store.put(commitKey(this.backupId, seq), sealJson(commitToJson(record)), {
           contentType: 'application/json',
@@ -468,6 +535,34 @@ export class Backup implements ReadableBackup {
       throw e;
     }
   }
+}
+
+export interface PruneOptions {
+  /** Decide and report only: nothing is written or deleted. */
+  readonly dryRun?: boolean;
+  /** Epoch ms that maxAgeDays counts back from; default the repository's clock. */
+  readonly now?: number;
+  /** Called before the prune commit and before every delete; throws to stop (a lost lease). */
+  readonly assertWriter?: () => void;
+}
+
+export interface PruneResult {
+  readonly backupId: string;
+  readonly dryRun: boolean;
+  /** Every run inspected with its decision, and the eligible prefix. */
+  readonly plan: RetentionPlan<RunSummary>;
+  /** Bytes of the segment objects only the eligible runs hold. */
+  readonly eligibleBytes: number;
+  /** Runs this pass pruned (recorded in its prune commit); empty in a dry run. */
+  readonly prunedRuns: readonly string[];
+  /** Segment objects deleted by this pass (of the runs it pruned, and leftovers of earlier passes). */
+  readonly deletedObjects: number;
+  readonly reclaimedBytes: number;
+}
+
+/** Prune commits are named like runs (they take the same `runId` field), with a `prune-` prefix. */
+function pruneId(at: number): string {
+  return `prune-${new Date(at).toISOString().replace(/[-:.]/g, '').slice(0, 15)}z-${randomBytes(3).toString('hex')}`;
 }
 
 export function entryFor(sealed: SealedSegment, key: string, runId: string): SegmentEntry {

@@ -25,6 +25,8 @@ export type GapReason =
   | 'compaction'
   /** Offsets held by transaction control markers or aborted transactional records. */
   | 'transaction-markers'
+  /** Offsets whose records a retention prune deleted (docs/format/v1.md §5.6): known, not corruption. */
+  | 'pruned'
   | 'unknown';
 
 /** Offsets of a partition that the backup covers but holds no record for, and why. */
@@ -98,8 +100,28 @@ export interface CommitInput {
   readonly extra?: Readonly<Record<string, unknown>>;
 }
 
-/** A commit as stored: immutable, numbered. */
-export interface CommitRecord extends CommitInput {
+/** `mode` of a commit that records a prune instead of a run's data (docs/format/v1.md §5.6). */
+export type CommitMode = RunMode | 'prune';
+
+/** Offsets of one partition no longer held after a prune: the runs' ranges that no kept run covers. */
+export interface PrunedPartition extends TopicPartition {
+  readonly ranges: readonly OffsetRange[];
+}
+
+/** What a prune commit says: these runs are gone from the backup, and which offsets went with them. */
+export interface PruneFacts {
+  /** Run ids removed from the merged view; their segments are deleted after this commit. */
+  readonly runs: readonly string[];
+  readonly partitions: readonly PrunedPartition[];
+  /** Segment objects and their bytes the prune deletes (informative). */
+  readonly segments: number;
+  readonly bytes: number;
+}
+
+/** A commit as stored: immutable, numbered. A prune commit has mode 'prune', `prune` set, no partitions. */
+export interface CommitRecord extends Omit<CommitInput, 'mode'> {
+  readonly mode: CommitMode;
+  readonly prune?: PruneFacts;
   readonly formatVersion: number;
   readonly backupId: string;
   /** 0, 1, 2, ... in commit order; unique per backup (created with if-none-match). */
@@ -165,7 +187,10 @@ export type BackupFormatName = 'kafka-backup-v1' | 'oso-rust';
 export interface BackupManifest {
   readonly format: BackupFormatName;
   readonly descriptor: BackupDescriptor;
+  /** The runs the backup holds, by first commit; pruned runs are not among them. */
   readonly runs: readonly RunSummary[];
+  /** Runs removed by prune commits, in the order they were pruned. */
+  readonly prunedRuns: readonly string[];
   /** By topic name, ascending. */
   readonly topics: readonly TopicState[];
   /** The highest commit seq included (-1 when none). */
