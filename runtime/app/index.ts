@@ -30,4 +30,5 @@ export {
   type RunControls,
 } from './ports.ts';
 export { type RestoreRunResult, restore } from './restore.ts';
+export { retention } from './retention.ts';
 export { type ValidationRun, validate, validateWith } from './validate.ts';

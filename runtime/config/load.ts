@@ -3,6 +3,7 @@ import { parse } from 'yaml';
 import type { BackupOptions } from '../engine/backup.ts';
 import type { RepartitionStrategy } from '../engine/partitioner.ts';
 import type { RestoreOptions } from '../engine/restore.ts';
+import type { RetentionPolicy } from '../format/retention-plan.ts';
 import type { Compression, EncryptionKey } from '../format/types.ts';
 import type { KafkaConnectionConfig } from '../kafka/connection.ts';
 import type { RestoreOffsetHandling } from '../offsets/after-restore.ts';
@@ -32,6 +33,15 @@ export interface BackupConfig {
   readonly storage: StorageSpec;
   readonly circuitBreaker?: CircuitBreakerOptions;
   readonly options: Omit<BackupOptions, 'signal'>;
+  /** `retention`, when enabled: which runs a prune after each successful run deletes. */
+  readonly retention?: RetentionSettings;
+}
+
+/** The spec's `retention` block (CRD: at least one of keepLast and maxAgeDays when enabled). */
+export interface RetentionSettings extends RetentionPolicy {
+  readonly minSuccessful: number;
+  /** Report what would be deleted, delete nothing. */
+  readonly dryRun: boolean;
 }
 
 export interface RestoreConfig {
@@ -175,6 +185,7 @@ export async function backupConfigFromSpec(
   checkpoint?.finish();
   const rate = readRateLimiting(r);
   const circuitBreaker = readCircuitBreaker(r);
+  const retention = readRetention(r);
   // Fields of the resource that the operator acts on; the CLI runs one backup now.
   r.accept(
     'schedule',
@@ -183,7 +194,6 @@ export async function backupConfigFromSpec(
     'concurrencyPolicy',
     'successfulRunsHistoryLimit',
     'failedRunsHistoryLimit',
-    'retention',
     'metrics',
     'activeDeadlineSeconds',
     'mode',
@@ -206,6 +216,7 @@ export async function backupConfigFromSpec(
     kafka: kafka as KafkaConnectionConfig,
     storage: storage as StorageSpec,
     ...(circuitBreaker ? { circuitBreaker } : {}),
+    ...(retention ? { retention } : {}),
     options: {
       backupId,
       topics: { include: topics, exclude, includeInternal },
@@ -373,6 +384,32 @@ export async function storageConfigFromSpec(
  * until resetTimeoutSecs have passed, then trial calls close it again. Enabled by default, as in the CRD.
  * operationTimeoutMs (default 30 s, as in the CRD) bounds each metadata call and in-memory write.
  */
+/** `retention`; undefined unless enabled (a disabled block is still checked for unknown fields). */
+function readRetention(r: Reader): RetentionSettings | undefined {
+  const o = r.object('retention');
+  if (!o) return undefined;
+  const enabled = o.boolean('enabled', false);
+  const keepLast = o.integer('keepLast', { min: 1, max: 100_000 });
+  const maxAgeDays = o.integer('maxAgeDays', { min: 1, max: 36_500 });
+  const minSuccessful = o.integer('minSuccessful', { min: 1, max: 100_000 }) ?? 1;
+  const dryRun = o.boolean('dryRun', false);
+  o.finish();
+  if (!enabled) return undefined;
+  if (keepLast === undefined && maxAgeDays === undefined) {
+    o.problem(
+      'enabled',
+      'retention is enabled without a limit: set retention.maxAgeDays, retention.keepLast or both, or set enabled: false',
+    );
+    return undefined;
+  }
+  return {
+    minSuccessful,
+    dryRun,
+    ...(keepLast !== undefined ? { keepLast } : {}),
+    ...(maxAgeDays !== undefined ? { maxAgeDays } : {}),
+  };
+}
+
 function readCircuitBreaker(r: Reader): CircuitBreakerOptions | undefined {
   const o = r.object('circuitBreaker');
   const enabled = o?.boolean('enabled', true) ?? true;

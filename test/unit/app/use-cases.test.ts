@@ -4,6 +4,7 @@ import { backup } from '../../../runtime/app/backup.ts';
 import { classify } from '../../../runtime/app/errors.ts';
 import { offsetReset, offsetRollback } from '../../../runtime/app/offsets.ts';
 import { restore } from '../../../runtime/app/restore.ts';
+import { retention } from '../../../runtime/app/retention.ts';
 import { validate } from '../../../runtime/app/validate.ts';
 import type { CheckpointEvent, Progress } from '../../../runtime/engine/progress.ts';
 import { MemoryObjectStore } from '../../../runtime/storage/memory.ts';
@@ -286,5 +287,71 @@ describe('use cases over in-memory ports', () => {
     assert.match(classified[3]?.message ?? '', /restore: unknown field/);
     assert.equal(ports.storesOpened.length, 0);
     assert.equal(ports.connections.length, 0);
+  });
+
+  test('retention after scheduled runs keeps exactly keepLast runs; a restore brings back their records only', async () => {
+    const { source, target, store, ports } = setup();
+    const spec = { ...backupSpec, retention: { enabled: true, keepLast: 2 } };
+    const produce = (from: number) =>
+      source.produce(
+        { topic: 'orders', partition: 0 },
+        Array.from({ length: 5 }, (_, i) => ({
+          key: null,
+          value: Buffer.from(`late-${from + i}`),
+          headers: [],
+          timestamp: BigInt(Date.now()),
+        })),
+      );
+    const runIds: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      if (i > 0) await produce(i * 5);
+      runIds.push((await backup(spec, ports)).runId);
+    }
+    const before = await countObjects(store);
+    const dry = await retention(spec, ports, { dryRun: true });
+    assert.deepEqual(
+      dry.plan.eligible.map((r) => r.runId),
+      runIds.slice(0, 2),
+    );
+    assert.equal(await countObjects(store), before, 'a dry run writes and deletes nothing');
+
+    const pruned = await retention(spec, ports);
+    assert.deepEqual(pruned.prunedRuns, runIds.slice(0, 2));
+    assert.ok(pruned.deletedObjects > 0 && pruned.reclaimedBytes > 0);
+    const restored = await restore(restoreSpec, ports);
+    assert.equal(restored.outcome, 'complete');
+    const values = target.topics
+      .get('orders-copy')
+      ?.flat()
+      .map((r) => Buffer.from(r.value ?? []).toString());
+    // Runs 3 and 4 stored the 5 + 5 records produced after run 2.
+    assert.deepEqual(values?.sort(), [
+      'late-10',
+      'late-11',
+      'late-12',
+      'late-13',
+      'late-14',
+      'late-15',
+      'late-16',
+      'late-17',
+      'late-18',
+      'late-19',
+    ]);
+  });
+
+  test('retention refuses a spec without it enabled, and checks its fields', async () => {
+    const { ports } = setup();
+    await assert.rejects(
+      retention(backupSpec, ports),
+      (e: Error) => classify(e).reason === 'InvalidConfig' && /retention is not enabled/.test(e.message),
+    );
+    await assert.rejects(
+      retention({ ...backupSpec, retention: { enabled: true, keepLast: 2, keepFirst: 1 } }, ports),
+      /retention\.keepFirst/,
+    );
+    await assert.rejects(
+      retention({ ...backupSpec, retention: { enabled: true } }, ports),
+      /retention is enabled without a limit/,
+    );
   });
 });
