@@ -274,7 +274,7 @@ export interface KafkaBackupSpec {
   readonly checkpoint?: KafkaBackupSpecCheckpoint;
 
   /**
-   * Deletion of old backup sets after each successful run. Whole backup sets are deleted, never single segments, and the newest minSuccessful successful sets are always kept, so the last good backup is never deleted.
+   * Deletion of old runs of this backup after each successful run. A run (one scheduled or incremental run, listed in status.storedRuns) is deleted whole, never in part, and only the oldest runs go: what is kept of every partition is contiguous, so every kept run restores completely, and the newest minSuccessful finished runs are always kept, so the last good backup is never deleted. The deletion is recorded in the backup's manifest before any object is deleted, holding the backup's storage lease so that no run writes meanwhile; a failure never fails the run (status.retentionError, Event RetentionFailed) and the next pass finishes it.
    *
    * @schema KafkaBackupSpec#retention
    */
@@ -603,7 +603,7 @@ export function toJson_KafkaBackupSpecCheckpoint(obj: KafkaBackupSpecCheckpoint 
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Deletion of old backup sets after each successful run. Whole backup sets are deleted, never single segments, and the newest minSuccessful successful sets are always kept, so the last good backup is never deleted.
+ * Deletion of old runs of this backup after each successful run. A run (one scheduled or incremental run, listed in status.storedRuns) is deleted whole, never in part, and only the oldest runs go: what is kept of every partition is contiguous, so every kept run restores completely, and the newest minSuccessful finished runs are always kept, so the last good backup is never deleted. The deletion is recorded in the backup's manifest before any object is deleted, holding the backup's storage lease so that no run writes meanwhile; a failure never fails the run (status.retentionError, Event RetentionFailed) and the next pass finishes it.
  *
  * @schema KafkaBackupSpecRetention
  */
@@ -617,21 +617,21 @@ export interface KafkaBackupSpecRetention {
   readonly enabled?: boolean;
 
   /**
-   * Delete backup sets older than this many days.
+   * Delete runs whose last commit is older than this many days.
    *
    * @schema KafkaBackupSpecRetention#maxAgeDays
    */
   readonly maxAgeDays?: number;
 
   /**
-   * Keep only the newest N backup sets.
+   * Keep only the newest N runs (every run counts, finished or not); older ones are deleted.
    *
    * @schema KafkaBackupSpecRetention#keepLast
    */
   readonly keepLast?: number;
 
   /**
-   * Never delete the newest N successful backup sets, whatever maxAgeDays and keepLast say. At least 1: the last good backup always survives. Defaults to 1.
+   * Never delete the newest N finished (successful) runs, nor any run after the oldest of them, whatever maxAgeDays and keepLast say. At least 1: the last good backup always survives. Defaults to 1.
    *
    * @default 1.
    * @schema KafkaBackupSpecRetention#minSuccessful
@@ -639,7 +639,7 @@ export interface KafkaBackupSpecRetention {
   readonly minSuccessful?: number;
 
   /**
-   * Only report what would be deleted (status.retentionEligibleBackups), delete nothing. Defaults to false.
+   * Only report what would be deleted (status.retentionEligibleBackups, Event RetentionDryRun); nothing is written or deleted. Defaults to false.
    *
    * @default false.
    * @schema KafkaBackupSpecRetention#dryRun

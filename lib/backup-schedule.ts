@@ -28,25 +28,29 @@ export enum ConcurrencyPolicy {
   REPLACE = 'Replace',
 }
 
-/** How long backup sets are kept. The newest successful sets are always kept (`minSuccessful`). */
+/**
+ * How long the backup's runs are kept. Runs are deleted whole, oldest first, after each successful
+ * run; the newest `minSuccessful` finished runs are always kept, and every kept run stays fully
+ * restorable.
+ */
 export interface RetentionOptions {
   /**
-   * Delete backup sets older than this (whole days).
+   * Delete runs whose last commit is older than this (whole days).
    * @default - no age limit
    */
   readonly maxAge?: Duration;
   /**
-   * Keep only the newest N backup sets.
+   * Keep only the newest N runs.
    * @default - no count limit
    */
   readonly keepLast?: number;
   /**
-   * Successful backup sets that are never deleted, whatever their age.
+   * The newest N finished runs are never deleted, whatever their age or keepLast.
    * @default 1
    */
   readonly minSuccessful?: number;
   /**
-   * Only report what would be deleted.
+   * Only report what would be deleted (status and an Event); nothing is deleted.
    * @default false
    */
   readonly dryRun?: boolean;
@@ -130,7 +134,7 @@ export interface KafkaBackupScheduleProps extends RunOptions {
    */
   readonly consumerGroupSnapshot?: boolean;
   /**
-   * Retention of backup sets.
+   * Retention: deletion of the oldest runs after each successful run.
    * @default - keep everything
    */
   readonly retention?: RetentionOptions;

@@ -3,8 +3,9 @@
  * runner (one per resource), status is written from the run's state and from storage (what the
  * bucket holds, backup-storage.ts), and every transition is an Event.
  */
-import { type AppPorts, backup, classify, productionPorts } from '../../app/index.ts';
+import { type AppPorts, backup, classify, productionPorts, retention } from '../../app/index.ts';
 import type { BackupResult } from '../../engine/backup.ts';
+import type { PruneResult } from '../../format/repository.ts';
 import type { Logger } from '../../log.ts';
 import { apiSecrets } from '../api-secrets.ts';
 import type { Controller, ReconcileContext } from '../controller.ts';
@@ -54,9 +55,14 @@ interface BackupSpec {
   readonly retention?: { readonly enabled?: boolean; readonly dryRun?: boolean };
 }
 
-/** Said in status and as an Event rather than silently ignored: nothing is deleted yet. */
-export const RETENTION_NOT_APPLIED =
-  'retention is not applied by this operator version: nothing was deleted. All runs of this backup are kept (storedRuns lists them)';
+/**
+ * A run's result, with the retention pass that followed it (spec.retention.enabled): part of the same
+ * work on the runner, so it stays off the reconcile's path and never overlaps the next run. Its
+ * failure is reported here, never as the run's.
+ */
+export type BackupRunResult = BackupResult & {
+  readonly retention?: { readonly pruned: PruneResult } | { readonly error: string };
+};
 
 type Status = Record<string, unknown>;
 type Event = { readonly type: 'Normal' | 'Warning'; readonly reason: string; readonly note: string };
@@ -119,7 +125,7 @@ export function backupController(deps: BackupControllerDeps): Controller {
         });
 
       // 1. A run that ended: its outcome goes to status before anything is decided.
-      const ended = deps.runner.get<BackupResult>(rk);
+      const ended = deps.runner.get<BackupRunResult>(rk);
       if (ended && ended.state !== 'running') {
         recordOutcome(ended, spec, key, status, set, setHealth, events, deps.metrics, clock());
         deps.runner.forget(rk);
@@ -165,7 +171,7 @@ export function backupController(deps: BackupControllerDeps): Controller {
       if (decision.kind === 'start') {
         if (decision.replace) {
           await deps.runner.abort(rk);
-          const replaced = deps.runner.get<BackupResult>(rk);
+          const replaced = deps.runner.get<BackupRunResult>(rk);
           if (replaced) {
             recordOutcome(
               replaced,
@@ -305,7 +311,7 @@ function startRun(
   source: string,
   key: ObjectKey,
 ): void {
-  runner.start<BackupResult>(rk, at.toISOString(), async (controls) => {
+  runner.start<BackupRunResult>(rk, at.toISOString(), async (controls): Promise<BackupRunResult> => {
     // activeDeadlineSeconds: the run is stopped at its next batch and counts as failed.
     const deadline = spec.activeDeadlineSeconds
       ? AbortSignal.timeout(spec.activeDeadlineSeconds * 1000)
@@ -322,7 +328,17 @@ function startRun(
         `the run exceeded activeDeadlineSeconds (${spec.activeDeadlineSeconds}s); what it stored is kept and the next run continues from it`,
       );
     }
-    return result;
+    if (!spec.retention?.enabled || result.outcome !== 'complete' || signal.aborted) return result;
+    try {
+      const pruned = await retention(object.spec, ports, { context: { source, name: key.name } });
+      return { ...result, retention: { pruned } };
+    } catch (error) {
+      ports.log.warn('retention pass failed; the run itself succeeded', {
+        resource: source,
+        error: classify(error).message,
+      });
+      return { ...result, retention: { error: classify(error).message } };
+    }
   });
 }
 
@@ -331,7 +347,7 @@ class DeadlineExceededError extends Error {
 }
 
 function recordOutcome(
-  run: RunSnapshot<BackupResult>,
+  run: RunSnapshot<BackupRunResult>,
   spec: BackupSpec,
   key: ObjectKey,
   status: Status,
@@ -379,15 +395,7 @@ function recordOutcome(
     });
     setHealth('ready', 'BackupSucceeded', message);
     events.push({ type: 'Normal', reason: 'Completed', note: message });
-    if (spec.retention?.enabled) {
-      set({
-        lastRetentionTime: endedAt.toISOString(),
-        retentionDryRun: spec.retention.dryRun === true,
-        retentionDeletedBackups: 0,
-        retentionError: RETENTION_NOT_APPLIED,
-      });
-      events.push({ type: 'Warning', reason: 'RetentionNotApplied', note: RETENTION_NOT_APPLIED });
-    }
+    if (result.retention) recordRetention(result.retention, endedAt, set, events);
     metrics.runs.inc({ kind: KIND.kind, result: 'succeeded' });
     if (perResource) {
       metrics.records.inc(labels, result.records);
@@ -426,6 +434,53 @@ function recordOutcome(
   else setHealth('failed', reason, message);
   events.push({ type: 'Warning', reason: 'Failed', note: `${reason}: ${message}` });
   metrics.runs.inc({ kind: KIND.kind, result: interrupted && !deadline ? 'interrupted' : 'failed' });
+}
+
+function recordRetention(
+  outcome: NonNullable<BackupRunResult['retention']>,
+  at: Date,
+  set: (fields: Status) => void,
+  events: Event[],
+): void {
+  if ('error' in outcome) {
+    const message = `retention did not complete: ${outcome.error}. The backup run succeeded; the next successful run tries again`;
+    set({ lastRetentionTime: at.toISOString(), retentionError: message.slice(0, 32768) });
+    events.push({ type: 'Warning', reason: 'RetentionFailed', note: message });
+    return;
+  }
+  const r = outcome.pruned;
+  set({
+    lastRetentionTime: at.toISOString(),
+    retentionInspectedBackups: r.plan.decisions.length,
+    retentionEligibleBackups: r.plan.eligible.length,
+    retentionDeletedBackups: r.prunedRuns.length,
+    retentionReclaimedBytes: r.reclaimedBytes,
+    retentionDryRun: r.dryRun,
+    retentionError: null,
+  });
+  const kept = r.plan.decisions.length - r.plan.eligible.length;
+  if (r.dryRun && r.plan.eligible.length > 0) {
+    events.push({
+      type: 'Normal',
+      reason: 'RetentionDryRun',
+      note:
+        `retention dry run: ${r.plan.eligible.length} of ${r.plan.decisions.length} run(s) eligible ` +
+        `(${runList(r.plan.eligible.map((e) => e.runId))}, ${r.eligibleBytes} bytes); nothing deleted`,
+    });
+  } else if (r.prunedRuns.length > 0 || r.deletedObjects > 0) {
+    events.push({
+      type: 'Normal',
+      reason: 'RetentionPruned',
+      note:
+        `retention pruned ${r.prunedRuns.length} run(s)${r.prunedRuns.length > 0 ? ` (${runList(r.prunedRuns)})` : ''}, ` +
+        `deleted ${r.deletedObjects} object(s), reclaimed ${r.reclaimedBytes} bytes; ${kept} run(s) kept`,
+    });
+  }
+}
+
+/** Run ids for an Event note: a few, then how many more. */
+function runList(ids: readonly string[]): string {
+  return ids.length <= 5 ? ids.join(', ') : `${ids.slice(0, 5).join(', ')} and ${ids.length - 5} more`;
 }
 
 async function refreshFromStorage(

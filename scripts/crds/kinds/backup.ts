@@ -21,26 +21,32 @@ import {
 export const COMPRESSIONS = ['none', 'lz4', 'zstd', 'gzip'] as const;
 
 const retention: Schema = object(
-  'Deletion of old backup sets after each successful run. Whole backup sets are deleted, never single segments, and the newest minSuccessful successful sets are always kept, so the last good backup is never deleted.',
+  "Deletion of old runs of this backup after each successful run. A run (one scheduled or incremental run, listed in status.storedRuns) is deleted whole, never in part, and only the oldest runs go: what is kept of every partition is contiguous, so every kept run restores completely, and the newest minSuccessful finished runs are always kept, so the last good backup is never deleted. The deletion is recorded in the backup's manifest before any object is deleted, holding the backup's storage lease so that no run writes meanwhile; a failure never fails the run (status.retentionError, Event RetentionFailed) and the next pass finishes it.",
   {
     enabled: boolean('Turn retention on.', { default: false }),
-    maxAgeDays: integer('Delete backup sets older than this many days.', {
+    maxAgeDays: integer('Delete runs whose last commit is older than this many days.', {
       minimum: 1,
       maximum: 36500,
       format: 'int32',
     }),
-    keepLast: integer('Keep only the newest N backup sets.', {
-      minimum: 1,
-      maximum: 100000,
-      format: 'int32',
-    }),
+    keepLast: integer(
+      'Keep only the newest N runs (every run counts, finished or not); older ones are deleted.',
+      {
+        minimum: 1,
+        maximum: 100000,
+        format: 'int32',
+      },
+    ),
     minSuccessful: integer(
-      'Never delete the newest N successful backup sets, whatever maxAgeDays and keepLast say. At least 1: the last good backup always survives.',
+      'Never delete the newest N finished (successful) runs, nor any run after the oldest of them, whatever maxAgeDays and keepLast say. At least 1: the last good backup always survives.',
       { minimum: 1, maximum: 100000, default: 1, format: 'int32' },
     ),
-    dryRun: boolean('Only report what would be deleted (status.retentionEligibleBackups), delete nothing.', {
-      default: false,
-    }),
+    dryRun: boolean(
+      'Only report what would be deleted (status.retentionEligibleBackups, Event RetentionDryRun); nothing is written or deleted.',
+      {
+        default: false,
+      },
+    ),
   },
   {
     rules: [
@@ -212,10 +218,10 @@ const status: Schema = object('State of the backup, written by the operator.', {
   throughputRecordsPerSec: counter('Records per second of the current or last run.'),
   throughputBytesPerSec: counter('Bytes per second of the current or last run.'),
   lastRetentionTime: timestamp('When retention last ran.'),
-  retentionInspectedBackups: counter('Backup sets retention looked at.'),
-  retentionEligibleBackups: counter('Backup sets retention found eligible for deletion.'),
-  retentionDeletedBackups: counter('Backup sets retention deleted.'),
-  retentionReclaimedBytes: counter('Bytes retention freed.'),
+  retentionInspectedBackups: counter('Runs the last retention pass looked at.'),
+  retentionEligibleBackups: counter('Runs the last retention pass found eligible for deletion.'),
+  retentionDeletedBackups: counter('Runs the last retention pass deleted (0 in a dry run).'),
+  retentionReclaimedBytes: counter('Bytes of segment objects the last retention pass deleted.'),
   retentionDryRun: boolean('Whether the last retention pass was a dry run.'),
   retentionError: string('Why the last retention pass failed; cleared by the next successful one.', {
     maxLength: 32768,

@@ -32,6 +32,8 @@ interface BackupStatus {
   observedRerun?: string;
   storedRunCount?: number;
   retentionError?: string;
+  retentionInspectedBackups?: number;
+  retentionDeletedBackups?: number;
   recordsProcessed?: number;
   lastCheckpointTime?: string;
   observedGeneration?: number;
@@ -244,8 +246,11 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
     },
     60_000,
   );
-  // Retention is not applied yet, and says so instead of being ignored.
-  assert.match((await status('every5s')).retentionError ?? '', /not applied/);
+  // Retention ran after every run; keepLast 100 keeps them all.
+  const afterRerun = await status('every5s');
+  assert.equal(afterRerun.retentionError, undefined);
+  assert.equal(afterRerun.retentionInspectedBackups, afterRerun.storedRunCount);
+  assert.equal(afterRerun.retentionDeletedBackups, 0);
 
   // The bucket holds every record.
   const ports = productionPorts({
@@ -280,7 +285,7 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
     items: Array<{ reason: string; note?: string; regarding?: { name: string } }>;
   }>(['-n', watched, 'events.events.k8s.io']);
   const reasons = new Set(events.items.filter((e) => e.regarding?.name === 'every5s').map((e) => e.reason));
-  for (const reason of ['Scheduled', 'Started', 'Completed', 'Suspended', 'RetentionNotApplied'])
+  for (const reason of ['Scheduled', 'Started', 'Completed', 'Suspended'])
     assert.ok(reasons.has(reason), `Event ${reason}`);
   const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const succeeded = Number(

@@ -8,6 +8,10 @@ import { RunMetrics } from '../../../../runtime/operator/controllers/backup-metr
 import { EventRecorder } from '../../../../runtime/operator/event-recorder.ts';
 import { KAFKA_KINDS, type KubeObject } from '../../../../runtime/operator/resource.ts';
 import { InProcessRunner, runKey } from '../../../../runtime/operator/runs/runner.ts';
+import { MemoryObjectStore } from '../../../../runtime/storage/memory.ts';
+import { type ObjectStore, StorageError } from '../../../../runtime/storage/object-store.ts';
+import { MemoryKafka } from '../../app/memory-kafka.ts';
+import { memoryPorts, storage } from '../../app/memory-ports.ts';
 import { FakeKube } from '../fake-kube.ts';
 
 const KB = KAFKA_KINDS.KafkaBackup;
@@ -77,4 +81,136 @@ test('a backup whose Secret is missing ends Stalled saying what to create, and i
   await controller.reconcile(key, context);
   assert.equal(status().phase, 'Running');
   while (runner.get(rk)?.state === 'running') await new Promise((r) => setTimeout(r, 5));
+});
+
+/** A KafkaBackup over in-memory Kafka and storage, run by the controller once per rerun annotation. */
+async function retentionHarness(
+  retention: Record<string, unknown>,
+  store: ObjectStore = new MemoryObjectStore(),
+) {
+  const kube = new FakeKube();
+  const source = new MemoryKafka('source');
+  source.seed('orders', 1, 10);
+  const base = memoryPorts({ 'kafka:9092': source });
+  const ports = { ...base, openStore: async () => store };
+  const object: KubeObject = {
+    apiVersion: 'kafka.oso.sh/v1alpha1',
+    kind: 'KafkaBackup',
+    metadata: { ...key, uid: 'uid-1', generation: 1, creationTimestamp: '2026-12-03T11:00:00Z' },
+    spec: { kafkaCluster: { bootstrapServers: ['kafka:9092'] }, topics: ['orders'], storage, retention },
+  };
+  kube.put(KB, object);
+  const runner = new InProcessRunner({ onChange: () => {}, log: silentLogger });
+  const controller = backupController({
+    runner,
+    metrics: new RunMetrics(new Registry()),
+    ports: () => ports,
+  });
+  const context: ReconcileContext = {
+    cache: { get: (k) => kube.objects.get(`${KB.plural}/${k.namespace}/${k.name}`), list: () => [] },
+    cacheOf: () => {
+      throw new Error('not used');
+    },
+    client: kube,
+    recorder: new EventRecorder(kube, { instance: 'test' }),
+    log: silentLogger,
+    signal: new AbortController().signal,
+  };
+  const current = () => kube.objects.get(`${KB.plural}/ns/nightly`) as KubeObject;
+  const rk = runKey(KB, key);
+  /** One run (the first by itself, later ones by a new rerun value), with 5 new records before it. */
+  const runOnce = async (n: number) => {
+    if (n > 1) {
+      await source.produce(
+        { topic: 'orders', partition: 0 },
+        Array.from({ length: 5 }, () => ({ key: null, value: Buffer.from('x'), headers: [], timestamp: 1n })),
+      );
+      const o = current();
+      kube.put(KB, { ...o, metadata: { ...o.metadata, annotations: { 'kafka.oso.sh/rerun': String(n) } } });
+    }
+    await controller.reconcile(key, context);
+    assert.equal(runner.get(rk)?.state, 'running', `run ${n} started`);
+    while (runner.get(rk)?.state === 'running') await new Promise((r) => setTimeout(r, 5));
+    await controller.reconcile(key, context);
+  };
+  return { kube, runOnce, status: () => current().status as Record<string, unknown> };
+}
+
+test('retention after each successful run: status counts runs, RetentionPruned says what went', async () => {
+  const { kube, runOnce, status } = await retentionHarness({ enabled: true, keepLast: 2 });
+  for (let n = 1; n <= 4; n++) await runOnce(n);
+  const s = status();
+  assert.equal(s.phase, 'Completed');
+  assert.equal(s.storedRunCount, 2);
+  assert.equal(s.storedRecords, 10, 'the two kept runs hold the 5 + 5 records produced before them');
+  assert.equal(s.retentionInspectedBackups, 3, 'the last pass saw the three runs left by the one before');
+  assert.equal(s.retentionEligibleBackups, 1);
+  assert.equal(s.retentionDeletedBackups, 1);
+  assert.ok((s.retentionReclaimedBytes as number) > 0);
+  assert.equal(s.retentionDryRun, false);
+  assert.equal(s.retentionError, undefined);
+  const pruned = kube.events.filter((e) => e.reason === 'RetentionPruned');
+  assert.equal(pruned.length, 2, 'runs 3 and 4 each pruned one run');
+  assert.match(
+    pruned[1]?.note ?? '',
+    /^retention pruned 1 run\(s\) \(\S+\), deleted 1 object\(s\), reclaimed \d+ bytes; 2 run\(s\) kept$/,
+  );
+});
+
+test('a retention dry run reports what is eligible and deletes nothing', async () => {
+  const store = new MemoryObjectStore();
+  const { kube, runOnce, status } = await retentionHarness(
+    { enabled: true, keepLast: 1, dryRun: true },
+    store,
+  );
+  for (let n = 1; n <= 3; n++) await runOnce(n);
+  const s = status();
+  assert.equal(s.storedRunCount, 3);
+  assert.deepEqual(
+    [s.retentionInspectedBackups, s.retentionEligibleBackups, s.retentionDeletedBackups, s.retentionDryRun],
+    [3, 2, 0, true],
+  );
+  assert.match(
+    kube.events.findLast((e) => e.reason === 'RetentionDryRun')?.note ?? '',
+    /^retention dry run: 2 of 3 run\(s\) eligible \(.+, \d+ bytes\); nothing deleted$/,
+  );
+  assert.equal(
+    kube.events.some((e) => e.reason === 'RetentionPruned'),
+    false,
+  );
+});
+
+test('a failed retention pass never fails the run: retentionError and a Warning, cleared by the next good pass', async () => {
+  const memory = new MemoryObjectStore();
+  let failDeletes = true;
+  const store: ObjectStore = Object.assign(Object.create(memory), {
+    delete: async (k: string) => {
+      if (failDeletes && k.includes('/segments/'))
+        throw new StorageError('access-denied', `access denied deleting ${k}`, { key: k });
+      return memory.delete(k);
+    },
+  });
+  const { kube, runOnce, status } = await retentionHarness({ enabled: true, keepLast: 1 }, store);
+  await runOnce(1);
+  await runOnce(2);
+  let s = status();
+  assert.equal(s.phase, 'Completed');
+  assert.match(
+    String(s.retentionError),
+    /^retention did not complete: .*denied.*The backup run succeeded; the next successful run tries again$/s,
+  );
+  const warning = kube.events.find((e) => e.reason === 'RetentionFailed');
+  assert.equal(warning?.type, 'Warning');
+  assert.equal(s.storedRunCount, 1, 'the prune was recorded before its deletes failed');
+  failDeletes = false;
+  await runOnce(3);
+  s = status();
+  // null in the status patch: the API server's merge patch removes the field.
+  assert.equal(s.retentionError ?? undefined, undefined);
+  assert.equal(s.retentionDeletedBackups, 1);
+  assert.equal(s.storedRunCount, 1);
+  // Run 2's objects and run 1's leftovers are gone; only run 3's segment is left.
+  let segments = 0;
+  for await (const info of memory.list('nightly/segments/')) segments += info.size > 0 ? 1 : 0;
+  assert.equal(segments, 1);
 });
