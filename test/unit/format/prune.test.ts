@@ -12,38 +12,7 @@ import {
 import { MemoryObjectStore } from '../../../runtime/storage/memory.ts';
 import type { ObjectStore } from '../../../runtime/storage/object-store.ts';
 import { checkContinuity, expectedRecordCount } from '../../../runtime/validation/continuity.ts';
-
-const rec = (offset: number): KafkaRecord => ({
-  offset: BigInt(offset),
-  timestamp: BigInt(1_000_000 + offset),
-  timestampType: 'CreateTime',
-  key: Buffer.from(`k${offset}`),
-  value: Buffer.from(`v${offset}`),
-  headers: [],
-});
-
-const TOPIC = { name: 't', partitionCount: 1, configs: { 'cleanup.policy': 'delete' } };
-
-/** Commits records [from, to) of t/0 as one run, in segments of 10 records aligned on multiples of 10. */
-async function run(backup: Backup, runId: string, from: number, to: number, final = true) {
-  const segments: SegmentEntry[] = [];
-  for (let start = from; start < to; start = Math.floor(start / 10) * 10 + 10) {
-    const writer = backup.newSegmentWriter({ topic: 't', partition: 0 });
-    const end = Math.min(to, Math.floor(start / 10) * 10 + 10);
-    for (let o = start; o < end; o++) writer.append(rec(o));
-    segments.push(await backup.writeSegment((await writer.seal())!, runId));
-  }
-  await backup.commit({
-    runId,
-    mode: 'incremental',
-    final,
-    topics: [TOPIC],
-    partitions: [
-      { topic: 't', partition: 0, segments, covered: { start: BigInt(from), end: BigInt(to) }, gaps: [] },
-    ],
-  });
-  return segments;
-}
+import { range, restoredOffsets, commitRun as run, TOPIC } from './runs.ts';
 
 /** A backup of four runs of ten records each, one a day apart (clock injected). */
 async function fourRuns(store: ObjectStore = new MemoryObjectStore()) {
@@ -57,20 +26,6 @@ async function fourRuns(store: ObjectStore = new MemoryObjectStore()) {
   }
   return { repo, backup, segments, store, now: () => now };
 }
-
-async function restoredOffsets(backup: Backup): Promise<number[]> {
-  const out: number[] = [];
-  for (const plan of planRestore(await backup.manifest())) {
-    for (const read of plan.reads) {
-      for (const r of selectRecords((await backup.readSegment(read.segment)).records, read, {})) {
-        out.push(Number(r.offset));
-      }
-    }
-  }
-  return out;
-}
-
-const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 function contents(store: MemoryObjectStore): Map<string, string> {
   return new Map([...store.objects].map(([k, v]) => [k, Buffer.from(v.bytes).toString('base64')]));
