@@ -6,10 +6,8 @@
  * ends Stalled with what to create; no Secret value shows anywhere.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { productionPorts } from '../../../runtime/app/index.ts';
 import { BackupRepository } from '../../../runtime/format/repository.ts';
@@ -17,9 +15,8 @@ import { createLogger } from '../../../runtime/log.ts';
 import { need, uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic } from '../../env/kafka-client.ts';
 import { createS3Bucket, deleteS3Bucket, s3Client } from '../../env/storage-clients.ts';
-import { REPO } from '../api/crd-install.ts';
 import { fidelityRecords, produceAll, testConnection } from '../engine/helpers.ts';
-import { eventually, installOperator } from './operator-env.ts';
+import { eventually, installOperator, startOperator } from './operator-env.ts';
 
 interface BackupStatus {
   phase?: string;
@@ -51,28 +48,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-function startOperator(args: string[]): { child: ChildProcess; output: () => string } {
-  const env: NodeJS.ProcessEnv = { ...process.env, POD_NAME: 'op-backup' };
-  delete env.KUBERNETES_SERVICE_HOST;
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(REPO, 'runtime/cli/main.ts'), 'operator', ...args],
-    {
-      cwd: REPO,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let text = '';
-  child.stdout?.setEncoding('utf8').on('data', (c: string) => {
-    text += c;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (c: string) => {
-    text += c;
-  });
-  return { child, output: () => text };
 }
 
 test('KafkaBackup: scheduled runs at their second, incremental, status from storage; a missing Secret stalls', {
