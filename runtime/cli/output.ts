@@ -125,6 +125,23 @@ export function printResult(format: OutputFormat, kind: string, result: object):
       for (const p of problems) lines.push(`  ${p.object ? `${p.object}: ` : ''}${p.problem}`);
       break;
     }
+    case 'prune': {
+      const runs = r.runs as { runId: string; lastCommitTime: string; decision: string; reasons: string[] }[];
+      const eligible = (r.eligibleRuns as string[]).length;
+      lines.push(
+        `${r.dryRun ? 'dry run, nothing deleted: ' : ''}backup ${r.backupId}: ${eligible} of ${runs.length} runs ` +
+          `${r.dryRun ? 'would be deleted' : 'eligible'} (${formatBytes(r.eligibleBytes as number)})`,
+      );
+      for (const run of runs) {
+        lines.push(`  ${run.runId}  ${run.lastCommitTime}  ${run.decision} (${run.reasons.join(', ')})`);
+      }
+      if (!r.dryRun) {
+        lines.push(
+          `  ${(r.prunedRuns as string[]).length} runs pruned, ${r.deletedObjects} objects deleted, ${formatBytes(r.reclaimedBytes as number)} reclaimed`,
+        );
+      }
+      break;
+    }
     default:
       lines.push(toJson(result));
   }

@@ -3,10 +3,11 @@ import { backup } from '../app/backup.ts';
 import { classify, resultStatus } from '../app/errors.ts';
 import { type AppPorts, productionPorts } from '../app/ports.ts';
 import { restore } from '../app/restore.ts';
+import { retention } from '../app/retention.ts';
 import { readConfigFile, storageConfigFromSpec } from '../config/load.ts';
 import type { StorageSpec } from '../config/storage.ts';
 import { CorruptObjectError } from '../format/errors.ts';
-import { BackupRepository, type ReadableBackup } from '../format/repository.ts';
+import { BackupRepository, type PruneResult, type ReadableBackup } from '../format/repository.ts';
 import type { BackupManifest } from '../format/types.ts';
 import { createLogger, type Logger, type LogLevel, scrub } from '../log.ts';
 import { operatorMain } from '../operator/main.ts';
@@ -26,6 +27,8 @@ Usage:
                                                    topics, partitions, offsets, runs and gaps of a backup
   kafka-backup verify   --config FILE [--backup-id ID] [--deep]
                                                    check every object of a backup (--deep: read and decode all)
+  kafka-backup prune    --config FILE [--dry-run]  delete the backup's oldest runs as its retention block says
+                                                   (keepLast, maxAgeDays, minSuccessful; --dry-run only reports)
   kafka-backup offsets snapshot|reset|rollback|show-mapping --config FILE ...
                                                    consumer group offsets (kafka-backup offsets --help)
   kafka-backup validate --config FILE [--deep] [--restore-sample N|all] [--cluster-checks] ...
@@ -266,9 +269,15 @@ async function dispatch(
       printResult(flags.output, 'verify', report);
       return { code: report.ok ? EXIT.ok : EXIT.integrity };
     }
+    case 'prune': {
+      const { spec, context } = readSpecOf(file, 'KafkaBackup');
+      const result = await retention(spec, ports, { context, dryRun: flags.dryRun });
+      printResult(flags.output, 'prune', pruneView(result));
+      return { code: EXIT.ok };
+    }
     default:
       throw new UsageError(
-        `unknown command '${command}': use backup, restore, list, describe or verify (or offsets, validate, evidence)`,
+        `unknown command '${command}': use backup, restore, list, describe, verify or prune (or offsets, validate, evidence)`,
       );
   }
 }
@@ -290,6 +299,27 @@ async function storageConfig(file: string, ports: AppPorts) {
 
 async function openRepository(spec: StorageSpec, ports: AppPorts): Promise<BackupRepository> {
   return new BackupRepository(await ports.openStore(spec));
+}
+
+/** A retention pass as printed: every run with its decision, and what was deleted. */
+export function pruneView(r: PruneResult) {
+  return {
+    backupId: r.backupId,
+    dryRun: r.dryRun,
+    runs: r.plan.decisions.map((d) => ({
+      runId: d.run.runId,
+      lastCommitTime: new Date(d.run.lastCommittedAt).toISOString(),
+      final: d.run.final,
+      bytes: d.run.bytes,
+      decision: d.kept === undefined ? (r.dryRun ? 'eligible' : 'pruned') : 'kept',
+      reasons: d.kept === undefined ? d.reasons : [d.kept],
+    })),
+    eligibleRuns: r.plan.eligible.map((e) => e.runId),
+    eligibleBytes: r.eligibleBytes,
+    prunedRuns: r.prunedRuns,
+    deletedObjects: r.deletedObjects,
+    reclaimedBytes: r.reclaimedBytes,
+  };
 }
 
 export function describeManifest(m: BackupManifest) {
