@@ -18,7 +18,10 @@ describe('CLI errors and exit codes', { timeout: 120_000 }, () => {
     assert.equal((await runCli(['--help'])).code, 0);
     const unknown = await runCli(['explode', '--config', 'x.yaml']);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /unknown command 'explode': use backup, restore, list, describe, verify or prune/);
+    assert.match(
+      unknown.stderr,
+      /unknown command 'explode': use backup, restore, list, describe, verify or prune/,
+    );
     const noConfig = await runCli(['backup']);
     assert.equal(noConfig.code, 2);
     assert.match(noConfig.stderr, /needs --config FILE/);
