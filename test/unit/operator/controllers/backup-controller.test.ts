@@ -17,6 +17,20 @@ import { FakeKube } from '../fake-kube.ts';
 const KB = KAFKA_KINDS.KafkaBackup;
 const key = { namespace: 'ns', name: 'nightly' };
 
+/** A reconcile context whose cache is the fake API server's objects. */
+function contextOver(kube: FakeKube): ReconcileContext {
+  return {
+    cache: { get: (k) => kube.objects.get(`${KB.plural}/${k.namespace}/${k.name}`), list: () => [] },
+    cacheOf: () => {
+      throw new Error('not used');
+    },
+    client: kube,
+    recorder: new EventRecorder(kube, { instance: 'test' }),
+    log: silentLogger,
+    signal: new AbortController().signal,
+  };
+}
+
 test('a backup whose Secret is missing ends Stalled saying what to create, and is retried after a backoff, not in a loop', async () => {
   const kube = new FakeKube();
   kube.put(KB, {
@@ -38,16 +52,7 @@ test('a backup whose Secret is missing ends Stalled saying what to create, and i
   const runner = new InProcessRunner({ onChange: () => {}, log: silentLogger, now: () => now });
   const registry = new Registry();
   const controller = backupController({ runner, metrics: new RunMetrics(registry), now: () => now });
-  const context: ReconcileContext = {
-    cache: { get: (k) => kube.objects.get(`${KB.plural}/${k.namespace}/${k.name}`), list: () => [] },
-    cacheOf: () => {
-      throw new Error('not used');
-    },
-    client: kube,
-    recorder: new EventRecorder(kube, { instance: 'test' }),
-    log: silentLogger,
-    signal: new AbortController().signal,
-  };
+  const context = contextOver(kube);
   const status = () =>
     (kube.objects.get(`${KB.plural}/ns/nightly`) as KubeObject).status as Record<string, unknown>;
   const rk = runKey(KB, key);
@@ -106,16 +111,7 @@ async function retentionHarness(
     metrics: new RunMetrics(new Registry()),
     ports: () => ports,
   });
-  const context: ReconcileContext = {
-    cache: { get: (k) => kube.objects.get(`${KB.plural}/${k.namespace}/${k.name}`), list: () => [] },
-    cacheOf: () => {
-      throw new Error('not used');
-    },
-    client: kube,
-    recorder: new EventRecorder(kube, { instance: 'test' }),
-    log: silentLogger,
-    signal: new AbortController().signal,
-  };
+  const context = contextOver(kube);
   const current = () => kube.objects.get(`${KB.plural}/ns/nightly`) as KubeObject;
   const rk = runKey(KB, key);
   /** One run (the first by itself, later ones by a new rerun value), with 5 new records before it. */
