@@ -20,9 +20,9 @@ import {
   type StartReason,
   trimHistory,
 } from './backup-decisions.ts';
-import type { RunMetrics } from './backup-metrics.ts';
 import { type CronSchedule, parseSchedule, ScheduleError } from './backup-schedule.ts';
 import { readStoredState } from './backup-storage.ts';
+import type { RunMetrics } from './run-metrics.ts';
 
 const KIND = KAFKA_KINDS.KafkaBackup;
 export const RERUN_ANNOTATION = 'kafka.oso.sh/rerun';
@@ -92,9 +92,12 @@ export function backupController(deps: BackupControllerDeps): Controller {
         deps.runner.forget(rk);
         lastProgressWrite.delete(rk);
         lastSkipped.delete(rk);
+        deps.metrics.forget(KIND, key);
         return;
       }
       const spec = (object.spec ?? {}) as BackupSpec;
+      // spec.metrics.enabled turned off: its last-success series goes at once, not at the next run.
+      if (spec.metrics?.enabled === false) deps.metrics.forget(KIND, key);
       const generation = object.metadata.generation ?? 0;
       const source = `KafkaBackup ${key.namespace}/${key.name}`;
       const ports = portsFor(key.namespace, context.client, context.log);
@@ -183,6 +186,7 @@ export function backupController(deps: BackupControllerDeps): Controller {
           }
         }
         startRun(deps.runner, rk, decision.at, spec, object, ports, source, key);
+        deps.metrics.runStarted(KIND);
         const startedAt = clock().toISOString();
         set({
           phase: 'Running',
@@ -344,12 +348,10 @@ function recordOutcome(
 ): void {
   const endedAt = run.endedAt ?? now;
   const durationMs = endedAt.getTime() - run.startedAt.getTime();
-  const labels = { kind: KIND.kind, namespace: key.namespace, name: key.name };
   const perResource = spec.metrics?.enabled !== false;
   const history = (status.history as HistoryEntry[] | undefined) ?? [];
   const keep = (entry: HistoryEntry) =>
     trimHistory([entry, ...history], spec.successfulRunsHistoryLimit ?? 3, spec.failedRunsHistoryLimit ?? 1);
-  metrics.duration.observe({ kind: KIND.kind }, durationMs / 1000);
   const result = run.state === 'succeeded' ? run.result : undefined;
 
   if (result && result.outcome === 'complete') {
@@ -388,12 +390,18 @@ function recordOutcome(
       });
       events.push({ type: 'Warning', reason: 'RetentionNotApplied', note: RETENTION_NOT_APPLIED });
     }
-    metrics.runs.inc({ kind: KIND.kind, result: 'succeeded' });
-    if (perResource) {
-      metrics.records.inc(labels, result.records);
-      metrics.bytes.inc(labels, result.bytes);
-      metrics.lastSuccess.set(labels, endedAt.getTime() / 1000);
-    }
+    metrics.runEnded(
+      KIND,
+      key,
+      {
+        result: 'succeeded',
+        startedAt: run.startedAt,
+        endedAt,
+        records: result.records,
+        bytes: result.bytes,
+      },
+      { perResource },
+    );
     return;
   }
 
@@ -425,7 +433,11 @@ function recordOutcome(
   if (FIXABLE.has(reason) || interrupted) setHealth('stalled', reason, message);
   else setHealth('failed', reason, message);
   events.push({ type: 'Warning', reason: 'Failed', note: `${reason}: ${message}` });
-  metrics.runs.inc({ kind: KIND.kind, result: interrupted && !deadline ? 'interrupted' : 'failed' });
+  metrics.runEnded(KIND, key, {
+    result: deadline ? 'deadline_exceeded' : interrupted ? 'interrupted' : 'failed',
+    startedAt: run.startedAt,
+    endedAt,
+  });
 }
 
 async function refreshFromStorage(

@@ -2,6 +2,7 @@ import type { Classification } from '../../app/errors.ts';
 import type { DeliveryResult } from '../../evidence/notifications.ts';
 import type { CheckOutcome, EvidenceReport } from '../../evidence/report.ts';
 import { type Condition, type Health, healthConditions } from '../status.ts';
+import type { RunResult } from './run-metrics.ts';
 
 /**
  * The status of a KafkaBackupValidation for each transition, as pure functions: what is written
@@ -11,8 +12,8 @@ import { type Condition, type Health, healthConditions } from '../status.ts';
 export interface StatusChange {
   readonly status: Record<string, unknown>;
   readonly event: { readonly type: 'Normal' | 'Warning'; readonly reason: string; readonly note: string };
-  /** For the runs metric. */
-  readonly result?: 'passed' | 'warning' | 'failed' | 'deadline_exceeded' | 'stalled';
+  /** How the run ended, for the run metrics (a run that could not start has none). */
+  readonly result?: RunResult;
 }
 
 interface Base {
@@ -124,7 +125,7 @@ export function resultStatus(base: Base, output: RunOutput): StatusChange {
       reason: s.result === 'passed' ? 'Passed' : 'PassedWithWarnings',
       note: message,
     },
-    result: s.result === 'passed' ? 'passed' : 'warning',
+    result: 'succeeded',
   };
 }
 
@@ -148,7 +149,6 @@ export function stalledStatus(base: Base, reason: string, message: string, retry
   return {
     status: { ...common(base, 'stalled', reason, text, 'Pending'), completionTime: base.now.toISOString() },
     event: { type: 'Warning', reason: 'Stalled', note: `${reason}: ${text}` },
-    result: 'stalled',
   };
 }
 
@@ -176,6 +176,5 @@ export function scheduleUnavailableStatus(base: Base): StatusChange {
   return {
     status: common(base, 'stalled', 'ScheduleUnavailable', message, 'Pending'),
     event: { type: 'Warning', reason: 'Stalled', note: message },
-    result: 'stalled',
   };
 }

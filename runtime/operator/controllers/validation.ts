@@ -15,6 +15,7 @@ import type { ControllerDeps } from '../main.ts';
 import { KAFKA_KINDS, type KubeObject, keyOf, type ObjectKey } from '../resource.ts';
 import { type RunSnapshot, runKey } from '../runs/runner.ts';
 import { type Condition, statusOf, writeStatus } from '../status.ts';
+import { type RunResult, runMetricsOf } from './run-metrics.ts';
 import { bounded, DeadlineExceededError, stopSignal } from './validation-deadline.ts';
 import {
   deadlineOf,
@@ -24,7 +25,6 @@ import {
   requestId,
   type ValidationView,
 } from './validation-decision.ts';
-import { validationRunsCounter } from './validation-metrics.ts';
 import { type ResolvedBackupRef, refersTo, resolveBackupRef } from './validation-reference.ts';
 import type { ValidationScheduler } from './validation-schedule.ts';
 import {
@@ -61,12 +61,11 @@ export function validationController(
   options: ValidationControllerOptions = {},
 ): Controller {
   const now = options.now ?? (() => new Date());
-  const runs = validationRunsCounter(deps.metrics.registry);
+  const metrics = runMetricsOf(deps.metrics.registry);
   const version = toolVersion();
 
   async function apply(context: ReconcileContext, object: KubeObject, change: StatusChange): Promise<void> {
     await writeStatus(context, KIND, object, change.status, change.event);
-    if (change.result) runs.inc({ result: change.result });
   }
 
   function startRun(
@@ -77,6 +76,7 @@ export function validationController(
   ): void {
     const source = `KafkaBackupValidation ${key.namespace}/${key.name}`;
     const log = deps.log.child({ kind: KIND.kind, namespace: key.namespace, name: key.name, run: runId });
+    metrics.runStarted(KIND);
     deps.runner.start<RunOutput>(runKey(KIND, key), runId, async (controls) => {
       const secrets = apiSecrets(deps.kube, key.namespace);
       const config = await validationConfigFromSpec(resolved.spec, secrets, { source, name: key.name });
@@ -120,18 +120,29 @@ export function validationController(
     base: Base,
     finished: RunSnapshot,
   ): Promise<ReconcileResult | undefined> {
+    const ended = (result: RunResult) =>
+      metrics.runEnded(KIND, keyOf(object), {
+        result,
+        startedAt: finished.startedAt,
+        endedAt: finished.endedAt ?? base.now,
+      });
     if (finished.state === 'succeeded' && finished.result) {
-      await apply(context, object, resultStatus(base, finished.result as RunOutput));
+      const change = resultStatus(base, finished.result as RunOutput);
+      await apply(context, object, change);
+      ended(change.result ?? 'succeeded');
       return undefined;
     }
     if (finished.error instanceof DeadlineExceededError) {
       await apply(context, object, deadlineStatus(base, finished.error.seconds));
+      ended('deadline_exceeded');
       return undefined;
     }
     const { reason, message } = stalledReason(classify(finished.error));
     const delay = stalledDelay(view, base.now);
     context.log.warn('validation cannot run', { reason, message });
     await apply(context, object, stalledStatus(base, reason, message, delay));
+    // The run failed; the retry is a new run.
+    ended('failed');
     return { requeueAfterMs: delay };
   }
 
@@ -241,6 +252,7 @@ export function validationController(
         // Deleted: a run still going has nobody to report to.
         if (deps.runner.get(runKeyOf)?.state === 'running') await deps.runner.abort(runKeyOf);
         deps.runner.forget(runKeyOf);
+        metrics.forget(KIND, key);
         return;
       }
       const spec = (object.spec ?? {}) as Record<string, unknown>;

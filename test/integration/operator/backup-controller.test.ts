@@ -291,15 +291,22 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
     metrics,
     /kafka_backup_last_success_timestamp_seconds\{kind="KafkaBackup",namespace="[^"]+",name="every5s"\} \d/,
   );
+  // By kind: every5s is the only KafkaBackup that stored records in this operator.
+  assert.match(metrics, /^kafka_backup_run_records_total\{kind="KafkaBackup"\} 3600$/m);
   assert.match(
     metrics,
-    /kafka_backup_run_records_total\{kind="KafkaBackup",namespace="[^"]+",name="every5s"\} 3600/,
+    /^kafka_backup_run_duration_seconds_count\{kind="KafkaBackup",result="succeeded"\} \d+$/m,
   );
 
   // Disaster recovery: the resource is gone (a fresh cluster), the same one is applied from Git;
   // before any run, its status lists what the bucket already holds.
   const storedBefore = (await status('every5s')).storedRuns?.map((r) => r.id);
   await admin.kubectl(['-n', watched, 'delete', 'kafkabackups.kafka.oso.sh', 'every5s', '--wait=true']);
+  // Its per-resource series goes with it (none of a deleted resource stays on /metrics).
+  await eventually('the deleted backup has no series', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    return !/kafka_backup_last_success_timestamp_seconds\{[^}]*name="every5s"\}/.test(text);
+  });
   await admin.apply(
     [
       {

@@ -405,14 +405,23 @@ test('KafkaBackupValidation: signed report that verifies, a failing webhook fail
   const metrics = await (await fetch(`http://${metricsAddress}/metrics`)).text();
   const runs = (result: string) =>
     Number(
-      new RegExp(`^kafka_backup_operator_validation_runs_total\\{result="${result}"\\} (\\d+)$`, 'm').exec(
-        metrics,
-      )?.[1] ?? 0,
+      new RegExp(
+        `^kafka_backup_runs_total\\{kind="KafkaBackupValidation",result="${result}"\\} (\\d+)$`,
+        'm',
+      ).exec(metrics)?.[1] ?? 0,
     );
-  assert.equal(runs('passed'), 3, 'passing, its rerun, and dangling once its KafkaBackup existed');
-  assert.equal(runs('failed'), 1);
+  assert.equal(runs('succeeded'), 3, 'passing, its rerun, and dangling once its KafkaBackup existed');
+  // dangling's wait for its KafkaBackup is no run; forbidden's every try is one that failed.
+  assert.ok(runs('failed') >= 2, 'failing, and forbidden at least once');
   assert.equal(runs('deadline_exceeded'), 1);
-  assert.ok(runs('stalled') >= 2, 'dangling (before its KafkaBackup) and forbidden');
+  assert.match(
+    metrics,
+    new RegExp(
+      `^kafka_backup_last_success_timestamp_seconds\\{kind="KafkaBackupValidation",namespace="${watched}",name="passing"\\} \\d`,
+      'm',
+    ),
+  );
+  assert.doesNotMatch(metrics, /kafka_backup_operator_validation_runs_total/, 'one family for every kind');
 
   // No secret in status, Events, the operator's logs or the stored reports.
   const everything = [

@@ -52,8 +52,7 @@ async function harness(spec: Record<string, unknown>, options: { scheduler?: Val
   const runEnded = async () => {
     while (runner.get(runKey(KBV, key))?.state === 'running') await new Promise((r) => setTimeout(r, 5));
   };
-  const runs = async () =>
-    await metrics.registry.getSingleMetricAsString('kafka_backup_operator_validation_runs_total');
+  const runs = async () => await metrics.registry.getSingleMetricAsString('kafka_backup_runs_total');
   return { kube, reconcile, status, runEnded, runs };
 }
 
@@ -85,7 +84,7 @@ describe('KafkaBackupValidation reconcile', () => {
       h.kube.events.map((e) => e.reason),
       ['Started', 'Passed'],
     );
-    assert.match(await h.runs(), /validation_runs_total\{result="passed"\} 1/);
+    assert.match(await h.runs(), /runs_total\{kind="KafkaBackupValidation",result="succeeded"\} 1/);
     assert.equal(await h.reconcile(), undefined);
     assert.equal(h.kube.events.length, 2, 'nothing more happens for a done request');
   });
