@@ -218,15 +218,15 @@ export function suspendedStatus(base: Base): StatusChange {
 }
 
 /**
- * Waiting for the next tick, with the outcome of the last run as the phase. The Event: Resumed after
- * a suspension, Scheduled for a schedule's first tick, none while the schedule just goes on.
+ * Waiting for the next tick, with the outcome of the last run as the phase: after a suspension
+ * (Event Resumed), on the first look at a new schedule, or nothing to write while it just goes on.
  */
 export function waitingStatus(
   base: Base,
   phase: 'Ready' | 'Failed' | 'Pending',
   next: Date | undefined,
   previousPhase: unknown,
-): StatusChange | undefined {
+): Pick<StatusChange, 'status'> & Partial<Pick<StatusChange, 'event'>> {
   const at = next?.toISOString() ?? null;
   const message = at ? `next run at ${at}` : 'the schedule does not fire again';
   if (previousPhase === 'Suspended') {
@@ -241,13 +241,8 @@ export function waitingStatus(
       event: { type: 'Normal', reason: 'Resumed', note: `schedule resumed: ${message}` },
     };
   }
-  if (previousPhase === undefined) {
-    return {
-      status: common(base, 'ready', 'Scheduled', message, phase),
-      event: { type: 'Normal', reason: 'Scheduled', note: message },
-    };
-  }
-  return undefined;
+  if (previousPhase === undefined) return { status: common(base, 'ready', 'Scheduled', message, phase) };
+  return { status: {} };
 }
 
 /**

@@ -82,7 +82,11 @@ export function validationController(
   /** The tick a Skipped Event was last recorded for, per key (one Event per skipped tick). */
   const lastSkipped = new Map<string, number>();
 
-  async function apply(context: ReconcileContext, object: KubeObject, change: StatusChange): Promise<void> {
+  async function apply(
+    context: ReconcileContext,
+    object: KubeObject,
+    change: Pick<StatusChange, 'status'> & Partial<Pick<StatusChange, 'event'>>,
+  ): Promise<void> {
     await patch(context, object, change.status, change.event);
   }
 
@@ -258,7 +262,7 @@ export function validationController(
     let status: Record<string, unknown> = { ...statusOf(object) };
     let base = first;
     /** Later decisions of this reconcile see what it wrote. */
-    const wrote = (change: StatusChange) => {
+    const wrote = (change: Pick<StatusChange, 'status'>) => {
       status = { ...status, ...change.status };
       base = { ...base, conditions: (status.conditions as Condition[] | undefined) ?? base.conditions };
     };
@@ -306,16 +310,19 @@ export function validationController(
     if (invalidBefore) {
       // The schedule was fixed: no longer Stalled, and not a failure to retry; it waits for its tick.
       const fixed = waitingStatus(base, restingPhase(status), step.nextScheduleTime, undefined);
-      if (fixed) {
-        await apply(context, object, fixed);
-        wrote(fixed);
-      }
+      await apply(context, object, fixed);
+      wrote(fixed);
       step = decideNow();
       if (step.kind === 'invalid') return undefined;
     }
     const next = step.nextScheduleTime?.toISOString() ?? null;
     if ((status.nextScheduleTime ?? null) !== next) {
-      await patch(context, object, { nextScheduleTime: next, nextScheduledValidation: next });
+      // A schedule that had no next run (new, resumed, fixed) announces its first one.
+      const scheduledEvent =
+        (status.nextScheduleTime ?? null) === null && next !== null
+          ? { type: 'Normal' as const, reason: 'Scheduled', note: `next run at ${next}` }
+          : undefined;
+      await patch(context, object, { nextScheduleTime: next, nextScheduledValidation: next }, scheduledEvent);
       status = { ...status, nextScheduleTime: next };
     }
 
@@ -378,7 +385,7 @@ export function validationController(
       if (status.phase !== 'Suspended') await apply(context, object, suspendedStatus(base));
     } else {
       const waiting = waitingStatus(base, restingPhase(status), step.nextScheduleTime, status.phase);
-      if (waiting) await apply(context, object, waiting);
+      if (Object.keys(waiting.status).length > 0) await apply(context, object, waiting);
     }
     return step.requeueAfterMs === undefined
       ? undefined

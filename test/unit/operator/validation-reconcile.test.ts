@@ -173,7 +173,7 @@ describe('KafkaBackupValidation reconcile', () => {
     assert.ok((await h.reconcile())?.requeueAfterMs, 'then waits for 07:00');
     assert.deepEqual(
       h.kube.events.map((e) => e.reason),
-      ['Suspended', 'Started', 'Passed'],
+      ['Suspended', 'Scheduled', 'Started', 'Passed'],
     );
   });
 
