@@ -25,7 +25,8 @@ export interface OperatorReplica {
 export interface ReplicaOptions {
   /** The operator's kubeconfig (installOperator's ServiceAccount kubeconfig). */
   readonly kubeconfig: string;
-  readonly watched: string;
+  /** The namespace to watch; all namespaces when absent. */
+  readonly watched?: string;
   /** Flags after the defaults (later flags win): e.g. leader election, ports, log level. */
   readonly args?: readonly string[];
   /** The program to run instead of the real operator (a fixture with a test controller). */
@@ -44,7 +45,7 @@ export function startReplica(name: string, options: ReplicaOptions): OperatorRep
       'tsx',
       ...entry,
       `--kubeconfig=${options.kubeconfig}`,
-      `--watch-namespaces=${options.watched}`,
+      ...(options.watched ? [`--watch-namespaces=${options.watched}`] : []),
       '--leader-elect=false',
       '--metrics-bind-address=0',
       '--health-probe-bind-address=0',
