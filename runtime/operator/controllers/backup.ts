@@ -534,9 +534,19 @@ async function flush(
     });
   }
   for (const event of events) {
-    if (event.type === 'Warning')
+    // The log says what the Event says (the context's logger names the resource), so a transition
+    // is visible to whoever reads the operator's log rather than Events (which expire after an hour).
+    const fields = {
+      reason: event.reason,
+      ...(typeof patch.phase === 'string' ? { phase: patch.phase } : {}),
+    };
+    if (event.type === 'Warning') {
+      context.log.warn(event.note, fields);
       await context.recorder.warning(object, event.reason, event.reason, event.note);
-    else await context.recorder.normal(object, event.reason, event.reason, event.note);
+    } else {
+      context.log.info(event.note, fields);
+      await context.recorder.normal(object, event.reason, event.reason, event.note);
+    }
   }
   return true;
 }

@@ -282,9 +282,11 @@ export const kafkaBackup: KindDefinition = {
     },
     {
       name: 'Next Run',
-      type: 'date',
+      // A timestamp, not a date column: kubectl shows a date column as an age, and a time in the
+      // future (every next run) as <invalid>.
+      type: 'string',
       jsonPath: '.status.nextScheduleTime',
-      description: 'When the next scheduled run starts.',
+      description: 'When the next scheduled run starts (UTC).',
     },
     {
       name: 'Records',
