@@ -784,7 +784,7 @@ export function toJson_KafkaBackupSpecCircuitBreaker(obj: KafkaBackupSpecCircuit
  */
 export interface KafkaBackupSpecMetrics {
   /**
-   * Export this backup's run metrics (records, bytes, lag) on the operator's /metrics. Defaults to true.
+   * Export this backup's own series on the operator's /metrics (kafka_backup_last_success_timestamp_seconds with its namespace and name). The totals by kind (runs, durations, records, bytes) count every backup and name none. Defaults to true.
    *
    * @default true.
    * @schema KafkaBackupSpecMetrics#enabled

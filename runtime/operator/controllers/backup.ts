@@ -21,9 +21,9 @@ import {
   type StartReason,
   trimHistory,
 } from './backup-decisions.ts';
-import type { RunMetrics } from './backup-metrics.ts';
 import { type CronSchedule, parseSchedule, ScheduleError } from './backup-schedule.ts';
 import { readStoredState } from './backup-storage.ts';
+import type { RunMetrics } from './run-metrics.ts';
 
 const KIND = KAFKA_KINDS.KafkaBackup;
 export const RERUN_ANNOTATION = 'kafka.oso.sh/rerun';
@@ -98,9 +98,12 @@ export function backupController(deps: BackupControllerDeps): Controller {
         deps.runner.forget(rk);
         lastProgressWrite.delete(rk);
         lastSkipped.delete(rk);
+        deps.metrics.forget(KIND, key);
         return;
       }
       const spec = (object.spec ?? {}) as BackupSpec;
+      // spec.metrics.enabled turned off: its last-success series goes at once, not at the next run.
+      if (spec.metrics?.enabled === false) deps.metrics.forget(KIND, key);
       const generation = object.metadata.generation ?? 0;
       const source = `KafkaBackup ${key.namespace}/${key.name}`;
       const ports = portsFor(key.namespace, context.client, context.log);
@@ -189,6 +192,7 @@ export function backupController(deps: BackupControllerDeps): Controller {
           }
         }
         startRun(deps.runner, rk, decision.at, spec, object, ports, source, key);
+        deps.metrics.runStarted(KIND);
         const startedAt = clock().toISOString();
         set({
           phase: 'Running',
@@ -360,12 +364,10 @@ function recordOutcome(
 ): void {
   const endedAt = run.endedAt ?? now;
   const durationMs = endedAt.getTime() - run.startedAt.getTime();
-  const labels = { kind: KIND.kind, namespace: key.namespace, name: key.name };
   const perResource = spec.metrics?.enabled !== false;
   const history = (status.history as HistoryEntry[] | undefined) ?? [];
   const keep = (entry: HistoryEntry) =>
     trimHistory([entry, ...history], spec.successfulRunsHistoryLimit ?? 3, spec.failedRunsHistoryLimit ?? 1);
-  metrics.duration.observe({ kind: KIND.kind }, durationMs / 1000);
   const result = run.state === 'succeeded' ? run.result : undefined;
 
   if (result && result.outcome === 'complete') {
@@ -396,12 +398,18 @@ function recordOutcome(
     setHealth('ready', 'BackupSucceeded', message);
     events.push({ type: 'Normal', reason: 'Completed', note: message });
     if (result.retention) recordRetention(result.retention, endedAt, set, events);
-    metrics.runs.inc({ kind: KIND.kind, result: 'succeeded' });
-    if (perResource) {
-      metrics.records.inc(labels, result.records);
-      metrics.bytes.inc(labels, result.bytes);
-      metrics.lastSuccess.set(labels, endedAt.getTime() / 1000);
-    }
+    metrics.runEnded(
+      KIND,
+      key,
+      {
+        result: 'succeeded',
+        startedAt: run.startedAt,
+        endedAt,
+        records: result.records,
+        bytes: result.bytes,
+      },
+      { perResource },
+    );
     return;
   }
 
@@ -433,7 +441,11 @@ function recordOutcome(
   if (FIXABLE.has(reason) || interrupted) setHealth('stalled', reason, message);
   else setHealth('failed', reason, message);
   events.push({ type: 'Warning', reason: 'Failed', note: `${reason}: ${message}` });
-  metrics.runs.inc({ kind: KIND.kind, result: interrupted && !deadline ? 'interrupted' : 'failed' });
+  metrics.runEnded(KIND, key, {
+    result: deadline ? 'deadline_exceeded' : interrupted ? 'interrupted' : 'failed',
+    startedAt: run.startedAt,
+    endedAt,
+  });
 }
 
 function recordRetention(
@@ -577,9 +589,19 @@ async function flush(
     });
   }
   for (const event of events) {
-    if (event.type === 'Warning')
+    // The log says what the Event says (the context's logger names the resource), so a transition
+    // is visible to whoever reads the operator's log rather than Events (which expire after an hour).
+    const fields = {
+      reason: event.reason,
+      ...(typeof patch.phase === 'string' ? { phase: patch.phase } : {}),
+    };
+    if (event.type === 'Warning') {
+      context.log.warn(event.note, fields);
       await context.recorder.warning(object, event.reason, event.reason, event.note);
-    else await context.recorder.normal(object, event.reason, event.reason, event.note);
+    } else {
+      context.log.info(event.note, fields);
+      await context.recorder.normal(object, event.reason, event.reason, event.note);
+    }
   }
   return true;
 }

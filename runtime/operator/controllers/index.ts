@@ -1,15 +1,15 @@
 import type { Controller } from '../controller.ts';
 import type { ControllerDeps } from '../main.ts';
 import { backupController } from './backup.ts';
-import { RunMetrics } from './backup-metrics.ts';
 import { offsetResetController } from './offset-reset.ts';
 import { offsetRollbackController } from './offset-rollback.ts';
 import { restoreController } from './restore.ts';
+import { runMetricsOf } from './run-metrics.ts';
 import { validationController } from './validation.ts';
 
 /** The controllers `kafka-backup operator` runs: one per kind of crds/. */
 export function defaultControllers(deps: ControllerDeps): readonly Controller[] {
-  const metrics = new RunMetrics(deps.metrics.registry);
+  const metrics = runMetricsOf(deps.metrics.registry);
   return [
     backupController({ runner: deps.runner, metrics }),
     restoreController(deps),

@@ -20,7 +20,7 @@ import {
 } from '../status.ts';
 import { decideOneShot, type OneShotDecision, runIdOf, stalledRetryMs } from './one-shot-decision.ts';
 import { UnresolvedReferenceError } from './references.ts';
-import type { RunMetrics } from './run-metrics.ts';
+import type { RunMetrics, RunResult } from './run-metrics.ts';
 
 /** What a kind resolved before acting: the plan to publish and the work to run. */
 export interface Prepared<R> {
@@ -39,8 +39,9 @@ export interface Outcome {
   readonly reason: string;
   readonly message: string;
   readonly status: Record<string, unknown>;
-  /** Records moved, for the records metric. */
+  /** Records and bytes moved, for the run metrics. */
   readonly records?: number;
+  readonly bytes?: number;
 }
 
 export interface OneShotKind<R> {
@@ -81,6 +82,7 @@ export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDe
         if (deps.runner.get(rk)?.state === 'running') await deps.runner.abort(rk);
         deps.runner.forget(rk);
         retries.delete(rk);
+        deps.metrics.forget(definition.kind, key);
         return;
       }
       const spec = (object.spec ?? {}) as Spec;
@@ -123,6 +125,15 @@ export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDe
       const conditions = status.conditions as Condition[] | undefined;
       const health = (h: Health, reason: string, message: string) =>
         healthConditions(conditions, h, reason, message, generation, at);
+      /** The run metrics of a run that ended; its duration from status.startTime (kept across resumes). */
+      const ended = (result: RunResult, moved: { records?: number; bytes?: number } = {}) =>
+        deps.metrics.runEnded(definition.kind, key, {
+          result,
+          startedAt: typeof status.startTime === 'string' ? new Date(status.startTime) : undefined,
+          endedAt: at,
+          ...(moved.records !== undefined ? { records: moved.records } : {}),
+          ...(moved.bytes !== undefined ? { bytes: moved.bytes } : {}),
+        });
       const phaseEvent = (phase: string, type: 'Normal' | 'Warning', reason: string, note: string) =>
         status.phase === phase ? undefined : { type, reason, note };
 
@@ -146,7 +157,7 @@ export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDe
           if (run?.state === 'running') await deps.runner.abort(rk);
           deps.runner.forget(rk);
           const message = `the run did not finish within activeDeadlineSeconds (${spec.activeDeadlineSeconds} s): it was stopped`;
-          deps.metrics.finished(definition.kind, 'deadline_exceeded', status.startTime, at);
+          ended('deadline_exceeded');
           await write(
             {
               phase: 'Failed',
@@ -167,16 +178,11 @@ export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDe
             const outcome = definition.outcome(snapshot.result as R, object);
             if (outcome.health === 'resume') {
               // Stopped at a checkpoint (shutdown): the next reconcile starts it again.
+              ended('interrupted');
               return { requeueAfterMs: 1000 };
             }
             retries.delete(rk);
-            deps.metrics.finished(
-              definition.kind,
-              outcome.health === 'ready' ? 'succeeded' : 'failed',
-              status.startTime,
-              at,
-              outcome.records,
-            );
+            ended(outcome.health === 'ready' ? 'succeeded' : 'failed', outcome);
             await write(
               {
                 ...outcome.status,
@@ -195,10 +201,9 @@ export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDe
             return;
           }
           const failure = classify(snapshot.error);
-          if (failure.class === 'terminal') {
-            deps.metrics.finished(definition.kind, 'failed', status.startTime, at);
-            return fail(failure.reason, failure.message);
-          }
+          // A retriable failure is a failed run too; the resumed run counts as a new one.
+          ended('failed');
+          if (failure.class === 'terminal') return fail(failure.reason, failure.message);
           return stall(failure.reason, failure.message, true);
         }
         case 'prepare':
@@ -248,7 +253,7 @@ export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDe
       deps.runner.start(rk, runIdOf(runRerun), prepared.work);
       const startTime = fresh || typeof status.startTime !== 'string' ? at.toISOString() : status.startTime;
       const message = `${fresh ? 'running' : 'resumed'}: ${prepared.summary}`;
-      deps.metrics.started(definition.kind);
+      deps.metrics.runStarted(definition.kind);
       await write(
         {
           ...prepared.status,

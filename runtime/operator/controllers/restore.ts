@@ -137,6 +137,7 @@ export function restoreOutcome(result: RestoreRun, snapshotRetentionHours = 24):
           : `rolling them back to snapshot ${snapshotId} failed too: ${result.rolledBack.text.split('\n').slice(-1)[0]}`),
       status,
       records: result.records,
+      bytes: result.bytes,
     };
   }
   if (failure) {
@@ -148,6 +149,7 @@ export function restoreOutcome(result: RestoreRun, snapshotRetentionHours = 24):
       message: `the data was restored (${result.records} records) but the consumer group offsets were not: ${firstLine}`,
       status,
       records: result.records,
+      bytes: result.bytes,
     };
   }
   const topics = result.plan.topics.map((t) => t.target).join(', ');
@@ -161,6 +163,7 @@ export function restoreOutcome(result: RestoreRun, snapshotRetentionHours = 24):
     message,
     status,
     records: result.records,
+    bytes: result.bytes,
   };
 }
 

@@ -1,73 +1,127 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
-import type { ResourceKind } from '../resource.ts';
-
-const PREFIX = 'kafka_backup_operator_';
+/**
+ * Run metrics of the five kinds, one family each, on the manager's registry (so /metrics serves
+ * them next to the queue, reconcile and leader metrics of ../metrics.ts):
+ *
+ * - `kafka_backup_runs_started_total{kind}`
+ * - `kafka_backup_runs_total{kind,result}`, `kafka_backup_run_duration_seconds{kind,result}`:
+ *   every run that ended, once, with one of RUN_RESULTS;
+ * - `kafka_backup_run_records_total{kind}`, `kafka_backup_run_bytes_total{kind}`: moved by
+ *   finished runs (backups store, restores write; the other kinds move none);
+ * - `kafka_backup_last_success_timestamp_seconds{kind,namespace,name}`: the one per-resource series,
+ *   left out for a KafkaBackup with `spec.metrics.enabled: false` and removed when the resource is
+ *   deleted, so the series do not grow with every resource that ever existed.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { ObjectKey, ResourceKind } from '../resource.ts';
 
 /**
- * Metrics of one-shot runs (restores, offset resets and rollbacks) on the manager's registry:
- * runs by kind and result, their durations, and records moved. Registered once per registry, so
- * the three controllers share them.
+ * How a run ended: `succeeded` (Ready: a backup stored, a restore or reset completed, a validation
+ * passed, with or without warnings), `failed` (an error or an unsuccessful result, retried or not),
+ * `deadline_exceeded` (stopped by activeDeadlineSeconds), `interrupted` (stopped at a checkpoint
+ * before its end: replaced by a newer scheduled run, or the operator stopping; it is resumed).
  */
+export const RUN_RESULTS = ['succeeded', 'failed', 'deadline_exceeded', 'interrupted'] as const;
+export type RunResult = (typeof RUN_RESULTS)[number];
+
+export interface FinishedRun {
+  readonly result: RunResult;
+  readonly startedAt: Date | undefined;
+  readonly endedAt: Date;
+  readonly records?: number;
+  readonly bytes?: number;
+}
+
 export class RunMetrics {
+  readonly started: Counter<'kind'>;
   readonly runs: Counter<'kind' | 'result'>;
   readonly duration: Histogram<'kind' | 'result'>;
   readonly records: Counter<'kind'>;
+  readonly bytes: Counter<'kind'>;
+  readonly lastSuccess: Gauge<'kind' | 'namespace' | 'name'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.runs = metric(
-      registry,
-      `${PREFIX}oneshot_runs_total`,
-      () =>
-        new Counter({
-          name: `${PREFIX}oneshot_runs_total`,
-          help: 'One-shot runs (restore, offset reset, offset rollback) by kind and result (started, succeeded, failed, deadline_exceeded)',
-          labelNames: ['kind', 'result'],
-          registers,
-        }),
-    );
-    this.duration = metric(
-      registry,
-      `${PREFIX}oneshot_run_duration_seconds`,
-      () =>
-        new Histogram({
-          name: `${PREFIX}oneshot_run_duration_seconds`,
-          help: 'Duration of finished one-shot runs, from status.startTime',
-          labelNames: ['kind', 'result'],
-          buckets: [1, 5, 15, 60, 300, 900, 3600, 14400, 86400],
-          registers,
-        }),
-    );
-    this.records = metric(
-      registry,
-      `${PREFIX}oneshot_records_total`,
-      () =>
-        new Counter({
-          name: `${PREFIX}oneshot_records_total`,
-          help: 'Records written by finished restores (by kind)',
-          labelNames: ['kind'],
-          registers,
-        }),
-    );
+    this.started = new Counter({
+      name: 'kafka_backup_runs_started_total',
+      help: 'Runs started, by kind (started minus runs_total: runs going now)',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.runs = new Counter({
+      name: 'kafka_backup_runs_total',
+      help: `Runs that ended, by kind and result (${RUN_RESULTS.join(', ')})`,
+      labelNames: ['kind', 'result'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'kafka_backup_run_duration_seconds',
+      help: 'Duration of runs that ended, by kind and result',
+      labelNames: ['kind', 'result'],
+      buckets: [1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600],
+      registers,
+    });
+    this.records = new Counter({
+      name: 'kafka_backup_run_records_total',
+      help: 'Records moved by runs that ended (stored by backups, written by restores), by kind',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.bytes = new Counter({
+      name: 'kafka_backup_run_bytes_total',
+      help: 'Bytes moved by runs that ended (stored by backups, written by restores), by kind',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.lastSuccess = new Gauge({
+      name: 'kafka_backup_last_success_timestamp_seconds',
+      help: 'When the last successful run of a resource ended (Unix seconds)',
+      labelNames: ['kind', 'namespace', 'name'],
+      registers,
+    });
   }
 
-  started(kind: ResourceKind): void {
-    this.runs.inc({ kind: kind.kind, result: 'started' });
+  runStarted(kind: ResourceKind): void {
+    this.started.inc({ kind: kind.kind });
   }
 
-  finished(kind: ResourceKind, result: string, startTime: unknown, now: Date, records?: number): void {
-    this.runs.inc({ kind: kind.kind, result });
-    const started = typeof startTime === 'string' ? Date.parse(startTime) : Number.NaN;
-    if (!Number.isNaN(started)) {
-      this.duration.observe({ kind: kind.kind, result }, Math.max(0, (now.getTime() - started) / 1000));
+  /**
+   * Counts a run that ended. `perResource: false` (KafkaBackup `spec.metrics.enabled: false`)
+   * keeps the resource's own series off /metrics; the totals by kind still count the run.
+   */
+  runEnded(
+    kind: ResourceKind,
+    key: ObjectKey,
+    run: FinishedRun,
+    options: { perResource?: boolean } = {},
+  ): void {
+    const labels = { kind: kind.kind, result: run.result };
+    this.runs.inc(labels);
+    if (run.startedAt && !Number.isNaN(run.startedAt.getTime())) {
+      this.duration.observe(labels, Math.max(0, (run.endedAt.getTime() - run.startedAt.getTime()) / 1000));
     }
-    if (records) this.records.inc({ kind: kind.kind }, records);
+    if (run.records) this.records.inc({ kind: kind.kind }, run.records);
+    if (run.bytes) this.bytes.inc({ kind: kind.kind }, run.bytes);
+    if (run.result !== 'succeeded') return;
+    if (options.perResource ?? true)
+      this.lastSuccess.set(resourceLabels(kind, key), run.endedAt.getTime() / 1000);
+    else this.forget(kind, key);
+  }
+
+  /** Drops the series of a resource: it was deleted, or its per-resource metrics were turned off. */
+  forget(kind: ResourceKind, key: ObjectKey): void {
+    this.lastSuccess.remove(resourceLabels(kind, key));
   }
 }
 
+const resourceLabels = (kind: ResourceKind, key: ObjectKey) => ({
+  kind: kind.kind,
+  namespace: key.namespace,
+  name: key.name,
+});
+
 const shared = new WeakMap<Registry, RunMetrics>();
 
-/** The RunMetrics of a registry, created on first use. */
+/** The RunMetrics of a registry, created on first use: every controller on it shares one set. */
 export function runMetricsOf(registry: Registry): RunMetrics {
   let metrics = shared.get(registry);
   if (!metrics) {
@@ -75,8 +129,4 @@ export function runMetricsOf(registry: Registry): RunMetrics {
     shared.set(registry, metrics);
   }
   return metrics;
-}
-
-function metric<T>(registry: Registry, name: string, create: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? create();
 }

@@ -2,6 +2,8 @@ import type { Classification } from '../../app/errors.ts';
 import type { DeliveryResult } from '../../evidence/notifications.ts';
 import type { CheckOutcome, EvidenceReport } from '../../evidence/report.ts';
 import { type Condition, type Health, healthConditions } from '../status.ts';
+import { type HistoryEntry, trimHistory } from './backup-decisions.ts';
+import type { RunResult } from './run-metrics.ts';
 
 /**
  * The status of a KafkaBackupValidation for each transition, as pure functions: what is written
@@ -11,8 +13,8 @@ import { type Condition, type Health, healthConditions } from '../status.ts';
 export interface StatusChange {
   readonly status: Record<string, unknown>;
   readonly event: { readonly type: 'Normal' | 'Warning'; readonly reason: string; readonly note: string };
-  /** For the runs metric. */
-  readonly result?: 'passed' | 'warning' | 'failed' | 'deadline_exceeded' | 'stalled';
+  /** How the run ended, for the run metrics (a run that could not start has none). */
+  readonly result?: RunResult;
 }
 
 interface Base {
@@ -32,20 +34,29 @@ function common(base: Base, health: Health, reason: string, message: string, pha
   };
 }
 
-export function startedStatus(base: Base, backupId: string | undefined, restart: boolean): StatusChange {
+/** `scheduledAt`: the schedule tick the run serves (status.lastScheduleTime), else now. */
+export function startedStatus(
+  base: Base,
+  backupId: string | undefined,
+  restart: boolean,
+  scheduledAt?: Date,
+): StatusChange {
   const message = `validating backup ${backupId ?? '(the latest in storage)'}`;
   return {
     status: {
       ...common(base, 'reconciling', 'Running', message, 'Running'),
       startTime: base.now.toISOString(),
       completionTime: null,
-      lastScheduleTime: base.now.toISOString(),
+      lastScheduleTime: (scheduledAt ?? base.now).toISOString(),
       ...(backupId ? { backupId } : {}),
     },
     event: {
       type: 'Normal',
       reason: restart ? 'Restarted' : 'Started',
-      note: restart ? `${message} again: the operator restarted during the run` : message,
+      // The tick in the note: each scheduled run is an Event of its own (the recorder drops repeats).
+      note: `${restart ? `${message} again: the operator restarted during the run` : message}${
+        scheduledAt ? ` (run scheduled for ${scheduledAt.toISOString()})` : ''
+      }`,
     },
   };
 }
@@ -65,8 +76,15 @@ export interface RunOutput {
   readonly pruned?: readonly string[];
 }
 
-/** The run ended with a report: Completed (passed or warnings) or Failed naming the failed checks. */
-export function resultStatus(base: Base, output: RunOutput): StatusChange {
+/**
+ * The run ended with a report: Completed (passed or warnings; Ready when scheduled, as it waits for
+ * its next tick) or Failed naming the failed checks.
+ */
+export function resultStatus(
+  base: Base,
+  output: RunOutput,
+  options: { scheduled?: boolean } = {},
+): StatusChange {
   const { report } = output;
   const s = report.summary;
   const failed = report.checks.filter((c) => c.outcome === 'failed');
@@ -115,7 +133,13 @@ export function resultStatus(base: Base, output: RunOutput): StatusChange {
   const message = `backup ${report.backup.id} ${s.result === 'passed' ? 'passed' : 'passed with warnings'}: ${counts}${where}${notes}`;
   return {
     status: {
-      ...common(base, 'ready', s.result === 'passed' ? 'Passed' : 'PassedWithWarnings', message, 'Completed'),
+      ...common(
+        base,
+        'ready',
+        s.result === 'passed' ? 'Passed' : 'PassedWithWarnings',
+        message,
+        options.scheduled ? 'Ready' : 'Completed',
+      ),
       ...checkFields,
       lastSuccessfulTime: base.now.toISOString(),
     },
@@ -124,7 +148,7 @@ export function resultStatus(base: Base, output: RunOutput): StatusChange {
       reason: s.result === 'passed' ? 'Passed' : 'PassedWithWarnings',
       note: message,
     },
-    result: s.result === 'passed' ? 'passed' : 'warning',
+    result: 'succeeded',
   };
 }
 
@@ -148,7 +172,6 @@ export function stalledStatus(base: Base, reason: string, message: string, retry
   return {
     status: { ...common(base, 'stalled', reason, text, 'Pending'), completionTime: base.now.toISOString() },
     event: { type: 'Warning', reason: 'Stalled', note: `${reason}: ${text}` },
-    result: 'stalled',
   };
 }
 
@@ -169,13 +192,81 @@ export function stalledReason(classification: Classification): { reason: string;
   };
 }
 
-/** A scheduled validation without a scheduler connected (see validation-schedule.ts). */
-export function scheduleUnavailableStatus(base: Base): StatusChange {
-  const message =
-    'spec.schedule is set, but this operator build has no scheduler for KafkaBackupValidation yet: remove schedule to validate once (and use the kafka.oso.sh/rerun annotation to repeat)';
+/** spec.schedule or spec.timeZone cannot be evaluated: Failed and Stalled until the spec changes. */
+export function invalidScheduleStatus(base: Base, message: string): StatusChange {
   return {
-    status: common(base, 'stalled', 'ScheduleUnavailable', message, 'Pending'),
-    event: { type: 'Warning', reason: 'Stalled', note: message },
-    result: 'stalled',
+    status: {
+      ...common(base, 'stalled', 'InvalidSchedule', message, 'Failed'),
+      nextScheduleTime: null,
+      nextScheduledValidation: null,
+    },
+    event: { type: 'Warning', reason: 'InvalidSchedule', note: message },
   };
+}
+
+/** spec.suspend: no run starts (a run going finishes; a rerun request still runs). */
+export function suspendedStatus(base: Base): StatusChange {
+  const message = 'suspended: no scheduled run starts until spec.suspend is false';
+  return {
+    status: {
+      ...common(base, 'ready', 'Suspended', message, 'Suspended'),
+      nextScheduleTime: null,
+      nextScheduledValidation: null,
+    },
+    event: { type: 'Normal', reason: 'Suspended', note: 'schedule suspended' },
+  };
+}
+
+/**
+ * Waiting for the next tick, with the outcome of the last run as the phase: after a suspension
+ * (Event Resumed), on the first look at a new schedule, or nothing to write while it just goes on.
+ */
+export function waitingStatus(
+  base: Base,
+  phase: 'Ready' | 'Failed' | 'Pending',
+  next: Date | undefined,
+  previousPhase: unknown,
+): Pick<StatusChange, 'status'> & Partial<Pick<StatusChange, 'event'>> {
+  const at = next?.toISOString() ?? null;
+  const message = at ? `next run at ${at}` : 'the schedule does not fire again';
+  if (previousPhase === 'Suspended') {
+    return {
+      status: common(
+        base,
+        phase === 'Failed' ? 'failed' : 'ready',
+        phase === 'Failed' ? 'LastRunFailed' : 'Scheduled',
+        message,
+        phase,
+      ),
+      event: { type: 'Normal', reason: 'Resumed', note: `schedule resumed: ${message}` },
+    };
+  }
+  if (previousPhase === undefined) return { status: common(base, 'ready', 'Scheduled', message, phase) };
+  return { status: {} };
+}
+
+/**
+ * status.history with the run that just ended, newest first, within the spec's history limits
+ * (successfulRunsHistoryLimit default 3, failedRunsHistoryLimit default 1).
+ */
+export function historyWith(
+  history: unknown,
+  run: {
+    readonly id: string;
+    readonly startedAt: Date;
+    readonly endedAt: Date;
+    readonly succeeded: boolean;
+    readonly message: string;
+  },
+  limits: { readonly successful?: number; readonly failed?: number },
+): HistoryEntry[] {
+  const entry: HistoryEntry = {
+    id: run.id.slice(0, 253),
+    phase: run.succeeded ? 'Succeeded' : 'Failed',
+    startTime: run.startedAt.toISOString(),
+    completionTime: run.endedAt.toISOString(),
+    message: run.message.slice(0, 4096),
+  };
+  const previous = Array.isArray(history) ? (history as HistoryEntry[]) : [];
+  return trimHistory([entry, ...previous], limits.successful ?? 3, limits.failed ?? 1);
 }

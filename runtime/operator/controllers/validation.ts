@@ -15,6 +15,8 @@ import type { ControllerDeps } from '../main.ts';
 import { KAFKA_KINDS, type KubeObject, keyOf, type ObjectKey } from '../resource.ts';
 import { type RunSnapshot, runKey } from '../runs/runner.ts';
 import { type Condition, statusOf, writeStatus } from '../status.ts';
+import { retryDelayMs } from './backup-decisions.ts';
+import { type RunResult, runMetricsOf } from './run-metrics.ts';
 import { bounded, DeadlineExceededError, stopSignal } from './validation-deadline.ts';
 import {
   deadlineOf,
@@ -24,18 +26,25 @@ import {
   requestId,
   type ValidationView,
 } from './validation-decision.ts';
-import { validationRunsCounter } from './validation-metrics.ts';
 import { type ResolvedBackupRef, refersTo, resolveBackupRef } from './validation-reference.ts';
-import type { ValidationScheduler } from './validation-schedule.ts';
+import {
+  decideScheduledValidation,
+  restingPhase,
+  viewOf as scheduleViewOf,
+  type ValidationScheduleSpec,
+} from './validation-schedule.ts';
 import {
   deadlineStatus,
+  historyWith,
+  invalidScheduleStatus,
   type RunOutput,
   resultStatus,
   type StatusChange,
-  scheduleUnavailableStatus,
   stalledReason,
   stalledStatus,
   startedStatus,
+  suspendedStatus,
+  waitingStatus,
 } from './validation-status.ts';
 
 /**
@@ -46,12 +55,13 @@ import {
 const KIND = KAFKA_KINDS.KafkaBackupValidation;
 
 export interface ValidationControllerOptions {
-  /** Connects spec.schedule (validation-schedule.ts); without one a scheduled validation is Stalled. */
-  readonly scheduler?: ValidationScheduler;
   /** The use case's ports for one run (tests); default the production adapters with API Secrets. */
   readonly portsFor?: (run: { log: Logger; secrets: SecretReader; namespace: string }) => AppPorts;
   readonly now?: () => Date;
 }
+
+/** How soon to look again when the cache has not caught up with our own status write. */
+const STALE_CACHE_RETRY_MS = 200;
 
 /** Stalled reasons that a change of the referenced KafkaBackup can resolve. */
 const REFERENCE_REASONS = new Set(['BackupNotFound', 'InvalidBackupReference']);
@@ -61,12 +71,34 @@ export function validationController(
   options: ValidationControllerOptions = {},
 ): Controller {
   const now = options.now ?? (() => new Date());
-  const runs = validationRunsCounter(deps.metrics.registry);
+  const metrics = runMetricsOf(deps.metrics.registry);
   const version = toolVersion();
+  /**
+   * The resourceVersion each key's status was last written from. While the cache still holds that
+   * version, it has not seen our write: a run just recorded and forgotten would look interrupted
+   * (Running in status, no run here) and start again.
+   */
+  const writtenFrom = new Map<string, string>();
+  /** The tick a Skipped Event was last recorded for, per key (one Event per skipped tick). */
+  const lastSkipped = new Map<string, number>();
 
-  async function apply(context: ReconcileContext, object: KubeObject, change: StatusChange): Promise<void> {
-    await writeStatus(context, KIND, object, change.status, change.event);
-    if (change.result) runs.inc({ result: change.result });
+  async function apply(
+    context: ReconcileContext,
+    object: KubeObject,
+    change: Pick<StatusChange, 'status'> & Partial<Pick<StatusChange, 'event'>>,
+  ): Promise<void> {
+    await patch(context, object, change.status, change.event);
+  }
+
+  async function patch(
+    context: ReconcileContext,
+    object: KubeObject,
+    fields: Record<string, unknown>,
+    event?: StatusChange['event'],
+  ): Promise<void> {
+    const updated = await writeStatus(context, KIND, object, fields, event);
+    const from = object.metadata.resourceVersion;
+    if (from && updated.metadata.resourceVersion !== from) writtenFrom.set(runKey(KIND, keyOf(object)), from);
   }
 
   function startRun(
@@ -77,6 +109,7 @@ export function validationController(
   ): void {
     const source = `KafkaBackupValidation ${key.namespace}/${key.name}`;
     const log = deps.log.child({ kind: KIND.kind, namespace: key.namespace, name: key.name, run: runId });
+    metrics.runStarted(KIND);
     deps.runner.start<RunOutput>(runKey(KIND, key), runId, async (controls) => {
       const secrets = apiSecrets(deps.kube, key.namespace);
       const config = await validationConfigFromSpec(resolved.spec, secrets, { source, name: key.name });
@@ -112,27 +145,58 @@ export function validationController(
 
   type Base = Parameters<typeof resultStatus>[0];
 
-  /** A finished run: its outcome to status. Returns when to look again. */
+  /**
+   * A finished run: its outcome, with its entry in status.history, to status, and to the run
+   * metrics. Returns the change written and, for a run that could not do its work, when to retry.
+   */
   async function record(
     context: ReconcileContext,
     object: KubeObject,
     view: ValidationView,
     base: Base,
     finished: RunSnapshot,
-  ): Promise<ReconcileResult | undefined> {
+    options: { readonly scheduled?: boolean; readonly retryInMs?: number } = {},
+  ): Promise<{ readonly change: StatusChange; readonly requeueAfterMs?: number }> {
+    const endedAt = finished.endedAt ?? base.now;
+    let change: StatusChange;
+    let result: RunResult;
+    let requeueAfterMs: number | undefined;
+    let reportId: string | undefined;
     if (finished.state === 'succeeded' && finished.result) {
-      await apply(context, object, resultStatus(base, finished.result as RunOutput));
-      return undefined;
+      const output = finished.result as RunOutput;
+      change = resultStatus(base, output, { scheduled: options.scheduled === true });
+      result = change.result ?? 'succeeded';
+      reportId = output.report.reportId;
+    } else if (finished.error instanceof DeadlineExceededError) {
+      change = deadlineStatus(base, finished.error.seconds);
+      result = 'deadline_exceeded';
+    } else {
+      const { reason, message } = stalledReason(classify(finished.error));
+      requeueAfterMs = options.retryInMs ?? stalledDelay(view, base.now);
+      context.log.warn('validation cannot run', { reason, message });
+      change = stalledStatus(base, reason, message, requeueAfterMs);
+      // The run failed; the retry is a new run.
+      result = 'failed';
     }
-    if (finished.error instanceof DeadlineExceededError) {
-      await apply(context, object, deadlineStatus(base, finished.error.seconds));
-      return undefined;
-    }
-    const { reason, message } = stalledReason(classify(finished.error));
-    const delay = stalledDelay(view, base.now);
-    context.log.warn('validation cannot run', { reason, message });
-    await apply(context, object, stalledStatus(base, reason, message, delay));
-    return { requeueAfterMs: delay };
+    const spec = (object.spec ?? {}) as {
+      successfulRunsHistoryLimit?: number;
+      failedRunsHistoryLimit?: number;
+    };
+    const history = historyWith(
+      statusOf(object).history,
+      {
+        id: reportId ?? finished.id,
+        startedAt: finished.startedAt,
+        endedAt,
+        succeeded: result === 'succeeded',
+        message: String(change.status.message ?? ''),
+      },
+      { successful: spec.successfulRunsHistoryLimit, failed: spec.failedRunsHistoryLimit },
+    );
+    change = { ...change, status: { ...change.status, history } };
+    await apply(context, object, change);
+    metrics.runEnded(KIND, keyOf(object), { result, startedAt: finished.startedAt, endedAt });
+    return { change, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
   }
 
   /** Resolves backupRef and starts the run, or reports why it cannot start. */
@@ -142,13 +206,21 @@ export function validationController(
     object: KubeObject,
     view: ValidationView,
     base: Base,
-    run: { readonly id: string; readonly restart: boolean; readonly deadlineAt?: Date },
+    run: {
+      readonly id: string;
+      readonly restart: boolean;
+      readonly deadlineAt?: Date;
+      /** The schedule tick the run serves (status.lastScheduleTime). */
+      readonly scheduledAt?: Date;
+      /** When to retry if it cannot start (default: the unscheduled backoff). */
+      readonly retryInMs?: number;
+    },
   ): Promise<ReconcileResult | undefined> {
     const resolved = resolveBackupRef(object.spec, key.namespace, (k) =>
       context.cacheOf(KAFKA_KINDS.KafkaBackup).get(k),
     );
     if (!resolved.ok) {
-      const delay = stalledDelay(view, base.now);
+      const delay = run.retryInMs ?? stalledDelay(view, base.now);
       // No startTime: the spec stays editable (it is immutable once a run started), so backupRef can be fixed.
       await apply(context, object, stalledStatus(base, resolved.reason, resolved.message, delay));
       return { requeueAfterMs: delay };
@@ -160,9 +232,12 @@ export function validationController(
       (view.observedRerun ?? '') === view.rerun
     ) {
       // A retry of a stalled request stays Stalled until it gets somewhere, so the backoff keeps growing.
-      await context.client.patchStatus(KIND, key, { startTime: base.now.toISOString() });
+      await patch(context, object, {
+        startTime: base.now.toISOString(),
+        ...(run.scheduledAt ? { lastScheduleTime: run.scheduledAt.toISOString() } : {}),
+      });
     } else {
-      await apply(context, object, startedStatus(base, resolved.backupId, run.restart));
+      await apply(context, object, startedStatus(base, resolved.backupId, run.restart, run.scheduledAt));
     }
     const seconds = view.activeDeadlineSeconds;
     startRun(key, run.id, resolved, run.deadlineAt && seconds ? { at: run.deadlineAt, seconds } : undefined);
@@ -171,53 +246,150 @@ export function validationController(
       : undefined;
   }
 
-  /** spec.schedule through the connected scheduler: the same runs, started when it says so. */
+  /**
+   * spec.schedule: the KafkaBackup controller's schedule decisions (validation-schedule.ts) start
+   * the same runs as an unscheduled validation, at each tick; this does what they decide.
+   */
   async function scheduled(
     context: ReconcileContext,
     key: ObjectKey,
     object: KubeObject,
     view: ValidationView,
-    base: Base,
-    scheduler: ValidationScheduler,
+    first: Base,
   ): Promise<ReconcileResult | undefined> {
-    const spec = (object.spec ?? {}) as Record<string, unknown>;
-    const status = statusOf(object);
-    const run = deps.runner.get(runKey(KIND, key));
-    if (run?.state === 'running') {
-      const deadline = deadlineOf(view, run.startedAt);
-      return deadline ? { requeueAfterMs: Math.max(1, deadline.getTime() - base.now.getTime()) } : undefined;
+    const rk = runKey(KIND, key);
+    const spec = (object.spec ?? {}) as ValidationScheduleSpec;
+    let status: Record<string, unknown> = { ...statusOf(object) };
+    let base = first;
+    /** Later decisions of this reconcile see what it wrote. */
+    const wrote = (change: Pick<StatusChange, 'status'>) => {
+      status = { ...status, ...change.status };
+      base = { ...base, conditions: (status.conditions as Condition[] | undefined) ?? base.conditions };
+    };
+    const scheduledView = () =>
+      scheduleViewOf(
+        {
+          spec,
+          generation: view.generation,
+          createdAt: createdAtOf(object),
+          rerun: view.rerun,
+          status,
+        },
+        deps.runner.get(rk) !== undefined,
+      );
+    const retryInMs = () => retryDelayMs(scheduledView().status.stalledSince, base.now);
+
+    // 1. A run that ended: its outcome to status before anything is decided.
+    const ended = deps.runner.get(rk);
+    if (ended && ended.state !== 'running') {
+      wrote(
+        (await record(context, object, view, base, ended, { scheduled: true, retryInMs: retryInMs() }))
+          .change,
+      );
+      deps.runner.forget(rk);
     }
-    if (run) {
-      const next = await record(context, object, view, base, run);
-      deps.runner.forget(runKey(KIND, key));
-      return next ?? { requeueAfterMs: 1 };
-    }
-    const last = statusString(status.lastScheduleTime);
-    const decision = scheduler(
-      {
-        schedule: String(spec.schedule),
-        ...(typeof spec.timeZone === 'string' ? { timeZone: spec.timeZone } : {}),
-        suspend: spec.suspend === true,
-        ...(last ? { lastScheduleTime: new Date(last) } : {}),
-        running: false,
-      },
-      base.now,
+
+    // 2. Decide.
+    const run = deps.runner.get(rk);
+    const decideNow = () =>
+      decideScheduledValidation(
+        { spec, generation: view.generation, createdAt: createdAtOf(object), rerun: view.rerun, status },
+        run ? { state: run.state, startedAt: run.startedAt } : undefined,
+        base.now,
+      );
+    let step = decideNow();
+    const invalidBefore = view.conditions?.some(
+      (c) => c.type === 'Stalled' && c.status === 'True' && c.reason === 'InvalidSchedule',
     );
-    if (decision.next && statusString(status.nextScheduleTime) !== decision.next.toISOString()) {
-      const next = decision.next.toISOString();
-      await context.client.patchStatus(KIND, key, { nextScheduleTime: next, nextScheduledValidation: next });
+    if (step.kind === 'invalid') {
+      const reported =
+        status.phase === 'Failed' && invalidBefore && view.observedGeneration === view.generation;
+      if (!reported) await apply(context, object, invalidScheduleStatus(base, step.message));
+      return undefined;
     }
-    if (decision.due) {
-      const deadlineAt = deadlineOf(view, base.now);
-      return begin(context, key, object, view, base, {
-        id: decision.runId ?? base.now.toISOString(),
-        restart: false,
+    if (invalidBefore) {
+      // The schedule was fixed: no longer Stalled, and not a failure to retry; it waits for its tick.
+      const fixed = waitingStatus(base, restingPhase(status), step.nextScheduleTime, undefined);
+      await apply(context, object, fixed);
+      wrote(fixed);
+      step = decideNow();
+      if (step.kind === 'invalid') return undefined;
+    }
+    const next = step.nextScheduleTime?.toISOString() ?? null;
+    if ((status.nextScheduleTime ?? null) !== next) {
+      // A schedule that had no next run (new, resumed, fixed) announces its first one.
+      const scheduledEvent =
+        (status.nextScheduleTime ?? null) === null && next !== null
+          ? { type: 'Normal' as const, reason: 'Scheduled', note: `next run at ${next}` }
+          : undefined;
+      await patch(context, object, { nextScheduleTime: next, nextScheduledValidation: next }, scheduledEvent);
+      status = { ...status, nextScheduleTime: next };
+    }
+
+    if (step.kind === 'start') {
+      if (step.replace) {
+        // concurrencyPolicy Replace: the running run stops (its report is not written) for the new tick's.
+        await deps.runner.abort(rk);
+        const replaced = deps.runner.get(rk);
+        if (replaced) {
+          const endedAt = replaced.endedAt ?? base.now;
+          metrics.runEnded(KIND, key, { result: 'interrupted', startedAt: replaced.startedAt, endedAt });
+          const limits = spec as { successfulRunsHistoryLimit?: number; failedRunsHistoryLimit?: number };
+          const history = historyWith(
+            status.history,
+            {
+              id: replaced.id,
+              startedAt: replaced.startedAt,
+              endedAt,
+              succeeded: false,
+              message: `replaced by the run scheduled for ${step.at.toISOString()} (concurrencyPolicy Replace)`,
+            },
+            { successful: limits.successfulRunsHistoryLimit, failed: limits.failedRunsHistoryLimit },
+          );
+          await patch(context, object, { history });
+          status = { ...status, history };
+          deps.runner.forget(rk);
+        }
+      }
+      const resumed = step.reason === 'resume';
+      const startedAt =
+        resumed && typeof status.startTime === 'string' ? new Date(status.startTime) : base.now;
+      const deadlineAt = deadlineOf(view, startedAt);
+      const started = await begin(context, key, object, view, base, {
+        id: step.at.toISOString(),
+        restart: resumed,
+        scheduledAt: step.at,
+        retryInMs: retryInMs(),
         ...(deadlineAt ? { deadlineAt } : {}),
       });
+      // Also at the next tick, which a run still going then skips (Forbid) or replaces (Replace).
+      const untilTick = step.nextScheduleTime
+        ? step.nextScheduleTime.getTime() - base.now.getTime()
+        : undefined;
+      const after = [started?.requeueAfterMs, untilTick].filter((ms): ms is number => ms !== undefined);
+      return after.length > 0 ? { requeueAfterMs: Math.max(1, Math.min(...after)) } : undefined;
     }
-    return decision.next
-      ? { requeueAfterMs: Math.max(1, decision.next.getTime() - base.now.getTime()) }
-      : undefined;
+
+    // 3. Waiting: a skipped tick, suspended, or at rest until the next tick.
+    if (run?.state === 'running') {
+      if (step.skipped && lastSkipped.get(rk) !== step.skipped.getTime()) {
+        lastSkipped.set(rk, step.skipped.getTime());
+        await context.recorder.normal(
+          object,
+          'Skipped',
+          'Skipped',
+          `run due at ${step.skipped.toISOString()} skipped: the run started at ${run.startedAt.toISOString()} is still going (concurrencyPolicy Forbid)`,
+        );
+      }
+    } else if (spec.suspend === true) {
+      if (status.phase !== 'Suspended') await apply(context, object, suspendedStatus(base));
+    } else {
+      const waiting = waitingStatus(base, restingPhase(status), step.nextScheduleTime, status.phase);
+      if (Object.keys(waiting.status).length > 0) await apply(context, object, waiting);
+    }
+    return step.requeueAfterMs === undefined
+      ? undefined
+      : { requeueAfterMs: Math.max(1, step.requeueAfterMs) };
   }
 
   return {
@@ -241,8 +413,16 @@ export function validationController(
         // Deleted: a run still going has nobody to report to.
         if (deps.runner.get(runKeyOf)?.state === 'running') await deps.runner.abort(runKeyOf);
         deps.runner.forget(runKeyOf);
+        metrics.forget(KIND, key);
+        writtenFrom.delete(runKeyOf);
+        lastSkipped.delete(runKeyOf);
         return;
       }
+      // Our last status write is not in the cache yet: decide once it is.
+      if (object.metadata.resourceVersion && writtenFrom.get(runKeyOf) === object.metadata.resourceVersion) {
+        return { requeueAfterMs: STALE_CACHE_RETRY_MS };
+      }
+      writtenFrom.delete(runKeyOf);
       const spec = (object.spec ?? {}) as Record<string, unknown>;
       const status = statusOf(object);
       const view = viewOf(object, spec, status);
@@ -254,11 +434,7 @@ export function validationController(
       };
 
       if (typeof spec.schedule === 'string' && spec.schedule !== '') {
-        if (options.scheduler) return scheduled(context, key, object, view, base, options.scheduler);
-        if (status.phase !== 'Pending' || view.observedGeneration !== view.generation) {
-          await apply(context, object, scheduleUnavailableStatus(base));
-        }
-        return;
+        return scheduled(context, key, object, view, base);
       }
       const action = decideValidation(view, deps.runner.get(runKeyOf), base.now);
       switch (action.kind) {
@@ -287,9 +463,9 @@ export function validationController(
             return { requeueAfterMs: 1 };
           }
           // Forgotten only once its outcome is in status: a failed write is retried, not lost.
-          const next = await record(context, object, view, base, action.run);
+          const { requeueAfterMs } = await record(context, object, view, base, action.run);
           deps.runner.forget(runKeyOf);
-          return next;
+          return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
         }
         case 'start':
           return begin(context, key, object, view, base, {
@@ -344,7 +520,10 @@ function viewOf(
   };
 }
 
-const statusString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+function createdAtOf(object: KubeObject): Date | undefined {
+  const created = object.metadata.creationTimestamp;
+  return typeof created === 'string' ? new Date(created) : undefined;
+}
 
 function runOutput(result: ValidateCommandResult, storage: string | undefined): RunOutput {
   return {

@@ -344,9 +344,11 @@ export const kafkaBackupValidation: KindDefinition = {
     },
     {
       name: 'Next Run',
-      type: 'date',
+      // A timestamp, not a date column: kubectl shows a date column as an age, and a time in the
+      // future (every next run) as <invalid>.
+      type: 'string',
       jsonPath: '.status.nextScheduleTime',
-      description: 'Next scheduled run.',
+      description: 'When the next scheduled run starts (UTC).',
     },
     AGE_COLUMN,
   ],

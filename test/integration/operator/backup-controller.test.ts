@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { productionPorts } from '../../../runtime/app/index.ts';
 import { BackupRepository } from '../../../runtime/format/repository.ts';
@@ -16,7 +15,8 @@ import { need, uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic } from '../../env/kafka-client.ts';
 import { createS3Bucket, deleteS3Bucket, s3Client } from '../../env/storage-clients.ts';
 import { fidelityRecords, produceAll, testConnection } from '../engine/helpers.ts';
-import { eventually, installOperator, startOperator } from './operator-env.ts';
+import { eventually, installOperator } from './operator-env.ts';
+import { freePort, startReplica } from './operator-replica.ts';
 
 interface BackupStatus {
   phase?: string;
@@ -40,14 +40,6 @@ interface BackupStatus {
   storedRecords?: number;
   firstRecoverabilityPoint?: string;
   lastRecoverabilityPoint?: string;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 test('KafkaBackup: scheduled runs at their second, incremental, status from storage; a missing Secret stalls', {
@@ -79,18 +71,13 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
   await produceAll(source, topic, fidelityRecords(3000, 3, 5));
 
   const metricsPort = await freePort();
-  const operator = startOperator([
-    `--kubeconfig=${kubeconfig}`,
-    `--watch-namespaces=${watched}`,
-    '--leader-elect=false',
-    `--metrics-bind-address=127.0.0.1:${metricsPort}`,
-    '--health-probe-bind-address=0',
-    '--log-level=debug',
-  ]);
-  const exited = new Promise<number | null>((resolve) => operator.child.on('exit', (code) => resolve(code)));
+  const operator = startReplica('op-backup', {
+    kubeconfig,
+    watched,
+    args: [`--metrics-bind-address=127.0.0.1:${metricsPort}`, '--log-level=debug'],
+  });
   t.after(async () => {
-    operator.child.kill('SIGTERM');
-    await exited;
+    await operator.stop();
     // The operator's log, for a failure's diagnosis (it holds no Secret value: asserted below).
     if (process.env.KB_OPERATOR_LOG) await writeFile(process.env.KB_OPERATOR_LOG, operator.output());
   });
@@ -271,15 +258,22 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
     metrics,
     /kafka_backup_last_success_timestamp_seconds\{kind="KafkaBackup",namespace="[^"]+",name="every5s"\} \d/,
   );
+  // By kind: every5s is the only KafkaBackup that stored records in this operator.
+  assert.match(metrics, /^kafka_backup_run_records_total\{kind="KafkaBackup"\} 3600$/m);
   assert.match(
     metrics,
-    /kafka_backup_run_records_total\{kind="KafkaBackup",namespace="[^"]+",name="every5s"\} 3600/,
+    /^kafka_backup_run_duration_seconds_count\{kind="KafkaBackup",result="succeeded"\} \d+$/m,
   );
 
   // Disaster recovery: the resource is gone (a fresh cluster), the same one is applied from Git;
   // before any run, its status lists what the bucket already holds.
   const storedBefore = (await status('every5s')).storedRuns?.map((r) => r.id);
   await admin.kubectl(['-n', watched, 'delete', 'kafkabackups.kafka.oso.sh', 'every5s', '--wait=true']);
+  // Its per-resource series goes with it (none of a deleted resource stays on /metrics).
+  await eventually('the deleted backup has no series', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    return !/kafka_backup_last_success_timestamp_seconds\{[^}]*name="every5s"\}/.test(text);
+  });
   await admin.apply(
     [
       {

@@ -14,7 +14,8 @@ import { need, uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic } from '../../env/kafka-client.ts';
 import { createS3Bucket, deleteS3Bucket, s3Client } from '../../env/storage-clients.ts';
 import { content, fidelityRecords, produceAll, readTopic, testConnection } from '../engine/helpers.ts';
-import { eventually, installOperator, startOperator } from './operator-env.ts';
+import { eventually, installOperator } from './operator-env.ts';
+import { startReplica } from './operator-replica.ts';
 
 interface Status {
   phase?: string;
@@ -59,18 +60,8 @@ test('KafkaBackup retention: a schedule of many runs keeps exactly keepLast runs
     ],
     watched,
   );
-  const operator = startOperator([
-    `--kubeconfig=${kubeconfig}`,
-    `--watch-namespaces=${watched}`,
-    '--leader-elect=false',
-    '--metrics-bind-address=0',
-    '--health-probe-bind-address=0',
-  ]);
-  const exited = new Promise<void>((resolve) => operator.child.on('exit', () => resolve()));
-  t.after(async () => {
-    operator.child.kill('SIGTERM');
-    await exited;
-  });
+  const operator = startReplica('op-retention', { kubeconfig, watched });
+  t.after(() => operator.stop());
 
   const storage = {
     storageType: 's3',

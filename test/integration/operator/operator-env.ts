@@ -5,9 +5,7 @@
  * the API server that a test can cut to break the operator's connections.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { App, Chart } from 'cdk8s';
@@ -16,34 +14,11 @@ import { ClientNodeKube } from '../../../runtime/operator/kube/client-node-kube.
 import { loadKubeConfig } from '../../../runtime/operator/kube/kubeconfig.ts';
 import { KAFKA_KINDS } from '../../../runtime/operator/resource.ts';
 import { type CleanupScope, KubeClient } from '../../env/kube-client.ts';
-import { installCrds, REPO } from '../api/crd-install.ts';
+import { installCrds } from '../api/crd-install.ts';
 
 export const SERVICE_ACCOUNT = 'kafka-backup-operator';
 export const LEASE_NAME = 'kafka-backup-operator-leader';
 export const KB = KAFKA_KINDS.KafkaBackup;
-
-/** `kafka-backup operator` as a process with `args`; its stdout and stderr are collected. */
-export function startOperator(args: string[]): { child: ChildProcess; output: () => string } {
-  const env: NodeJS.ProcessEnv = { ...process.env, POD_NAME: 'op-backup' };
-  delete env.KUBERNETES_SERVICE_HOST;
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(REPO, 'runtime/cli/main.ts'), 'operator', ...args],
-    {
-      cwd: REPO,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let text = '';
-  child.stdout?.setEncoding('utf8').on('data', (c: string) => {
-    text += c;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (c: string) => {
-    text += c;
-  });
-  return { child, output: () => text };
-}
 
 /** Polls until `probe` holds. */
 export async function eventually(

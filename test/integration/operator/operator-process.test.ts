@@ -5,49 +5,10 @@
  * the Lease.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { REPO } from '../api/crd-install.ts';
 import { eventually, installOperator, kafkaBackup, LEASE_NAME } from './operator-env.ts';
-
-interface Replica {
-  readonly name: string;
-  readonly child: ChildProcess;
-  readonly logs: Array<Record<string, unknown>>;
-  readonly exit: Promise<number | null>;
-}
-
-function startReplica(name: string, args: string[]): Replica {
-  // Outside a Pod: the kubeconfig flag, never in-cluster config.
-  const env: NodeJS.ProcessEnv = { ...process.env, POD_NAME: name };
-  delete env.KUBERNETES_SERVICE_HOST;
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'run-operator.ts'), ...args],
-    {
-      cwd: REPO,
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  const logs: Array<Record<string, unknown>> = [];
-  let buffered = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk;
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) {
-      try {
-        logs.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        logs.push({ msg: line });
-      }
-    }
-  });
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { name, child, logs, exit };
-}
+import { type OperatorReplica, startReplica } from './operator-replica.ts';
 
 test('two operator processes: one leads; SIGKILL hands over after the Lease expires; SIGTERM releases it', async (t) => {
   const { admin, operatorNamespace, watched, kubeconfig } = await installOperator(t);
@@ -58,14 +19,12 @@ test('two operator processes: one leads; SIGKILL hands over after the Lease expi
     '--leader-elect=true',
     `--leader-election-id=${LEASE_NAME}`,
     `--leader-election-namespace=${operatorNamespace}`,
-    '--log-level=info',
-    `--watch-namespaces=${watched}`,
-    `--kubeconfig=${kubeconfig}`,
     `--leader-elect-lease-duration=${leaseDurationMs / 1000}s`,
     '--leader-elect-renew-deadline=3s',
     '--leader-elect-retry-period=500ms',
   ];
-  const replicas = [startReplica('op-a', args), startReplica('op-b', args)];
+  const entry = join(import.meta.dirname, 'fixtures', 'run-operator.ts');
+  const replicas = ['op-a', 'op-b'].map((name) => startReplica(name, { kubeconfig, watched, args, entry }));
   t.after(() => {
     for (const r of replicas) r.child.kill('SIGKILL');
   });
@@ -84,8 +43,8 @@ test('two operator processes: one leads; SIGKILL hands over after the Lease expi
 
   await eventually('a replica holds the Lease', async () => /^op-[ab]_/.test((await holder()) ?? ''), 60_000);
   const leaderName = ((await holder()) ?? '').split('_')[0];
-  const leader = replicas.find((r) => r.name === leaderName) as Replica;
-  const standby = replicas.find((r) => r.name !== leaderName) as Replica;
+  const leader = replicas.find((r) => r.name === leaderName) as OperatorReplica;
+  const standby = replicas.find((r) => r.name !== leaderName) as OperatorReplica;
 
   await admin.apply([kafkaBackup('first')], watched);
   await eventually(

@@ -9,8 +9,6 @@
  * `kafka:9092` is the test's target cluster) and metadata.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backup } from '../../../runtime/app/backup.ts';
@@ -22,8 +20,8 @@ import { createTopic, deleteTopic, endOffsets, kafkaConnection, produce } from '
 import type { KubeClient } from '../../env/kube-client.ts';
 import { createS3Bucket, deleteS3Bucket, s3Client } from '../../env/storage-clients.ts';
 import { mapSecrets } from '../../unit/app/memory-ports.ts';
-import { REPO } from '../api/crd-install.ts';
 import { eventually, installOperator } from './operator-env.ts';
+import { startReplica } from './operator-replica.ts';
 
 const SECRET = 'minio-creds';
 const GROUP = 'order-processor';
@@ -42,30 +40,6 @@ interface Status {
     lastTransitionTime: string;
   }>;
   [field: string]: unknown;
-}
-
-function startOperator(kubeconfig: string, watched: string): { child: ChildProcess; logs: string[] } {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.KUBERNETES_SERVICE_HOST;
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(REPO, 'runtime/cli/main.ts'),
-      'operator',
-      `--kubeconfig=${kubeconfig}`,
-      `--watch-namespaces=${watched}`,
-      '--leader-elect=false',
-      '--metrics-bind-address=0',
-      '--health-probe-bind-address=0',
-      '--log-level=info',
-    ],
-    { cwd: REPO, env, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  const logs: string[] = [];
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => logs.push(chunk));
-  return { child, logs };
 }
 
 test('seed examples: PITR KafkaRestore by backupRef.name, approval gate, from-mapping KafkaOffsetReset, KafkaOffsetRollback; Stalled, deadline, resume after an operator kill', {
@@ -169,7 +143,7 @@ test('seed examples: PITR KafkaRestore by backupRef.name, approval gate, from-ma
     watched,
   );
 
-  let operator = startOperator(kubeconfig, watched);
+  let operator = startReplica('op-restore', { kubeconfig, watched });
   t.after(() => operator.child.kill('SIGKILL'));
   const targetBootstrap = kafka.target.bootstrap;
 
@@ -197,7 +171,7 @@ test('seed examples: PITR KafkaRestore by backupRef.name, approval gate, from-ma
     'kafkarestores',
     'approved-restore',
     ['AwaitingApproval', 'Failed'],
-    operator.logs,
+    () => operator.output(),
   );
   assert.equal(waiting.phase, 'AwaitingApproval', waiting.message);
   assert.equal(condition(waiting, 'Approved')?.status, 'False');
@@ -224,7 +198,7 @@ test('seed examples: PITR KafkaRestore by backupRef.name, approval gate, from-ma
     'kafkarestores',
     'approved-restore',
     ['Completed', 'Failed'],
-    operator.logs,
+    () => operator.output(),
   );
   assert.equal(approved.phase, 'Completed', approved.message);
   assert.equal(condition(approved, 'Approved')?.status, 'True');
@@ -253,7 +227,7 @@ spec:
     'kafkarestores',
     'pitr-restore',
     ['Completed', 'Failed'],
-    operator.logs,
+    () => operator.output(),
   );
   assert.equal(restoreStatus.phase, 'Completed', restoreStatus.message);
   assert.equal(condition(restoreStatus, 'Ready')?.status, 'True');
@@ -302,7 +276,7 @@ spec:
     'kafkaoffsetresets',
     'reset-after-restore',
     ['Completed', 'Failed', 'PartiallyCompleted'],
-    operator.logs,
+    () => operator.output(),
   );
   assert.equal(reset.phase, 'Completed', reset.message);
   assert.equal(reset.groupsReset, 1);
@@ -332,7 +306,7 @@ spec:
     'kafkaoffsetrollbacks',
     'undo-reset',
     ['Completed', 'Failed', 'PartiallyCompleted'],
-    operator.logs,
+    () => operator.output(),
   );
   assert.equal(rollback.phase, 'Completed', rollback.message);
   assert.equal(rollback.verified, true);
@@ -380,7 +354,7 @@ spec:
     'kafkarestores',
     'waits-for-backup',
     ['Completed', 'Failed'],
-    operator.logs,
+    () => operator.output(),
   );
   assert.equal(dry.phase, 'Completed', dry.message);
   assert.match(dry.message ?? '', /^dry run: would restore up to 34 records/);
@@ -404,7 +378,7 @@ spec:
     'kafkarestores',
     'deadline-restore',
     ['Completed', 'Failed'],
-    operator.logs,
+    () => operator.output(),
   );
   assert.equal(late.phase, 'Failed');
   assert.equal(condition(late, 'Ready')?.reason, 'DeadlineExceeded');
@@ -427,18 +401,18 @@ spec:
       Number((await getStatus(admin, watched, 'kafkarestores', 'slow-restore')).recordsRestored ?? 0) > 0,
     60_000,
   );
-  const firstLogs = operator.logs;
+  const firstLogs = operator.output();
   operator.child.kill('SIGKILL');
-  await new Promise((resolve) => operator.child.once('exit', resolve));
+  await operator.exit;
   assert.equal((await getStatus(admin, watched, 'kafkarestores', 'slow-restore')).phase, 'Running');
-  operator = startOperator(kubeconfig, watched);
+  operator = startReplica('op-restore', { kubeconfig, watched });
   const resumed = await waitForPhase(
     admin,
     watched,
     'kafkarestores',
     'slow-restore',
     ['Completed', 'Failed'],
-    operator.logs,
+    () => operator.output(),
   );
   assert.equal(resumed.phase, 'Completed', resumed.message);
   assert.match(resumed.message ?? '', /resumed from a checkpoint/);
@@ -475,7 +449,7 @@ spec:
     'kafkarestores',
     'groups-restore',
     ['Completed', 'Failed'],
-    operator.logs,
+    () => operator.output(),
   );
   assert.equal(withGroups.phase, 'Completed', withGroups.message);
   const rollbackStatus = withGroups.rollback as {
@@ -499,7 +473,7 @@ spec:
     await admin.getJson(['-n', watched, 'events.events.k8s.io']),
   ]);
   assert.ok(!everything.includes(s3.secretAccessKey), 'no secret in status or Events');
-  assert.ok(![...firstLogs, ...operator.logs].join('').includes(s3.secretAccessKey), 'no secret in the logs');
+  assert.ok(!(firstLogs + operator.output()).includes(s3.secretAccessKey), 'no secret in the logs');
 });
 
 async function getStatus(
@@ -518,7 +492,7 @@ async function waitForPhase(
   plural: string,
   name: string,
   phases: string[],
-  logs: string[],
+  output: () => string,
 ): Promise<Status> {
   let last: Status = {};
   try {
@@ -532,7 +506,7 @@ async function waitForPhase(
     );
   } catch (error) {
     throw new Error(
-      `${(error as Error).message}; status: ${JSON.stringify(last)}; operator: ${logs.join('').slice(-4000)}`,
+      `${(error as Error).message}; status: ${JSON.stringify(last)}; operator: ${output().slice(-4000)}`,
     );
   }
   return last;

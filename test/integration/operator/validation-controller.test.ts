@@ -49,6 +49,10 @@ async function receiver() {
 
 type Status = {
   phase?: string;
+  validationResult?: string;
+  lastScheduleTime?: string;
+  nextScheduleTime?: string;
+  history?: { id: string; phase: string; startTime: string; completionTime: string }[];
   message?: string;
   observedRerun?: string;
   evidenceReportPath?: string;
@@ -222,6 +226,14 @@ test('KafkaBackupValidation: signed report that verifies, a failing webhook fail
         activeDeadlineSeconds: 3,
         ...withHooks([{ name: 'slow-hook', url: `${http.url}/hooks/slow`, timeoutSecs: 600 }]),
       }),
+      // Seconds first, every 5 seconds (the previous operator's form), all its runs kept in history.
+      validation('every5s', {
+        backupRef: { name: 'nightly' },
+        checks: common.checks,
+        schedule: '*/5 * * * * *',
+        successfulRunsHistoryLimit: 100,
+        failedRunsHistoryLimit: 100,
+      }),
       validation('forbidden', {
         backupRef: { name: 'nightly' },
         ...common,
@@ -383,6 +395,57 @@ test('KafkaBackupValidation: signed report that verifies, a failing webhook fail
     120_000,
   );
 
+  // The scheduled validation: runs that start at their tick's second, Ready between ticks.
+  await eventually(
+    'the scheduled validation passed at two ticks',
+    async () => ((await status('every5s')).history ?? []).filter((h) => h.phase === 'Succeeded').length >= 2,
+    60_000,
+  );
+  const every5s = await status('every5s');
+  assert.equal(every5s.validationResult, 'Pass', every5s.message);
+  const tickOf = (iso: string) => Math.floor(Date.parse(iso) / 5000) * 5000;
+  const succeeded = (every5s.history ?? []).filter((h) => h.phase === 'Succeeded');
+  for (const run of succeeded) {
+    // The runner's start, a moment after the tick it serves.
+    const late = Date.parse(run.startTime) - tickOf(run.startTime);
+    assert.ok(late < 2000, `run ${run.id} started ${late} ms after its tick`);
+  }
+  assert.equal(new Set(succeeded.map((r) => tickOf(r.startTime))).size, succeeded.length, 'one run per tick');
+  assert.equal(
+    Date.parse(every5s.lastScheduleTime ?? '') % 5000,
+    0,
+    `lastScheduleTime ${every5s.lastScheduleTime}`,
+  );
+  assert.equal(
+    Date.parse(every5s.nextScheduleTime ?? '') % 5000,
+    0,
+    `nextScheduleTime ${every5s.nextScheduleTime}`,
+  );
+  assert.ok(Date.parse(every5s.nextScheduleTime ?? '') > Date.parse(every5s.lastScheduleTime ?? ''));
+  // Suspended: the run going finishes, none starts; what ran is then all in history.
+  await admin.kubectl([
+    '-n',
+    watched,
+    'patch',
+    'kafkabackupvalidations.kafka.oso.sh/every5s',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ spec: { suspend: true } }),
+  ]);
+  await eventually(
+    'the scheduled validation is Suspended',
+    async () => (await status('every5s')).phase === 'Suspended',
+  );
+  const suspended = await status('every5s');
+  assert.equal(suspended.nextScheduleTime, undefined);
+  const scheduledPasses = (suspended.history ?? []).filter((h) => h.phase === 'Succeeded').length;
+  await new Promise((r) => setTimeout(r, 6000));
+  assert.equal(
+    (await status('every5s')).lastScheduleTime,
+    suspended.lastScheduleTime,
+    'no run while suspended',
+  );
+
   // An Event per transition.
   const events = (
     await admin.getJson<{ items: { reason: string; regarding: { name: string } }[] }>([
@@ -399,20 +462,54 @@ test('KafkaBackupValidation: signed report that verifies, a failing webhook fail
   assert.ok(reasons('failing').includes('Failed'), reasons('failing').join());
   assert.ok(reasons('dangling').includes('Stalled'), reasons('dangling').join());
   assert.ok(reasons('slow').includes('DeadlineExceeded'), reasons('slow').join());
+  const scheduledReasons = reasons('every5s');
+  for (const reason of ['Scheduled', 'Suspended'])
+    assert.ok(scheduledReasons.includes(reason), scheduledReasons.join());
+  for (const reason of ['Started', 'Passed'])
+    assert.ok(scheduledReasons.filter((r) => r === reason).length >= 2, scheduledReasons.join());
 
   // Runs by result on the operator's /metrics (its address is in the 'manager started' log line).
   const metricsAddress = /"msg":"manager started".*?"metrics":"([^"]+)"/.exec(logs)?.[1];
   const metrics = await (await fetch(`http://${metricsAddress}/metrics`)).text();
   const runs = (result: string) =>
     Number(
-      new RegExp(`^kafka_backup_operator_validation_runs_total\\{result="${result}"\\} (\\d+)$`, 'm').exec(
-        metrics,
-      )?.[1] ?? 0,
+      new RegExp(
+        `^kafka_backup_runs_total\\{kind="KafkaBackupValidation",result="${result}"\\} (\\d+)$`,
+        'm',
+      ).exec(metrics)?.[1] ?? 0,
     );
-  assert.equal(runs('passed'), 3, 'passing, its rerun, and dangling once its KafkaBackup existed');
-  assert.equal(runs('failed'), 1);
+  assert.equal(
+    runs('succeeded'),
+    3 + scheduledPasses,
+    'passing, its rerun, dangling once its KafkaBackup existed, and the scheduled runs',
+  );
+  // dangling's wait for its KafkaBackup is no run; forbidden's every try is one that failed.
+  assert.ok(runs('failed') >= 2, 'failing, and forbidden at least once');
   assert.equal(runs('deadline_exceeded'), 1);
-  assert.ok(runs('stalled') >= 2, 'dangling (before its KafkaBackup) and forbidden');
+  assert.match(
+    metrics,
+    new RegExp(
+      `^kafka_backup_last_success_timestamp_seconds\\{kind="KafkaBackupValidation",namespace="${watched}",name="passing"\\} \\d`,
+      'm',
+    ),
+  );
+  assert.doesNotMatch(metrics, /kafka_backup_operator_validation_runs_total/, 'one family for every kind');
+  // A deleted resource takes its series with it.
+  await admin.kubectl([
+    '-n',
+    watched,
+    'delete',
+    'kafkabackupvalidations.kafka.oso.sh',
+    'every5s',
+    '--wait=true',
+  ]);
+  await eventually('the deleted validation has no series', async () => {
+    const text = await (await fetch(`http://${metricsAddress}/metrics`)).text();
+    return (
+      /kafka_backup_last_success_timestamp_seconds\{[^}]*name="passing"\}/.test(text) &&
+      !/kafka_backup_last_success_timestamp_seconds\{[^}]*name="every5s"\}/.test(text)
+    );
+  });
 
   // No secret in status, Events, the operator's logs or the stored reports.
   const everything = [

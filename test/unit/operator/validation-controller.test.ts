@@ -233,7 +233,7 @@ describe('validation status', () => {
     ]);
     assert.equal(s.status.evidenceReportPath, 's3://bucket/evidence/b1/r/report.json');
     assert.equal((s.status.conditions as Condition[])[0]?.status, 'True');
-    assert.deepEqual([s.event.type, s.event.reason, s.result], ['Normal', 'Passed', 'passed']);
+    assert.deepEqual([s.event.type, s.event.reason, s.result], ['Normal', 'Passed', 'succeeded']);
   });
 
   test('reports deleted by retentionDays are said', () => {

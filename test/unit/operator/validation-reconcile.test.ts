@@ -5,7 +5,6 @@ import type { StorageSpec } from '../../../runtime/config/storage.ts';
 import { silentLogger } from '../../../runtime/log.ts';
 import type { ReconcileContext } from '../../../runtime/operator/controller.ts';
 import { validationController, withBackupStore } from '../../../runtime/operator/controllers/validation.ts';
-import type { ValidationScheduler } from '../../../runtime/operator/controllers/validation-schedule.ts';
 import { EventRecorder } from '../../../runtime/operator/event-recorder.ts';
 import { OperatorMetrics } from '../../../runtime/operator/metrics.ts';
 import { ObjectCache } from '../../../runtime/operator/object-cache.ts';
@@ -22,17 +21,30 @@ const key = { namespace: 'team', name: 'check' };
 const storage = { storageType: 'filesystem', filesystem: { path: '/unused' } };
 
 /** The controller over an in-memory API, runner and store, reconciled by hand like the manager would. */
-async function harness(spec: Record<string, unknown>, options: { scheduler?: ValidationScheduler } = {}) {
+async function harness(
+  spec: Record<string, unknown>,
+  options: { now?: () => Date; createdAt?: string } = {},
+) {
   const kube = new FakeKube();
   const store = new MemoryObjectStore();
   await writeBackup(store, 'nightly', 'orders', [{ partition: 0, offsets: [0n, 1n, 2n, 3n] }]);
   kube.put(KB, { metadata: { name: 'nightly', namespace: 'team' }, spec: { storage } });
-  kube.put(KBV, { metadata: { ...key, generation: 1 }, spec });
+  kube.put(KBV, {
+    metadata: {
+      ...key,
+      generation: 1,
+      ...(options.createdAt ? { creationTimestamp: options.createdAt } : {}),
+    },
+    spec,
+  });
   const metrics = new OperatorMetrics(new Registry(), { processMetrics: false });
   const runner = new InProcessRunner({ onChange: () => {}, log: silentLogger });
   const controller = validationController(
     { kube, log: silentLogger, runner, metrics },
-    { ...options, portsFor: () => memoryPorts({}, { store, secrets: mapSecrets({}) }) },
+    {
+      ...(options.now ? { now: options.now } : {}),
+      portsFor: () => memoryPorts({}, { store, secrets: mapSecrets({}) }),
+    },
   );
   const caches = { [KBV.kind]: new ObjectCache(), [KB.kind]: new ObjectCache() };
   const context = (): ReconcileContext => {
@@ -52,8 +64,7 @@ async function harness(spec: Record<string, unknown>, options: { scheduler?: Val
   const runEnded = async () => {
     while (runner.get(runKey(KBV, key))?.state === 'running') await new Promise((r) => setTimeout(r, 5));
   };
-  const runs = async () =>
-    await metrics.registry.getSingleMetricAsString('kafka_backup_operator_validation_runs_total');
+  const runs = async () => await metrics.registry.getSingleMetricAsString('kafka_backup_runs_total');
   return { kube, reconcile, status, runEnded, runs };
 }
 
@@ -85,38 +96,118 @@ describe('KafkaBackupValidation reconcile', () => {
       h.kube.events.map((e) => e.reason),
       ['Started', 'Passed'],
     );
-    assert.match(await h.runs(), /validation_runs_total\{result="passed"\} 1/);
+    assert.match(await h.runs(), /runs_total\{kind="KafkaBackupValidation",result="succeeded"\} 1/);
     assert.equal(await h.reconcile(), undefined);
     assert.equal(h.kube.events.length, 2, 'nothing more happens for a done request');
   });
 
-  test('a schedule without a scheduler connected is Stalled, not run', async () => {
-    const h = await harness({ ...spec, schedule: '0 0 6 * * *' });
-    await h.reconcile();
-    const s = await h.status();
-    assert.equal(s.phase, 'Pending');
-    const stalled = (s.conditions as { type: string; status: string; reason: string }[]).find(
-      (c) => c.type === 'Stalled',
-    );
-    assert.deepEqual([stalled?.status, stalled?.reason], ['True', 'ScheduleUnavailable']);
-  });
-
-  test('a connected scheduler decides: nextScheduleTime written, a due tick runs and is recorded', async () => {
-    let due = false;
-    const next = new Date('2030-01-01T06:00:00Z');
+  test('scheduled: Scheduled with nextScheduleTime, a run at each tick serving it, history within its limits', async () => {
+    let clock = new Date('2030-01-01T05:59:58Z');
     const h = await harness(
-      { ...spec, schedule: '0 0 6 * * *' },
-      { scheduler: () => (due ? { due: true, runId: 'tick-1', next } : { due: false, next }) },
+      { ...spec, schedule: '*/5 * * * * *', successfulRunsHistoryLimit: 1 },
+      { now: () => clock, createdAt: '2030-01-01T05:59:56Z' },
     );
     const wait = await h.reconcile();
-    assert.ok((wait?.requeueAfterMs ?? 0) > 0, 'looks again by the next tick');
-    assert.equal((await h.status()).nextScheduleTime, next.toISOString());
-    due = true;
+    assert.equal(wait?.requeueAfterMs, 2_000, 'looks again at the next tick');
+    let s = await h.status();
+    assert.deepEqual(
+      [s.phase, s.nextScheduleTime, s.nextScheduledValidation],
+      ['Pending', '2030-01-01T06:00:00.000Z', '2030-01-01T06:00:00.000Z'],
+    );
+    assert.deepEqual(
+      h.kube.events.map((e) => e.reason),
+      ['Scheduled'],
+    );
+
+    for (const tick of ['2030-01-01T06:00:00.000Z', '2030-01-01T06:00:05.000Z']) {
+      clock = new Date(Date.parse(tick) + 300);
+      await h.reconcile();
+      s = await h.status();
+      assert.deepEqual([s.phase, s.lastScheduleTime], ['Running', tick]);
+      await h.runEnded();
+      await h.reconcile();
+      s = await h.status();
+      assert.equal(s.phase, 'Ready', String(s.message));
+      assert.equal(s.validationResult, 'Pass');
+      assert.equal(s.nextScheduleTime, new Date(Date.parse(tick) + 5_000).toISOString());
+    }
+    const history = s.history as { phase: string; startTime: string }[];
+    assert.equal(history.length, 1, 'successfulRunsHistoryLimit: 1');
+    assert.equal(history[0]?.phase, 'Succeeded');
+    assert.match(await h.runs(), /runs_total\{kind="KafkaBackupValidation",result="succeeded"\} 2/);
+    assert.deepEqual(
+      h.kube.events.map((e) => e.reason),
+      ['Scheduled', 'Started', 'Passed', 'Started', 'Passed'],
+    );
+    // Between ticks nothing runs.
+    clock = new Date('2030-01-01T06:00:07Z');
+    assert.equal((await h.reconcile())?.requeueAfterMs, 3_000);
+    assert.equal((await h.status()).phase, 'Ready');
+  });
+
+  test('suspend: Suspended and no run at its tick; resumed, the tick it missed runs once', async () => {
+    let clock = new Date('2030-01-01T06:00:01Z');
+    const h = await harness(
+      { ...spec, schedule: '0 0 * * * *', suspend: true },
+      { now: () => clock, createdAt: '2030-01-01T05:30:00Z' },
+    );
+    assert.equal(await h.reconcile(), undefined, 'nothing to wait for while suspended');
+    let s = await h.status();
+    assert.deepEqual([s.phase, s.nextScheduleTime ?? null], ['Suspended', null]);
+    const object = (await h.kube.get(KBV, key)) as KubeObject;
+    h.kube.put(KBV, {
+      ...object,
+      metadata: { ...object.metadata, generation: 2 },
+      spec: { ...spec, schedule: '0 0 * * * *' },
+    });
+    clock = new Date('2030-01-01T06:20:00Z');
     await h.reconcile();
-    assert.equal((await h.status()).phase, 'Running');
+    s = await h.status();
+    assert.deepEqual(
+      [s.phase, s.lastScheduleTime, s.nextScheduleTime],
+      ['Running', '2030-01-01T06:00:00.000Z', '2030-01-01T07:00:00.000Z'],
+    );
     await h.runEnded();
     await h.reconcile();
-    assert.equal((await h.status()).phase, 'Completed');
+    clock = new Date('2030-01-01T06:40:00Z');
+    assert.ok((await h.reconcile())?.requeueAfterMs, 'then waits for 07:00');
+    assert.deepEqual(
+      h.kube.events.map((e) => e.reason),
+      ['Suspended', 'Scheduled', 'Started', 'Passed'],
+    );
+  });
+
+  test('a schedule croner cannot run: Failed, Stalled InvalidSchedule, one Event; fixed, it waits for its tick', async () => {
+    const clock = new Date('2030-01-01T06:00:01Z');
+    const h = await harness(
+      { ...spec, schedule: '0 0 5-2 * * *' },
+      { now: () => clock, createdAt: '2030-01-01T06:00:00.500Z' },
+    );
+    await h.reconcile();
+    await h.reconcile();
+    let s = await h.status();
+    const stalledOf = (st: Record<string, unknown>) =>
+      (st.conditions as { type: string; status: string; reason: string }[]).find((c) => c.type === 'Stalled');
+    assert.deepEqual(
+      [s.phase, stalledOf(s)?.status, stalledOf(s)?.reason],
+      ['Failed', 'True', 'InvalidSchedule'],
+    );
+    assert.deepEqual(
+      h.kube.events.map((e) => e.reason),
+      ['InvalidSchedule'],
+    );
+    const object = (await h.kube.get(KBV, key)) as KubeObject;
+    h.kube.put(KBV, {
+      ...object,
+      metadata: { ...object.metadata, generation: 2 },
+      spec: { ...spec, schedule: '0 0 * * * *' },
+    });
+    await h.reconcile();
+    s = await h.status();
+    assert.deepEqual(
+      [s.phase, stalledOf(s)?.status, s.nextScheduleTime],
+      ['Pending', 'False', '2030-01-01T07:00:00.000Z'],
+    );
   });
 
   test('a missing KafkaBackup stalls with a backoff; once it exists the next reconcile runs at once', async () => {

@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../../../../runtime/log.ts';
 import type { ReconcileContext } from '../../../../runtime/operator/controller.ts';
 import { backupController } from '../../../../runtime/operator/controllers/backup.ts';
-import { RunMetrics } from '../../../../runtime/operator/controllers/backup-metrics.ts';
+import { RunMetrics } from '../../../../runtime/operator/controllers/run-metrics.ts';
 import { EventRecorder } from '../../../../runtime/operator/event-recorder.ts';
 import { KAFKA_KINDS, type KubeObject } from '../../../../runtime/operator/resource.ts';
 import { InProcessRunner, runKey } from '../../../../runtime/operator/runs/runner.ts';

@@ -146,7 +146,7 @@ describe('the one-shot reconciler', () => {
     );
     assert.match(
       await h.registry.metrics(),
-      /oneshot_runs_total\{kind="KafkaRestore",result="succeeded"\} 1/,
+      /kafka_backup_runs_total\{kind="KafkaRestore",result="succeeded"\} 1/,
     );
     await h.reconcile();
     assert.equal(h.runner.size, 0, 'a Completed resource does not run again');
