@@ -16,7 +16,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { down, findRunningEnv, up } from '../test/env/environment.ts';
 import { need } from '../test/env/fixture.ts';
 import { createTopic, deleteTopic, endOffsets, kafkaConnection, produce } from '../test/env/kafka-client.ts';
@@ -63,13 +63,20 @@ async function main(): Promise<number> {
     const admin = KubeClient.admin();
     say('kubectl apply -f dist/: the five CRDs, the operator namespace, ServiceAccount and RBAC');
     const crds = readdirSync(path.join(ROOT, 'dist')).filter((f) => f.startsWith('00-crd-'));
-    await admin.apply(crds.map((f) => readFileSync(path.join(ROOT, 'dist', f), 'utf8')).join('\n---\n'));
+    // Server-side apply, as the README says for dist/ (and as Argo CD and Flux apply).
+    await applyServerSide(admin, crds.map((f) => readFileSync(path.join(ROOT, 'dist', f), 'utf8')).join('\n---\n'));
     await admin.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
     const install = parseAllDocuments(readFileSync(path.join(ROOT, 'dist/10-operator.yaml'), 'utf8')).map(
       (d) => d.toJSON() as { kind: string },
     );
     // Everything but the workload: this environment has no node to run the Deployment's Pods.
-    await admin.apply(install.filter((m) => !['Deployment', 'PodDisruptionBudget'].includes(m.kind)));
+    await applyServerSide(
+      admin,
+      install
+        .filter((m) => !['Deployment', 'PodDisruptionBudget'].includes(m.kind))
+        .map((m) => stringify(m))
+        .join('---\n'),
+    );
     await admin.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } }]);
 
     say('starting the operator with the Deployment flags, as the kafka-backup-operator ServiceAccount');
@@ -193,6 +200,10 @@ async function main(): Promise<number> {
       await down(started);
     }
   }
+}
+
+function applyServerSide(admin: KubeClient, yaml: string): Promise<string> {
+  return admin.kubectl(['apply', '--server-side', '-f', '-'], { input: yaml });
 }
 
 async function writeOrders(connection: ReturnType<typeof kafkaConnection>, topic: string, from: number) {

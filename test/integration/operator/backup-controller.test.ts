@@ -120,12 +120,19 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
     ],
     watched,
   );
+  // Between two runs (every 5 s, the next may already be going): Ready, with the first run's result.
+  let s: BackupStatus = {};
   await eventually(
-    'the first scheduled run succeeded',
-    async () => (await status('every5s')).history?.[0]?.phase === 'Succeeded',
+    'the first scheduled run succeeded and the backup is Ready between runs',
+    async () => {
+      s = await status('every5s');
+      return (
+        s.history?.[0]?.phase === 'Succeeded' &&
+        (s.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false)
+      );
+    },
     90_000,
   );
-  let s = await status('every5s');
   // Later ticks may already have run with nothing new: the first stored run holds the records.
   assert.equal(s.storedRuns?.[0]?.records, 3000);
   assert.equal(s.storedRecords, 3000, 'status lists what storage holds');
@@ -160,11 +167,11 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
     `a run is scheduled on a 5-second mark, not ${s.lastScheduleTime}`,
   );
   assert.equal(tick.getUTCMilliseconds(), 0);
+  // The run serves its tick: started at or after it, before the next one (how soon after depends
+  // on the machine's load, which a test must not assert).
   const started = new Date(s.history?.[0]?.startTime ?? '');
-  assert.ok(
-    started.getTime() - tick.getTime() < 1500,
-    `started ${started.toISOString()} for the tick ${s.lastScheduleTime}`,
-  );
+  const late = started.getTime() - tick.getTime();
+  assert.ok(late >= 0 && late < 5000, `started ${started.toISOString()} for the tick ${s.lastScheduleTime}`);
   const runs = s.storedRuns ?? [];
   assert.ok(runs.length >= 2);
   assert.equal(runs[0]?.records, 3000);
