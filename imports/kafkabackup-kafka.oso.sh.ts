@@ -302,7 +302,7 @@ export interface KafkaBackupSpec {
   readonly activeDeadlineSeconds?: number;
 
   /**
-   * Metrics of this backup's runs. Only enabled has an effect: the operator serves all metrics on its own /metrics endpoint; the other fields are accepted so YAML written for the previous operator still applies.
+   * Metrics of this backup's runs, served on the operator's own /metrics endpoint.
    *
    * @schema KafkaBackupSpec#metrics
    */
@@ -577,13 +577,6 @@ export interface KafkaBackupSpecCheckpoint {
    * @schema KafkaBackupSpecCheckpoint#intervalSecs
    */
   readonly intervalSecs?: number;
-
-  /**
-   * Deprecated and unused: checkpoints are stored with the backup. Accepted so YAML written for the previous operator still applies.
-   *
-   * @schema KafkaBackupSpecCheckpoint#storage
-   */
-  readonly storage?: KafkaBackupSpecCheckpointStorage;
 }
 
 /**
@@ -595,7 +588,6 @@ export function toJson_KafkaBackupSpecCheckpoint(obj: KafkaBackupSpecCheckpoint 
   const result = {
     'enabled': obj.enabled,
     'intervalSecs': obj.intervalSecs,
-    'storage': toJson_KafkaBackupSpecCheckpointStorage(obj.storage),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -778,7 +770,7 @@ export function toJson_KafkaBackupSpecCircuitBreaker(obj: KafkaBackupSpecCircuit
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Metrics of this backup's runs. Only enabled has an effect: the operator serves all metrics on its own /metrics endpoint; the other fields are accepted so YAML written for the previous operator still applies.
+ * Metrics of this backup's runs, served on the operator's own /metrics endpoint.
  *
  * @schema KafkaBackupSpecMetrics
  */
@@ -790,46 +782,6 @@ export interface KafkaBackupSpecMetrics {
    * @schema KafkaBackupSpecMetrics#enabled
    */
   readonly enabled?: boolean;
-
-  /**
-   * Deprecated, no effect. Defaults to 9090.
-   *
-   * @default 9090.
-   * @schema KafkaBackupSpecMetrics#port
-   */
-  readonly port?: number;
-
-  /**
-   * Deprecated, no effect. Defaults to 0.0.0.0.
-   *
-   * @default 0.0.0.0.
-   * @schema KafkaBackupSpecMetrics#bindAddress
-   */
-  readonly bindAddress?: string;
-
-  /**
-   * Deprecated, no effect. Defaults to /metrics.
-   *
-   * @default metrics.
-   * @schema KafkaBackupSpecMetrics#path
-   */
-  readonly path?: string;
-
-  /**
-   * Deprecated, no effect. Defaults to 500.
-   *
-   * @default 500.
-   * @schema KafkaBackupSpecMetrics#updateIntervalMs
-   */
-  readonly updateIntervalMs?: number;
-
-  /**
-   * Deprecated, no effect. Defaults to 100.
-   *
-   * @default 100.
-   * @schema KafkaBackupSpecMetrics#maxPartitionLabels
-   */
-  readonly maxPartitionLabels?: number;
 }
 
 /**
@@ -840,11 +792,6 @@ export function toJson_KafkaBackupSpecMetrics(obj: KafkaBackupSpecMetrics | unde
   if (obj === undefined) { return undefined; }
   const result = {
     'enabled': obj.enabled,
-    'port': obj.port,
-    'bindAddress': obj.bindAddress,
-    'path': obj.path,
-    'updateIntervalMs': obj.updateIntervalMs,
-    'maxPartitionLabels': obj.maxPartitionLabels,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -1035,14 +982,6 @@ export interface KafkaBackupSpecKafkaClusterConnection {
   readonly keepaliveTimeSecs?: number;
 
   /**
-   * Seconds between keepalive probes. Accepted for compatibility with the previous operator; it has no effect, because Node.js leaves the probe interval to the operating system's setting. Defaults to 20.
-   *
-   * @default 20.
-   * @schema KafkaBackupSpecKafkaClusterConnection#keepaliveIntervalSecs
-   */
-  readonly keepaliveIntervalSecs?: number;
-
-  /**
    * Disable Nagle's algorithm (lower latency for small requests). Defaults to true.
    *
    * @default true.
@@ -1084,7 +1023,6 @@ export function toJson_KafkaBackupSpecKafkaClusterConnection(obj: KafkaBackupSpe
   const result = {
     'tcpKeepalive': obj.tcpKeepalive,
     'keepaliveTimeSecs': obj.keepaliveTimeSecs,
-    'keepaliveIntervalSecs': obj.keepaliveIntervalSecs,
     'tcpNodelay': obj.tcpNodelay,
     'connectionsPerBroker': obj.connectionsPerBroker,
     'connectTimeoutMs': obj.connectTimeoutMs,
@@ -1414,42 +1352,6 @@ export function toJson_KafkaBackupSpecEncryptionKeySecret(obj: KafkaBackupSpecEn
   const result = {
     'name': obj.name,
     'key': obj.key,
-  };
-  // filter undefined values
-  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
-}
-/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-
-/**
- * Deprecated and unused: checkpoints are stored with the backup. Accepted so YAML written for the previous operator still applies.
- *
- * @schema KafkaBackupSpecCheckpointStorage
- */
-export interface KafkaBackupSpecCheckpointStorage {
-  /**
-   * Unused; see checkpoint.storage.
-   *
-   * @schema KafkaBackupSpecCheckpointStorage#pvcName
-   */
-  readonly pvcName: string;
-
-  /**
-   * Unused; see checkpoint.storage.
-   *
-   * @schema KafkaBackupSpecCheckpointStorage#subPath
-   */
-  readonly subPath?: string;
-}
-
-/**
- * Converts an object of type 'KafkaBackupSpecCheckpointStorage' to JSON representation.
- */
-/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-export function toJson_KafkaBackupSpecCheckpointStorage(obj: KafkaBackupSpecCheckpointStorage | undefined): Record<string, any> | undefined {
-  if (obj === undefined) { return undefined; }
-  const result = {
-    'pvcName': obj.pvcName,
-    'subPath': obj.subPath,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});

@@ -815,14 +815,6 @@ export interface KafkaBackupValidationSpecKafkaClusterConnection {
   readonly keepaliveTimeSecs?: number;
 
   /**
-   * Seconds between keepalive probes. Accepted for compatibility with the previous operator; it has no effect, because Node.js leaves the probe interval to the operating system's setting. Defaults to 20.
-   *
-   * @default 20.
-   * @schema KafkaBackupValidationSpecKafkaClusterConnection#keepaliveIntervalSecs
-   */
-  readonly keepaliveIntervalSecs?: number;
-
-  /**
    * Disable Nagle's algorithm (lower latency for small requests). Defaults to true.
    *
    * @default true.
@@ -864,7 +856,6 @@ export function toJson_KafkaBackupValidationSpecKafkaClusterConnection(obj: Kafk
   const result = {
     'tcpKeepalive': obj.tcpKeepalive,
     'keepaliveTimeSecs': obj.keepaliveTimeSecs,
-    'keepaliveIntervalSecs': obj.keepaliveIntervalSecs,
     'tcpNodelay': obj.tcpNodelay,
     'connectionsPerBroker': obj.connectionsPerBroker,
     'connectTimeoutMs': obj.connectTimeoutMs,

@@ -670,14 +670,6 @@ export interface KafkaOffsetResetSpecKafkaClusterConnection {
   readonly keepaliveTimeSecs?: number;
 
   /**
-   * Seconds between keepalive probes. Accepted for compatibility with the previous operator; it has no effect, because Node.js leaves the probe interval to the operating system's setting. Defaults to 20.
-   *
-   * @default 20.
-   * @schema KafkaOffsetResetSpecKafkaClusterConnection#keepaliveIntervalSecs
-   */
-  readonly keepaliveIntervalSecs?: number;
-
-  /**
    * Disable Nagle's algorithm (lower latency for small requests). Defaults to true.
    *
    * @default true.
@@ -719,7 +711,6 @@ export function toJson_KafkaOffsetResetSpecKafkaClusterConnection(obj: KafkaOffs
   const result = {
     'tcpKeepalive': obj.tcpKeepalive,
     'keepaliveTimeSecs': obj.keepaliveTimeSecs,
-    'keepaliveIntervalSecs': obj.keepaliveIntervalSecs,
     'tcpNodelay': obj.tcpNodelay,
     'connectionsPerBroker': obj.connectionsPerBroker,
     'connectTimeoutMs': obj.connectTimeoutMs,

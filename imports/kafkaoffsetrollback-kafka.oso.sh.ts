@@ -598,14 +598,6 @@ export interface KafkaOffsetRollbackSpecKafkaClusterConnection {
   readonly keepaliveTimeSecs?: number;
 
   /**
-   * Seconds between keepalive probes. Accepted for compatibility with the previous operator; it has no effect, because Node.js leaves the probe interval to the operating system's setting. Defaults to 20.
-   *
-   * @default 20.
-   * @schema KafkaOffsetRollbackSpecKafkaClusterConnection#keepaliveIntervalSecs
-   */
-  readonly keepaliveIntervalSecs?: number;
-
-  /**
    * Disable Nagle's algorithm (lower latency for small requests). Defaults to true.
    *
    * @default true.
@@ -647,7 +639,6 @@ export function toJson_KafkaOffsetRollbackSpecKafkaClusterConnection(obj: KafkaO
   const result = {
     'tcpKeepalive': obj.tcpKeepalive,
     'keepaliveTimeSecs': obj.keepaliveTimeSecs,
-    'keepaliveIntervalSecs': obj.keepaliveIntervalSecs,
     'tcpNodelay': obj.tcpNodelay,
     'connectionsPerBroker': obj.connectionsPerBroker,
     'connectTimeoutMs': obj.connectTimeoutMs,

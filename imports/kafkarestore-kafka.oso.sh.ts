@@ -610,13 +610,6 @@ export interface KafkaRestoreSpecRollback {
    * @schema KafkaRestoreSpecRollback#autoRollbackOnFailure
    */
   readonly autoRollbackOnFailure?: boolean;
-
-  /**
-   * Deprecated and unused: snapshots are stored with the backup. Accepted so YAML written for the previous operator still applies.
-   *
-   * @schema KafkaRestoreSpecRollback#snapshotStorage
-   */
-  readonly snapshotStorage?: KafkaRestoreSpecRollbackSnapshotStorage;
 }
 
 /**
@@ -629,7 +622,6 @@ export function toJson_KafkaRestoreSpecRollback(obj: KafkaRestoreSpecRollback | 
     'snapshotBeforeRestore': obj.snapshotBeforeRestore,
     'snapshotRetentionHours': obj.snapshotRetentionHours,
     'autoRollbackOnFailure': obj.autoRollbackOnFailure,
-    'snapshotStorage': toJson_KafkaRestoreSpecRollbackSnapshotStorage(obj.snapshotStorage),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -1084,14 +1076,6 @@ export interface KafkaRestoreSpecKafkaClusterConnection {
   readonly keepaliveTimeSecs?: number;
 
   /**
-   * Seconds between keepalive probes. Accepted for compatibility with the previous operator; it has no effect, because Node.js leaves the probe interval to the operating system's setting. Defaults to 20.
-   *
-   * @default 20.
-   * @schema KafkaRestoreSpecKafkaClusterConnection#keepaliveIntervalSecs
-   */
-  readonly keepaliveIntervalSecs?: number;
-
-  /**
    * Disable Nagle's algorithm (lower latency for small requests). Defaults to true.
    *
    * @default true.
@@ -1133,7 +1117,6 @@ export function toJson_KafkaRestoreSpecKafkaClusterConnection(obj: KafkaRestoreS
   const result = {
     'tcpKeepalive': obj.tcpKeepalive,
     'keepaliveTimeSecs': obj.keepaliveTimeSecs,
-    'keepaliveIntervalSecs': obj.keepaliveIntervalSecs,
     'tcpNodelay': obj.tcpNodelay,
     'connectionsPerBroker': obj.connectionsPerBroker,
     'connectTimeoutMs': obj.connectTimeoutMs,
@@ -1187,42 +1170,6 @@ export enum KafkaRestoreSpecOffsetResetStrategy {
   /** cluster_scan */
   CLUSTER_UNDERSCORE_SCAN = "cluster_scan",
 }
-
-/**
- * Deprecated and unused: snapshots are stored with the backup. Accepted so YAML written for the previous operator still applies.
- *
- * @schema KafkaRestoreSpecRollbackSnapshotStorage
- */
-export interface KafkaRestoreSpecRollbackSnapshotStorage {
-  /**
-   * Unused; see snapshotStorage.
-   *
-   * @schema KafkaRestoreSpecRollbackSnapshotStorage#pvcName
-   */
-  readonly pvcName: string;
-
-  /**
-   * Unused; see snapshotStorage.
-   *
-   * @schema KafkaRestoreSpecRollbackSnapshotStorage#subPath
-   */
-  readonly subPath?: string;
-}
-
-/**
- * Converts an object of type 'KafkaRestoreSpecRollbackSnapshotStorage' to JSON representation.
- */
-/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-export function toJson_KafkaRestoreSpecRollbackSnapshotStorage(obj: KafkaRestoreSpecRollbackSnapshotStorage | undefined): Record<string, any> | undefined {
-  if (obj === undefined) { return undefined; }
-  const result = {
-    'pvcName': obj.pvcName,
-    'subPath': obj.subPath,
-  };
-  // filter undefined values
-  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
-}
-/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
  * Encryption algorithm. Defaults to AES-256-GCM.

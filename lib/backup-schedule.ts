@@ -9,7 +9,6 @@ import {
   type RateLimit,
   type RunOptions,
   rateLimitSpec,
-  type VolumeDirectory,
   wholeMillis,
   wholeSeconds,
 } from './common.ts';
@@ -143,11 +142,6 @@ export interface KafkaBackupScheduleProps extends RunOptions {
    * @default Duration.seconds(30)
    */
   readonly checkpointInterval?: Duration;
-  /**
-   * Where checkpoints are kept, when not next to the backup in its storage.
-   * @default - in the backup's storage
-   */
-  readonly checkpointVolume?: VolumeDirectory;
   /**
    * Store each record's original offset with it (needed to translate consumer offsets after a restore).
    * Always on (incremental runs and resume need the offsets too): `false` is refused.
@@ -303,16 +297,9 @@ export class KafkaBackupSchedule extends KafkaResource {
             dryRun: retention.dryRun,
           }
         : undefined,
-      checkpoint:
-        p.checkpointInterval || p.checkpointVolume
-          ? {
-              enabled: true,
-              intervalSecs: wholeSeconds(p.checkpointInterval, 'checkpointInterval'),
-              storage: p.checkpointVolume
-                ? { pvcName: p.checkpointVolume.claimName, subPath: p.checkpointVolume.subPath }
-                : undefined,
-            }
-          : undefined,
+      checkpoint: p.checkpointInterval
+        ? { enabled: true, intervalSecs: wholeSeconds(p.checkpointInterval, 'checkpointInterval') }
+        : undefined,
       includeOffsetHeaders: p.includeOffsetHeaders,
       pollIntervalMs: wholeMillis(p.pollInterval, 'pollInterval'),
       metrics: p.metrics === undefined ? undefined : { enabled: p.metrics },

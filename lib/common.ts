@@ -117,17 +117,6 @@ export function approvalSpec(options: ApprovalOptions): { policy: string; approv
   return options.requireApproval ? { policy: 'Manual', approved: options.approved } : undefined;
 }
 
-/** A directory on a PersistentVolumeClaim. */
-export interface VolumeDirectory {
-  /** Name of the PersistentVolumeClaim. */
-  readonly claimName: string;
-  /**
-   * Directory inside the volume.
-   * @default - the volume root
-   */
-  readonly subPath?: string;
-}
-
 /** Names of the Secrets a spec references: every `name` inside a `...Secret` object. */
 export function referencedSecretNames(spec: unknown): string[] {
   const names = new Set<string>();

@@ -6,7 +6,6 @@ export {
   type RateLimit,
   type RunOptions,
   referencedSecretNames,
-  type VolumeDirectory,
 } from './common.ts';
 export * from './compression.ts';
 export * from './encryption.ts';

@@ -12,7 +12,6 @@ import {
   type RunOptions,
   rateLimitSpec,
   rfc3339,
-  type VolumeDirectory,
   wholeMillis,
   wholeSeconds,
 } from './common.ts';
@@ -71,11 +70,6 @@ export interface RestoreRollbackOptions {
    * @default false
    */
   readonly autoRollbackOnFailure?: boolean;
-  /**
-   * Where the snapshot is written, when not in the backup's storage.
-   * @default - the backup's storage
-   */
-  readonly snapshotVolume?: VolumeDirectory;
 }
 
 /** Post-restore consumer offset handling. */
@@ -298,9 +292,6 @@ export class KafkaRestorePlan extends KafkaResource {
             snapshotBeforeRestore: p.rollback.snapshotBeforeRestore,
             snapshotRetentionHours: p.rollback.snapshotRetention?.toHours(),
             autoRollbackOnFailure: p.rollback.autoRollbackOnFailure,
-            snapshotStorage: p.rollback.snapshotVolume
-              ? { pvcName: p.rollback.snapshotVolume.claimName, subPath: p.rollback.snapshotVolume.subPath }
-              : undefined,
           }
         : undefined,
       autoConsumerGroups: p.autoConsumerGroups,

@@ -7,6 +7,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { REMOVED_FIELDS } from '../runtime/config/removed-fields.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 export const DOCS_DIR = join(REPO, 'docs', 'api');
@@ -290,9 +291,9 @@ approval, backup reference, conditions.
 
 ## Conventions
 
-- **YAML written for the previous operator applies unchanged.** Every field it accepted exists
-  with the same name and default. Fields it ignored are either implemented or described as
-  having no effect.
+- **YAML written for the previous operator applies unchanged**, with the exceptions in
+  [Removed fields](#removed-fields). Every other field it accepted exists with the same name and
+  default, and does what its description says: the fields it ignored are implemented here.
 - **Schedules** (\`KafkaBackup\`, \`KafkaBackupValidation\`): the seconds-first cron of the previous
   operator (6 fields, or 7 with a trailing year, e.g. \`0 0 * * * * *\`), the standard 5-field form
   (\`0 * * * *\`), or \`@hourly\`, \`@daily\`, ... A 6- or 7-field expression is always read as
@@ -319,7 +320,23 @@ approval, backup reference, conditions.
   run starts, and never copied into status, Events or logs.
 - **Status:** \`conditions\` (\`Ready\`, \`Reconciling\`, \`Stalled\`, kind-specific ones such as
   \`Approved\`) are the API for automation. \`phase\` is a summary for printer columns.
+
+## Removed fields
+
+Fields of the previous operator that cannot work here. They are not in the CRDs, so the API server
+refuses them (\`unknown field\`) and the \`kafka-backup\` CLI refuses them with the reason below,
+rather than accepting and ignoring them. Delete them from your YAML.
+
+| Field (under \`spec\`) | Kinds | Why |
+|---|---|---|
+${removedRows()}
 `;
+}
+
+function removedRows(): string {
+  return Object.values(REMOVED_FIELDS)
+    .map((f) => `| \`${f.path}\` | ${f.kinds.join(', ')} | ${cell(f.reason)}. |`)
+    .join('\n');
 }
 
 export function renderApiDocs(): Map<string, string> {

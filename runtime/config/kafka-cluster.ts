@@ -5,6 +5,7 @@ import type {
   SecurityProtocol,
 } from '../kafka/connection.ts';
 import type { Reader } from './reader.ts';
+import { REMOVED_FIELDS } from './removed-fields.ts';
 import {
   resolveField,
   resolveSecretText,
@@ -116,7 +117,7 @@ export function readKafkaCluster(r: Reader): KafkaClusterSpec {
       }
     : undefined;
   if (c) {
-    c.accept('keepaliveIntervalSecs'); // the OS applies its own probe interval; accepted for CRD compatibility
+    c.removed('keepaliveIntervalSecs', REMOVED_FIELDS.keepaliveIntervalSecs.reason);
     c.finish();
   }
   r.finish();

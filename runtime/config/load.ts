@@ -10,6 +10,7 @@ import type { RestoreOffsetHandling } from '../offsets/after-restore.ts';
 import type { CircuitBreakerOptions } from '../storage/circuit-breaker.ts';
 import { type KafkaClusterSpec, readKafkaCluster, resolveKafkaCluster } from './kafka-cluster.ts';
 import { ConfigError, Reader } from './reader.ts';
+import { REMOVED_FIELDS } from './removed-fields.ts';
 import {
   mountedSecrets,
   resolveField,
@@ -181,11 +182,12 @@ export async function backupConfigFromSpec(
   const checkpoint = r.object('checkpoint');
   const checkpointEnabled = checkpoint?.boolean('enabled', true) ?? true;
   const intervalSecs = checkpoint?.integer('intervalSecs', { min: 1 }) ?? 30;
-  checkpoint?.accept('storage'); // checkpoints live in the backup's storage
+  checkpoint?.removed('storage', REMOVED_FIELDS.checkpointStorage.reason);
   checkpoint?.finish();
   const rate = readRateLimiting(r);
   const circuitBreaker = readCircuitBreaker(r);
   const retention = readRetention(r);
+  readMetrics(r);
   // Fields of the resource that the operator acts on; the CLI runs one backup now.
   r.accept(
     'schedule',
@@ -194,7 +196,6 @@ export async function backupConfigFromSpec(
     'concurrencyPolicy',
     'successfulRunsHistoryLimit',
     'failedRunsHistoryLimit',
-    'metrics',
     'activeDeadlineSeconds',
     'mode',
   );
@@ -495,9 +496,10 @@ function readOffsetHandling(r: Reader): RestoreOffsetHandling {
   const handling = readOffsetMode(r);
   const rollback = r.object('rollback');
   const snapshot = rollback?.boolean('snapshotBeforeRestore', true) ?? true;
-  // autoRollbackOnFailure is the operator's (it rolls back after a failed commit); the others are
-  // kept for compatibility (snapshotStorage is unused: snapshots live with the backup).
-  rollback?.accept('autoRollbackOnFailure', 'snapshotRetentionHours', 'snapshotStorage');
+  // autoRollbackOnFailure and snapshotRetentionHours are the operator's (it rolls back after a
+  // failed commit, and deletes the snapshot when it expires).
+  rollback?.accept('autoRollbackOnFailure', 'snapshotRetentionHours');
+  rollback?.removed('snapshotStorage', REMOVED_FIELDS.snapshotStorage.reason);
   rollback?.finish();
   return snapshot ? handling : { ...handling, snapshot: false };
 }
@@ -551,4 +553,17 @@ function int(r: Reader, v: unknown, p: string): number | undefined {
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
   r.problems.push(`${p}: expected a partition number`);
   return undefined;
+}
+
+/** `metrics.enabled` is the operator's (the backup's own series on /metrics); the rest was removed. */
+function readMetrics(r: Reader): void {
+  const metrics = r.object('metrics');
+  if (!metrics) return;
+  metrics.boolean('enabled', true);
+  metrics.removed('port', REMOVED_FIELDS.metricsPort.reason);
+  metrics.removed('bindAddress', REMOVED_FIELDS.metricsBindAddress.reason);
+  metrics.removed('path', REMOVED_FIELDS.metricsPath.reason);
+  metrics.removed('updateIntervalMs', REMOVED_FIELDS.metricsUpdateIntervalMs.reason);
+  metrics.removed('maxPartitionLabels', REMOVED_FIELDS.metricsMaxPartitionLabels.reason);
+  metrics.finish();
 }

@@ -47,7 +47,13 @@ export class Reader {
     this.problems.push(`${this.#at(key)}: ${message}`);
   }
 
-  /** Marks keys as known without reading them (accepted for compatibility, ignored with a reason). */
+  /** A field removed from the API (runtime/config/removed-fields.ts): present, it is refused with why. */
+  removed(key: string, reason: string): void {
+    this.#seen.add(key);
+    if (this.value[key] !== undefined) this.problem(key, `was removed from the API: ${reason}. Delete it`);
+  }
+
+  /** Marks keys as known without reading them: fields another layer reads (the operator, a sub-reader). */
   accept(...keys: string[]): void {
     for (const k of keys) this.#seen.add(k);
   }

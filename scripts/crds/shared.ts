@@ -184,14 +184,6 @@ export const kafkaCluster: Schema = object(
         maximum: 7200,
         default: 60,
       }),
-      keepaliveIntervalSecs: integer(
-        "Seconds between keepalive probes. Accepted for compatibility with the previous operator; it has no effect, because Node.js leaves the probe interval to the operating system's setting.",
-        {
-          minimum: 1,
-          maximum: 3600,
-          default: 20,
-        },
-      ),
       tcpNodelay: boolean("Disable Nagle's algorithm (lower latency for small requests).", { default: true }),
       connectionsPerBroker: integer('Parallel connections opened to each broker.', {
         minimum: 1,

@@ -9,7 +9,6 @@ import {
   consumerGroupList,
   counter,
   decryption,
-  k8sName,
   kafkaCluster,
   MAX_TOPICS,
   rateLimiting,
@@ -112,14 +111,6 @@ const rollback: Schema = object(
     autoRollbackOnFailure: boolean('Roll the offsets back to the snapshot when the restore fails.', {
       default: false,
     }),
-    snapshotStorage: object(
-      'Deprecated and unused: snapshots are stored with the backup. Accepted so YAML written for the previous operator still applies.',
-      {
-        pvcName: k8sName('Unused; see snapshotStorage.'),
-        subPath: string('Unused; see snapshotStorage.', { maxLength: 512 }),
-      },
-      { required: ['pvcName'] },
-    ),
   },
 );
 

@@ -1,10 +1,13 @@
 /**
  * Every field of the previous operator's API (shared/reference/oso-operator-crds-and-controllers.md
  * §1) is present under the same name, with the same default where it had one, so YAML written for
- * it applies unchanged and means the same.
+ * it applies unchanged and means the same; or, when it cannot work here, it is removed from the
+ * CRDs and listed with its reason in runtime/config/removed-fields.ts (the API reference and the
+ * CLI give that reason).
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { REMOVED_FIELDS } from '../../../runtime/config/removed-fields.ts';
 import { at, loadCrds, rootSchema, type SchemaNode } from './crd-schemas.ts';
 
 const KAFKA_CLUSTER = [
@@ -442,10 +445,17 @@ function schemaOf(kind: string): SchemaNode {
   return root;
 }
 
-describe('every field of the previous operator is present', () => {
+/** The removed field a path of `kind` is, or lies under. */
+function removedAt(kind: string, path: string) {
+  return Object.values(REMOVED_FIELDS).find(
+    (f) => (f.kinds as readonly string[]).includes(kind) && `${path}.`.startsWith(`spec.${f.path}.`),
+  );
+}
+
+describe('every field of the previous operator is present, or removed with its reason', () => {
   for (const [kind, paths] of Object.entries(FIELDS)) {
     test(`${kind}: ${paths.length} fields`, () => {
-      const missing = paths.filter((p) => !at(schemaOf(kind), p));
+      const missing = paths.filter((p) => !at(schemaOf(kind), p) && !removedAt(kind, p));
       assert.deepEqual(missing, []);
     });
   }
@@ -453,10 +463,24 @@ describe('every field of the previous operator is present', () => {
   for (const [kind, defaults] of Object.entries(DEFAULTS)) {
     test(`${kind}: the previous defaults`, () => {
       for (const [path, value] of Object.entries(defaults)) {
+        if (removedAt(kind, path)) continue;
         assert.deepEqual(at(schemaOf(kind), path)?.default, value, path);
       }
     });
   }
+
+  test('a removed field is absent from the CRDs of its kinds, and was a field of the previous operator', () => {
+    for (const field of Object.values(REMOVED_FIELDS)) {
+      for (const kind of field.kinds) {
+        assert.equal(at(schemaOf(kind), `spec.${field.path}`), undefined, `${kind} spec.${field.path}`);
+        assert.ok(
+          FIELDS[kind]?.some((p) => `${p}.`.startsWith(`spec.${field.path}.`)),
+          `${kind} spec.${field.path} is not a field of the previous operator`,
+        );
+      }
+      assert.ok(field.reason.length > 40, `${field.path}: say why, and what to use instead`);
+    }
+  });
 
   for (const [name, [kind, path, values]] of Object.entries(ENUMS)) {
     test(`${name} accept the previous values`, () => {

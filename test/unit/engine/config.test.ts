@@ -116,6 +116,61 @@ describe('configuration files', () => {
     );
   });
 
+  test('fields removed from the API are refused with the reason, never ignored', async () => {
+    const spec = {
+      kafkaCluster: { bootstrapServers: ['b:9092'] },
+      topics: ['t'],
+      storage: { storageType: 'filesystem', filesystem: { path: '/tmp/x' } },
+    };
+    const refused = async (name: string, extra: Record<string, unknown>, reason: RegExp) =>
+      assert.rejects(
+        loadBackupConfig(await write(`${name}.yaml`, { ...spec, ...extra })),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError);
+          const text = error.problems.join('\n');
+          assert.match(text, /was removed from the API: /);
+          assert.match(text, reason);
+          return true;
+        },
+      );
+    await refused(
+      'keepalive',
+      { kafkaCluster: { ...spec.kafkaCluster, connection: { keepaliveIntervalSecs: 20 } } },
+      /kafkaCluster\.connection\.keepaliveIntervalSecs.*keepaliveTimeSecs/,
+    );
+    await refused(
+      'checkpoint',
+      { checkpoint: { storage: { pvcName: 'cp' } } },
+      /checkpoint\.storage.*commits/,
+    );
+    await refused(
+      'metrics',
+      { metrics: { enabled: true, port: 9090 } },
+      /metrics\.port.*--metrics-bind-address/,
+    );
+    // What still works is read as before.
+    await loadBackupConfig(
+      await write('kept.yaml', {
+        ...spec,
+        kafkaCluster: { ...spec.kafkaCluster, connection: { tcpKeepalive: true, keepaliveTimeSecs: 30 } },
+        checkpoint: { intervalSecs: 5 },
+        metrics: { enabled: false },
+      }),
+    );
+    await assert.rejects(
+      loadRestoreConfig(
+        await write('snapshot-storage.yaml', {
+          kafkaCluster: { bootstrapServers: ['target:9092'] },
+          storage: { storageType: 'filesystem', filesystem: { path: '/tmp/x' } },
+          rollback: { snapshotStorage: { pvcName: 'v' } },
+        }),
+      ),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /rollback\.snapshotStorage: was removed/.test(error.problems.join('\n')),
+    );
+  });
+
   test('a restore config: pitr times, mapping, repartitioning, produce settings', async () => {
     const file = await write('kr.yaml', {
       kafkaCluster: { bootstrapServers: ['target:9092'] },

@@ -28,13 +28,6 @@ import { loadCrds, type SchemaNode } from '../../../lib/validation/index.ts';
 
 /** CRD fields the constructs deliberately do not write, and why. */
 const NOT_EXPOSED: Record<string, string> = {
-  'kafkaCluster.connection.keepaliveIntervalSecs':
-    'accepted for YAML of the previous operator; has no effect in Node.js',
-  'metrics.port': 'accepted for YAML of the previous operator; the operator serves one /metrics endpoint',
-  'metrics.bindAddress': 'as metrics.port',
-  'metrics.path': 'as metrics.port',
-  'metrics.updateIntervalMs': 'as metrics.port',
-  'metrics.maxPartitionLabels': 'as metrics.port',
   'pitr.startTimestamp':
     'the constructs take Dates and write pitr.startTime; epoch ms is for YAML of the previous operator',
   'pitr.endTimestamp': 'as pitr.startTimestamp',
@@ -148,7 +141,6 @@ function maximal(chart: Chart): void {
       includeOffsetHeaders: true,
       retention: { maxAge: Duration.days(1), keepLast: 1, minSuccessful: 1, dryRun: true },
       checkpointInterval: Duration.seconds(10),
-      checkpointVolume: { claimName: 'cp', subPath: 's' },
       rateLimit: { recordsPerSecond: 1, bytesPerSecond: 1, maxConcurrentPartitions: 1 },
       circuitBreaker: {
         failureThreshold: 1,
@@ -216,7 +208,6 @@ function maximal(chart: Chart): void {
       snapshotBeforeRestore: true,
       snapshotRetention: Duration.hours(1),
       autoRollbackOnFailure: true,
-      snapshotVolume: { claimName: 'v', subPath: 's' },
     },
     requireApproval: true,
     approved: true,
