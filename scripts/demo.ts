@@ -64,7 +64,10 @@ async function main(): Promise<number> {
     say('kubectl apply -f dist/: the five CRDs, the operator namespace, ServiceAccount and RBAC');
     const crds = readdirSync(path.join(ROOT, 'dist')).filter((f) => f.startsWith('00-crd-'));
     // Server-side apply, as the README says for dist/ (and as Argo CD and Flux apply).
-    await applyServerSide(admin, crds.map((f) => readFileSync(path.join(ROOT, 'dist', f), 'utf8')).join('\n---\n'));
+    await applyServerSide(
+      admin,
+      crds.map((f) => readFileSync(path.join(ROOT, 'dist', f), 'utf8')).join('\n---\n'),
+    );
     await admin.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
     const install = parseAllDocuments(readFileSync(path.join(ROOT, 'dist/10-operator.yaml'), 'utf8')).map(
       (d) => d.toJSON() as { kind: string },
