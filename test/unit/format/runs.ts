@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import {
   type Backup,
   type KafkaRecord,
@@ -26,7 +27,9 @@ export async function commitRun(backup: Backup, runId: string, from: number, to:
     const writer = backup.newSegmentWriter({ topic: 't', partition: 0 });
     const end = Math.min(to, Math.floor(start / 10) * 10 + 10);
     for (let o = start; o < end; o++) writer.append(rec(o));
-    segments.push(await backup.writeSegment((await writer.seal())!, runId));
+    const sealed = await writer.seal();
+    assert.ok(sealed, 'the writer holds records');
+    segments.push(await backup.writeSegment(sealed, runId));
   }
   await backup.commit({
     runId,
