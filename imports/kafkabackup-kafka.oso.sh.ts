@@ -302,7 +302,7 @@ export interface KafkaBackupSpec {
   readonly activeDeadlineSeconds?: number;
 
   /**
-   * Metrics of this backup's runs, served on the operator's own /metrics endpoint.
+   * Metrics of this backup's runs. Only enabled has an effect: the operator serves all metrics on its own /metrics endpoint; the other fields are accepted so YAML written for the previous operator still applies.
    *
    * @schema KafkaBackupSpec#metrics
    */
@@ -770,7 +770,7 @@ export function toJson_KafkaBackupSpecCircuitBreaker(obj: KafkaBackupSpecCircuit
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Metrics of this backup's runs, served on the operator's own /metrics endpoint.
+ * Metrics of this backup's runs. Only enabled has an effect: the operator serves all metrics on its own /metrics endpoint; the other fields are accepted so YAML written for the previous operator still applies.
  *
  * @schema KafkaBackupSpecMetrics
  */
@@ -782,6 +782,46 @@ export interface KafkaBackupSpecMetrics {
    * @schema KafkaBackupSpecMetrics#enabled
    */
   readonly enabled?: boolean;
+
+  /**
+   * Deprecated, no effect. Defaults to 9090.
+   *
+   * @default 9090.
+   * @schema KafkaBackupSpecMetrics#port
+   */
+  readonly port?: number;
+
+  /**
+   * Deprecated, no effect. Defaults to 0.0.0.0.
+   *
+   * @default 0.0.0.0.
+   * @schema KafkaBackupSpecMetrics#bindAddress
+   */
+  readonly bindAddress?: string;
+
+  /**
+   * Deprecated, no effect. Defaults to /metrics.
+   *
+   * @default metrics.
+   * @schema KafkaBackupSpecMetrics#path
+   */
+  readonly path?: string;
+
+  /**
+   * Deprecated, no effect. Defaults to 500.
+   *
+   * @default 500.
+   * @schema KafkaBackupSpecMetrics#updateIntervalMs
+   */
+  readonly updateIntervalMs?: number;
+
+  /**
+   * Deprecated, no effect. Defaults to 100.
+   *
+   * @default 100.
+   * @schema KafkaBackupSpecMetrics#maxPartitionLabels
+   */
+  readonly maxPartitionLabels?: number;
 }
 
 /**
@@ -792,6 +832,11 @@ export function toJson_KafkaBackupSpecMetrics(obj: KafkaBackupSpecMetrics | unde
   if (obj === undefined) { return undefined; }
   const result = {
     'enabled': obj.enabled,
+    'port': obj.port,
+    'bindAddress': obj.bindAddress,
+    'path': obj.path,
+    'updateIntervalMs': obj.updateIntervalMs,
+    'maxPartitionLabels': obj.maxPartitionLabels,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});

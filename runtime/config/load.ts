@@ -187,7 +187,6 @@ export async function backupConfigFromSpec(
   const rate = readRateLimiting(r);
   const circuitBreaker = readCircuitBreaker(r);
   const retention = readRetention(r);
-  readMetrics(r);
   // Fields of the resource that the operator acts on; the CLI runs one backup now.
   r.accept(
     'schedule',
@@ -196,6 +195,7 @@ export async function backupConfigFromSpec(
     'concurrencyPolicy',
     'successfulRunsHistoryLimit',
     'failedRunsHistoryLimit',
+    'metrics',
     'activeDeadlineSeconds',
     'mode',
   );
@@ -553,17 +553,4 @@ function int(r: Reader, v: unknown, p: string): number | undefined {
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
   r.problems.push(`${p}: expected a partition number`);
   return undefined;
-}
-
-/** `metrics.enabled` is the operator's (the backup's own series on /metrics); the rest was removed. */
-function readMetrics(r: Reader): void {
-  const metrics = r.object('metrics');
-  if (!metrics) return;
-  metrics.boolean('enabled', true);
-  metrics.removed('port', REMOVED_FIELDS.metricsPort.reason);
-  metrics.removed('bindAddress', REMOVED_FIELDS.metricsBindAddress.reason);
-  metrics.removed('path', REMOVED_FIELDS.metricsPath.reason);
-  metrics.removed('updateIntervalMs', REMOVED_FIELDS.metricsUpdateIntervalMs.reason);
-  metrics.removed('maxPartitionLabels', REMOVED_FIELDS.metricsMaxPartitionLabels.reason);
-  metrics.finish();
 }

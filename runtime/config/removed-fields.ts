@@ -21,9 +21,6 @@ const ALL_KINDS = [
   'KafkaBackupValidation',
 ];
 
-const METRICS_ENDPOINT =
-  "the operator serves every resource's metrics on its one /metrics endpoint, set by its --metrics-bind-address flag (the chart's metrics values); keep metrics.enabled";
-
 export const REMOVED_FIELDS = {
   keepaliveIntervalSecs: {
     kinds: ALL_KINDS,
@@ -42,20 +39,5 @@ export const REMOVED_FIELDS = {
     path: 'rollback.snapshotStorage',
     reason:
       "offset snapshots are documents in the backup's own storage, where KafkaOffsetRollback finds them by the restore's name; a separate volume would be a second place to look",
-  },
-  metricsPort: { kinds: ['KafkaBackup'], path: 'metrics.port', reason: METRICS_ENDPOINT },
-  metricsBindAddress: { kinds: ['KafkaBackup'], path: 'metrics.bindAddress', reason: METRICS_ENDPOINT },
-  metricsPath: { kinds: ['KafkaBackup'], path: 'metrics.path', reason: METRICS_ENDPOINT },
-  metricsUpdateIntervalMs: {
-    kinds: ['KafkaBackup'],
-    path: 'metrics.updateIntervalMs',
-    reason:
-      'run metrics are recorded when a run ends (progress while it goes is in status) and read whenever Prometheus scrapes; there is no export loop to tune',
-  },
-  metricsMaxPartitionLabels: {
-    kinds: ['KafkaBackup'],
-    path: 'metrics.maxPartitionLabels',
-    reason:
-      'no metric has a partition label: series are per kind, or per resource for the last success time, so their number does not grow with partitions',
   },
 } as const satisfies Record<string, RemovedField>;

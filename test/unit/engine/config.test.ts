@@ -143,11 +143,6 @@ describe('configuration files', () => {
       { checkpoint: { storage: { pvcName: 'cp' } } },
       /checkpoint\.storage.*commits/,
     );
-    await refused(
-      'metrics',
-      { metrics: { enabled: true, port: 9090 } },
-      /metrics\.port.*--metrics-bind-address/,
-    );
     // What still works is read as before.
     await loadBackupConfig(
       await write('kept.yaml', {

@@ -28,6 +28,11 @@ import { loadCrds, type SchemaNode } from '../../../lib/validation/index.ts';
 
 /** CRD fields the constructs deliberately do not write, and why. */
 const NOT_EXPOSED: Record<string, string> = {
+  'metrics.port': 'accepted for YAML of the previous operator; the operator serves one /metrics endpoint',
+  'metrics.bindAddress': 'as metrics.port',
+  'metrics.path': 'as metrics.port',
+  'metrics.updateIntervalMs': 'as metrics.port',
+  'metrics.maxPartitionLabels': 'as metrics.port',
   'pitr.startTimestamp':
     'the constructs take Dates and write pitr.startTime; epoch ms is for YAML of the previous operator',
   'pitr.endTimestamp': 'as pitr.startTimestamp',
