@@ -207,7 +207,19 @@ export function backupController(deps: BackupControllerDeps): Controller {
           throughputBytesPerSec: 0,
           ...(decision.reason === 'rerun' ? { observedRerun: view.rerun } : {}),
         });
+        const stalledBefore = (status.conditions as Condition[] | undefined)?.find(
+          (c) => c.type === 'Stalled' && c.status === 'True',
+        );
         setHealth('reconciling', 'Running', startMessage(decision.reason, decision.at));
+        if (decision.reason === 'retry' && stalledBefore) {
+          // A retry does not end the stall: Stalled stays True (since the first failure) until a run
+          // succeeds, so the backoff, measured from it, grows with each failed retry.
+          set({
+            conditions: (status.conditions as Condition[]).map((c) =>
+              c.type === 'Stalled' ? stalledBefore : c,
+            ),
+          });
+        }
         events.push({ type: 'Normal', reason: 'Started', note: startMessage(decision.reason, decision.at) });
         if (!(await flush(context, object, patch, events, generation))) return STALE_RETRY;
         return requeue(decision.nextScheduleTime, now);

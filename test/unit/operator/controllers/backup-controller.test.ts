@@ -81,11 +81,28 @@ test('a backup whose Secret is missing ends Stalled saying what to create, and i
   assert.equal(kube.objects.get(`${KB.plural}/ns/nightly`)?.metadata.resourceVersion, version);
   assert.ok(again && (again.requeueAfterMs ?? 0) > 5_000);
 
-  // Once it has passed, the run is retried.
+  // Once it has passed, the run is retried; the stall lasts until a run succeeds.
   now = new Date(now.getTime() + 7_000);
   await controller.reconcile(key, context);
   assert.equal(status().phase, 'Running');
+  const conditions = () => status().conditions as Array<Record<string, string>>;
+  assert.deepEqual(
+    conditions().find((c) => c.type === 'Stalled'),
+    stalled,
+    'Stalled stays as it was while the retry runs',
+  );
+  assert.equal(conditions().find((c) => c.type === 'Reconciling')?.status, 'True');
   while (runner.get(rk)?.state === 'running') await new Promise((r) => setTimeout(r, 5));
+
+  // The retry fails too: the next one waits as long as the resource has been stalled (11 s), not 10 s
+  // again, and so on up to 5 minutes.
+  const afterRetry = await controller.reconcile(key, context);
+  assert.equal(status().phase, 'Failed');
+  assert.equal(
+    conditions().find((c) => c.type === 'Stalled')?.lastTransitionTime,
+    stalled?.lastTransitionTime,
+  );
+  assert.deepEqual(afterRetry, { requeueAfterMs: 11_000 });
 });
 
 /** A KafkaBackup over in-memory Kafka and storage, run by the controller once per rerun annotation. */
