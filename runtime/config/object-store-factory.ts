@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { Logger } from '../log.ts';
 import type { CircuitBreakerOptions } from '../storage/circuit-breaker.ts';
 import type { Clock } from '../storage/clock.ts';
@@ -5,7 +6,7 @@ import { createObjectStore, type StorageConfig, type StorageCredentials } from '
 import type { ObjectStore } from '../storage/object-store.ts';
 import { ConfigError } from './reader.ts';
 import { describeSource, resolveSecretText, type SecretResolver, type SecretSource } from './secrets.ts';
-import type { StorageSpec } from './storage.ts';
+import type { PvcMount, StorageSpec } from './storage.ts';
 
 export interface OpenStoreOptions {
   readonly secrets: SecretResolver;
@@ -21,6 +22,7 @@ export interface OpenStoreOptions {
  */
 export async function openObjectStore(spec: StorageSpec, options: OpenStoreOptions): Promise<ObjectStore> {
   const { log, circuitBreaker } = options;
+  if (spec.type === 'filesystem' && spec.claim) await requireMounted(spec.claim);
   return createObjectStore(storageConfig(spec), await storageCredentials(spec, options.secrets), {
     logger: { warn: (message) => log.warn(message) },
     ...(options.clock ? { clock: options.clock } : {}),
@@ -130,4 +132,23 @@ async function storageCredentials(spec: StorageSpec, secrets: SecretResolver): P
         ? { gcs: { serviceAccountJson: await read(spec.serviceAccountJson) } }
         : {};
   }
+}
+
+/**
+ * A claim's directory must exist before anything is written: the filesystem store creates the
+ * directories it writes to, so an unmounted claim would otherwise receive the backup in the
+ * container's own disk, lost with the container.
+ */
+async function requireMounted(claim: PvcMount): Promise<void> {
+  const mounted = await stat(claim.mountPath).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (mounted) return;
+  const create = claim.createRequested
+    ? ' pvc.create needs each run in a Pod of its own that mounts the claim, which this version does not have: create the claim yourself.'
+    : '';
+  throw new ConfigError(`storage.pvc (claim '${claim.name}')`, [
+    `the claim is not mounted at ${claim.mountPath}: mount it there (the operator's Deployment or the CLI's container, at $KAFKA_BACKUP_PVC_ROOT/<claimName>), or use object storage. Nothing was written.${create}`,
+  ]);
 }

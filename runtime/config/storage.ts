@@ -4,7 +4,12 @@ import { type SecretSource, secretRef } from './secrets.ts';
 
 /** `storage` as the CRD spells it, plus `filesystem.path` for the CLI; secrets stay references. */
 export type StorageSpec =
-  | { readonly type: 'filesystem'; readonly path: string }
+  | {
+      readonly type: 'filesystem';
+      readonly path: string;
+      /** Set for a `pvc`: the claim whose mount `path` lies in; it must be mounted, never created here. */
+      readonly claim?: PvcMount;
+    }
   | {
       readonly type: 's3';
       readonly bucket: string;
@@ -39,6 +44,14 @@ export type StorageSpec =
       readonly serviceAccountJson?: SecretSource;
     };
 
+export interface PvcMount {
+  readonly name: string;
+  /** $KAFKA_BACKUP_PVC_ROOT/<claimName>. */
+  readonly mountPath: string;
+  /** pvc.create.enabled: provisioning the claim was asked for. */
+  readonly createRequested: boolean;
+}
+
 /** Where a `pvc` claim is mounted: $KAFKA_BACKUP_PVC_ROOT/<claimName>[/<subPath>] (default /data). */
 export function pvcRoot(): string {
   return process.env.KAFKA_BACKUP_PVC_ROOT ?? '/data';
@@ -57,9 +70,17 @@ export function readStorage(r: Reader): StorageSpec | undefined {
     if (pvc) {
       const claim = pvc.requiredString('claimName');
       const subPath = pvc.string('subPath');
-      pvc.accept('create'); // provisioning is the operator's job; the CLI uses the mounted claim
+      const create = pvc.object('create');
+      const createRequested = create?.boolean('enabled', false) ?? false;
+      create?.accept('storageClassName', 'size', 'accessModes');
+      create?.finish();
       pvc.finish();
-      spec = { type: 'filesystem', path: path.join(pvcRoot(), claim, subPath ?? '') };
+      const mountPath = path.join(pvcRoot(), claim ?? '');
+      spec = {
+        type: 'filesystem',
+        path: path.join(mountPath, subPath ?? ''),
+        claim: { name: claim ?? '', mountPath, createRequested },
+      };
     }
   } else if (type === 'filesystem') {
     const fs = sub('filesystem');
