@@ -12,6 +12,10 @@ export interface Progress {
   readonly bytesPerSec: number;
   /** Remaining time at the current rate, when the total is known. */
   readonly etaMs: number | undefined;
+  /** Backup segments read so far (restores). */
+  readonly segments?: number;
+  /** The topic being written now (restores: the target topic). */
+  readonly currentTopic?: string;
 }
 
 /**
@@ -37,6 +41,8 @@ export class ProgressTracker {
   #records = 0;
   #bytes = 0;
   #stored = 0;
+  #segments: number | undefined;
+  #topic: string | undefined;
 
   constructor(totalRecords?: number) {
     this.#total = totalRecords;
@@ -49,6 +55,16 @@ export class ProgressTracker {
 
   stored(bytes: number): void {
     this.#stored += bytes;
+  }
+
+  /** The topic the run writes now. */
+  working(topic: string): void {
+    this.#topic = topic;
+  }
+
+  /** One more backup segment read in full. */
+  segmentRead(): void {
+    this.#segments = (this.#segments ?? 0) + 1;
   }
 
   snapshot(): Progress {
@@ -71,6 +87,8 @@ export class ProgressTracker {
       recordsPerSec,
       bytesPerSec: seconds > 0 ? this.#bytes / seconds : 0,
       etaMs: remaining !== undefined && recordsPerSec > 0 ? (remaining / recordsPerSec) * 1000 : undefined,
+      ...(this.#segments !== undefined ? { segments: this.#segments } : {}),
+      ...(this.#topic !== undefined ? { currentTopic: this.#topic } : {}),
     };
   }
 }

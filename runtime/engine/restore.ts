@@ -456,6 +456,7 @@ async function restoreHoldingLease(
         : undefined;
     const fixed = unit.route.kind === 'fixed' ? unit.route.partition : -1;
 
+    progress.working(unit.targetTopic);
     for (let si = state.sourceIndex; si < unit.sources.length; si++) {
       const source = unit.sources[si] as (typeof unit.sources)[number];
       const from = si === state.sourceIndex ? state.nextOffset : undefined;
@@ -523,6 +524,8 @@ async function restoreHoldingLease(
           progressReports.report(progress.snapshot());
           await limiter.take(chunk.length, bytes);
         }
+        progress.segmentRead();
+        progressReports.report(progress.snapshot());
       }
       state.sourceIndex = si + 1;
       state.nextOffset = undefined;

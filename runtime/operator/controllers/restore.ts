@@ -68,6 +68,8 @@ export function restoreProgressStatus(progress: Progress): Record<string, unknow
       : {}),
     recordsRestored: progress.records,
     bytesRestored: progress.bytes,
+    ...(progress.segments !== undefined ? { segmentsProcessed: progress.segments } : {}),
+    ...(progress.currentTopic !== undefined ? { currentTopic: progress.currentTopic } : {}),
     throughputRecordsPerSec: Math.round(progress.recordsPerSec),
     ...(progress.etaMs !== undefined ? { etaMs: Math.round(progress.etaMs) } : {}),
   };

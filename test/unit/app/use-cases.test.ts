@@ -46,7 +46,7 @@ async function countObjects(store: MemoryObjectStore): Promise<number> {
 
 describe('use cases over in-memory ports', () => {
   test('backup then restore: secrets come through the resolver, progress and checkpoints are reported, connections closed', async () => {
-    const { source, target, ports } = setup();
+    const { source, target, store, ports } = setup();
     const progress: Progress[] = [];
     const checkpoints: CheckpointEvent[] = [];
     const backedUp = await backup(backupSpec, ports, {
@@ -65,9 +65,19 @@ describe('use cases over in-memory ports', () => {
     assert.equal(checkpoints.at(-1)?.final, true);
     assert.equal(source.closed, 1);
 
-    const restored = await restore(restoreSpec, ports, { onCheckpoint: (c) => checkpoints.push(c) });
+    const restoreProgress: Progress[] = [];
+    const restored = await restore(restoreSpec, ports, {
+      onCheckpoint: (c) => checkpoints.push(c),
+      onProgress: (p) => restoreProgress.push(p),
+    });
     assert.equal(restored.outcome, 'complete');
     assert.equal(restored.records, 100);
+    // A restore's progress names the topic it writes and counts the segments it read.
+    let segmentObjects = 0;
+    for await (const entry of store.list('b1/segments/')) if (entry.key.endsWith('.kbs')) segmentObjects++;
+    assert.ok(segmentObjects > 0);
+    assert.equal(restoreProgress.at(-1)?.segments, segmentObjects);
+    assert.equal(restoreProgress.at(-1)?.currentTopic, 'orders-copy');
     assert.ok(restored.offsetMapping, 'a completed restore writes its offset mapping');
     assert.equal(restored.consumerGroups, undefined, 'no offset handling was asked');
     const copied = target.topics.get('orders-copy');
