@@ -100,6 +100,8 @@ export interface RestoreResult {
   /** Records an interrupted run had written after its last checkpoint: found on the target, not produced again. */
   readonly reconciled: number;
   readonly bytes: number;
+  /** Backup segments this run read. */
+  readonly segments: number;
   readonly durationMs: number;
   readonly recordsPerSec: number;
   readonly bytesPerSec: number;
@@ -210,6 +212,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
       records: 0,
       reconciled: 0,
       bytes: 0,
+      segments: 0,
       durationMs: performance.now() - started,
       recordsPerSec: 0,
       bytesPerSec: 0,
@@ -586,6 +589,7 @@ async function restoreHoldingLease(
     records: p.records,
     reconciled,
     bytes: p.bytes,
+    segments: p.segments ?? 0,
     durationMs,
     recordsPerSec: durationMs > 0 ? (p.records * 1000) / durationMs : 0,
     bytesPerSec: durationMs > 0 ? (p.bytes * 1000) / durationMs : 0,

@@ -108,6 +108,7 @@ export function restoreOutcome(result: RestoreRun, snapshotRetentionHours = 24):
     backupId: result.backupId,
     recordsRestored: result.records + result.reconciled,
     bytesRestored: result.bytes,
+    segmentsProcessed: result.segments,
     throughputRecordsPerSec: Math.round(result.recordsPerSec),
     etaMs: 0,
     ...(result.dryRun ? {} : { progressPercent: 100 }),

@@ -237,7 +237,7 @@ const status: Schema = object('State of the restore, written by the operator.', 
   startTime: timestamp('When the restore started acting; from then on the spec is immutable.'),
   completionTime: timestamp('When the restore ended.'),
   progressPercent: integer('Progress of the restore, 0-100.', { minimum: 0, maximum: 100, format: 'int32' }),
-  currentTopic: string('Target topic being written (the last one, once the restore has ended).', {
+  currentTopic: string('Target topic being written while the restore runs.', {
     maxLength: 249,
   }),
   recordsRestored: counter('Records written to the target.'),

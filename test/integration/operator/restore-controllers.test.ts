@@ -236,6 +236,7 @@ spec:
   assert.equal(condition(restoreStatus, 'Ready')?.observedGeneration, 1);
   assert.equal(restoreStatus.recordsRestored, 24, 'the 12 records per partition inside the window');
   assert.equal(restoreStatus.progressPercent, 100);
+  assert.equal(restoreStatus.segmentsProcessed, 2, 'one segment per partition was read');
   assert.equal(restoreStatus.backupId, 'production-backup');
   assert.ok(restoreStatus.startTime && restoreStatus.completionTime);
   assert.match(String(restoreStatus.offsetMappingPath), /^offset-mappings\//);

@@ -30,6 +30,7 @@ const restored: RestoreRunResult = {
   records: 24,
   reconciled: 0,
   bytes: 240,
+  segments: 3,
   durationMs: 1000,
   recordsPerSec: 24,
   bytesPerSec: 240,
@@ -45,6 +46,7 @@ describe('how runs end in status', () => {
     assert.equal(outcome.health, 'ready');
     assert.equal(outcome.status.offsetMappingPath, 'offset-mappings/pitr-restore-1234abcd');
     assert.equal(outcome.status.recordsRestored, 24);
+    assert.equal(outcome.status.segmentsProcessed, 3);
     assert.equal(outcome.status.progressPercent, 100);
   });
 
