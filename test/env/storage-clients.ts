@@ -50,6 +50,15 @@ export async function getS3Object(client: S3Client, bucket: string, key: string)
   return response.Body.transformToByteArray();
 }
 
+/** Every object key of a bucket. */
+export async function listS3Keys(client: S3Client, bucket: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket })) {
+    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+  }
+  return keys;
+}
+
 /** Deletes a bucket with all its objects and unfinished multipart uploads. */
 export async function deleteS3Bucket(client: S3Client, bucket: string): Promise<void> {
   for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket })) {

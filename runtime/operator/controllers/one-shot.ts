@@ -8,6 +8,7 @@ import { type Classification, classify } from '../../app/errors.ts';
 import type { Progress } from '../../engine/progress.ts';
 import { SecretNotAvailableError } from '../api-secrets.ts';
 import type { Controller, ReconcileContext, ReconcileResult } from '../controller.ts';
+import { addFinalizer, hasFinalizer, removeFinalizer } from '../finalizers.ts';
 import { type KubeObject, type ObjectKey, RERUN_ANNOTATION, type ResourceKind } from '../resource.ts';
 import { type RunControls, type Runner, runKey } from '../runs/runner.ts';
 import {
@@ -54,7 +55,24 @@ export interface OneShotKind<R> {
   progressStatus?(progress: Progress): Record<string, unknown>;
   /** Upkeep of a finished resource (e.g. deleting an expired snapshot); says when to look again. */
   whenDone?(object: KubeObject, context: ReconcileContext, now: Date): Promise<ReconcileResult | undefined>;
+  /** What a resource leaves outside itself (e.g. an offset snapshot in storage), removed when it is deleted. */
+  readonly cleanup?: Cleanup;
 }
+
+/**
+ * A finalizer and its cleanup. The finalizer is on the resource exactly while `needed` holds, so
+ * deleting a resource that left nothing behind is never delayed.
+ */
+export interface Cleanup {
+  readonly finalizer: string;
+  needed(status: Record<string, unknown>): boolean;
+  /** Idempotent (a retry after a partial cleanup, or a second replica, repeats it); says what it removed. */
+  run(object: KubeObject, context: ReconcileContext): Promise<string>;
+}
+
+/** How long a failing cleanup is retried before the resource is let go, with a Warning naming what stayed. */
+export const CLEANUP_GIVE_UP_MS = 5 * 60_000;
+const CLEANUP_RETRY_MS = 10_000;
 
 export interface OneShotDeps {
   readonly runner: Runner;
@@ -85,9 +103,17 @@ export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDe
         deps.metrics.forget(definition.kind, key);
         return;
       }
-      const spec = (object.spec ?? {}) as Spec;
       const status = statusOf(object);
       const at = now();
+      if (definition.cleanup) {
+        const handled = await finalize(definition.cleanup, definition.kind, object, status, context, at);
+        if (handled) {
+          if (object.metadata.deletionTimestamp && deps.runner.get(rk)?.state === 'running')
+            await deps.runner.abort(rk);
+          return handled === true ? undefined : handled;
+        }
+      }
+      const spec = (object.spec ?? {}) as Spec;
       const run = deps.runner.get(rk);
       const rerun = object.metadata.annotations?.[RERUN_ANNOTATION] ?? '';
       const observedRerun = typeof status.observedRerun === 'string' ? status.observedRerun : '';
@@ -350,4 +376,49 @@ export function classifyPrepareError(error: unknown): {
 /** Spec parsing collects a missing Secret as one of its problems (a ConfigError): still retriable. */
 function secretMissing(error: unknown): boolean {
   return error instanceof Error && /Secret \S+ (does not exist|has no key)/.test(error.message);
+}
+
+/**
+ * The finalizer's part of a reconcile: added while the resource leaves something behind, removed
+ * when it no longer does; on deletion, the cleanup runs and then the finalizer goes. Returns
+ * undefined when the reconcile should go on, true or a requeue when this reconcile is done.
+ */
+async function finalize(
+  cleanup: Cleanup,
+  kind: ResourceKind,
+  object: KubeObject,
+  status: Record<string, unknown>,
+  context: ReconcileContext,
+  at: Date,
+): Promise<true | ReconcileResult | undefined> {
+  const present = hasFinalizer(object, cleanup.finalizer);
+  if (!object.metadata.deletionTimestamp) {
+    const needed = cleanup.needed(status);
+    if (needed && !present) await addFinalizer(context.client, kind, object, cleanup.finalizer);
+    else if (!needed && present) await removeFinalizer(context.client, kind, object, cleanup.finalizer);
+    else return undefined;
+    return true; // the write is a new version: the next reconcile sees it
+  }
+  if (!present) return true;
+  try {
+    const note = await cleanup.run(object, context);
+    context.log.info(note, { reason: 'CleanedUp' });
+    await context.recorder.normal(object, 'CleanedUp', 'Delete', note);
+  } catch (error) {
+    const message = classify(error).message;
+    const pendingMs = at.getTime() - Date.parse(object.metadata.deletionTimestamp);
+    // A reference that no longer resolves (its KafkaBackup deleted too) will not come back.
+    const hopeless = error instanceof UnresolvedReferenceError;
+    if (!hopeless && pendingMs < CLEANUP_GIVE_UP_MS) {
+      context.log.warn('cleanup failed; retrying', { error: message });
+      return { requeueAfterMs: CLEANUP_RETRY_MS };
+    }
+    const note = hopeless
+      ? `deleted without its cleanup: ${message}`
+      : `deleted without its cleanup, which failed for ${Math.round(pendingMs / 60_000)} minutes: ${message}`;
+    context.log.warn(note, { reason: 'CleanupAbandoned' });
+    await context.recorder.warning(object, 'CleanupAbandoned', 'Delete', note);
+  }
+  await removeFinalizer(context.client, kind, object, cleanup.finalizer);
+  return true;
 }

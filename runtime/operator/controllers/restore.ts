@@ -15,7 +15,7 @@ import type { Logger } from '../../log.ts';
 import type { CommandResult } from '../../offsets/commands.ts';
 import { snapshotKey } from '../../offsets/snapshot-store.ts';
 import { apiSecrets } from '../api-secrets.ts';
-import type { Controller } from '../controller.ts';
+import type { Controller, ReconcileContext } from '../controller.ts';
 import type { ControllerDeps } from '../main.ts';
 import { KAFKA_KINDS, type KubeObject, RERUN_ANNOTATION } from '../resource.ts';
 import { statusOf, writeStatus } from '../status.ts';
@@ -203,28 +203,54 @@ function snapshotIdOf(json: unknown): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
+/** Finalizer of a KafkaRestore whose pre-restore offset snapshot is still in storage. */
+export const SNAPSHOT_FINALIZER = 'kafka.oso.sh/offset-snapshot';
+
+/** The snapshot id of a restore's status while its snapshot can be rolled back to. */
+function snapshotIdOfStatus(status: Record<string, unknown>): string | undefined {
+  const rollback = status.rollback as { snapshotId?: unknown; rollbackAvailable?: unknown } | undefined;
+  return rollback?.rollbackAvailable === true && typeof rollback.snapshotId === 'string'
+    ? rollback.snapshotId
+    : undefined;
+}
+
 export function restoreKind(log: Logger): OneShotKind<RestoreRun> {
+  /** The storage of the restore's backup, where its offset snapshot lives. */
+  const snapshotStore = async (object: KubeObject, context: ReconcileContext) => {
+    const namespace = object.metadata.namespace ?? '';
+    const spec = (object.spec ?? {}) as RestoreSpec;
+    const backup = await resolveBackupRef(spec.backupRef, namespace, context);
+    const ports = portsFor(context.client, namespace, backup.secretsNamespace, log);
+    const { storage } = await storageConfigFromSpec(
+      { backupRef: { storage: backup.storage, backupId: backup.backupId } },
+      ports.secrets,
+      { source: `KafkaRestore ${namespace}/${object.metadata.name}` },
+    );
+    return ports.openStore(storage);
+  };
   return {
     kind: KAFKA_KINDS.KafkaRestore,
     noun: 'Restore',
     progressStatus: restoreProgressStatus,
     outcome: (result, object) =>
       restoreOutcome(result, (object.spec as RestoreSpec | undefined)?.rollback?.snapshotRetentionHours),
+    cleanup: {
+      finalizer: SNAPSHOT_FINALIZER,
+      // While a pre-restore offset snapshot can still be rolled back to, it is this restore's to delete.
+      needed: (status) => snapshotIdOfStatus(status) !== undefined,
+      async run(object, context) {
+        const snapshotId = snapshotIdOfStatus(statusOf(object)) as string;
+        const store = await snapshotStore(object, context);
+        await store.delete(snapshotKey(snapshotId));
+        return `offset snapshot ${snapshotId} deleted with the restore`;
+      },
+    },
     async whenDone(object, context, now) {
       const upkeep = snapshotUpkeep(statusOf(object).rollback, now);
       if (upkeep.action === 'none') return undefined;
       if (upkeep.action === 'wait') return { requeueAfterMs: upkeep.ms };
       // rollback.snapshotRetentionHours passed: the snapshot goes, with the means to roll back to it.
-      const namespace = object.metadata.namespace ?? '';
-      const spec = (object.spec ?? {}) as RestoreSpec;
-      const backup = await resolveBackupRef(spec.backupRef, namespace, context);
-      const ports = portsFor(context.client, namespace, backup.secretsNamespace, log);
-      const { storage } = await storageConfigFromSpec(
-        { backupRef: { storage: backup.storage, backupId: backup.backupId } },
-        ports.secrets,
-        { source: `KafkaRestore ${namespace}/${object.metadata.name}` },
-      );
-      const store = await ports.openStore(storage);
+      const store = await snapshotStore(object, context);
       await store.delete(snapshotKey(upkeep.snapshotId));
       await writeStatus(
         { client: context.client, recorder: context.recorder },

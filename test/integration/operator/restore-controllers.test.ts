@@ -18,7 +18,7 @@ import { silentLogger } from '../../../runtime/log.ts';
 import { need, uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic, endOffsets, kafkaConnection, produce } from '../../env/kafka-client.ts';
 import type { KubeClient } from '../../env/kube-client.ts';
-import { createS3Bucket, deleteS3Bucket, s3Client } from '../../env/storage-clients.ts';
+import { createS3Bucket, deleteS3Bucket, listS3Keys, s3Client } from '../../env/storage-clients.ts';
 import { mapSecrets } from '../../unit/app/memory-ports.ts';
 import { eventually, installOperator } from './operator-env.ts';
 import { startReplica } from './operator-replica.ts';
@@ -463,6 +463,30 @@ spec:
   assert.equal(rollbackStatus.rollbackAvailable, true);
   assert.equal(Date.parse(rollbackStatus.expiresAt) - Date.parse(rollbackStatus.snapshotTime), 2 * 3_600_000);
   assert.equal((await committed(targetAdmin, GROUP)).get(`${topic}-groups/0`), 5n);
+
+  // While its snapshot can be rolled back to, the restore holds a finalizer; deleting the restore
+  // deletes the snapshot from storage, then the resource goes.
+  const snapshotKeys = async () =>
+    (await listS3Keys(s3Client(s3), bucket)).filter((k) => k.includes(rollbackStatus.snapshotId));
+  assert.equal((await snapshotKeys()).length, 1);
+  await eventually('the restore holds its finalizer', async () => {
+    const o = await admin.getJson<{ metadata: { finalizers?: string[] } }>([
+      '-n',
+      watched,
+      'kafkarestores.kafka.oso.sh',
+      'groups-restore',
+    ]);
+    return o.metadata.finalizers?.includes('kafka.oso.sh/offset-snapshot') ?? false;
+  });
+  await admin.kubectl([
+    '-n',
+    watched,
+    'delete',
+    'kafkarestores.kafka.oso.sh',
+    'groups-restore',
+    '--wait=true',
+  ]);
+  assert.deepEqual(await snapshotKeys(), [], 'the snapshot went with the restore');
 
   // Secrets never reach status, Events or logs.
   const everything = JSON.stringify([
