@@ -5,7 +5,8 @@ import { checkRetentionPolicy, type RetentionPolicy } from '../format/retention-
 import type { EncryptionKey } from '../format/types.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import { backupLeasePrefix } from './backup.ts';
-import { RunLease } from './run-lease.ts';
+import { RunLeaseConflict } from './errors.ts';
+import { liveLeases, RunLease } from './run-lease.ts';
 
 export interface RetentionOptions {
   readonly backupId: string;
@@ -59,6 +60,7 @@ export async function runRetention(
       ...(options.leaseTtlMs !== undefined ? { ttlMs: options.leaseTtlMs } : {}),
     });
     try {
+      await refuseWhileRestoring(deps.repository, backupId);
       result = await prune(() => lease.assertHeld());
     } finally {
       await lease.release();
@@ -74,6 +76,23 @@ export async function runRetention(
     reclaimedBytes: result.reclaimedBytes,
   });
   return result;
+}
+
+/**
+ * A restore reading this backup now may still need segments the pass would delete: the pass waits
+ * (a retriable conflict) and the next one prunes. A restore that starts after the prune commit reads
+ * the pruned manifest, so only restores that hold their lease already matter.
+ */
+async function refuseWhileRestoring(repository: BackupRepository, backupId: string): Promise<void> {
+  const restoring = await liveLeases(repository.store, `${backupId}/leases/restore/`);
+  const first = restoring[0];
+  if (!first) return;
+  const restoreId = first.prefix.split('/').at(-2);
+  throw new RunLeaseConflict(
+    `retention of backup ${backupId} waits: restore ${restoreId} is reading it (${first.holder}, since ` +
+      `${first.since})${restoring.length > 1 ? ` with ${restoring.length - 1} more` : ''}, and may need the runs ` +
+      'it would delete. Nothing was deleted; the next retention pass prunes.',
+  );
 }
 
 function nothingStored(backupId: string, dryRun: boolean): PruneResult {

@@ -227,6 +227,42 @@ export class RunLease {
   }
 }
 
+/** A lease some run holds now. */
+export interface LiveLease {
+  /** The lease's prefix (one run's: e.g. `{backupId}/leases/restore/{restoreId}/`). */
+  readonly prefix: string;
+  readonly holder: string;
+  readonly since: string;
+}
+
+/**
+ * The leases under `parent` (one per sub-prefix, e.g. every restore of a backup) that a live run
+ * holds: not released, renewed within their ttl, and not named by a dead process of this host.
+ */
+export async function liveLeases(
+  store: ObjectStore,
+  parent: string,
+  options: Pick<LeaseOptions, 'now' | 'host' | 'isProcessAlive'> = {},
+): Promise<LiveLease[]> {
+  const prefixes = new Set<string>();
+  for await (const info of store.list(parent)) {
+    if (/\/\d{10}\.json$/.test(info.key)) prefixes.add(info.key.slice(0, info.key.lastIndexOf('/') + 1));
+  }
+  const at = {
+    now: (options.now ?? Date.now)(),
+    host: options.host ?? hostname(),
+    alive: options.isProcessAlive ?? isProcessAlive,
+  };
+  const live: LiveLease[] = [];
+  for (const prefix of [...prefixes].sort()) {
+    const doc = await latestEpoch(store, prefix);
+    if (doc && judge(doc, at).kind === 'held') {
+      live.push({ prefix, holder: `process ${doc.holder.pid} on ${doc.holder.host}`, since: doc.acquiredAt });
+    }
+  }
+  return live;
+}
+
 type Verdict = { kind: 'free' } | { kind: 'gone'; reason: string } | { kind: 'held' };
 
 function judge(

@@ -7,6 +7,7 @@ import { restore } from '../../../runtime/app/restore.ts';
 import { retention } from '../../../runtime/app/retention.ts';
 import { validate } from '../../../runtime/app/validate.ts';
 import type { CheckpointEvent, Progress } from '../../../runtime/engine/progress.ts';
+import { RunLease } from '../../../runtime/engine/run-lease.ts';
 import { MemoryObjectStore } from '../../../runtime/storage/memory.ts';
 import { MemoryKafka } from './memory-kafka.ts';
 import { mapSecrets, memoryPorts, storage } from './memory-ports.ts';
@@ -347,6 +348,33 @@ describe('use cases over in-memory ports', () => {
       'late-18',
       'late-19',
     ]);
+  });
+
+  test('retention waits while a restore of the backup holds its lease, and prunes once it is released', async () => {
+    const { store, ports } = setup();
+    const spec = { ...backupSpec, retention: { enabled: true, keepLast: 1 } };
+    await backup(spec, ports);
+    await backup(spec, ports);
+    // A restore reading the backup now (its lease, as restores take it).
+    const restoring = await RunLease.acquire(store, 'b1/leases/restore/restore-42/', {
+      subject: 'restore restore-42',
+    });
+    const segments = async () => {
+      const keys: string[] = [];
+      for await (const o of store.list('b1/segments/')) keys.push(o.key);
+      return keys.sort();
+    };
+    const before = await segments();
+    await assert.rejects(retention(spec, ports), (e: Error) => {
+      assert.equal(classify(e).class, 'retriable');
+      assert.match(e.message, /retention of backup b1 waits: restore restore-42 is reading it/);
+      assert.match(e.message, /Nothing was deleted/);
+      return true;
+    });
+    assert.deepEqual(await segments(), before, 'nothing deleted');
+    await restoring.release();
+    const pruned = await retention(spec, ports);
+    assert.equal(pruned.prunedRuns.length, 1);
   });
 
   test('retention refuses a spec without it enabled, and checks its fields', async () => {
