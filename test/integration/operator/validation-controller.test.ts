@@ -5,7 +5,6 @@
  * receiver on 127.0.0.1 plays the custom webhooks, Slack and PagerDuty.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +20,7 @@ import { createTopic, deleteTopic, kafkaConnection, produce } from '../../env/ka
 import { createS3Bucket, deleteS3Bucket, s3Client } from '../../env/storage-clients.ts';
 import { REPO } from '../api/crd-install.ts';
 import { eventually, installOperator, kafkaBackup } from './operator-env.ts';
+import { startReplica } from './operator-replica.ts';
 
 const kafka = need('kafka');
 const s3 = need('s3');
@@ -139,34 +139,18 @@ test('KafkaBackupValidation: signed report that verifies, a failing webhook fail
     watched,
   );
 
-  const operator: ChildProcess = spawn(
-    join(REPO, 'node_modules/.bin/node'),
-    [
-      '--import',
-      'tsx',
-      'runtime/cli/main.ts',
-      'operator',
-      `--kubeconfig=${kubeconfig}`,
-      `--watch-namespaces=${watched}`,
-      '--leader-elect=false',
+  const operator = startReplica('op-validation', {
+    kubeconfig,
+    watched,
+    args: [
       '--metrics-bind-address=127.0.0.1:0',
       '--health-probe-bind-address=127.0.0.1:0',
       '--log-level=debug',
     ],
-    { cwd: REPO, env: { ...process.env, KUBERNETES_SERVICE_HOST: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let logs = '';
-  operator.stdout?.setEncoding('utf8').on('data', (c: string) => {
-    logs += c;
   });
-  operator.stderr?.setEncoding('utf8').on('data', (c: string) => {
-    logs += c;
-  });
-  const exited = new Promise((resolve) => operator.on('exit', resolve));
   t.after(async () => {
-    operator.kill('SIGTERM');
-    await exited;
-    if (process.env.KBV_DEBUG) process.stderr.write(`--- operator logs ---\n${logs}\n`);
+    await operator.stop();
+    if (process.env.KBV_DEBUG) process.stderr.write(`--- operator logs ---\n${operator.output()}\n`);
   });
   // After hooks run in the order they were added: the operator has stopped writing reports by now.
   t.after(() => deleteS3Bucket(client, bucket));
@@ -469,7 +453,7 @@ test('KafkaBackupValidation: signed report that verifies, a failing webhook fail
     assert.ok(scheduledReasons.filter((r) => r === reason).length >= 2, scheduledReasons.join());
 
   // Runs by result on the operator's /metrics (its address is in the 'manager started' log line).
-  const metricsAddress = /"msg":"manager started".*?"metrics":"([^"]+)"/.exec(logs)?.[1];
+  const metricsAddress = /"msg":"manager started".*?"metrics":"([^"]+)"/.exec(operator.output())?.[1];
   const metrics = await (await fetch(`http://${metricsAddress}/metrics`)).text();
   const runs = (result: string) =>
     Number(
@@ -515,7 +499,7 @@ test('KafkaBackupValidation: signed report that verifies, a failing webhook fail
   const everything = [
     JSON.stringify(await admin.getJson(['-n', watched, 'kafkabackupvalidations.kafka.oso.sh'])),
     JSON.stringify(events),
-    logs,
+    operator.output(),
     ...(await Promise.all(
       ['report.json', 'report.html', 'report.sig'].map(async (f) =>
         new TextDecoder().decode(await store.get(`evidence/nightly/${reportId}/${f}`)),
@@ -525,5 +509,5 @@ test('KafkaBackupValidation: signed report that verifies, a failing webhook fail
   for (const value of [slackToken, routingKey, s3.secretAccessKey, privatePem.split('\n')[1] ?? 'x']) {
     assert.ok(!everything.includes(value), `a secret leaked (${value.slice(0, 4)}...)`);
   }
-  assert.match(logs, /KafkaBackupValidation|validation/i, 'the operator logged');
+  assert.match(operator.output(), /KafkaBackupValidation|validation/i, 'the operator logged');
 });
