@@ -22,6 +22,7 @@ import { need } from '../test/env/fixture.ts';
 import { createTopic, deleteTopic, endOffsets, kafkaConnection, produce } from '../test/env/kafka-client.ts';
 import { KubeClient } from '../test/env/kube-client.ts';
 import { createS3Bucket, s3Client } from '../test/env/storage-clients.ts';
+import { minioSecret, minioStorage } from '../test/integration/operator/operator-env.ts';
 import {
   freePort,
   type OperatorReplica,
@@ -104,17 +105,7 @@ async function main(): Promise<number> {
 
     const s3 = need('s3');
     const bucket = await createS3Bucket(s3Client(s3), 'demo');
-    await admin.apply(
-      [
-        {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: { name: 's3-credentials' },
-          stringData: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey },
-        },
-      ],
-      NAMESPACE,
-    );
+    await admin.apply([minioSecret(s3, 's3-credentials')], NAMESPACE);
     say('applying a KafkaBackup of the topic to MinIO, every 15 seconds (schedule: "*/15 * * * * *")');
     await admin.apply(
       [
@@ -125,17 +116,7 @@ async function main(): Promise<number> {
           spec: {
             kafkaCluster: { bootstrapServers: [kafka.source.bootstrap] },
             topics: [topic],
-            storage: {
-              storageType: 's3',
-              s3: {
-                bucket,
-                region: s3.region,
-                endpoint: s3.endpoint,
-                pathStyle: true,
-                allowHttp: true,
-                credentialsSecret: { name: 's3-credentials' },
-              },
-            },
+            storage: minioStorage(s3, bucket, 's3-credentials'),
             schedule: '*/15 * * * * *',
             stopAtCurrentOffsets: true,
           },

@@ -15,7 +15,7 @@ import { need, uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic } from '../../env/kafka-client.ts';
 import { createS3Bucket, deleteS3Bucket, s3Client } from '../../env/storage-clients.ts';
 import { fidelityRecords, produceAll, testConnection } from '../engine/helpers.ts';
-import { eventually, installOperator } from './operator-env.ts';
+import { eventually, installOperator, minioSecret, minioStorage } from './operator-env.ts';
 import { freePort, startReplica } from './operator-replica.ts';
 
 interface BackupStatus {
@@ -57,17 +57,7 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
   const bucketClient = s3Client(s3);
   const bucket = await createS3Bucket(bucketClient, 'kb-op');
   t.after(() => deleteS3Bucket(bucketClient, bucket).catch(() => {}));
-  await admin.apply(
-    [
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: 'minio-creds' },
-        stringData: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey },
-      },
-    ],
-    watched,
-  );
+  await admin.apply([minioSecret(s3, 'minio-creds')], watched);
   await produceAll(source, topic, fidelityRecords(3000, 3, 5));
 
   const metricsPort = await freePort();
@@ -82,18 +72,7 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
     if (process.env.KB_OPERATOR_LOG) await writeFile(process.env.KB_OPERATOR_LOG, operator.output());
   });
 
-  const s3Storage = (secret: string) => ({
-    storageType: 's3',
-    s3: {
-      bucket,
-      region: s3.region,
-      endpoint: s3.endpoint,
-      pathStyle: true,
-      allowHttp: true,
-      prefix: 'kb',
-      credentialsSecret: { name: secret },
-    },
-  });
+  const s3Storage = (secret: string) => minioStorage(s3, bucket, secret, 'kb');
   const backupSpec = (secret: string, extra: Record<string, unknown> = {}) => ({
     kafkaCluster: { bootstrapServers: [kafka.source.bootstrap] },
     topics: [topic],

@@ -14,7 +14,7 @@ import { need, uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic } from '../../env/kafka-client.ts';
 import { createS3Bucket, deleteS3Bucket, s3Client } from '../../env/storage-clients.ts';
 import { content, fidelityRecords, produceAll, readTopic, testConnection } from '../engine/helpers.ts';
-import { eventually, installOperator } from './operator-env.ts';
+import { eventually, installOperator, minioSecret, minioStorage } from './operator-env.ts';
 import { startReplica } from './operator-replica.ts';
 
 interface Status {
@@ -49,32 +49,11 @@ test('KafkaBackup retention: a schedule of many runs keeps exactly keepLast runs
   const bucketClient = s3Client(s3);
   const bucket = await createS3Bucket(bucketClient, 'kb-ret');
   t.after(() => deleteS3Bucket(bucketClient, bucket).catch(() => {}));
-  await admin.apply(
-    [
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: 'minio-creds' },
-        stringData: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey },
-      },
-    ],
-    watched,
-  );
+  await admin.apply([minioSecret(s3, 'minio-creds')], watched);
   const operator = startReplica('op-retention', { kubeconfig, watched });
   t.after(() => operator.stop());
 
-  const storage = {
-    storageType: 's3',
-    s3: {
-      bucket,
-      region: s3.region,
-      endpoint: s3.endpoint,
-      pathStyle: true,
-      allowHttp: true,
-      prefix: 'kb',
-      credentialsSecret: { name: 'minio-creds' },
-    },
-  };
+  const storage = minioStorage(s3, bucket, 'minio-creds', 'kb');
   const backup = (name: string, retention: Record<string, unknown>) => ({
     apiVersion: 'kafka.oso.sh/v1alpha1',
     kind: 'KafkaBackup',

@@ -12,7 +12,7 @@ import { createTopic, deleteTopic, endOffsets } from '../../env/kafka-client.ts'
 import type { KubeClient } from '../../env/kube-client.ts';
 import { createS3Bucket, deleteS3Bucket, s3Client } from '../../env/storage-clients.ts';
 import { content, fidelityRecords, produceAll, readTopic, testConnection } from '../engine/helpers.ts';
-import { eventually, installOperator } from './operator-env.ts';
+import { eventually, installOperator, minioSecret, minioStorage } from './operator-env.ts';
 import { startReplica } from './operator-replica.ts';
 
 const SECRET = 's3-credentials';
@@ -45,12 +45,7 @@ test('a fresh operator in a fresh namespace finds the backups in the bucket; a K
   });
 
   // What Git holds: the Secret is created by the platform team per cluster, the rest is synced.
-  const secret = {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: SECRET },
-    stringData: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey },
-  };
+  const secret = minioSecret(s3, SECRET);
   const backupFromGit = {
     apiVersion: 'kafka.oso.sh/v1alpha1',
     kind: 'KafkaBackup',
@@ -58,18 +53,7 @@ test('a fresh operator in a fresh namespace finds the backups in the bucket; a K
     spec: {
       kafkaCluster: { bootstrapServers: [kafka.source.bootstrap] },
       topics: [topic],
-      storage: {
-        storageType: 's3',
-        s3: {
-          bucket,
-          region: s3.region,
-          endpoint: s3.endpoint,
-          pathStyle: true,
-          allowHttp: true,
-          prefix: 'prod',
-          credentialsSecret: { name: SECRET },
-        },
-      },
+      storage: minioStorage(s3, bucket, SECRET, 'prod'),
       // Nightly: no run is due while the test goes; runs are requested with the rerun annotation.
       schedule: '0 0 3 * * *',
       stopAtCurrentOffsets: true,

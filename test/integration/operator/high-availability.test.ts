@@ -14,7 +14,7 @@ import { createTopic, deleteTopic } from '../../env/kafka-client.ts';
 import { createS3Bucket, deleteS3Bucket, s3Client } from '../../env/storage-clients.ts';
 import { mapSecrets } from '../../unit/app/memory-ports.ts';
 import { content, fidelityRecords, produceAll, readTopic, testConnection } from '../engine/helpers.ts';
-import { eventually, installOperator, LEASE_NAME } from './operator-env.ts';
+import { eventually, installOperator, LEASE_NAME, minioSecret, minioStorage } from './operator-env.ts';
 import { type OperatorReplica, startReplica } from './operator-replica.ts';
 
 const SECRET = 'minio-creds';
@@ -50,29 +50,8 @@ test('two replicas: the leader is SIGKILLed mid-backup, the standby takes the Le
   const produced = fidelityRecords(RECORDS, 3, 11);
   await produceAll(source, topic, produced);
 
-  const storage = {
-    storageType: 's3',
-    s3: {
-      bucket,
-      region: s3.region,
-      endpoint: s3.endpoint,
-      pathStyle: true,
-      allowHttp: true,
-      prefix: 'ha',
-      credentialsSecret: { name: SECRET },
-    },
-  };
-  await admin.apply(
-    [
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: SECRET },
-        stringData: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey },
-      },
-    ],
-    watched,
-  );
+  const storage = minioStorage(s3, bucket, SECRET, 'ha');
+  await admin.apply([minioSecret(s3, SECRET)], watched);
 
   const leaseDurationMs = 4000;
   const args = [

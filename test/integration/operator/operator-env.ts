@@ -14,6 +14,7 @@ import { ClientNodeKube } from '../../../runtime/operator/kube/client-node-kube.
 import { loadKubeConfig } from '../../../runtime/operator/kube/kubeconfig.ts';
 import { KAFKA_KINDS } from '../../../runtime/operator/resource.ts';
 import { type CleanupScope, KubeClient } from '../../env/kube-client.ts';
+import type { S3Info } from '../../env/state.ts';
 import { installCrds } from '../api/crd-install.ts';
 
 export const SERVICE_ACCOUNT = 'kafka-backup-operator';
@@ -113,6 +114,32 @@ export function operatorKube(kubeconfig: string, server?: string): ClientNodeKub
     currentContext: config.currentContext,
   });
   return new ClientNodeKube(redirected);
+}
+
+/** A `storage` block for the environment's MinIO (path-style, plain HTTP), credentials in Secret `secret`. */
+export function minioStorage(s3: S3Info, bucket: string, secret: string, prefix?: string) {
+  return {
+    storageType: 's3',
+    s3: {
+      bucket,
+      region: s3.region,
+      endpoint: s3.endpoint,
+      pathStyle: true,
+      allowHttp: true,
+      ...(prefix ? { prefix } : {}),
+      credentialsSecret: { name: secret },
+    },
+  };
+}
+
+/** The Secret minioStorage names: MinIO's credentials under the keys the CRD defaults to. */
+export function minioSecret(s3: S3Info, name: string) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name },
+    stringData: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey },
+  };
 }
 
 /** A KafkaBackup that the CRD's schema accepts. */

@@ -20,7 +20,7 @@ import { createTopic, deleteTopic, endOffsets, kafkaConnection, produce } from '
 import type { KubeClient } from '../../env/kube-client.ts';
 import { createS3Bucket, deleteS3Bucket, listS3Keys, s3Client } from '../../env/storage-clients.ts';
 import { mapSecrets } from '../../unit/app/memory-ports.ts';
-import { eventually, installOperator } from './operator-env.ts';
+import { eventually, installOperator, minioSecret, minioStorage } from './operator-env.ts';
 import { startReplica } from './operator-replica.ts';
 
 const SECRET = 'minio-creds';
@@ -81,18 +81,7 @@ test('seed examples: PITR KafkaRestore by backupRef.name, approval gate, from-ma
   await sourceAdmin.close();
 
   // The backup, written into MinIO with the consumer group snapshot.
-  const storage = {
-    storageType: 's3',
-    s3: {
-      bucket,
-      region: s3.region,
-      endpoint: s3.endpoint,
-      pathStyle: true,
-      allowHttp: true,
-      prefix: 'backups',
-      credentialsSecret: { name: SECRET },
-    },
-  };
+  const storage = minioStorage(s3, bucket, SECRET, 'backups');
   const backupSpec = {
     kafkaCluster: { bootstrapServers: [kafka.source.bootstrap] },
     topics: [topic],
@@ -127,12 +116,7 @@ test('seed examples: PITR KafkaRestore by backupRef.name, approval gate, from-ma
 
   await admin.apply(
     [
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: SECRET },
-        stringData: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey },
-      },
+      minioSecret(s3, SECRET),
       {
         apiVersion: 'kafka.oso.sh/v1alpha1',
         kind: 'KafkaBackup',

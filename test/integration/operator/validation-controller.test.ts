@@ -19,7 +19,7 @@ import { need, uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic, kafkaConnection, produce } from '../../env/kafka-client.ts';
 import { createS3Bucket, deleteS3Bucket, s3Client } from '../../env/storage-clients.ts';
 import { REPO } from '../api/crd-install.ts';
-import { eventually, installOperator, kafkaBackup } from './operator-env.ts';
+import { eventually, installOperator, kafkaBackup, minioStorage } from './operator-env.ts';
 import { startReplica } from './operator-replica.ts';
 
 const kafka = need('kafka');
@@ -123,17 +123,7 @@ test('KafkaBackupValidation: signed report that verifies, a failing webhook fail
       kafkaBackup('nightly', {
         kafkaCluster: { bootstrapServers: [kafka.source.bootstrap] },
         topics: [topic],
-        storage: {
-          storageType: 's3',
-          s3: {
-            bucket,
-            region: s3.region,
-            endpoint: s3.endpoint,
-            pathStyle: true,
-            allowHttp: true,
-            credentialsSecret: { name: 'minio' },
-          },
-        },
+        storage: minioStorage(s3, bucket, 'minio'),
       }),
     ],
     watched,
