@@ -9,6 +9,7 @@ import {
   EncryptionKeyError,
   UnsupportedFormatError,
 } from '../format/errors.ts';
+import { diagnoseKafkaFailure, errorTree, type KafkaFailureKind } from '../kafka/failures.ts';
 import { KafkaError } from '../kafka/port.ts';
 import { scrub } from '../log.ts';
 import { OffsetsUsageError } from '../offsets/errors.ts';
@@ -44,6 +45,10 @@ export type FailureReason =
   | 'KafkaUnavailable'
   | 'KafkaRejected'
   | 'AuthenticationFailed'
+  | 'AuthorizationFailed'
+  | 'TLSHandshakeFailed'
+  | 'BrokerUnreachable'
+  | 'UnsupportedBrokerVersion'
   | 'StorageUnavailable'
   | 'StorageAccessDenied'
   | 'NotFound'
@@ -95,11 +100,35 @@ const STORAGE: Readonly<Record<StorageErrorKind, Rule>> = {
   fatal: { class: 'terminal', reason: 'StorageUnavailable', exitCode: EXIT.storage },
 };
 
-/** Client and broker wording for refused credentials or permissions (SASL, TLS, ACLs). */
-const KAFKA_AUTH = /authenticat|SASL|not authorized|authorization failed|handshake|certificate/i;
+const kafkaTerminal = (reason: FailureReason): Rule => ({ class: 'terminal', reason, exitCode: EXIT.kafka });
+const unreachable: Rule = { class: 'retriable', reason: 'BrokerUnreachable', exitCode: EXIT.kafka };
+
+/** Kafka connection failures (runtime/kafka/failures.ts) by kind: fixed outside the run, or retried. */
+const KAFKA_FAILURE: Readonly<Record<KafkaFailureKind, Rule>> = {
+  'name-not-resolved': unreachable,
+  'connection-refused': unreachable,
+  'connection-timeout': unreachable,
+  'tls-untrusted': kafkaTerminal('TLSHandshakeFailed'),
+  'tls-hostname': kafkaTerminal('TLSHandshakeFailed'),
+  'tls-not-spoken': kafkaTerminal('TLSHandshakeFailed'),
+  'tls-failed': kafkaTerminal('TLSHandshakeFailed'),
+  'sasl-failed': kafkaTerminal('AuthenticationFailed'),
+  'sasl-mechanism': kafkaTerminal('AuthenticationFailed'),
+  'unsupported-version': kafkaTerminal('UnsupportedBrokerVersion'),
+  'not-authorized': kafkaTerminal('AuthorizationFailed'),
+};
 
 export function classify(error: unknown): Classification {
+  const raw = rawKafkaFailure(error);
+  if (raw) return { ...KAFKA_FAILURE[raw.kind], message: scrub(raw.message) };
   return { ...rule(error, new Set()), message: scrub(messageOf(error)) };
+}
+
+/** An error of the Kafka client that no adapter wrapped (its code starts PLT_KFK_), diagnosed. */
+function rawKafkaFailure(error: unknown) {
+  if (error instanceof KafkaError) return undefined;
+  if (!errorTree(error).some((e) => String(e.code).startsWith('PLT_KFK_'))) return undefined;
+  return diagnoseKafkaFailure(error);
 }
 
 function rule(error: unknown, seen: Set<unknown>): Rule {
@@ -132,9 +161,8 @@ function rule(error: unknown, seen: Set<unknown>): Rule {
 }
 
 function kafkaRule(error: KafkaError): Rule {
-  if (chain(error).some((e) => KAFKA_AUTH.test(messageOf(e)))) {
-    return { class: 'terminal', reason: 'AuthenticationFailed', exitCode: EXIT.kafka };
-  }
+  const failure = error.failure ?? diagnoseKafkaFailure(error);
+  if (failure) return KAFKA_FAILURE[failure.kind];
   return error.retriable
     ? { class: 'retriable', reason: 'KafkaUnavailable', exitCode: EXIT.kafka }
     : { class: 'terminal', reason: 'KafkaRejected', exitCode: EXIT.kafka };
@@ -160,12 +188,6 @@ export function resultStatus(failure: ResultFailure | undefined): {
     case 'signature-invalid':
       return { ok: false, reason: 'IntegrityError', exitCode: EXIT.integrity };
   }
-}
-
-function chain(error: unknown): unknown[] {
-  const out: unknown[] = [];
-  for (let e = error; e !== undefined && !out.includes(e); e = (e as { cause?: unknown })?.cause) out.push(e);
-  return out;
 }
 
 function messageOf(error: unknown): string {

@@ -1,4 +1,5 @@
 import type { KafkaRecord, TopicPartition } from '../record.ts';
+import type { KafkaFailure } from './failures.ts';
 
 /**
  * Consumer group administration: offsets management, validation and the engine's group snapshot
@@ -159,9 +160,15 @@ export interface GroupOffset {
 /** A Kafka operation failed in a way the caller should report; `retriable` says whether to retry. */
 export class KafkaError extends Error {
   readonly retriable: boolean;
-  constructor(message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+  /** The connection failure behind it, when one was recognised (runtime/kafka/failures.ts). */
+  readonly failure?: KafkaFailure;
+  constructor(
+    message: string,
+    options: { retriable?: boolean; cause?: unknown; failure?: KafkaFailure } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'KafkaError';
     this.retriable = options.retriable ?? false;
+    if (options.failure) this.failure = options.failure;
   }
 }

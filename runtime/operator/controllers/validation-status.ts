@@ -184,6 +184,9 @@ export function stalledReason(classification: Classification): { reason: string;
     NotFound: 'check backupRef.backupId and the storage it points to',
     KafkaUnavailable: 'check kafkaCluster.bootstrapServers and the network path to them',
     AuthenticationFailed: "check kafkaCluster's credentials Secret",
+    AuthorizationFailed: "grant the ACLs the run needs to kafkaCluster's user",
+    TLSHandshakeFailed: "check kafkaCluster's securityProtocol and its CA Secret (caSecret or tlsSecret)",
+    BrokerUnreachable: 'check kafkaCluster.bootstrapServers and the network path to them',
   };
   const extra = hint[classification.reason];
   return {
