@@ -7,6 +7,7 @@ import type {
 import type { Reader } from './reader.ts';
 import { REMOVED_FIELDS } from './removed-fields.ts';
 import {
+  describeSource,
   resolveField,
   resolveSecretText,
   type SecretResolver,
@@ -173,6 +174,7 @@ export async function resolveKafkaCluster(
       ? {
           tls: {
             ...(caPem ? { ca: caPem } : {}),
+            ...(caPem && spec.ca ? { caSource: describeSource(spec.ca) } : {}),
             ...(certPem ? { cert: certPem } : {}),
             ...(keyPem ? { key: keyPem } : {}),
             ...(spec.serverName ? { serverName: spec.serverName } : {}),

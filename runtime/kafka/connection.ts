@@ -16,6 +16,8 @@ export interface KafkaConnectionConfig {
     readonly cert?: string;
     readonly key?: string;
     readonly serverName?: string;
+    /** Where the CA came from (a file, a variable, a Secret), for error messages. */
+    readonly caSource?: string;
   };
   readonly sasl?: {
     readonly mechanism: SaslMechanism;

@@ -170,7 +170,7 @@ function diagnoseOne(e: Node, tree: Node[], ctx: KafkaFailureContext): KafkaFail
     const host = typeof e.hostname === 'string' ? e.hostname : where;
     return retriable(
       'name-not-resolved',
-      `the name ${host} could not be resolved: check bootstrapServers and DNS`,
+      `the name ${host} could not be resolved (check bootstrapServers and DNS)`,
     );
   }
   if (code === 'ECONNREFUSED') return retriable('connection-refused', `connection to ${where} refused`);

@@ -30,6 +30,7 @@ import {
   DEFAULT_CONNECTIONS_PER_BROKER,
   type KafkaConnectionConfig,
 } from './connection.ts';
+import { diagnoseKafkaFailure, type KafkaFailureContext } from './failures.ts';
 import { PlatformaticGroupAdmin } from './platformatic-group-admin.ts';
 import {
   type FetchOptions,
@@ -111,6 +112,55 @@ export class PlatformaticKafka implements KafkaPort {
     this.#producers = new Array(this.#slots).fill(undefined);
   }
 
+  /** What error messages may name about this connection (never a secret value). */
+  get #failureContext(): KafkaFailureContext {
+    const c = this.#config;
+    return {
+      securityProtocol: c.securityProtocol,
+      ...(c.tls?.caSource ? { caSource: c.tls.caSource } : {}),
+      ...(c.sasl ? { sasl: { mechanism: c.sasl.mechanism, username: c.sasl.username } } : {}),
+    };
+  }
+
+  /**
+   * The first request of a run, attempted one connection at a time (no client-level retries), so
+   * that a terminal failure (authentication, TLS verification, authorization) ends it at once and a
+   * retriable one (refused, timed out, not resolved) is reported once with its attempts and time.
+   */
+  async #connect<T>(what: string, operation: (retries: number) => Promise<T>): Promise<T> {
+    const options = this.#baseOptions('admin');
+    const attempts = options.retries + 1;
+    const started = Date.now();
+    let last: KafkaError | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        return await wrap(what, () => operation(0), this.#failureContext);
+      } catch (error) {
+        if (!(error instanceof KafkaError)) throw error;
+        this.#log.warn('kafka connection attempt failed', {
+          attempt,
+          of: attempts,
+          reason: error.failure?.kind ?? 'unknown',
+          terminal: !error.retriable,
+        });
+        if (!error.retriable) throw error;
+        last = error;
+        if (attempt < attempts) await sleep(options.retryDelay * attempt);
+      }
+    }
+    const seconds = ((Date.now() - started) / 1000).toFixed(1).replace(/\.0$/, '');
+    const cause = last?.failure?.message ?? last?.message ?? 'failed';
+    throw new KafkaError(`could not ${what}: ${cause}, ${attempts} attempts over ${seconds} s`, {
+      retriable: true,
+      cause: last,
+      ...(last?.failure ? { failure: last.failure } : {}),
+    });
+  }
+
+  #wrap<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    return wrap(what, operation, this.#failureContext);
+  }
+
   #baseOptions(role: string) {
     return clientOptions(this.#config, role);
   }
@@ -179,12 +229,14 @@ export class PlatformaticKafka implements KafkaPort {
   }
 
   async clusterId(): Promise<string> {
-    const metadata = await wrap('read the cluster metadata', () => this.#admin.metadata({ topics: [] }));
+    const metadata = await this.#connect('read the cluster metadata', (retries) =>
+      this.#admin.metadata({ topics: [], retries }),
+    );
     return metadata.id;
   }
 
   async listTopics(options: { includeInternal?: boolean } = {}): Promise<string[]> {
-    const names = await wrap('list topics', () =>
+    const names = await this.#wrap('list topics', () =>
       this.#admin.listTopics({ includeInternals: options.includeInternal ?? false }),
     );
     return [...names].sort();
@@ -198,7 +250,7 @@ export class PlatformaticKafka implements KafkaPort {
     if (existing.length === 0) return [];
     // A topic whose metadata comes back without partitions (an error answer, e.g. no leader yet) must
     // not be taken for an empty topic: ask again, then fail.
-    let metadata = await wrap('describe topics', () =>
+    let metadata = await this.#wrap('describe topics', () =>
       this.#admin.metadata({ topics: existing, forceUpdate: true }),
     );
     for (let attempt = 1; attempt < 5; attempt++) {
@@ -216,11 +268,11 @@ export class PlatformaticKafka implements KafkaPort {
         );
       }
       await sleep(250 * attempt);
-      metadata = await wrap('describe topics', () =>
+      metadata = await this.#wrap('describe topics', () =>
         this.#admin.metadata({ topics: existing, forceUpdate: true }),
       );
     }
-    const configs = await wrap('describe topic configs', () =>
+    const configs = await this.#wrap('describe topic configs', () =>
       this.#admin.describeConfigs({
         resources: existing.map((name) => ({ resourceType: TOPIC_RESOURCE, resourceName: name })),
       }),
@@ -295,7 +347,7 @@ export class PlatformaticKafka implements KafkaPort {
     const byTopic = new Map<string, number[]>();
     for (const tp of partitions) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
     const list = (timestamp: bigint) =>
-      wrap('list partition offsets', () =>
+      this.#wrap('list partition offsets', () =>
         this.#admin.listOffsets({
           topics: [...byTopic].map(([name, ps]) => ({
             name,
@@ -486,7 +538,7 @@ export class PlatformaticKafka implements KafkaPort {
       headers: new Map(r.headers.map(([k, v]) => [Buffer.from(k, 'utf8'), toBuffer(v)] as [Buffer, Buffer])),
       timestamp: r.timestamp,
     }));
-    const result = await wrap(`produce to ${partitionKey(tp)}`, () =>
+    const result = await this.#wrap(`produce to ${partitionKey(tp)}`, () =>
       producer.send({ messages: messages as never, acks: this.#options.produceAcks ?? -1 }),
     );
     const produced = result.offsets?.find((o) => o.topic === tp.topic && o.partition === tp.partition);
@@ -500,7 +552,7 @@ export class PlatformaticKafka implements KafkaPort {
   }
 
   async createTopic(spec: TopicSpec): Promise<void> {
-    await wrap(`create topic '${spec.name}'`, () =>
+    await this.#wrap(`create topic '${spec.name}'`, () =>
       this.#admin.createTopics({
         topics: [spec.name],
         partitions: spec.partitions,
@@ -531,11 +583,11 @@ export class PlatformaticKafka implements KafkaPort {
 
   async deleteTopics(topics: readonly string[]): Promise<void> {
     if (topics.length === 0) return;
-    await wrap('delete topics', () => this.#admin.deleteTopics({ topics: [...topics] }));
+    await this.#wrap('delete topics', () => this.#admin.deleteTopics({ topics: [...topics] }));
   }
 
   async deleteRecords(tp: TopicPartition, offset: bigint): Promise<void> {
-    await wrap(`delete records of ${partitionKey(tp)}`, () =>
+    await this.#wrap(`delete records of ${partitionKey(tp)}`, () =>
       this.#admin.deleteRecords({
         topics: [{ name: tp.topic, partitions: [{ partition: tp.partition, offset }] }],
       }),
@@ -599,11 +651,23 @@ function describe(error: unknown): string {
   return `${error.message}${inner}`;
 }
 
-async function wrap<T>(what: string, operation: () => Promise<T>): Promise<T> {
+async function wrap<T>(
+  what: string,
+  operation: () => Promise<T>,
+  context: KafkaFailureContext = {},
+): Promise<T> {
   try {
     return await operation();
   } catch (error) {
     if (error instanceof KafkaError) throw error;
+    const failure = diagnoseKafkaFailure(error, context);
+    if (failure) {
+      throw new KafkaError(`could not ${what}: ${failure.message}`, {
+        retriable: !failure.terminal,
+        cause: error,
+        failure,
+      });
+    }
     const retriable = Boolean((error as { canRetry?: boolean }).canRetry);
     throw new KafkaError(`could not ${what}: ${describe(error)}`, { retriable, cause: error });
   }
