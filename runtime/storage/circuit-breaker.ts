@@ -34,6 +34,8 @@ export class CircuitBreaker {
   private successes = 0;
   private openedAt = 0;
   private trialInFlight = false;
+  /** The outage that last counted as a failure: the open circuit's message names it. */
+  private lastFailure: unknown;
   private readonly failureThreshold: number;
   private readonly resetTimeoutMs: number;
   private readonly successThreshold: number;
@@ -67,7 +69,7 @@ export class CircuitBreaker {
       this.onSuccess();
       return result;
     } catch (e) {
-      if (isOutage(e)) this.onFailure();
+      if (isOutage(e)) this.onFailure(e);
       else this.onSuccess();
       throw e;
     } finally {
@@ -80,10 +82,11 @@ export class CircuitBreaker {
     const state = this.currentState;
     if (state === 'open' || (state === 'half-open' && this.trialInFlight)) {
       const waitMs = Math.max(0, this.resetTimeoutMs - (this.clock.now() - this.openedAt));
+      const last = this.lastFailure instanceof Error ? this.lastFailure.message : undefined;
       throw new StorageError(
         'throttled',
-        `storage ${this.name} is failing; the circuit breaker is open and calls are paused for ${Math.ceil(waitMs / 1000)} s more`,
-        { key },
+        `storage ${this.name} is failing${last ? ` (last error: ${last})` : ''}; the circuit breaker is open and calls are paused for ${Math.ceil(waitMs / 1000)} s more`,
+        { key, ...(this.lastFailure === undefined ? {} : { cause: this.lastFailure }) },
       );
     }
     if (state === 'half-open') {
@@ -93,7 +96,7 @@ export class CircuitBreaker {
   }
 
   record(error: unknown | undefined): void {
-    if (error !== undefined && isOutage(error)) this.onFailure();
+    if (error !== undefined && isOutage(error)) this.onFailure(error);
     else this.onSuccess();
     this.trialInFlight = false;
   }
@@ -106,7 +109,8 @@ export class CircuitBreaker {
     }
   }
 
-  private onFailure(): void {
+  private onFailure(error: unknown): void {
+    this.lastFailure = error;
     if (this.state === 'half-open') {
       this.open();
       return;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ByteRange, ListOptions, ObjectInfo, ObjectStore, PutOptions } from './object-store.ts';
@@ -131,6 +131,7 @@ export class FilesystemObjectStore implements ObjectStore {
       entries = await fs.readdir(path.join(this.root, dirKey), { withFileTypes: true });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR') this.assertRootIsDirectory(e);
       if (code === 'ENOENT' || code === 'ENOTDIR') return;
       throw this.translate(e, dirKey);
     }
@@ -138,6 +139,23 @@ export class FilesystemObjectStore implements ObjectStore {
       const key = `${dirKey}${entry.name}`;
       if (entry.isDirectory()) await this.walk(`${key}/`, out);
       else if (entry.isFile() && !entry.name.includes(TEMP_MARKER)) out.push(key);
+    }
+  }
+
+  /** The storage path names a file (say /etc/passwd): say so, rather than "no object at /etc/passwd/...". */
+  private assertRootIsDirectory(cause: unknown): void {
+    let isFile = false;
+    try {
+      isFile = !statSync(this.root).isDirectory();
+    } catch {
+      // absent or unreadable: the caller's own error says more
+    }
+    if (isFile) {
+      throw new StorageError(
+        'fatal',
+        `the storage path ${this.root} exists but is not a directory: set storage.filesystem.path to a directory`,
+        { cause },
+      );
     }
   }
 
@@ -158,8 +176,10 @@ export class FilesystemObjectStore implements ObjectStore {
     const code = (e as NodeJS.ErrnoException).code;
     const where = `${this.description}/${key}`;
     switch (code) {
-      case 'ENOENT':
       case 'ENOTDIR':
+        this.assertRootIsDirectory(e);
+        return new StorageError('not-found', `no object at ${where}`, { key, cause: e });
+      case 'ENOENT':
         return new StorageError('not-found', `no object at ${where}`, { key, cause: e });
       case 'EEXIST':
         return new StorageError('precondition-failed', `an object already exists at ${where}`, {

@@ -261,6 +261,13 @@ export class S3ObjectStore implements ObjectStore {
       name === 'RequestTimeout' ||
       /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|socket hang up|EAI_AGAIN/.test(detail)
     ) {
+      if (/ECONNREFUSED|EAI_AGAIN|ENOTFOUND/.test(detail)) {
+        return new StorageError(
+          'transient',
+          `cannot reach S3 for ${where}: ${detail}; check storage.s3.endpoint and that the endpoint is up`,
+          { key, cause: e },
+        );
+      }
       return new StorageError('transient', `temporary S3 error for ${where}: ${detail}`, { key, cause: e });
     }
     return new StorageError('fatal', `S3 request for ${where} failed: ${detail}`, { key, cause: e });

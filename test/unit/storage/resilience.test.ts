@@ -143,7 +143,12 @@ describe('CircuitBreaker', () => {
     const store = withCircuitBreaker(inner, breaker);
     for (let i = 0; i < 3; i++) await assert.rejects(store.get('a'), /injected/);
     assert.equal(breaker.currentState, 'open');
-    await assert.rejects(store.get('a'), /circuit breaker is open/);
+    await assert.rejects(store.get('a'), (e: Error) => {
+      // the open circuit names the outage behind it (and keeps it as the cause)
+      assert.match(e.message, /is failing \(last error: .*injected.*\); the circuit breaker is open/);
+      assert.ok(e.cause instanceof Error);
+      return true;
+    });
     assert.equal(inner.calls, 3, 'an open circuit does not call the store');
     clock.time += 1000;
     assert.equal(breaker.currentState, 'half-open');
