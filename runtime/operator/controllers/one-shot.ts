@@ -229,7 +229,8 @@ export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDe
           const failure = classify(snapshot.error);
           // A retriable failure is a failed run too; the resumed run counts as a new one.
           ended('failed');
-          if (failure.class === 'terminal') return fail(failure.reason, failure.message);
+          if (failure.class === 'terminal' && !FIXED_OUTSIDE_THE_RUN.has(failure.reason))
+            return fail(failure.reason, failure.message);
           return stall(failure.reason, failure.message, true);
         }
         case 'prepare':
@@ -358,6 +359,16 @@ function isStalled(conditions: readonly Condition[] | undefined): boolean {
  * Before acting, what is missing may still appear (a KafkaBackup, a Secret, a bucket, a backup set):
  * those stall and are retried with backoff; invalid specs and refused credentials fail.
  */
+/**
+ * Terminal for the run (the CLI exits 4 at once) but fixed outside it, in a Secret, a CA or an ACL:
+ * the resource stays Stalled and is retried with backoff rather than Failed.
+ */
+const FIXED_OUTSIDE_THE_RUN: ReadonlySet<string> = new Set([
+  'AuthenticationFailed',
+  'AuthorizationFailed',
+  'TLSHandshakeFailed',
+]);
+
 export function classifyPrepareError(error: unknown): {
   readonly class: Classification['class'];
   readonly reason: string;
@@ -369,7 +380,8 @@ export function classifyPrepareError(error: unknown): {
   if (error instanceof SecretNotAvailableError || secretMissing(error)) {
     return { class: 'retriable', reason: 'SecretNotFound', message: failure.message };
   }
-  if (failure.reason === 'NotFound') return { ...failure, class: 'retriable' };
+  if (failure.reason === 'NotFound' || FIXED_OUTSIDE_THE_RUN.has(failure.reason))
+    return { ...failure, class: 'retriable' };
   return failure;
 }
 

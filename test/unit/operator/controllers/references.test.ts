@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { KafkaError } from '../../../../runtime/kafka/port.ts';
 import { classifyPrepareError } from '../../../../runtime/operator/controllers/one-shot.ts';
 import {
   backupOf,
@@ -83,6 +84,22 @@ describe('reference resolution', () => {
     );
     assert.equal(classifyPrepareError(missing).class, 'retriable');
     assert.equal(classifyPrepareError(missing).reason, 'SecretNotFound');
+  });
+
+  test('Kafka authentication and TLS failures stall (fixed in a Secret or CA); a refused connection too', () => {
+    const auth = new KafkaError('could not read the cluster metadata: SASL authentication failed', {
+      failure: { kind: 'sasl-failed', terminal: true, message: 'SASL authentication failed' },
+    });
+    const tls = new KafkaError('could not read the cluster metadata: TLS', {
+      failure: { kind: 'tls-untrusted', terminal: true, message: 'not signed' },
+    });
+    assert.deepEqual(
+      [auth, tls].map((e) => [classifyPrepareError(e).class, classifyPrepareError(e).reason]),
+      [
+        ['retriable', 'AuthenticationFailed'],
+        ['retriable', 'TLSHandshakeFailed'],
+      ],
+    );
   });
 
   test('from-mapping: offsetMappingRef.restoreName, or the latest completed restore with a mapping', async () => {
