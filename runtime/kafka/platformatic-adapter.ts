@@ -157,7 +157,21 @@ export class PlatformaticKafka implements KafkaPort {
     });
   }
 
-  #wrap<T>(what: string, operation: () => Promise<T>): Promise<T> {
+  /** The first connection of this port, made once (again after a failure) before any admin request. */
+  #connected: Promise<unknown> | undefined;
+
+  #ensureConnected(): Promise<unknown> {
+    this.#connected ??= this.#connect('connect to the cluster', (retries) =>
+      this.#admin.metadata({ topics: [], retries }),
+    ).catch((error: unknown) => {
+      this.#connected = undefined;
+      throw error;
+    });
+    return this.#connected;
+  }
+
+  async #wrap<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    await this.#ensureConnected();
     return wrap(what, operation, this.#failureContext);
   }
 
@@ -229,8 +243,9 @@ export class PlatformaticKafka implements KafkaPort {
   }
 
   async clusterId(): Promise<string> {
-    const metadata = await this.#connect('read the cluster metadata', (retries) =>
-      this.#admin.metadata({ topics: [], retries }),
+    await this.#ensureConnected();
+    const metadata = await this.#wrap('read the cluster metadata', () =>
+      this.#admin.metadata({ topics: [] }),
     );
     return metadata.id;
   }

@@ -1,5 +1,6 @@
 import type { Admin } from '@platformatic/kafka';
 import { type CommittedOffset, tpKey } from '../offsets/group-offsets.ts';
+import { diagnoseKafkaFailure } from './failures.ts';
 import { type ConsumerGroupAdmin, type GroupDescription, KafkaError, type LogOffsets } from './port.ts';
 
 const EARLIEST = -2n;
@@ -160,6 +161,14 @@ async function wrap<T>(what: string, operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
+    const failure = diagnoseKafkaFailure(error);
+    if (failure) {
+      throw new KafkaError(`could not ${what}: ${failure.message}`, {
+        retriable: !failure.terminal,
+        cause: error,
+        failure,
+      });
+    }
     const retriable = Boolean((error as { canRetry?: boolean }).canRetry);
     throw new KafkaError(`could not ${what}: ${describeError(error)}`, { retriable, cause: error });
   }

@@ -143,7 +143,7 @@ describe('CLI: Kafka connection failures are named (real listeners)', { timeout:
     assert.equal(run.code, 4, run.stderr);
     assert.match(
       errorOf(run),
-      /^could not read the cluster metadata: connection to 127\.0\.0\.1:1 refused, 6 attempts over [\d.]+ s$/,
+      /^could not connect to the cluster: connection to 127\.0\.0\.1:1 refused, 6 attempts over [\d.]+ s$/,
     );
     assert.equal(attempts(run), 6);
   });
