@@ -108,6 +108,7 @@ const KAFKA_FAILURE: Readonly<Record<KafkaFailureKind, Rule>> = {
   'name-not-resolved': unreachable,
   'connection-refused': unreachable,
   'connection-timeout': unreachable,
+  'connection-closed': unreachable,
   'tls-untrusted': kafkaTerminal('TLSHandshakeFailed'),
   'tls-hostname': kafkaTerminal('TLSHandshakeFailed'),
   'tls-not-spoken': kafkaTerminal('TLSHandshakeFailed'),

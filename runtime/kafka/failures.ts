@@ -10,6 +10,7 @@ export type KafkaFailureKind =
   | 'name-not-resolved'
   | 'connection-refused'
   | 'connection-timeout'
+  | 'connection-closed'
   | 'tls-untrusted'
   | 'tls-hostname'
   | 'tls-not-spoken'
@@ -30,6 +31,8 @@ export interface KafkaFailure {
 /** What the messages may name: the settings in use (no secret values). */
 export interface KafkaFailureContext {
   readonly securityProtocol?: string;
+  /** Named when the error does not say which broker failed. */
+  readonly bootstrapServers?: readonly string[];
   /** Where the CA came from, e.g. "file /etc/kafka/ca.crt" or "Secret kafka-ca key ca.crt". */
   readonly caSource?: string;
   readonly sasl?: { readonly mechanism: string; readonly username: string };
@@ -92,7 +95,7 @@ export function diagnoseKafkaFailure(
 function diagnoseOne(e: Node, tree: Node[], ctx: KafkaFailureContext): KafkaFailure | undefined {
   const code = typeof e.code === 'string' ? e.code : '';
   const apiId = typeof e.apiId === 'string' ? e.apiId : '';
-  const where = endpointOf(e, tree);
+  const where = endpointOf(e, tree, ctx);
   if (apiId === 'UNSUPPORTED_SASL_MECHANISM' || /suitable SASL mechanism/i.test(e.message)) {
     const enabled = enabledMechanisms(tree);
     return terminal(
@@ -177,6 +180,10 @@ function diagnoseOne(e: Node, tree: Node[], ctx: KafkaFailureContext): KafkaFail
   if (code === 'ETIMEDOUT' || code === 'PLT_KFK_TIMEOUT' || /timed? ?out/i.test(e.message)) {
     return retriable('connection-timeout', `connection to ${where} timed out`);
   }
+  if (code === 'ECONNRESET' || code === 'EPIPE' || /^Connection closed/i.test(e.message)) {
+    // a broker restarting or a proxy dropping the connection: the same request may succeed later
+    return retriable('connection-closed', `the connection to ${where} was closed`);
+  }
   return undefined;
 }
 
@@ -189,7 +196,7 @@ function retriable(kind: KafkaFailureKind, message: string): KafkaFailure {
 }
 
 /** host:port of the failing connection: from the socket error or the library's "Connection to X failed." */
-function endpointOf(e: Node, tree: Node[]): string {
+function endpointOf(e: Node, tree: Node[], ctx: KafkaFailureContext): string {
   if (typeof e.address === 'string' && typeof e.port === 'number') return `${e.address}:${e.port}`;
   if (typeof e.host === 'string' && typeof e.port === 'number') return `${e.host}:${e.port}`;
   for (const n of tree) {
@@ -200,7 +207,7 @@ function endpointOf(e: Node, tree: Node[]): string {
     const m = /Connection to (\S+) failed/.exec(n.message);
     if (m?.[1]) return m[1];
   }
-  return 'the broker';
+  return ctx.bootstrapServers?.length ? ctx.bootstrapServers.join(',') : 'the broker';
 }
 
 function enabledMechanisms(tree: Node[]): string[] | undefined {

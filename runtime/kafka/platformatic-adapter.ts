@@ -117,6 +117,7 @@ export class PlatformaticKafka implements KafkaPort {
     const c = this.#config;
     return {
       securityProtocol: c.securityProtocol,
+      bootstrapServers: c.bootstrapServers,
       ...(c.tls?.caSource ? { caSource: c.tls.caSource } : {}),
       ...(c.sasl ? { sasl: { mechanism: c.sasl.mechanism, username: c.sasl.username } } : {}),
     };

@@ -127,6 +127,15 @@ describe('CLI: Kafka connection failures are named (real listeners)', { timeout:
     );
   });
 
+  test("a server name the broker's certificate does not list: names it and the certificate's names", async () => {
+    const run = await backup('hostname', {
+      ...sasl('good-user'),
+      caSecret: undefined,
+      tls: { caFile: need('kafka').source.saslSsl.caFile, serverName: 'wrong.example' },
+    });
+    terminal(run, /certificate is not valid for 'wrong\.example' \(it names .*DNS:localhost.*\)/);
+  });
+
   test('SASL_SSL against the PLAINTEXT listener: the listener did not speak TLS', async () => {
     const run = await backup('plaintext', {
       ...sasl('good-user'),

@@ -146,7 +146,11 @@ describe('Kafka connection failures are named from the error tree', () => {
     assert.match(diagnoseKafkaFailure(refused)?.message ?? '', /^connection to 127\.0\.0\.1:1 refused$/);
     assert.match(diagnoseKafkaFailure(dns)?.message ?? '', /no-such-host\.invalid could not be resolved/);
     assert.match(diagnoseKafkaFailure(timeout)?.message ?? '', /10\.0\.0\.1:9092 timed out/);
-    for (const tree of [refused, dns, timeout]) {
+    const closed = multiple('listApis failed 6 times.', [
+      err('Connection closed', { code: 'PLT_KFK_NETWORK' }),
+    ]);
+    assert.equal(diagnoseKafkaFailure(closed)?.kind, 'connection-closed');
+    for (const tree of [refused, dns, timeout, closed]) {
       const c = classify(tree);
       assert.deepEqual([c.class, c.reason, c.exitCode], ['retriable', 'BrokerUnreachable', 4]);
     }
