@@ -354,10 +354,9 @@ describe('use cases over in-memory ports', () => {
     const { source, store, ports } = setup();
     const spec = { ...backupSpec, retention: { enabled: true, keepLast: 1 } };
     await backup(spec, ports);
-    await source.produce(
-      { topic: 'orders', partition: 0 },
-      [{ key: null, value: Buffer.from('new'), headers: [], timestamp: BigInt(Date.now()) }],
-    );
+    await source.produce({ topic: 'orders', partition: 0 }, [
+      { key: null, value: Buffer.from('new'), headers: [], timestamp: BigInt(Date.now()) },
+    ]);
     await backup(spec, ports);
     // A restore reading the backup now (its lease, as restores take it).
     const restoring = await RunLease.acquire(store, 'b1/leases/restore/restore-42/', {
