@@ -274,7 +274,7 @@ export interface KafkaBackupSpec {
   readonly checkpoint?: KafkaBackupSpecCheckpoint;
 
   /**
-   * Deletion of old runs of this backup after each successful run. A run (one scheduled or incremental run, listed in status.storedRuns) is deleted whole, never in part, and only the oldest runs go: what is kept of every partition is contiguous, so every kept run restores completely, and the newest minSuccessful finished runs are always kept, so the last good backup is never deleted. The deletion is recorded in the backup's manifest before any object is deleted, holding the backup's storage lease so that no run writes meanwhile; a failure never fails the run (status.retentionError, Event RetentionFailed) and the next pass finishes it.
+   * Deletion of old runs of this backup after each successful run. A run (one scheduled or incremental run, listed in status.storedRuns) is deleted whole, never in part, and only the oldest runs go: what is kept of every partition is contiguous, so every kept run restores completely, and the newest minSuccessful finished runs that stored records are always kept, so the last good backup is never deleted. Runs that stored nothing (a quiet topic on a frequent schedule) add no restore point and are not counted by keepLast or minSuccessful. The deletion is recorded in the backup's manifest before any object is deleted, holding the backup's storage lease so that no run writes meanwhile; a failure never fails the run (status.retentionError, Event RetentionFailed) and the next pass finishes it.
    *
    * @schema KafkaBackupSpec#retention
    */
@@ -595,7 +595,7 @@ export function toJson_KafkaBackupSpecCheckpoint(obj: KafkaBackupSpecCheckpoint 
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Deletion of old runs of this backup after each successful run. A run (one scheduled or incremental run, listed in status.storedRuns) is deleted whole, never in part, and only the oldest runs go: what is kept of every partition is contiguous, so every kept run restores completely, and the newest minSuccessful finished runs are always kept, so the last good backup is never deleted. The deletion is recorded in the backup's manifest before any object is deleted, holding the backup's storage lease so that no run writes meanwhile; a failure never fails the run (status.retentionError, Event RetentionFailed) and the next pass finishes it.
+ * Deletion of old runs of this backup after each successful run. A run (one scheduled or incremental run, listed in status.storedRuns) is deleted whole, never in part, and only the oldest runs go: what is kept of every partition is contiguous, so every kept run restores completely, and the newest minSuccessful finished runs that stored records are always kept, so the last good backup is never deleted. Runs that stored nothing (a quiet topic on a frequent schedule) add no restore point and are not counted by keepLast or minSuccessful. The deletion is recorded in the backup's manifest before any object is deleted, holding the backup's storage lease so that no run writes meanwhile; a failure never fails the run (status.retentionError, Event RetentionFailed) and the next pass finishes it.
  *
  * @schema KafkaBackupSpecRetention
  */
@@ -616,14 +616,14 @@ export interface KafkaBackupSpecRetention {
   readonly maxAgeDays?: number;
 
   /**
-   * Keep only the newest N runs (every run counts, finished or not); older ones are deleted.
+   * Keep the newest N runs that stored records (finished or not), and the runs after the oldest of them; older runs are deleted.
    *
    * @schema KafkaBackupSpecRetention#keepLast
    */
   readonly keepLast?: number;
 
   /**
-   * Never delete the newest N finished (successful) runs, nor any run after the oldest of them, whatever maxAgeDays and keepLast say. At least 1: the last good backup always survives. Defaults to 1.
+   * Never delete the newest N finished (successful) runs that stored records, nor any run after the oldest of them, whatever maxAgeDays and keepLast say. At least 1: the last good backup always survives. Defaults to 1.
    *
    * @default 1.
    * @schema KafkaBackupSpecRetention#minSuccessful

@@ -39,12 +39,13 @@ export interface RetentionOptions {
    */
   readonly maxAge?: Duration;
   /**
-   * Keep only the newest N runs.
+   * Keep the newest N runs that stored records (runs of a quiet topic that stored nothing are not
+   * counted), and the runs after the oldest of them.
    * @default - no count limit
    */
   readonly keepLast?: number;
   /**
-   * The newest N finished runs are never deleted, whatever their age or keepLast.
+   * The newest N finished runs that stored records are never deleted, whatever their age or keepLast.
    * @default 1
    */
   readonly minSuccessful?: number;

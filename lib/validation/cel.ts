@@ -8,6 +8,7 @@
  * macros `all exists exists_one map filter`. Anything else fails to parse with a clear error, and
  * a unit test parses every rule in `crds/`, so a rule outside the subset is caught at once.
  */
+import { re2ToRegExp } from './re2.ts';
 
 export class CelError extends Error {}
 
@@ -295,7 +296,7 @@ function call(node: Extract<Node, { t: 'call' }>, scope: Scope): unknown {
       if (isMap(subject)) return Object.keys(subject).length;
       break;
     case 'matches':
-      return new RegExp(String(values[0]), 'u').test(str(self));
+      return re2ToRegExp(String(values[0])).test(str(self));
     case 'startsWith':
       return str(self).startsWith(str(values[0]));
     case 'endsWith':

@@ -70,6 +70,10 @@ export function readStorage(r: Reader): StorageSpec | undefined {
     if (pvc) {
       const claim = pvc.requiredString('claimName');
       const subPath = pvc.string('subPath');
+      // As the CRD's rule: the claim's directory, never a path beside or above it.
+      if (subPath !== undefined && (subPath.startsWith('/') || subPath.split('/').includes('..'))) {
+        pvc.problem('subPath', "must be a relative path without '..', e.g. 'kafka/prod'");
+      }
       const create = pvc.object('create');
       const createRequested = create?.boolean('enabled', false) ?? false;
       create?.accept('storageClassName', 'size', 'accessModes');

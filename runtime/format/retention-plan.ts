@@ -5,20 +5,23 @@ import type { RunSummary } from './types.ts';
  * Which runs of a backup retention may delete: a pure decision over the runs' summaries, so its
  * guarantees are property-tested apart from storage.
  *
- * - A run is a *candidate* when it is beyond the newest `keepLast` runs (all runs counted, newest
- *   first) or its last commit is older than `maxAgeDays`.
- * - The newest `minSuccessful` finished (final) runs are never eligible, nor is any run after the
- *   oldest of them: what follows a kept run stays (an unfinished run that no later finished run
- *   follows may still be written to, so it is kept this way too).
+ * - Only runs that stored records count: an empty run (a scheduled run of a quiet topic) adds no
+ *   restore point, so a frequent schedule never pushes the runs holding the data out of keepLast or
+ *   minSuccessful.
+ * - A run is a *candidate* when at least `keepLast` runs with records are newer than it, or its last
+ *   commit is older than `maxAgeDays`.
+ * - The newest `minSuccessful` finished (final) runs with records are never eligible, nor is any run
+ *   after the oldest of them: what follows a kept run stays (an unfinished run that no later finished
+ *   run follows may still be written to, so it is kept this way too).
  * - Only a prefix (oldest first, by first commit) is eligible: the first run kept stops it. So what
  *   remains of every partition is one contiguous stretch, and every kept run restores completely.
  */
 export interface RetentionPolicy {
-  /** Keep the newest N runs. */
+  /** Keep the newest N runs that stored records (and the empty runs after the oldest of them). */
   readonly keepLast?: number;
   /** Delete runs whose last commit is older than this many days. */
   readonly maxAgeDays?: number;
-  /** Never delete the newest N finished runs. Default 1, at least 1. */
+  /** Never delete the newest N finished runs that stored records. Default 1, at least 1. */
   readonly minSuccessful?: number;
 }
 
@@ -79,21 +82,28 @@ export function planRetention<R extends RetentionRun>(
   const ordered = [...runs].sort((a, b) => a.firstSeq - b.firstSeq);
   const cutoff = maxAgeDays === undefined ? undefined : now - maxAgeDays * DAY_MS;
 
-  // Index of the oldest of the newest `minSuccessful` final runs: it and everything after are kept.
-  // Without a final run nothing is provably finished, so nothing is deleted.
+  // Index of the oldest of the newest `minSuccessful` final runs with records: it and everything
+  // after are kept. Without one, nothing restorable is provably finished, so nothing is deleted.
   let protectedFrom = 0;
   let finals = 0;
   for (let i = ordered.length - 1; i >= 0; i--) {
-    if (!ordered[i]?.final) continue;
+    const run = ordered[i];
+    if (!run?.final || !holdsRecords(run)) continue;
     protectedFrom = i;
     if (++finals === minSuccessful) break;
+  }
+  // newerWithRecords[i]: runs with records after index i.
+  const newerWithRecords: number[] = new Array(ordered.length);
+  for (let i = ordered.length - 1, n = 0; i >= 0; i--) {
+    newerWithRecords[i] = n;
+    if (holdsRecords(ordered[i] as R)) n++;
   }
 
   const decisions: RetentionDecision<R>[] = [];
   let prefixOpen = true;
   for (const [i, run] of ordered.entries()) {
     const reasons: EligibleReason[] = [];
-    if (keepLast !== undefined && i < ordered.length - keepLast) reasons.push('keep-last');
+    if (keepLast !== undefined && (newerWithRecords[i] as number) >= keepLast) reasons.push('keep-last');
     if (cutoff !== undefined && run.lastCommittedAt < cutoff) reasons.push('max-age');
     let kept: KeptReason | undefined;
     if (reasons.length === 0) kept = 'within-policy';
@@ -103,4 +113,9 @@ export function planRetention<R extends RetentionRun>(
     decisions.push({ run, reasons, kept });
   }
   return { decisions, eligible: decisions.filter((d) => d.kept === undefined).map((d) => d.run) };
+}
+
+/** A run that stored records: a restore point of its own. */
+function holdsRecords(run: RetentionRun): boolean {
+  return run.segmentCount > 0;
 }

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { AzureAuth } from './azure.ts';
 import { CircuitBreaker, type CircuitState, withCircuitBreaker } from './circuit-breaker.ts';
 import type { Clock } from './clock.ts';
@@ -13,10 +12,11 @@ import { type RetryPolicy, withRetry } from './retry.ts';
 /**
  * The CRD's `storage` block (KafkaBackup.spec.storage, backupRef.storage), without the secret
  * references: the caller resolves those into StorageCredentials. `filesystem` is a CLI addition
- * for a plain directory; `pvc` maps to `{pvcRoot}/{claimName}[/{subPath}]` where the claim is mounted.
+ * for a plain directory. A `pvc` is resolved to the directory its claim is mounted at before it
+ * gets here (runtime/config/storage.ts), which checks the mount.
  */
 export interface StorageConfig {
-  readonly storageType?: 's3' | 'azure' | 'gcs' | 'pvc' | 'filesystem';
+  readonly storageType: 's3' | 'azure' | 'gcs' | 'filesystem';
   readonly s3?: {
     readonly bucket: string;
     readonly region: string;
@@ -38,7 +38,6 @@ export interface StorageConfig {
     readonly endpoint?: string;
     readonly projectId?: string;
   };
-  readonly pvc?: { readonly claimName: string; readonly subPath?: string };
   readonly filesystem?: { readonly path: string };
 }
 
@@ -74,8 +73,6 @@ export interface ResilienceConfig {
 }
 
 export interface CreateStoreOptions {
-  /** Where PVCs are mounted in the pod. Default '/data'. */
-  readonly pvcRoot?: string;
   readonly resilience?: ResilienceConfig;
   readonly logger?: StorageLogger;
   readonly clock?: Clock;
@@ -121,9 +118,9 @@ export function withResilience(store: ObjectStore, r: ResilienceConfig, clock?: 
 export async function createAdapter(
   config: StorageConfig,
   credentials: StorageCredentials = {},
-  options: Pick<CreateStoreOptions, 'pvcRoot' | 'logger'> = {},
+  options: Pick<CreateStoreOptions, 'logger'> = {},
 ): Promise<ObjectStore> {
-  const type = config.storageType ?? 'pvc';
+  const type = config.storageType;
   const missing = (block: string): never => {
     throw new StorageError(
       'fatal',
@@ -158,20 +155,15 @@ export async function createAdapter(
       const { GcsObjectStore } = await import('./gcs.ts');
       return new GcsObjectStore({ ...gcs, auth });
     }
-    case 'pvc': {
-      const pvc = config.pvc ?? missing('pvc');
-      if (pvc.subPath?.split('/').includes('..'))
-        throw new StorageError('fatal', 'storage.pvc.subPath must not contain ..');
-      return new FilesystemObjectStore(
-        path.join(options.pvcRoot ?? '/data', pvc.claimName, pvc.subPath ?? ''),
-      );
-    }
     case 'filesystem': {
       const fsConfig = config.filesystem ?? missing('filesystem');
       return new FilesystemObjectStore(fsConfig.path);
     }
     default:
-      throw new StorageError('fatal', `unknown storageType '${String(type)}': use s3, azure, gcs or pvc`);
+      throw new StorageError(
+        'fatal',
+        `unknown storageType '${String(type)}': use s3, azure, gcs or filesystem`,
+      );
   }
 }
 

@@ -20,7 +20,7 @@ import {
 export const COMPRESSIONS = ['none', 'lz4', 'zstd', 'gzip'] as const;
 
 const retention: Schema = object(
-  "Deletion of old runs of this backup after each successful run. A run (one scheduled or incremental run, listed in status.storedRuns) is deleted whole, never in part, and only the oldest runs go: what is kept of every partition is contiguous, so every kept run restores completely, and the newest minSuccessful finished runs are always kept, so the last good backup is never deleted. The deletion is recorded in the backup's manifest before any object is deleted, holding the backup's storage lease so that no run writes meanwhile; a failure never fails the run (status.retentionError, Event RetentionFailed) and the next pass finishes it.",
+  "Deletion of old runs of this backup after each successful run. A run (one scheduled or incremental run, listed in status.storedRuns) is deleted whole, never in part, and only the oldest runs go: what is kept of every partition is contiguous, so every kept run restores completely, and the newest minSuccessful finished runs that stored records are always kept, so the last good backup is never deleted. Runs that stored nothing (a quiet topic on a frequent schedule) add no restore point and are not counted by keepLast or minSuccessful. The deletion is recorded in the backup's manifest before any object is deleted, holding the backup's storage lease so that no run writes meanwhile; a failure never fails the run (status.retentionError, Event RetentionFailed) and the next pass finishes it.",
   {
     enabled: boolean('Turn retention on.', { default: false }),
     maxAgeDays: integer('Delete runs whose last commit is older than this many days.', {
@@ -29,7 +29,7 @@ const retention: Schema = object(
       format: 'int32',
     }),
     keepLast: integer(
-      'Keep only the newest N runs (every run counts, finished or not); older ones are deleted.',
+      'Keep the newest N runs that stored records (finished or not), and the runs after the oldest of them; older runs are deleted.',
       {
         minimum: 1,
         maximum: 100000,
@@ -37,7 +37,7 @@ const retention: Schema = object(
       },
     ),
     minSuccessful: integer(
-      'Never delete the newest N finished (successful) runs, nor any run after the oldest of them, whatever maxAgeDays and keepLast say. At least 1: the last good backup always survives.',
+      'Never delete the newest N finished (successful) runs that stored records, nor any run after the oldest of them, whatever maxAgeDays and keepLast say. At least 1: the last good backup always survives.',
       { minimum: 1, maximum: 100000, default: 1, format: 'int32' },
     ),
     dryRun: boolean(

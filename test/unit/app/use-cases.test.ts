@@ -351,9 +351,12 @@ describe('use cases over in-memory ports', () => {
   });
 
   test('retention waits while a restore of the backup holds its lease, and prunes once it is released', async () => {
-    const { store, ports } = setup();
+    const { source, store, ports } = setup();
     const spec = { ...backupSpec, retention: { enabled: true, keepLast: 1 } };
     await backup(spec, ports);
+    await source.produce({ topic: 'orders', partition: 0 }, [
+      { key: null, value: Buffer.from('new'), headers: [], timestamp: BigInt(Date.now()) },
+    ]);
     await backup(spec, ports);
     // A restore reading the backup now (its lease, as restores take it).
     const restoring = await RunLease.acquire(store, 'b1/leases/restore/restore-42/', {

@@ -62,3 +62,15 @@ test('a mounted claim opens, and its subPath is created inside the mount', async
   await store.put('probe.json', new TextEncoder().encode('{}'));
   assert.deepEqual(await readdir(path.join(root, 'mounted', 'kafka', 'prod')), ['probe.json']);
 });
+
+test("a subPath outside the claim (absolute, or with '..') is refused as the CRD's rule does", () => {
+  for (const subPath of ['../etc', 'kafka/../../etc', '/etc']) {
+    const r = new Reader({ storageType: 'pvc', pvc: { claimName: 'c', subPath } });
+    readStorage(r);
+    assert.deepEqual(
+      r.problems,
+      ["pvc.subPath: must be a relative path without '..', e.g. 'kafka/prod'"],
+      subPath,
+    );
+  }
+});

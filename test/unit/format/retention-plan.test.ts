@@ -11,23 +11,31 @@ import {
 const DAY = 86_400_000;
 const NOW = 1_800_000_000_000;
 
-/** Runs oldest first; `age` in days of the last commit; seqs increase with age order. */
-function runs(spec: readonly { final: boolean; ageDays: number }[]): RetentionRun[] {
+/** Runs oldest first; `age` in days of the last commit; seqs increase with age order; `empty`: no records. */
+function runs(spec: readonly { final: boolean; ageDays: number; empty?: boolean }[]): RetentionRun[] {
   return spec.map((r, i) => ({
     runId: `run-${i}`,
     firstSeq: i * 3,
     startedAt: NOW - r.ageDays * DAY - 60_000,
     lastCommittedAt: NOW - r.ageDays * DAY,
     final: r.final,
-    bytes: 100 + i,
-    segmentCount: 1,
+    bytes: r.empty ? 0 : 100 + i,
+    segmentCount: r.empty ? 0 : 1,
   }));
 }
 
+const holdsRecords = (r: RetentionRun) => r.segmentCount > 0;
+
 const runsArb = fc
-  .array(fc.record({ final: fc.boolean(), ageDays: fc.double({ min: 0, max: 60, noNaN: true }) }), {
-    maxLength: 25,
-  })
+  .array(
+    fc.record({
+      final: fc.boolean(),
+      ageDays: fc.double({ min: 0, max: 60, noNaN: true }),
+      // A quiet topic on a frequent schedule: many runs store nothing.
+      empty: fc.boolean(),
+    }),
+    { maxLength: 25 },
+  )
   // Mostly newer runs are younger; sometimes clocks disagree, which the plan must survive.
   .chain((list) =>
     fc.boolean().map((sorted) => (sorted ? [...list].sort((a, b) => b.ageDays - a.ageDays) : list)),
@@ -56,12 +64,12 @@ describe('retention plan (properties)', () => {
     );
   });
 
-  test('never deletes the newest minSuccessful finished runs, nor anything newer than them', () => {
+  test('never deletes the newest minSuccessful finished runs with records, nor anything newer than them', () => {
     fc.assert(
       fc.property(runsArb, policyArb, (list, policy) => {
         const plan = planRetention(list, policy, NOW);
         const eligible = new Set(plan.eligible.map((r) => r.runId));
-        const finals = list.filter((r) => r.final);
+        const finals = list.filter((r) => r.final && holdsRecords(r));
         const protectedRuns = finals.slice(-(policy.minSuccessful ?? 1));
         for (const r of protectedRuns) assert.ok(!eligible.has(r.runId), `${r.runId} is protected`);
         if (finals.length === 0) assert.equal(plan.eligible.length, 0);
@@ -78,7 +86,8 @@ describe('retention plan (properties)', () => {
       fc.property(runsArb, policyArb, (list, policy) => {
         const plan = planRetention(list, policy, NOW);
         for (const [i, d] of plan.decisions.entries()) {
-          const beyondKeepLast = policy.keepLast !== undefined && i < list.length - policy.keepLast;
+          const newerWithRecords = list.slice(i + 1).filter(holdsRecords).length;
+          const beyondKeepLast = policy.keepLast !== undefined && newerWithRecords >= policy.keepLast;
           const tooOld =
             policy.maxAgeDays !== undefined && d.run.lastCommittedAt < NOW - policy.maxAgeDays * DAY;
           assert.equal(d.reasons.includes('keep-last'), beyondKeepLast);
@@ -90,19 +99,40 @@ describe('retention plan (properties)', () => {
     );
   });
 
-  test('keepLast is exact when the newest keepLast runs include minSuccessful finished ones', () => {
+  test('keepLast keeps exactly that many runs with records when they include minSuccessful finished ones', () => {
     fc.assert(
       fc.property(
         runsArb,
         fc.integer({ min: 1, max: 12 }),
         fc.integer({ min: 1, max: 5 }),
         (list, keepLast, min) => {
-          const newest = list.slice(-keepLast);
+          const withRecords = list.filter(holdsRecords);
+          const newest = withRecords.slice(-keepLast);
           fc.pre(newest.filter((r) => r.final).length >= min);
           const plan = planRetention(list, { keepLast, minSuccessful: min }, NOW);
-          assert.equal(list.length - plan.eligible.length, Math.min(list.length, keepLast));
+          const eligible = new Set(plan.eligible.map((r) => r.runId));
+          const kept = withRecords.filter((r) => !eligible.has(r.runId));
+          assert.deepEqual(kept, newest);
+          // Nothing with or without records after the oldest kept run goes.
+          const from = list.indexOf(newest[0] as RetentionRun);
+          for (const r of list.slice(from)) assert.ok(!eligible.has(r.runId), r.runId);
         },
       ),
+    );
+  });
+
+  test('empty runs of a quiet topic never push the runs holding the data out', () => {
+    const list = runs([
+      { final: true, ageDays: 3 },
+      { final: true, ageDays: 2 },
+      ...Array.from({ length: 6 }, (_, i) => ({ final: true, ageDays: 1 - i / 10, empty: true })),
+    ]);
+    assert.deepEqual(planRetention(list, { keepLast: 2 }, NOW).eligible, []);
+    const plan = planRetention(list, { keepLast: 1 }, NOW);
+    assert.deepEqual(
+      plan.eligible.map((r) => r.runId),
+      ['run-0'],
+      'the older run with records goes; the newer one and the empty runs after it stay',
     );
   });
 

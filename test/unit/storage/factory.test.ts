@@ -26,19 +26,9 @@ describe('storage factory', async () => {
 
   test('the sub-object of the storageType is required', async () => {
     await assert.rejects(() => createAdapter({ storageType: 'gcs' }), fatal(/storage\.gcs is missing/));
-    await assert.rejects(() => createAdapter({}), fatal(/storage\.pvc is missing/));
-  });
-
-  test('pvc maps to the mount path of the claim, and refuses .. in subPath', async () => {
-    const store = await createAdapter(
-      { storageType: 'pvc', pvc: { claimName: 'backups', subPath: 'kafka/prod' } },
-      {},
-      { pvcRoot: '/mnt' },
-    );
-    assert.equal(store.description, 'file:///mnt/backups/kafka/prod');
     await assert.rejects(
-      () => createAdapter({ storageType: 'pvc', pvc: { claimName: 'c', subPath: '../etc' } }),
-      fatal(/\.\./),
+      () => createAdapter({ storageType: 'filesystem' }),
+      fatal(/storage\.filesystem is missing/),
     );
   });
 
