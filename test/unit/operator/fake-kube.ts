@@ -3,7 +3,10 @@
  * Leases with resourceVersions that are checked on write (409 on a stale one, as the API server
  * does), recorded Events, Secrets. Watches deliver nothing and end when aborted.
  */
+import { silentLogger } from '../../../runtime/log.ts';
+import type { Controller, ReconcileContext, ReconcileResult } from '../../../runtime/operator/controller.ts';
 import { KubeApiError } from '../../../runtime/operator/errors.ts';
+import type { EventRecorder } from '../../../runtime/operator/event-recorder.ts';
 import type {
   EventRecord,
   KubePort,
@@ -11,6 +14,7 @@ import type {
   ListResult,
   WatchRequest,
 } from '../../../runtime/operator/kube/port.ts';
+import { ObjectCache } from '../../../runtime/operator/object-cache.ts';
 import {
   formatKey,
   type KubeObject,
@@ -114,4 +118,28 @@ export class FakeKube implements KubePort {
     this.leases.set(id, stored);
     return stored;
   }
+}
+
+/**
+ * One reconcile of `key` by `controller`, with a cache holding what the fake API server holds now
+ * (as an informer that has caught up would) and events recorded on it.
+ */
+export async function reconcileOnce(
+  controller: Controller,
+  kube: FakeKube,
+  key: ObjectKey,
+  recorder: EventRecorder,
+): Promise<ReconcileResult | undefined> {
+  const cache = new ObjectCache();
+  const object = await kube.get(controller.kind, key);
+  if (object) cache.upsert(object);
+  const context: ReconcileContext = {
+    cache,
+    cacheOf: () => cache,
+    client: kube,
+    recorder,
+    log: silentLogger,
+    signal: new AbortController().signal,
+  };
+  return (await controller.reconcile(key, context)) ?? undefined;
 }

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../../../runtime/log.ts';
-import type { ReconcileContext, ReconcileResult } from '../../../../runtime/operator/controller.ts';
 import {
   CLEANUP_GIVE_UP_MS,
   type OneShotKind,
@@ -16,10 +15,9 @@ import {
 import { UnresolvedReferenceError } from '../../../../runtime/operator/controllers/references.ts';
 import { runMetricsOf } from '../../../../runtime/operator/controllers/run-metrics.ts';
 import { EventRecorder } from '../../../../runtime/operator/event-recorder.ts';
-import { ObjectCache } from '../../../../runtime/operator/object-cache.ts';
 import { KAFKA_KINDS, type KubeObject } from '../../../../runtime/operator/resource.ts';
 import { InProcessRunner } from '../../../../runtime/operator/runs/runner.ts';
-import { FakeKube } from '../fake-kube.ts';
+import { FakeKube, reconcileOnce } from '../fake-kube.ts';
 
 const KIND = KAFKA_KINDS.KafkaRestore;
 const key = { namespace: 'ns', name: 'r' };
@@ -56,20 +54,7 @@ function harness(leftBehind: boolean) {
     now: () => clock,
   });
   const recorder = new EventRecorder(kube, { instance: 'test', throttleMs: 0 });
-  const reconcile = async (): Promise<ReconcileResult | undefined> => {
-    const cache = new ObjectCache();
-    const object = await kube.get(KIND, key);
-    if (object) cache.upsert(object);
-    const context: ReconcileContext = {
-      cache,
-      cacheOf: () => cache,
-      client: kube,
-      recorder,
-      log: silentLogger,
-      signal: new AbortController().signal,
-    };
-    return (await controller.reconcile(key, context)) ?? undefined;
-  };
+  const reconcile = () => reconcileOnce(controller, kube, key, recorder);
   const object = async () => (await kube.get(KIND, key)) as KubeObject;
   const change = async (f: (o: KubeObject) => KubeObject) => kube.put(KIND, f(await object()));
   const startDeleting = () =>

@@ -3,15 +3,13 @@ import { describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { ConfigError } from '../../../../runtime/config/reader.ts';
 import { silentLogger } from '../../../../runtime/log.ts';
-import type { ReconcileContext, ReconcileResult } from '../../../../runtime/operator/controller.ts';
 import { type OneShotKind, oneShotController } from '../../../../runtime/operator/controllers/one-shot.ts';
 import { UnresolvedReferenceError } from '../../../../runtime/operator/controllers/references.ts';
 import { runMetricsOf } from '../../../../runtime/operator/controllers/run-metrics.ts';
 import { EventRecorder } from '../../../../runtime/operator/event-recorder.ts';
-import { ObjectCache } from '../../../../runtime/operator/object-cache.ts';
 import { KAFKA_KINDS, type KubeObject } from '../../../../runtime/operator/resource.ts';
 import { InProcessRunner } from '../../../../runtime/operator/runs/runner.ts';
-import { FakeKube } from '../fake-kube.ts';
+import { FakeKube, reconcileOnce } from '../fake-kube.ts';
 
 const KIND = KAFKA_KINDS.KafkaRestore;
 const key = { namespace: 'ns', name: 'r' };
@@ -62,20 +60,7 @@ function harness(spec: Record<string, unknown>, status?: Status) {
   const registry = new Registry();
   const controller = oneShotController(kind, { runner, metrics: runMetricsOf(registry), now: () => clock });
   const recorder = new EventRecorder(kube, { instance: 'test', throttleMs: 0 });
-  const reconcile = async (): Promise<ReconcileResult | undefined> => {
-    const cache = new ObjectCache();
-    const object = await kube.get(KIND, key);
-    if (object) cache.upsert(object);
-    const context: ReconcileContext = {
-      cache,
-      cacheOf: () => cache,
-      client: kube,
-      recorder,
-      log: silentLogger,
-      signal: new AbortController().signal,
-    };
-    return (await controller.reconcile(key, context)) ?? undefined;
-  };
+  const reconcile = () => reconcileOnce(controller, kube, key, recorder);
   const statusNow = async () => ((await kube.get(KIND, key)) as KubeObject).status as Status;
   const update = async (change: (o: KubeObject) => KubeObject) => {
     const current = (await kube.get(KIND, key)) as KubeObject;
