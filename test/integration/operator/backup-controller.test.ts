@@ -8,14 +8,12 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { productionPorts } from '../../../runtime/app/index.ts';
 import { BackupRepository } from '../../../runtime/format/repository.ts';
-import { createLogger } from '../../../runtime/log.ts';
 import { need, uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic } from '../../env/kafka-client.ts';
 import { createS3Bucket, deleteS3Bucket, s3Client } from '../../env/storage-clients.ts';
 import { fidelityRecords, produceAll, testConnection } from '../engine/helpers.ts';
-import { eventually, installOperator, minioSecret, minioStorage } from './operator-env.ts';
+import { eventually, installOperator, minioSecret, minioStorage, openMinioStore } from './operator-env.ts';
 import { freePort, startReplica } from './operator-replica.ts';
 
 interface BackupStatus {
@@ -201,29 +199,7 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
   assert.equal(afterRerun.retentionDeletedBackups, 0);
 
   // The bucket holds every record.
-  const ports = productionPorts({
-    log: createLogger({ level: 'error' }),
-    secrets: {
-      read: async (source) =>
-        new TextEncoder().encode(
-          source.kind === 'secret' && source.key === 'AWS_ACCESS_KEY_ID'
-            ? s3.accessKeyId
-            : s3.secretAccessKey,
-        ),
-    },
-  });
-  const credential = (key: string) => ({ kind: 'secret' as const, name: 'minio-creds', key });
-  const store = await ports.openStore({
-    type: 's3',
-    bucket,
-    region: s3.region,
-    endpoint: s3.endpoint,
-    pathStyle: true,
-    allowHttp: true,
-    prefix: 'kb',
-    accessKeyId: credential('AWS_ACCESS_KEY_ID'),
-    secretAccessKey: credential('AWS_SECRET_ACCESS_KEY'),
-  });
+  const store = await openMinioStore(s3, bucket, 'minio-creds', 'kb');
   const manifest = await (await new BackupRepository(store).open('every5s')).manifest();
   const stored = manifest.topics.flatMap((tp) => tp.partitions).reduce((sum, p) => sum + p.recordCount, 0);
   assert.equal(stored, 3600);

@@ -7,14 +7,20 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { productionPorts, restore } from '../../../runtime/app/index.ts';
+import { restore } from '../../../runtime/app/index.ts';
 import { BackupRepository } from '../../../runtime/format/repository.ts';
-import { createLogger } from '../../../runtime/log.ts';
 import { need, uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic } from '../../env/kafka-client.ts';
 import { createS3Bucket, deleteS3Bucket, s3Client } from '../../env/storage-clients.ts';
 import { content, fidelityRecords, produceAll, readTopic, testConnection } from '../engine/helpers.ts';
-import { eventually, installOperator, minioSecret, minioStorage } from './operator-env.ts';
+import {
+  eventually,
+  installOperator,
+  minioPorts,
+  minioSecret,
+  minioStorage,
+  openMinioStore,
+} from './operator-env.ts';
 import { startReplica } from './operator-replica.ts';
 
 interface Status {
@@ -141,26 +147,8 @@ test('KafkaBackup retention: a schedule of many runs keeps exactly keepLast runs
   assert.equal(pruned[0]?.type, 'Normal');
 
   // Storage agrees, and a restore brings back exactly the kept runs' records.
-  const ports = productionPorts({
-    log: createLogger({ level: 'error' }),
-    secrets: {
-      read: async (src) =>
-        new TextEncoder().encode(
-          src.kind === 'secret' && src.key === 'AWS_ACCESS_KEY_ID' ? s3.accessKeyId : s3.secretAccessKey,
-        ),
-    },
-  });
-  const store = await ports.openStore({
-    type: 's3',
-    bucket,
-    region: s3.region,
-    endpoint: s3.endpoint,
-    pathStyle: true,
-    allowHttp: true,
-    prefix: 'kb',
-    accessKeyId: { kind: 'secret', name: 'minio-creds', key: 'AWS_ACCESS_KEY_ID' },
-    secretAccessKey: { kind: 'secret', name: 'minio-creds', key: 'AWS_SECRET_ACCESS_KEY' },
-  });
+  const ports = minioPorts(s3, 'minio-creds');
+  const store = await openMinioStore(s3, bucket, 'minio-creds', 'kb');
   const manifest = await (await new BackupRepository(store).open('keep2')).manifest();
   assert.deepEqual(
     manifest.runs.map((r) => r.runId),

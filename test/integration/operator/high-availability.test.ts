@@ -6,15 +6,19 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { productionPorts } from '../../../runtime/app/ports.ts';
 import { restore } from '../../../runtime/app/restore.ts';
-import { silentLogger } from '../../../runtime/log.ts';
 import { need, uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic } from '../../env/kafka-client.ts';
 import { createS3Bucket, deleteS3Bucket, s3Client } from '../../env/storage-clients.ts';
-import { mapSecrets } from '../../unit/app/memory-ports.ts';
 import { content, fidelityRecords, produceAll, readTopic, testConnection } from '../engine/helpers.ts';
-import { eventually, installOperator, LEASE_NAME, minioSecret, minioStorage } from './operator-env.ts';
+import {
+  eventually,
+  installOperator,
+  LEASE_NAME,
+  minioPorts,
+  minioSecret,
+  minioStorage,
+} from './operator-env.ts';
 import { type OperatorReplica, startReplica } from './operator-replica.ts';
 
 const SECRET = 'minio-creds';
@@ -148,17 +152,13 @@ test('two replicas: the leader is SIGKILLed mid-backup, the standby takes the Le
   );
 
   // Exactly once: the backup restores into the target cluster as the source holds it.
-  const secrets = mapSecrets({
-    [`${SECRET}/AWS_ACCESS_KEY_ID`]: s3.accessKeyId,
-    [`${SECRET}/AWS_SECRET_ACCESS_KEY`]: s3.secretAccessKey,
-  });
   const result = await restore(
     {
       kafkaCluster: { bootstrapServers: [kafka.target.bootstrap] },
       backupRef: { storage, backupId: 'orders-ha' },
       createTopics: true,
     },
-    productionPorts({ log: silentLogger, secrets }),
+    minioPorts(s3, SECRET),
     { context: { source: 'test', name: 'ha-restore' } },
   );
   assert.equal(result.outcome, 'complete');

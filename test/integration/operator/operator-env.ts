@@ -10,11 +10,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { App, Chart } from 'cdk8s';
 import { InstallMode, KafkaBackupOperator } from '../../../lib/index.ts';
+import { type AppPorts, productionPorts } from '../../../runtime/app/index.ts';
+import { silentLogger } from '../../../runtime/log.ts';
 import { ClientNodeKube } from '../../../runtime/operator/kube/client-node-kube.ts';
 import { loadKubeConfig } from '../../../runtime/operator/kube/kubeconfig.ts';
 import { KAFKA_KINDS } from '../../../runtime/operator/resource.ts';
 import { type CleanupScope, KubeClient } from '../../env/kube-client.ts';
 import type { S3Info } from '../../env/state.ts';
+import { mapSecrets } from '../../unit/app/memory-ports.ts';
 import { installCrds } from '../api/crd-install.ts';
 
 export const SERVICE_ACCOUNT = 'kafka-backup-operator';
@@ -130,6 +133,33 @@ export function minioStorage(s3: S3Info, bucket: string, secret: string, prefix?
       credentialsSecret: { name: secret },
     },
   };
+}
+
+/** The use cases' ports, given the MinIO credentials of minioSecret(s3, secret) as the API would. */
+export function minioPorts(s3: S3Info, secret: string): AppPorts {
+  return productionPorts({
+    log: silentLogger,
+    secrets: mapSecrets({
+      [`${secret}/AWS_ACCESS_KEY_ID`]: s3.accessKeyId,
+      [`${secret}/AWS_SECRET_ACCESS_KEY`]: s3.secretAccessKey,
+    }),
+  });
+}
+
+/** The store minioStorage(s3, bucket, secret, prefix) names, to check what the operator wrote. */
+export function openMinioStore(s3: S3Info, bucket: string, secret: string, prefix?: string) {
+  const credential = (key: string) => ({ kind: 'secret' as const, name: secret, key });
+  return minioPorts(s3, secret).openStore({
+    type: 's3',
+    bucket,
+    region: s3.region,
+    endpoint: s3.endpoint,
+    pathStyle: true,
+    allowHttp: true,
+    ...(prefix ? { prefix } : {}),
+    accessKeyId: credential('AWS_ACCESS_KEY_ID'),
+    secretAccessKey: credential('AWS_SECRET_ACCESS_KEY'),
+  });
 }
 
 /** The Secret minioStorage names: MinIO's credentials under the keys the CRD defaults to. */
