@@ -7,13 +7,21 @@ import { startFakeGcs } from './components/fake-gcs.ts';
 import { startKafka } from './components/kafka.ts';
 import { startKube } from './components/kube.ts';
 import { startMinio } from './components/minio.ts';
+import { startNode, stopNode } from './components/node.ts';
 import { resolveTools } from './components/tools.ts';
 import { startToxiproxy } from './components/toxiproxy.ts';
 import { isAlive, type ManagedProcess, stopProcess } from './process.ts';
 import type { ComponentContext, EnvState, Started } from './state.ts';
 
+/** What `npm run env -- up` and `npm test` start by default. */
 export const COMPONENTS = ['kafka', 'kube', 's3', 'azure', 'gcs', 'toxiproxy', 'tools'] as const;
-export type ComponentName = (typeof COMPONENTS)[number];
+/**
+ * Started only on request (`npm run env -- up node`, or `ensureNode()` from the tests that run Pods):
+ * it costs minutes to build cold and ~450 MiB while idle, and it needs `kube`.
+ */
+export const ON_DEMAND_COMPONENTS = ['node'] as const;
+export type ComponentName = (typeof COMPONENTS)[number] | (typeof ON_DEMAND_COMPONENTS)[number];
+export const ALL_COMPONENTS: readonly ComponentName[] = [...COMPONENTS, ...ON_DEMAND_COMPONENTS];
 
 /** File naming the running environment's env.json, so `env status|down` and tests can find it. */
 export function currentEnvPointer(): string {
@@ -28,6 +36,7 @@ const STATE_KEY: Record<ComponentName, keyof EnvState> = {
   gcs: 'gcs',
   toxiproxy: 'toxiproxy',
   tools: 'tools',
+  node: 'node',
 };
 
 export function hasComponent(state: EnvState, component: ComponentName): boolean {
@@ -108,7 +117,7 @@ export async function up(
     );
   }
   const value = <T>(i: number) => (results[i] as PromiseFulfilledResult<T>).value;
-  const state: EnvState = {
+  let state: EnvState = {
     version: 1,
     root,
     processes,
@@ -120,6 +129,16 @@ export async function up(
     toxiproxy: value(5),
     tools: value(6),
   };
+  if (want.has('node')) {
+    if (!state.kube) throw new Error('the node component needs kube: npm run env -- up kube node');
+    try {
+      const node = await startNode(context('node'), state.kube);
+      state = { ...state, node: node.info, processes: [...processes, ...node.processes.map(managedOnly)] };
+    } catch (error) {
+      await Promise.all(processes.map((p) => stopProcess(p.pid)));
+      throw error;
+    }
+  }
   const file = join(root, 'env.json');
   writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`);
   // Registered environments (`npm run env -- up`) are found by later runs; a test run's own is private.
@@ -127,9 +146,44 @@ export async function up(
   return { file, state, seconds: (Date.now() - started) / 1000 };
 }
 
+function managedOnly({ name, pid, logFile }: ManagedProcess): ManagedProcess {
+  return { name, pid, logFile };
+}
+
+/**
+ * Adds the node to a running environment (it needs the environment's API server) and records it in
+ * its env.json. Callers serialize through `ensureNode()`, which holds a lock across processes.
+ */
+export async function addNode(file: string): Promise<EnvState> {
+  const state = readState(file);
+  if (state.node) return state;
+  if (!state.kube) throw new Error(`the environment ${file} has no kube component, which the node needs`);
+  const dataDir = join(state.root, 'node');
+  mkdirSync(dataDir, { recursive: true });
+  const started = Date.now();
+  const node = await startNode(
+    { dataDir, logDir: join(state.root, 'logs'), cacheDir: cacheDir() },
+    state.kube,
+  );
+  const next: EnvState = {
+    ...state,
+    node: node.info,
+    processes: [...state.processes, ...node.processes.map(managedOnly)],
+  };
+  writeFileSync(file, `${JSON.stringify(next, null, 2)}\n`);
+  console.log(`node ${node.info.name} Ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return next;
+}
+
 /** Stops every process of an environment (by the pids it recorded) and removes its data. */
 export async function down(file: string, options: { keepData?: boolean } = {}): Promise<void> {
   const state = readState(file);
+  const node = state.node;
+  if (node) {
+    // The node goes first and in order (kubelet, containers, containerd), while the API server is up.
+    const nodeNames = new Set(['kubelet', 'kube-scheduler', 'kube-controller-manager', 'containerd']);
+    await stopNode({ ...node, processes: state.processes.filter((p) => nodeNames.has(p.name)) });
+  }
   await Promise.all(state.processes.map((p) => stopProcess(p.pid)));
   try {
     if (readFileSync(currentEnvPointer(), 'utf8').trim() === file) rmSync(currentEnvPointer());

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { findRunningEnv, readState } from './environment.ts';
-import type { EnvState } from './state.ts';
+import { run } from './process.ts';
+import type { EnvState, NodeInfo } from './state.ts';
 
 let cached: EnvState | undefined;
 
@@ -34,4 +37,28 @@ export function need<K extends keyof EnvState>(key: K): NonNullable<EnvState[K]>
 /** A name unique to this test run, valid as a Kafka topic, bucket, container and namespace name. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`.toLowerCase();
+}
+
+/**
+ * The test node, started on first use for the environment the tests run in (a minute or two; see
+ * docs/testing.md) and shared by every test file after that. A lock serializes concurrent callers
+ * across test processes; the node is stopped with the environment.
+ */
+export async function ensureNode(): Promise<NodeInfo> {
+  const env = testEnv();
+  if (env.node) return env.node;
+  const file = process.env.KAFKA_BACKUP_TEST_ENV ?? findRunningEnv()?.file;
+  if (!file) throw new Error('no test environment to add the node to');
+  const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
+  await run(
+    'flock',
+    [join(env.root, 'node.lock'), process.execPath, '--import', 'tsx', cli, 'add-node', file],
+    {
+      timeoutMs: 30 * 60_000,
+    },
+  );
+  cached = readState(file);
+  if (!cached.node)
+    throw new Error(`the node did not start; see ${env.root}/logs (kubelet.log, containerd.log)`);
+  return cached.node;
 }

@@ -3,7 +3,15 @@ import { fileURLToPath } from 'node:url';
 import { run } from './process.ts';
 
 /** Go modules under `tools/`, each pinning one component built from the Go module proxy. */
-export type GoToolModule = 'kube' | 'etcd' | 'helm' | 'minio' | 'fakegcs' | 'toxiproxy';
+export type GoToolModule =
+  | 'kube'
+  | 'kube-node'
+  | 'pause'
+  | 'etcd'
+  | 'helm'
+  | 'minio'
+  | 'fakegcs'
+  | 'toxiproxy';
 
 const buildScript = fileURLToPath(new URL('./tools/build.sh', import.meta.url));
 const built = new Map<GoToolModule, Promise<string>>();

@@ -47,6 +47,8 @@ export interface KubeInfo {
   /** A kubeconfig with cluster-admin rights (system:masters client certificate). */
   readonly kubeconfig: string;
   readonly caFile: string;
+  /** The cluster CA's key and the other PKI files, for components that join later (the node). */
+  readonly pkiDir: string;
   readonly kubectl: string;
 }
 
@@ -80,6 +82,21 @@ export interface ToolsInfo {
   readonly kubectl: string;
 }
 
+/** The test node (components/node.ts): a kubelet on containerd, with the controllers and the scheduler. */
+export interface NodeInfo {
+  readonly name: string;
+  /** The node's InternalIP, on a veth the environment created. */
+  readonly internalIp: string;
+  readonly containerdSocket: string;
+  /** containerd's CLI, for importing images: `ctr --address <socket> -n <criNamespace> images import`. */
+  readonly ctr: string;
+  readonly criNamespace: string;
+  readonly dataDir: string;
+  readonly netns: string;
+  readonly hostInterface: string;
+  readonly cniBridge: string;
+}
+
 /** Everything a test needs to reach the environment; written to `env.json` in the data directory. */
 export interface EnvState {
   readonly version: 1;
@@ -93,6 +110,7 @@ export interface EnvState {
   readonly gcs?: GcsInfo;
   readonly toxiproxy?: ToxiproxyInfo;
   readonly tools?: ToolsInfo;
+  readonly node?: NodeInfo;
 }
 
 /** What every component starter receives. */

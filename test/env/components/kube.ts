@@ -1,6 +1,7 @@
 /**
  * etcd + kube-apiserver on loopback: a control plane without controllers or nodes, enough to
- * test CRDs, RBAC and ServiceAccount tokens against the real API server.
+ * test CRDs, RBAC and ServiceAccount tokens against the real API server. The `node` component
+ * (components/node.ts) adds the controllers, the scheduler and a kubelet to it on demand.
  *
  * All default admission plugins stay on (PodSecurity, ServiceAccount, ...) so objects are judged
  * as in a real cluster. Without kube-controller-manager no namespace gets a `default`
@@ -28,6 +29,7 @@ export const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.lo
 const SERVICE_CLUSTER_IP_RANGE = '10.96.0.0/16';
 
 interface Pki {
+  readonly dir: string;
   readonly caFile: string;
   readonly caKey: string;
   readonly serverCert: string;
@@ -36,6 +38,9 @@ interface Pki {
   readonly adminKey: string;
   readonly saKey: string;
   readonly saPub: string;
+  /** The API server's client certificate towards kubelets (logs, exec, port-forward). */
+  readonly kubeletClientCert: string;
+  readonly kubeletClientKey: string;
 }
 
 export async function startKube(ctx: ComponentContext): Promise<Started<KubeInfo>> {
@@ -86,7 +91,7 @@ export async function startKube(ctx: ComponentContext): Promise<Started<KubeInfo
         `kubectl cannot use the admin kubeconfig: ${error.message}`,
       );
     });
-    return { info: { server, kubeconfig, caFile: pki.caFile, kubectl }, processes };
+    return { info: { server, kubeconfig, caFile: pki.caFile, pkiDir: pki.dir, kubectl }, processes };
   } catch (error) {
     await Promise.all(processes.map((p) => stopProcess(p.pid)));
     throw error;
@@ -138,7 +143,14 @@ function startApiserver(binary: string, ctx: ComponentContext, pki: Pki, etcdUrl
       `--tls-cert-file=${pki.serverCert}`,
       `--tls-private-key-file=${pki.serverKey}`,
       `--client-ca-file=${pki.caFile}`,
-      '--authorization-mode=RBAC',
+      // Node: kubelets (components/node.ts) act as system:node:<name>, as in a kubeadm cluster.
+      '--authorization-mode=Node,RBAC',
+      '--enable-admission-plugins=NodeRestriction',
+      `--kubelet-client-certificate=${pki.kubeletClientCert}`,
+      `--kubelet-client-key=${pki.kubeletClientKey}`,
+      `--kubelet-certificate-authority=${pki.caFile}`,
+      // The test node's address is on an interface the environment creates, never a hostname.
+      '--kubelet-preferred-address-types=InternalIP',
       `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
       `--service-account-key-file=${pki.saPub}`,
       `--service-account-signing-key-file=${pki.saKey}`,
@@ -183,20 +195,7 @@ function get(server: string, path: string, tls: Tls): Promise<{ status: number; 
 }
 
 function adminKubeconfig(server: string, pki: Pki): string {
-  const b64 = (file: string) => readFileSync(file).toString('base64');
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'test', cluster: { server, 'certificate-authority-data': b64(pki.caFile) } }],
-    users: [
-      {
-        name: 'admin',
-        user: { 'client-certificate-data': b64(pki.adminCert), 'client-key-data': b64(pki.adminKey) },
-      },
-    ],
-    contexts: [{ name: 'test-admin', context: { cluster: 'test', user: 'admin', namespace: 'default' } }],
-    'current-context': 'test-admin',
-  });
+  return certificateKubeconfig(server, pki.caFile, { name: 'admin', cert: pki.adminCert, key: pki.adminKey });
 }
 
 /**
@@ -207,6 +206,7 @@ async function generatePki(dir: string): Promise<Pki> {
   mkdirSync(dir, { recursive: true });
   const f = (name: string) => join(dir, name);
   const pki: Pki = {
+    dir,
     caFile: f('ca.crt'),
     caKey: f('ca.key'),
     serverCert: f('apiserver.crt'),
@@ -215,20 +215,13 @@ async function generatePki(dir: string): Promise<Pki> {
     adminKey: f('admin.key'),
     saKey: f('sa.key'),
     saPub: f('sa.pub'),
+    kubeletClientCert: f('apiserver-kubelet-client.crt'),
+    kubeletClientKey: f('apiserver-kubelet-client.key'),
   };
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const openssl = (args: string[]) =>
-    run('openssl', args).catch((error: Error) => {
-      throw new ComponentStartError(
-        'kube-apiserver',
-        `could not generate certificates with openssl: ${error.message}`,
-      );
-    });
-
-  await openssl([
+  await openssl('kube-apiserver', [
     'req',
     '-x509',
-    ...ec,
+    ...EC_KEY,
     '-days',
     '3650',
     '-subj',
@@ -242,25 +235,8 @@ async function generatePki(dir: string): Promise<Pki> {
     '-out',
     pki.caFile,
   ]);
-  const issue = (subject: string, cert: string, key: string, extensions: string[]) =>
-    openssl([
-      'req',
-      '-x509',
-      ...ec,
-      '-days',
-      '3650',
-      '-subj',
-      subject,
-      '-CA',
-      pki.caFile,
-      '-CAkey',
-      pki.caKey,
-      ...extensions.flatMap((e) => ['-addext', e]),
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ]);
+  const issue = (subject: string, cert: string, key: string, extensions: readonly string[]) =>
+    issueCertificate(pki, 'kube-apiserver', { subject, cert, key, extensions });
   await Promise.all([
     issue('/CN=kube-apiserver', pki.serverCert, pki.serverKey, [
       'basicConstraints=critical,CA:FALSE',
@@ -268,14 +244,88 @@ async function generatePki(dir: string): Promise<Pki> {
       'extendedKeyUsage=serverAuth',
       'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local',
     ]),
-    issue('/O=system:masters/CN=kube-test-admin', pki.adminCert, pki.adminKey, [
-      'basicConstraints=critical,CA:FALSE',
-      'keyUsage=critical,digitalSignature',
-      'extendedKeyUsage=clientAuth',
-    ]),
-    openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', pki.saKey]).then(
-      () => openssl(['pkey', '-in', pki.saKey, '-pubout', '-out', pki.saPub]),
+    issue('/O=system:masters/CN=kube-test-admin', pki.adminCert, pki.adminKey, CLIENT_AUTH),
+    issue(
+      '/O=system:masters/CN=kube-apiserver-kubelet-client',
+      pki.kubeletClientCert,
+      pki.kubeletClientKey,
+      CLIENT_AUTH,
     ),
+    openssl('kube-apiserver', [
+      'genpkey',
+      '-algorithm',
+      'RSA',
+      '-pkeyopt',
+      'rsa_keygen_bits:2048',
+      '-out',
+      pki.saKey,
+    ]).then(() => openssl('kube-apiserver', ['pkey', '-in', pki.saKey, '-pubout', '-out', pki.saPub])),
   ]);
   return pki;
+}
+
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+/** Extensions of a client certificate. */
+export const CLIENT_AUTH = [
+  'basicConstraints=critical,CA:FALSE',
+  'keyUsage=critical,digitalSignature',
+  'extendedKeyUsage=clientAuth',
+];
+
+function openssl(component: string, args: readonly string[]): Promise<string> {
+  return run('openssl', args).catch((error: Error) => {
+    throw new ComponentStartError(
+      component,
+      `could not generate certificates with openssl: ${error.message}`,
+    );
+  });
+}
+
+/** Issues a certificate signed by the environment's cluster CA. */
+export function issueCertificate(
+  ca: { readonly caFile: string; readonly caKey: string },
+  component: string,
+  c: { subject: string; cert: string; key: string; extensions: readonly string[] },
+): Promise<string> {
+  return openssl(component, [
+    'req',
+    '-x509',
+    ...EC_KEY,
+    '-days',
+    '3650',
+    '-subj',
+    c.subject,
+    '-CA',
+    ca.caFile,
+    '-CAkey',
+    ca.caKey,
+    ...c.extensions.flatMap((e) => ['-addext', e]),
+    '-keyout',
+    c.key,
+    '-out',
+    c.cert,
+  ]);
+}
+
+/** A kubeconfig for the environment's API server that authenticates with a client certificate. */
+export function certificateKubeconfig(
+  server: string,
+  caFile: string,
+  user: { readonly name: string; readonly cert: string; readonly key: string },
+): string {
+  const b64 = (file: string) => readFileSync(file).toString('base64');
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'test', cluster: { server, 'certificate-authority-data': b64(caFile) } }],
+    users: [
+      {
+        name: user.name,
+        user: { 'client-certificate-data': b64(user.cert), 'client-key-data': b64(user.key) },
+      },
+    ],
+    contexts: [{ name: user.name, context: { cluster: 'test', user: user.name, namespace: 'default' } }],
+    'current-context': user.name,
+  });
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the Go-based test components (kube-apiserver, kubectl, etcd, helm, minio,
-# fake-gcs-server, toxiproxy) from the Go module proxy into a cache outside the repo.
+# Builds the Go-based test components (kube-apiserver, kubectl, the node's kubelet,
+# kube-controller-manager and kube-scheduler, etcd, helm, minio, fake-gcs-server, toxiproxy)
+# from the Go module proxy into a cache outside the repo.
 # Each module is cached under a key derived from its go.mod and go.sum, so a pin change
 # rebuilds it and a warm machine skips it.
 #
@@ -16,7 +17,7 @@ modules=("$@")
 ldflags() {
   local v
   case $1 in
-    kube)
+    kube|kube-node)
       v=$(grep -oE "k8s.io/kubernetes v[0-9.]+" "$here/kube/go.mod" | head -1 | cut -d" " -f2)
       local minor=${v#v1.}; minor=${minor%%.*}
       for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
@@ -31,18 +32,30 @@ ldflags() {
 binaries() {
   case $1 in
     kube) echo "kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver kubectl=k8s.io/kubernetes/cmd/kubectl" ;;
+    # Same module and release as kube; built only when a test needs a node (kubelet is minutes cold).
+    kube-node) echo "kubelet=k8s.io/kubernetes/cmd/kubelet kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler" ;;
     etcd) echo "etcd=go.etcd.io/etcd/server/v3" ;;
     helm) echo "helm=helm.sh/helm/v3/cmd/helm" ;;
     minio) echo "minio=github.com/minio/minio" ;;
     fakegcs) echo "fake-gcs-server=github.com/fsouza/fake-gcs-server" ;;
+    pause) echo "pause=." ;;
     toxiproxy) echo "toxiproxy-server=github.com/Shopify/toxiproxy/v2/cmd/server toxiproxy-cli=github.com/Shopify/toxiproxy/v2/cmd/cli" ;;
-    *) echo "unknown module '$1' (known: kube etcd helm minio fakegcs toxiproxy)" >&2; return 1 ;;
+    *) echo "unknown module '$1' (known: kube kube-node pause etcd helm minio fakegcs toxiproxy)" >&2; return 1 ;;
+  esac
+}
+
+# The Go module directory a build target comes from.
+source_dir() {
+  case $1 in
+    kube-node) echo "$here/kube" ;;
+    *) echo "$here/$1" ;;
   esac
 }
 
 for m in "${modules[@]}"; do
   specs=$(binaries "$m")
-  key=$(cat "$0" "$here/$m/go.mod" "$here/$m/go.sum" | sha256sum | cut -c1-12)
+  src=$(source_dir "$m")
+  key=$(cat "$0" "$src/go.mod" "$src/go.sum" | sha256sum | cut -c1-12)
   out="$cache/go/$m-$key"
   mkdir -p "$cache/go"
   # One build per module at a time, across processes: a second caller waits, then finds it built.
@@ -54,7 +67,7 @@ for m in "${modules[@]}"; do
     echo "building $m into $out (log: $log)" >&2
     for spec in $specs; do
       name=${spec%%=*}; pkg=${spec#*=}
-      if ! (cd "$here/$m" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags="-s -w $(ldflags "$m")" -o "$out/$name" "$pkg") >>"$log" 2>&1; then
+      if ! (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags="-s -w $(ldflags "$m")" -o "$out/$name" "$pkg") >>"$log" 2>&1; then
         echo "failed to build $name for the test environment; see $log" >&2
         tail -20 "$log" >&2
         exit 1
