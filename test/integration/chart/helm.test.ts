@@ -168,10 +168,12 @@ describe('the Helm chart on kube-apiserver', { timeout: 600_000 }, () => {
       '--timeout=60s',
       ...crdNames.map((n) => `crd/${n}`),
     ]);
+    const annotations = async (crd: string) =>
+      (await kube.getJson<{ metadata: { annotations: Record<string, string> } }>(['crd', crd])).metadata
+        .annotations;
     for (const name of crdNames) {
-      const crd = await kube.getJson<{ metadata: { annotations: Record<string, string> } }>(['crd', name]);
-      assert.equal(crd.metadata.annotations['helm.sh/resource-policy'], 'keep', name);
-      assert.equal(crd.metadata.annotations['meta.helm.sh/release-name'], release, name);
+      assert.equal((await annotations(name))['helm.sh/resource-policy'], 'keep', name);
+      assert.equal((await annotations(name))['meta.helm.sh/release-name'], release, name);
     }
     // The default, cluster-wide mode: a ClusterRole per release, valid in any namespace.
     assert.ok(await exists(kube, [`clusterrole/${fullname}`, `clusterrolebinding/${fullname}-secrets`]));
@@ -220,7 +222,9 @@ describe('the Helm chart on kube-apiserver', { timeout: 600_000 }, () => {
 
     await kube.helm(['uninstall', release, '-n', namespace], HELM_TIMEOUT);
     assert.equal(await exists(kube, [`clusterrole/${fullname}`]), false, 'the release is gone');
-    for (const name of crdNames) assert.ok(await exists(kube, ['crd', name]), `${name} is kept`);
+    for (const name of crdNames) {
+      assert.equal((await annotations(name))['meta.helm.sh/release-name'], release, `${name} is kept`);
+    }
     assert.equal((await get('before-upgrade')).metadata.uid, uid, 'the resources are kept');
     assert.equal((await get('after-upgrade')).spec.chartUpgradeProbe, 'kept');
   });
