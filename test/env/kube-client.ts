@@ -73,9 +73,9 @@ export class KubeClient {
 
   /** Applies YAML (a string, or objects that are serialized as a multi-document stream). */
   apply(manifests: string | readonly object[], namespace?: string): Promise<string> {
-    const input =
-      typeof manifests === 'string' ? manifests : manifests.map((m) => stringify(m)).join('---\n');
-    return this.kubectl([...(namespace ? ['-n', namespace] : []), 'apply', '-f', '-'], { input });
+    return this.kubectl([...(namespace ? ['-n', namespace] : []), 'apply', '-f', '-'], {
+      input: yamlStream(manifests),
+    });
   }
 
   /**
@@ -85,14 +85,17 @@ export class KubeClient {
    */
   async createNamespace(prefix: string, scope?: CleanupScope): Promise<string> {
     const name = uniqueName(prefix).slice(0, 63).replace(/-+$/, '');
-    await this.apply([
+    const objects = [
       {
         apiVersion: 'v1',
         kind: 'Namespace',
         metadata: { name, labels: { 'kafka-backup.test/owner': 'test' } },
       },
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: name } },
-    ]);
+    ];
+    // Server-side: where a kube-controller-manager runs, it creates `default` at the same time, and
+    // a client-side apply (get, then create) can then fail with AlreadyExists.
+    await this.kubectl(['apply', '--server-side', '-f', '-'], { input: yamlStream(objects) });
     scope?.after(() => this.deleteNamespace(name));
     return name;
   }
@@ -165,6 +168,31 @@ export class KubeClient {
   }
 
   /**
+   * Whether `user` may do this, by a SubjectAccessReview. Unlike `kubectl auth can-i`, which needs
+   * discovery to split `kafkabackups.kafka.oso.sh` into group and resource, it answers for custom
+   * resources whose CRD is not installed.
+   */
+  async allows(
+    user: string,
+    attributes: {
+      verb: string;
+      resource: string;
+      group?: string;
+      subresource?: string;
+      name?: string;
+      namespace?: string;
+    },
+  ): Promise<boolean> {
+    const review = {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      spec: { user, resourceAttributes: attributes },
+    };
+    const out = await this.kubectl(['create', '-o', 'json', '-f', '-'], { input: JSON.stringify(review) });
+    return (JSON.parse(out) as { status: { allowed: boolean } }).status.allowed;
+  }
+
+  /**
    * Runs helm against this client's kubeconfig, with helm's cache, config and data kept in the
    * environment's data directory (never the user's home).
    */
@@ -208,6 +236,10 @@ export interface Condition {
   readonly status: 'True' | 'False' | 'Unknown';
   readonly reason?: string;
   readonly message?: string;
+}
+
+function yamlStream(manifests: string | readonly object[]): string {
+  return typeof manifests === 'string' ? manifests : manifests.map((m) => stringify(m)).join('---\n');
 }
 
 /** Parses a multi-document YAML stream (e.g. `helm template` output) into its objects. */
