@@ -2,10 +2,11 @@
  * Test helpers for the kube-apiserver of the test environment: kubectl as the admin or as a
  * ServiceAccount, an isolated namespace per test, ServiceAccount tokens from the TokenRequest API.
  *
- * The environment runs no controllers (no kube-controller-manager, no nodes), so:
+ * Until a test asks for the node (`ensureNode()`), the environment runs no controllers and no
+ * node, so:
  * - a deleted namespace stays `Terminating` forever; helpers never wait for deletion;
  * - nothing creates a namespace's `default` ServiceAccount: createNamespace() does it;
- * - Deployments, Jobs etc. never get Pods; tests assert on the objects, not on running workloads.
+ * - Deployments, Jobs etc. never get Pods; tests that need running workloads call ensureNode().
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
