@@ -76,7 +76,7 @@ function firstLines(text: string): string {
   return text.split('\n').slice(0, 20).join('\n');
 }
 
-function resetKind(log: Logger): OneShotKind<{ result: CommandResult; durationMs: number }> {
+export function resetKind(log: Logger): OneShotKind<{ result: CommandResult; durationMs: number }> {
   return {
     kind: KAFKA_KINDS.KafkaOffsetReset,
     noun: 'OffsetReset',

@@ -82,7 +82,7 @@ export function rollbackOutcome(result: CommandResult, durationMs: number): Outc
   };
 }
 
-function rollbackKind(log: Logger): OneShotKind<{ result: CommandResult; durationMs: number }> {
+export function rollbackKind(log: Logger): OneShotKind<{ result: CommandResult; durationMs: number }> {
   return {
     kind: KAFKA_KINDS.KafkaOffsetRollback,
     noun: 'OffsetRollback',
