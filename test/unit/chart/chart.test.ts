@@ -239,6 +239,36 @@ describe('the Helm chart', () => {
     assert.equal(spec.containers[0].imagePullPolicy, 'Always');
   });
 
+  test("hostNetwork and extraEnv reach the Pod, after the chart's own variables", async () => {
+    const plain = only(await render({}), 'Deployment').spec.template.spec;
+    assert.equal(plain.hostNetwork, undefined);
+    assert.equal(plain.dnsPolicy, undefined);
+    const extraEnv = [
+      { name: 'NODE_EXTRA_CA_CERTS', value: '/etc/ssl/private-ca.pem' },
+      { name: 'HTTPS_PROXY', valueFrom: { secretKeyRef: { name: 'proxy', key: 'url' } } },
+    ];
+    const spec = only(await render({ hostNetwork: true, extraEnv }), 'Deployment').spec.template.spec;
+    assert.equal(spec.hostNetwork, true);
+    assert.equal(spec.dnsPolicy, 'ClusterFirstWithHostNet', 'Services still resolve from the host network');
+    assert.deepEqual(
+      spec.containers[0].env.map((e: { name: string }) => e.name),
+      ['POD_NAMESPACE', 'POD_NAME', 'NODE_EXTRA_CA_CERTS', 'HTTPS_PROXY'],
+    );
+    assert.deepEqual(spec.containers[0].env.slice(2), extraEnv);
+  });
+
+  test('the Grafana dashboard ConfigMap holds the tested dashboard JSON, only when enabled', async () => {
+    assert.equal((await render({})).filter((o) => o.kind === 'ConfigMap').length, 0);
+    const cm = only(
+      await render({ grafanaDashboard: { enabled: true, annotations: { grafana_folder: 'Kafka' } } }),
+      'ConfigMap',
+    );
+    assert.equal(cm.metadata.labels.grafana_dashboard, '1');
+    assert.equal(cm.metadata.annotations.grafana_folder, 'Kafka');
+    const file = readFileSync(join(CHART_DIR, 'dashboards/kafka-backup-operator.json'), 'utf8');
+    assert.deepEqual(JSON.parse(cm.data['kafka-backup-operator.json']), JSON.parse(file));
+  });
+
   test('an existing ServiceAccount, a full name override, ServiceMonitor labels', async () => {
     const objs = await render(
       {
@@ -289,6 +319,10 @@ describe('the Helm chart', () => {
       [{ podLabels: { 'app.kubernetes.io/name': 'x' } }, /at '\/podLabels\/app.kubernetes.io~1name'/],
       [{ serviceMonitor: { interval: 'often' } }, /at '\/serviceMonitor\/interval': 'often' does not match/],
       [{ networkPolicy: { enabled: 'maybe' } }, /at '\/networkPolicy\/enabled': got string, want boolean/],
+      [{ hostNetwork: 'yes' }, /at '\/hostNetwork': got string, want boolean/],
+      [{ extraEnv: [{ value: 'x' }] }, /at '\/extraEnv\/0': missing property 'name'/],
+      [{ extraEnv: [{ name: 'POD_NAME', value: 'x' }] }, /at '\/extraEnv\/0\/name'/],
+      [{ grafanaDashboard: { enabled: true, folder: 'x' } }, /at '\/grafanaDashboard': additional properties 'folder'/],
     ];
     for (const [values, message] of refused) {
       await assert.rejects(render(values), message, JSON.stringify(values));
