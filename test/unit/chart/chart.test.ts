@@ -202,8 +202,11 @@ describe('the Helm chart', () => {
   });
 
   test('the Deployment args parse as the operator flags, extra flags included', async () => {
-    const args = async (values: Values) =>
-      only(await render(values), 'Deployment').spec.template.spec.containers[0].args as string[];
+    const args = async (values: Values) => {
+      const all = only(await render(values), 'Deployment').spec.template.spec.containers[0].args as string[];
+      assert.equal(all[0], 'operator', 'the CLI subcommand comes first');
+      return all.slice(1);
+    };
     const env = { POD_NAMESPACE: 'kafka-backup-system' };
     const defaults = parseOperatorFlags(await args({}), env);
     assert.equal(defaults.leaderElect, true);
@@ -263,8 +266,8 @@ describe('the Helm chart', () => {
       await render({ grafanaDashboard: { enabled: true, annotations: { grafana_folder: 'Kafka' } } }),
       'ConfigMap',
     );
-    assert.equal(cm.metadata.labels.grafana_dashboard, '1');
-    assert.equal(cm.metadata.annotations.grafana_folder, 'Kafka');
+    assert.equal(cm.metadata.labels?.grafana_dashboard, '1');
+    assert.equal((cm.metadata.annotations as Record<string, string>).grafana_folder, 'Kafka');
     const file = readFileSync(join(CHART_DIR, 'dashboards/kafka-backup-operator.json'), 'utf8');
     assert.deepEqual(JSON.parse(cm.data['kafka-backup-operator.json']), JSON.parse(file));
   });
@@ -322,7 +325,10 @@ describe('the Helm chart', () => {
       [{ hostNetwork: 'yes' }, /at '\/hostNetwork': got string, want boolean/],
       [{ extraEnv: [{ value: 'x' }] }, /at '\/extraEnv\/0': missing property 'name'/],
       [{ extraEnv: [{ name: 'POD_NAME', value: 'x' }] }, /at '\/extraEnv\/0\/name'/],
-      [{ grafanaDashboard: { enabled: true, folder: 'x' } }, /at '\/grafanaDashboard': additional properties 'folder'/],
+      [
+        { grafanaDashboard: { enabled: true, folder: 'x' } },
+        /at '\/grafanaDashboard': additional properties 'folder'/,
+      ],
     ];
     for (const [values, message] of refused) {
       await assert.rejects(render(values), message, JSON.stringify(values));
