@@ -25,6 +25,7 @@ import { ensureNode, need, uniqueName } from '../../env/fixture.ts';
 import { loadIntoNode, operatorImage } from '../../env/images.ts';
 import { createTopic, deleteTopic, endOffsets } from '../../env/kafka-client.ts';
 import { KubeClient } from '../../env/kube-client.ts';
+import { freePort } from '../../env/ports.ts';
 import { createS3Bucket, deleteS3Bucket, listS3Keys, s3Client } from '../../env/storage-clients.ts';
 import { CHART_DIR } from '../../unit/chart/helm-chart.ts';
 import { installCrds } from '../api/crd-install.ts';
@@ -103,6 +104,8 @@ test('helm install on the real node: the operator Pod runs the quick start, a sc
     watchNamespaces: [appNs],
     rbac: { secretNames: [SECRET] },
     hostNetwork: true,
+    // The node's own ports, then: free ones, so releases of concurrent tests never collide.
+    ports: { metrics: await freePort(), health: await freePort() },
     extraEnv: [
       { name: 'KUBERNETES_SERVICE_HOST', value: '127.0.0.1' },
       { name: 'KUBERNETES_SERVICE_PORT', value: apiPort },

@@ -260,6 +260,26 @@ describe('the Helm chart', () => {
     assert.deepEqual(spec.containers[0].env.slice(2), extraEnv);
   });
 
+  test('ports move the flags, container ports, probes, Service target and NetworkPolicy together', async () => {
+    const objs = await render({ ports: { metrics: 18080, health: 18081 } });
+    const container = only(objs, 'Deployment').spec.template.spec.containers[0];
+    const flags = parseOperatorFlags(container.args.slice(1), { POD_NAMESPACE: 'ops' });
+    assert.equal(flags.metricsBindAddress, ':18080');
+    assert.equal(flags.healthProbeBindAddress, ':18081');
+    assert.deepEqual(
+      container.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]),
+      [
+        ['metrics', 18080],
+        ['health', 18081],
+      ],
+    );
+    assert.equal(container.livenessProbe.httpGet.port, 18081);
+    assert.equal(container.readinessProbe.httpGet.port, 18081);
+    const service = only(objs, 'Service').spec.ports[0];
+    assert.deepEqual([service.port, service.targetPort], [8080, 18080], 'scrapers keep the Service port');
+    assert.equal(only(objs, 'NetworkPolicy').spec.ingress[0].ports[0].port, 18080);
+  });
+
   test('the Grafana dashboard ConfigMap holds the tested dashboard JSON, only when enabled', async () => {
     assert.equal((await render({})).filter((o) => o.kind === 'ConfigMap').length, 0);
     const cm = only(
@@ -323,6 +343,8 @@ describe('the Helm chart', () => {
       [{ serviceMonitor: { interval: 'often' } }, /at '\/serviceMonitor\/interval': 'often' does not match/],
       [{ networkPolicy: { enabled: 'maybe' } }, /at '\/networkPolicy\/enabled': got string, want boolean/],
       [{ hostNetwork: 'yes' }, /at '\/hostNetwork': got string, want boolean/],
+      [{ ports: { metrics: 0 } }, /at '\/ports\/metrics': minimum: got 0, want 1/],
+      [{ ports: { health: 70000 } }, /at '\/ports\/health': maximum: got 70,?000, want 65,?535/],
       [{ extraEnv: [{ value: 'x' }] }, /at '\/extraEnv\/0': missing property 'name'/],
       [{ extraEnv: [{ name: 'POD_NAME', value: 'x' }] }, /at '\/extraEnv\/0\/name'/],
       [
