@@ -1,39 +1,51 @@
 /**
- * `npm run demo`: the product end to end on this machine, with real components only.
+ * `npm run demo`: the product end to end on this machine, with real components only, installed the
+ * way the README's quick start says: `helm install`, then `kubectl apply`.
  *
- * 1. Starts the local environment (two Kafka clusters, kube-apiserver, MinIO) unless one is running.
- * 2. Applies dist/ as a platform team would: the CRDs and the operator's install. The Deployment has
- *    no node to run on here, so the demo runs the same `kafka-backup operator` with the Deployment's
- *    own flags as a local process, authenticated with the operator's ServiceAccount token: it has
- *    exactly the permissions dist/ grants.
- * 3. Writes orders to a topic on the source cluster and applies a KafkaBackup scheduled every 15
+ * 1. Starts the local environment (two Kafka clusters, kube-apiserver, MinIO) and its node (a real
+ *    kubelet on containerd, with the controllers and the scheduler) unless they are running.
+ * 2. Builds the operator image from this checkout without a Docker daemon (`npm run image`'s build,
+ *    cached by content) and imports it into the node, as a registry pull would.
+ * 3. `helm upgrade --install kafka-backup-operator runtime/chart/kafka-backup-operator -n
+ *    kafka-backup --create-namespace`, and waits for the operator Pod to be Ready and to hold its
+ *    Lease.
+ * 4. Writes orders to a topic on the source cluster and applies a KafkaBackup scheduled every 15
  *    seconds to MinIO; writes more orders and waits for the next, incremental, run; then applies a
  *    KafkaRestore naming the backup (`backupRef.name`) into the target cluster. `kubectl get
  *    kafka-backup` lines show the resources as they change.
- * 4. Checks that the restored topic holds every record, shows the Events and the operator's run
- *    metrics, then stops what it started (`npm run demo -- --keep` leaves everything running).
+ * 5. Checks that the restored topic holds every record, shows the Events and the operator's run
+ *    metrics (scraped from the Pod through the metrics Service), says where to look next, then
+ *    uninstalls and stops what it started (`npm run demo -- --keep` leaves everything running and
+ *    prints how to tear it down).
+ *
+ * The node has no kube-proxy and no cluster DNS: the release runs with `hostNetwork: true` (Kafka and
+ * MinIO listen on loopback) and points the in-cluster client at the API server's loopback address.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
+import { cacheDir } from '../test/env/cache.ts';
 import { down, findRunningEnv, up } from '../test/env/environment.ts';
-import { need } from '../test/env/fixture.ts';
+import { ensureNode, need } from '../test/env/fixture.ts';
+import { loadIntoNode, operatorImage } from '../test/env/images.ts';
 import { createTopic, deleteTopic, endOffsets, kafkaConnection, produce } from '../test/env/kafka-client.ts';
 import { KubeClient } from '../test/env/kube-client.ts';
+import { freePort } from '../test/env/ports.ts';
 import { createS3Bucket, s3Client } from '../test/env/storage-clients.ts';
 import { minioSecret, minioStorage } from '../test/integration/operator/operator-env.ts';
-import {
-  freePort,
-  type OperatorReplica,
-  startReplica,
-} from '../test/integration/operator/operator-replica.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
+const CHART = path.join(ROOT, 'runtime/chart/kafka-backup-operator');
+const RELEASE = 'kafka-backup-operator';
+const OPERATOR_NAMESPACE = 'kafka-backup';
 /** A namespace of its own per run, so a demo can be run again in the same environment. */
 const NAMESPACE = `kafka-demo-${Date.now().toString(36)}`;
 const keep = process.argv.includes('--keep');
 const BATCH = 10_000;
+const HELM = { timeoutMs: 300_000 };
 
 function say(text: string): void {
   process.stdout.write(`\n== ${text}\n`);
@@ -52,52 +64,89 @@ async function main(): Promise<number> {
   let started: string | undefined;
   // An environment already running (`npm run env -- up`, or the tests' own) is used as it is.
   if (!process.env.KAFKA_BACKUP_TEST_ENV && !findRunningEnv()) {
-    say('starting the local environment (Kafka x2, kube-apiserver, MinIO); the first time builds it');
-    started = (await up(['kafka', 'kube', 's3'])).file;
+    say(
+      'starting the local environment (Kafka x2, kube-apiserver, MinIO, one node); the first time builds it',
+    );
+    started = (await up(['kafka', 'kube', 's3', 'node'])).file;
   }
-  let operator: OperatorReplica | undefined;
+  let installed = false;
   const kafka = need('kafka');
+  const kube = need('kube');
   const source = kafkaConnection(kafka, 'source');
   const target = kafkaConnection(kafka, 'target');
   const topic = `orders-${Date.now().toString(36)}`;
+  const admin = KubeClient.admin();
+  const work = mkdtempSync(path.join(tmpdir(), 'kafka-backup-demo-'));
   try {
-    const admin = KubeClient.admin();
-    say('kubectl apply -f dist/: the five CRDs, the operator namespace, ServiceAccount and RBAC');
-    const crds = readdirSync(path.join(ROOT, 'dist')).filter((f) => f.startsWith('00-crd-'));
-    // Server-side apply, as the README says for dist/ (and as Argo CD and Flux apply).
-    await applyServerSide(
-      admin,
-      crds.map((f) => readFileSync(path.join(ROOT, 'dist', f), 'utf8')).join('\n---\n'),
-    );
-    await admin.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
-    const install = parseAllDocuments(readFileSync(path.join(ROOT, 'dist/10-operator.yaml'), 'utf8')).map(
-      (d) => d.toJSON() as { kind: string },
-    );
-    // Everything but the workload: this environment has no node to run the Deployment's Pods.
-    await applyServerSide(
-      admin,
-      install
-        .filter((m) => !['Deployment', 'PodDisruptionBudget'].includes(m.kind))
-        .map((m) => stringify(m))
-        .join('---\n'),
-    );
-    await admin.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } }]);
+    const node = await ensureNode();
+    say(`building the operator image without a Docker daemon and importing it into node ${node.name}`);
+    const image = await operatorImage(cacheDir());
+    await loadIntoNode(node, image);
+    process.stdout.write(`${image.reference}\n`);
 
-    say('starting the operator with the Deployment flags, as the kafka-backup-operator ServiceAccount');
-    const deployment = install.find((m) => m.kind === 'Deployment') as unknown as {
-      spec: { template: { spec: { containers: Array<{ args: string[] }> } } };
+    await admin.kubectl(['create', 'namespace', NAMESPACE]);
+    const at = image.reference.lastIndexOf(':');
+    // CRDs that something else applied (the tests apply them with kubectl) cannot be adopted by a
+    // release without its labels; then the release leaves them alone, as `crds.install=false` says.
+    const crdsByOthers = await foreignCrds(admin);
+    const values = {
+      crds: { install: !crdsByOthers },
+      replicaCount: 1,
+      image: {
+        repository: image.reference.slice(0, at),
+        tag: image.reference.slice(at + 1),
+        pullPolicy: 'Never',
+      },
+      // The demo's namespace only, so what other runs left in a reused environment stays out.
+      watchNamespaces: [NAMESPACE],
+      rbac: { secretNames: ['s3-credentials'] },
+      hostNetwork: true,
+      ports: { metrics: await freePort(), health: await freePort() },
+      extraEnv: [
+        { name: 'KUBERNETES_SERVICE_HOST', value: '127.0.0.1' },
+        { name: 'KUBERNETES_SERVICE_PORT', value: new URL(kube.server).port },
+      ],
     };
-    const metricsPort = await freePort();
-    const args = (deployment.spec.template.spec.containers[0]?.args ?? [])
-      .filter((a) => a !== 'operator' && !/^--(metrics|health-probe)-bind-address=/.test(a))
-      .concat([`--metrics-bind-address=127.0.0.1:${metricsPort}`, '--health-probe-bind-address=0']);
-    const kubeconfig = await admin.writeServiceAccountKubeconfig('kafka-backup', 'kafka-backup-operator');
-    // Watching the demo's namespace only, so resources other runs left in a reused environment stay out.
-    operator = startReplica('demo-operator', { kubeconfig, watched: NAMESPACE, args });
-    const quiet = operator;
-    quiet.child.on('exit', (code) => {
-      if (code !== 0 && code !== null) process.stderr.write(quiet.output().slice(-4000));
-    });
+    const valuesFile = path.join(work, 'values.yaml');
+    writeFileSync(valuesFile, stringify(values));
+    say(
+      `helm upgrade --install ${RELEASE} runtime/chart/kafka-backup-operator -n ${OPERATOR_NAMESPACE} --create-namespace -f values.yaml --wait`,
+    );
+    process.stdout.write(stringify(values));
+    if (crdsByOthers)
+      process.stdout.write('(the CRDs are already installed by kubectl: crds.install=false)\n');
+    await admin.helm(
+      [
+        'upgrade',
+        '--install',
+        RELEASE,
+        CHART,
+        '-n',
+        OPERATOR_NAMESPACE,
+        '--create-namespace',
+        '-f',
+        valuesFile,
+        '--wait',
+        '--timeout',
+        '180s',
+      ],
+      HELM,
+    );
+    installed = true;
+    await admin.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    process.stdout.write(
+      await admin.kubectl([
+        'get',
+        'pods',
+        '-n',
+        OPERATOR_NAMESPACE,
+        '-o',
+        'wide',
+        '-l',
+        `app.kubernetes.io/instance=${RELEASE}`,
+      ]),
+    );
+    await waitForLeader(admin);
 
     await createTopic(source, topic, { partitions: 3 });
     say(`writing ${BATCH} orders to ${topic} on the source cluster`);
@@ -161,8 +210,12 @@ async function main(): Promise<number> {
         '--sort-by=.metadata.creationTimestamp',
       ]),
     );
-    say('the operator metrics (runs by kind and result)');
-    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    say('the operator metrics (runs by kind and result), scraped from the Pod through the metrics Service');
+    const metrics = await admin.kubectl([
+      'get',
+      '--raw',
+      `/api/v1/namespaces/${OPERATOR_NAMESPACE}/services/${RELEASE}-metrics:metrics/proxy/metrics`,
+    ]);
     process.stdout.write(
       `${metrics
         .split('\n')
@@ -172,13 +225,33 @@ async function main(): Promise<number> {
 
     const restored = (await endOffsets(target, `${topic}-restored`)).reduce((a, b) => a + Number(b), 0);
     say(`restored ${restored} of ${2 * BATCH} orders into ${topic}-restored on the target cluster`);
+    say('where to look next');
+    process.stdout.write(
+      [
+        `kubectl get kafka-backup -n ${NAMESPACE}                    # the resources, their phase and printer columns`,
+        `kubectl describe kafkabackup orders-backup -n ${NAMESPACE}  # conditions, stored runs, Events`,
+        `kubectl logs -n ${OPERATOR_NAMESPACE} deploy/${RELEASE}          # the operator's structured log`,
+        'docs: runtime/operator/README.md, runtime/chart/kafka-backup-operator/README.md, docs/gitops.md',
+        keep
+          ? `tear down: helm uninstall ${RELEASE} -n ${OPERATOR_NAMESPACE}; npm run env -- down`
+          : 'the demo now uninstalls the release and stops what it started (npm run demo -- --keep leaves it running)',
+        '',
+      ].join('\n'),
+    );
     return restored === 2 * BATCH ? 0 : 1;
   } finally {
-    await operator?.stop();
     if (!keep) {
       await deleteTopic(source, topic).catch(() => {});
       await deleteTopic(target, `${topic}-restored`).catch(() => {});
+      if (installed) {
+        say(
+          `helm uninstall ${RELEASE} -n ${OPERATOR_NAMESPACE} (the CRDs, the resources and the backups stay)`,
+        );
+        await admin.helm(['uninstall', RELEASE, '-n', OPERATOR_NAMESPACE, '--wait'], HELM).catch(() => {});
+      }
+      await admin.kubectl(['delete', 'namespace', NAMESPACE, '--wait=false']).catch(() => {});
     }
+    rmSync(work, { recursive: true, force: true });
     if (started && !keep) {
       say('stopping the environment this demo started (npm run demo -- --keep leaves it running)');
       await down(started);
@@ -186,8 +259,37 @@ async function main(): Promise<number> {
   }
 }
 
-function applyServerSide(admin: KubeClient, yaml: string): Promise<string> {
-  return admin.kubectl(['apply', '--server-side', '-f', '-'], { input: yaml });
+/** True when the CRDs exist but no Helm release owns them (applied with kubectl, e.g. by the tests). */
+async function foreignCrds(admin: KubeClient): Promise<boolean> {
+  const crd = await admin.tryKubectl(['get', 'crd', 'kafkabackups.kafka.oso.sh', '-o', 'json']);
+  if (crd.code !== 0) return false;
+  const annotations = (JSON.parse(crd.stdout) as { metadata: { annotations?: Record<string, string> } })
+    .metadata.annotations;
+  return annotations?.['meta.helm.sh/release-name'] !== RELEASE;
+}
+
+/** The operator Pod is Ready and holds the Lease (its identity is `<Pod name>_<uuid>`). */
+async function waitForLeader(admin: KubeClient): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const lease = await admin.tryKubectl([
+      'get',
+      'lease',
+      '-n',
+      OPERATOR_NAMESPACE,
+      `${RELEASE}-leader`,
+      '-o',
+      'jsonpath={.spec.holderIdentity}',
+    ]);
+    if (lease.code === 0 && lease.stdout.includes('_')) {
+      process.stdout.write(`the Lease ${RELEASE}-leader is held by ${lease.stdout.split('_')[0]}\n`);
+      return;
+    }
+    await delay(1000);
+  }
+  throw new Error(
+    `no operator Pod took the Lease within 2 minutes: kubectl logs -n ${OPERATOR_NAMESPACE} deploy/${RELEASE}`,
+  );
 }
 
 async function writeOrders(connection: ReturnType<typeof kafkaConnection>, topic: string, from: number) {

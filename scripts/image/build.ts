@@ -33,9 +33,11 @@ export async function imageInputs(): Promise<string[]> {
       'ls-files',
       '-z',
       '--',
-      'lib',
-      'runtime',
-      'imports',
+      // What tsc compiles (tsconfig.build.json): the TypeScript of lib/, runtime/ and imports/, not
+      // the chart, the docs or the Lua beside it.
+      'lib/*.ts',
+      'runtime/*.ts',
+      'imports/*.ts',
       'scripts/image',
       'package.json',
       'package-lock.json',

@@ -2,23 +2,18 @@
  * dist/ on a real kube-apiserver: the example app (the very app that writes dist/, here into a
  * namespace of the test's own) applies with `kubectl apply --server-side -f DIR`, CRDs first; a
  * second apply changes nothing; the operator's pod template passes Pod Security `restricted`
- * admission; the granted RBAC allows exactly what it says. Then `npm run demo`, the README's main
- * command, which applies dist/ too: in this file, so the two never apply the same cluster-scoped
- * objects (the operator's ClusterRoles) at the same time.
+ * admission; the granted RBAC allows exactly what it says.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { createExampleApp } from '../../../examples/app.ts';
 import { KUSTOMIZATION_FILE, synthesizeForGitOps } from '../../../lib/index.ts';
 import { uniqueName } from '../../env/fixture.ts';
 import { KubeClient } from '../../env/kube-client.ts';
-import { REPO } from '../api/crd-install.ts';
 
 type KubeObject = {
   apiVersion: string;
@@ -159,32 +154,4 @@ describe('dist/ applied to kube-apiserver', { timeout: 300_000 }, () => {
       true,
     );
   });
-});
-
-/**
- * `npm run demo` on the running test environment: it applies dist/, runs the operator as its
- * ServiceAccount, backs up on schedule, restores by backupRef.name and checks every record arrived.
- * Run as the user runs it, as a process; it must exit 0.
- */
-test('npm run demo: scheduled backups to MinIO and a restore by backupRef.name, every record restored', {
-  timeout: 300_000,
-}, async () => {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['--import', 'tsx', join(REPO, 'scripts/demo.ts')],
-    { cwd: REPO, env: process.env, maxBuffer: 16 * 1024 * 1024, timeout: 280_000 },
-  ).catch((error: { stdout?: string; stderr?: string; message: string }) => {
-    assert.fail(`the demo failed: ${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
-  });
-  assert.match(stdout, /restored 20000 of 20000 orders/);
-  // Runs are incremental: together the scheduled runs stored each order once.
-  const stored = [...stdout.matchAll(/\bstored (\d+) records/g)].map((m) => Number(m[1]));
-  assert.ok(stored.filter((n) => n > 0).length >= 2, stdout);
-  assert.equal(
-    stored.reduce((a, b) => a + b, 0),
-    20000,
-    stdout,
-  );
-  assert.match(stdout, /RestoreCompleted/);
-  assert.match(stdout, /kafka_backup_\w*runs_total\{kind="KafkaRestore",result="succeeded"\} 1/);
 });
