@@ -101,6 +101,8 @@ async function main(): Promise<number> {
       watchNamespaces: [NAMESPACE],
       rbac: { secretNames: ['s3-credentials'] },
       hostNetwork: true,
+      // The test node runs only what tolerates its taint (test/env/components/node.ts).
+      tolerations: [node.toleration],
       ports: { metrics: await freePort(), health: await freePort() },
       extraEnv: [
         { name: 'KUBERNETES_SERVICE_HOST', value: '127.0.0.1' },

@@ -95,6 +95,13 @@ export interface NodeInfo {
   readonly netns: string;
   readonly hostInterface: string;
   readonly cniBridge: string;
+  /** Only Pods with this toleration are scheduled on the node (see components/node.ts). */
+  readonly toleration: {
+    readonly key: string;
+    readonly operator: 'Equal';
+    readonly value: string;
+    readonly effect: 'NoSchedule';
+  };
 }
 
 /** Everything a test needs to reach the environment; written to `env.json` in the data directory. */

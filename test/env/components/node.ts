@@ -44,6 +44,22 @@ import type { ComponentContext, KubeInfo, NodeInfo, Started } from '../state.ts'
 import { CLIENT_AUTH, certificateKubeconfig, issueCertificate } from './kube.ts';
 
 export const NODE_NAME = 'kafka-backup-test-node';
+/**
+ * The node's taint: only workloads that tolerate it run there. Tests that never meant to run Pods
+ * (the dist/ Deployment applied to judge its manifests, say) keep their Pods Pending, as before
+ * there was a node, instead of pulling images or acting on the cluster.
+ */
+export const NODE_TAINT = {
+  key: 'kafka-backup.test/node',
+  value: 'workloads',
+  effect: 'NoSchedule',
+} as const;
+export const NODE_TOLERATION = {
+  key: NODE_TAINT.key,
+  operator: 'Equal',
+  value: NODE_TAINT.value,
+  effect: NODE_TAINT.effect,
+} as const;
 /** The containerd namespace the CRI plugin (and so the kubelet) uses. */
 export const CRI_NAMESPACE = 'k8s.io';
 const CNI_BIN_DIR = '/usr/lib/cni';
@@ -122,8 +138,13 @@ export async function startNode(ctx: ComponentContext, kube: KubeInfo): Promise<
     // The node lifecycle controller taints a new node not-ready until it has seen it Ready.
     await waitFor(
       controllerManager,
-      `node ${NODE_NAME} untainted`,
-      async () => (await kubectl(['get', 'node', NODE_NAME, '-o', 'jsonpath={.spec.taints}'])).trim() === '',
+      `node ${NODE_NAME} without the not-ready taint`,
+      async () => {
+        const taints = JSON.parse(
+          (await kubectl(['get', 'node', NODE_NAME, '-o', 'jsonpath={.spec.taints}'])) || '[]',
+        ) as Array<{ key: string }>;
+        return taints.every((t) => t.key === NODE_TAINT.key);
+      },
       120_000,
     );
     return {
@@ -137,6 +158,7 @@ export async function startNode(ctx: ComponentContext, kube: KubeInfo): Promise<
         netns: network.netns,
         hostInterface: network.hostInterface,
         cniBridge: cniBridgeName(id),
+        toleration: NODE_TOLERATION,
       },
       processes,
     };
@@ -450,6 +472,7 @@ function startKubelet(
       imageGCLowThresholdPercent: 99,
       resolvConf: '/etc/resolv.conf',
       serializeImagePulls: false,
+      registerWithTaints: [NODE_TAINT],
       maxPods: 50,
     }),
   );

@@ -104,6 +104,7 @@ test('helm install on the real node: the operator Pod runs the quick start, a sc
     watchNamespaces: [appNs],
     rbac: { secretNames: [SECRET] },
     hostNetwork: true,
+    tolerations: [node.toleration],
     // The node's own ports, then: free ones, so releases of concurrent tests never collide.
     ports: { metrics: await freePort(), health: await freePort() },
     extraEnv: [

@@ -33,7 +33,7 @@ describe('the test node', () => {
     await loadIntoNode(node, image);
   });
 
-  test('is Ready, untainted, with its InternalIP on an interface of the environment', async () => {
+  test('is Ready, tainted for the workloads meant for it only, with its InternalIP on an interface of the environment', async () => {
     const n = await admin.getJson<{
       spec: { taints?: unknown[] };
       status: {
@@ -42,7 +42,12 @@ describe('the test node', () => {
       };
     }>(['node', node.name]);
     assert.equal(n.status.conditions.find((c) => c.type === 'Ready')?.status, 'True');
-    assert.equal(n.spec.taints, undefined);
+    assert.deepEqual(
+      (n.spec.taints as Array<{ key: string; value: string; effect: string }>).map(
+        ({ key, value, effect }) => ({ key, value, effect }),
+      ),
+      [{ key: node.toleration.key, value: node.toleration.value, effect: node.toleration.effect }],
+    );
     assert.deepEqual(
       n.status.addresses.find((a) => a.type === 'InternalIP'),
       { type: 'InternalIP', address: node.internalIp },
@@ -61,6 +66,33 @@ describe('the test node', () => {
     assert.deepEqual(config.Labels, IMAGE_CONFIG.labels);
   });
 
+  test('leaves Pods that do not tolerate its taint Pending, as before there was a node', async (t) => {
+    const namespace = await admin.createNamespace('node-taint', t);
+    await admin.apply(
+      [
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'not-meant-for-it' },
+          spec: { containers: [{ name: 'c', image: image.reference, imagePullPolicy: 'Never' }] },
+        },
+      ],
+      namespace,
+    );
+    let reason = '';
+    for (let i = 0; i < 50 && reason === ''; i++) {
+      const pod = await admin.getJson<{ status: { conditions?: Array<{ type: string; reason?: string }> } }>([
+        'pod',
+        '-n',
+        namespace,
+        'not-meant-for-it',
+      ]);
+      reason = pod.status.conditions?.find((c) => c.type === 'PodScheduled')?.reason ?? '';
+      if (reason === '') await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(reason, 'Unschedulable');
+  });
+
   test('runs a Job of the operator image to completion under Pod Security restricted', async (t) => {
     const namespace = await admin.createNamespace('node-job', t);
     await admin.kubectl(['label', 'namespace', namespace, 'pod-security.kubernetes.io/enforce=restricted']);
@@ -74,6 +106,7 @@ describe('the test node', () => {
             backoffLimit: 0,
             template: {
               spec: {
+                tolerations: [node.toleration],
                 restartPolicy: 'Never',
                 securityContext: restricted.pod,
                 containers: [
@@ -112,6 +145,7 @@ describe('the test node', () => {
             template: {
               metadata: { labels },
               spec: {
+                tolerations: [node.toleration],
                 securityContext: restricted.pod,
                 containers: [
                   {
