@@ -84,6 +84,8 @@ const FIXABLE = new Set([
   'StorageAccessDenied',
   'NotFound',
   'DeadlineExceeded',
+  // A run stopped from outside (its Job deleted): the next run resumes from the checkpoint.
+  'Interrupted',
 ]);
 
 export function backupController(deps: BackupControllerDeps): Controller {

@@ -6,6 +6,7 @@
  * JSON alone is too long. Never a Secret value: results and scrubbed messages only.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { scrub } from '../../log.ts';
 import type { ReportedError } from './run-errors.ts';
 
 /** What the kubelet keeps of a termination message. */
@@ -19,7 +20,8 @@ export type RunReport =
 
 /** The message to write: JSON, else gzip + base64, else (too large even so) a clear failure. */
 export function encodeReport(report: RunReport): string {
-  const json = JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  // Scrubbed as every log line is: a Secret value registered for redaction never leaves the Pod.
+  const json = scrub(JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
   if (Buffer.byteLength(json) <= TERMINATION_MESSAGE_LIMIT) return json;
   const packed = GZIP_PREFIX + gzipSync(json).toString('base64');
   if (packed.length <= TERMINATION_MESSAGE_LIMIT) return packed;
