@@ -167,6 +167,7 @@ test('--runner=job: a KafkaBackup and a KafkaRestore run as owned Jobs with moun
         metadata: { name: 'orders-restore' },
         spec: {
           backupRef: { name: 'orders' },
+          createTopics: true,
           kafkaCluster: { bootstrapServers: [kafka.target.bootstrap] },
         },
       },
@@ -176,8 +177,9 @@ test('--runner=job: a KafkaBackup and a KafkaRestore run as owned Jobs with moun
   await eventually(
     'the restore completes',
     async () => {
-      const phase = (await get('kafkarestores.kafka.oso.sh', 'orders-restore')).status?.phase;
-      assert.notEqual(phase, 'Failed');
+      const status = (await get('kafkarestores.kafka.oso.sh', 'orders-restore')).status;
+      const phase = status?.phase;
+      assert.notEqual(phase, 'Failed', JSON.stringify(status));
       return phase === 'Completed';
     },
     240_000,
