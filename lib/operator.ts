@@ -171,7 +171,9 @@ export class KafkaBackupOperator extends Construct {
     this.createWatchRbac(labels);
     this.createOwnNamespaceRbac(metadata);
 
+    // The image's entrypoint is the `kafka-backup` CLI; `args` replaces its default command.
     const args = [
+      'operator',
       `--metrics-bind-address=:${METRICS_PORT}`,
       `--health-probe-bind-address=:${HEALTH_PORT}`,
       '--leader-elect=true',

@@ -89,7 +89,7 @@ async function main(): Promise<number> {
     };
     const metricsPort = await freePort();
     const args = (deployment.spec.template.spec.containers[0]?.args ?? [])
-      .filter((a) => !/^--(metrics|health-probe)-bind-address=/.test(a))
+      .filter((a) => a !== 'operator' && !/^--(metrics|health-probe)-bind-address=/.test(a))
       .concat([`--metrics-bind-address=127.0.0.1:${metricsPort}`, '--health-probe-bind-address=0']);
     const kubeconfig = await admin.writeServiceAccountKubeconfig('kafka-backup', 'kafka-backup-operator');
     // Watching the demo's namespace only, so resources other runs left in a reused environment stay out.

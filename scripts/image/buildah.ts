@@ -71,7 +71,15 @@ export async function buildahImage(image: BuildahImage): Promise<void> {
       container,
     ]);
     // No io.buildah.version label: the image carries only the labels the Dockerfile declares too.
-    const id = await buildah(['commit', '--quiet', '--format', 'oci', '--identity-label=false', container, image.reference]);
+    const id = await buildah([
+      'commit',
+      '--quiet',
+      '--format',
+      'oci',
+      '--identity-label=false',
+      container,
+      image.reference,
+    ]);
     rmSync(image.archive, { force: true });
     mkdirSync(path.dirname(image.archive), { recursive: true });
     await buildah(['push', '--quiet', id, `oci-archive:${image.archive}:${image.reference}`]);

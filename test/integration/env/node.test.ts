@@ -143,7 +143,7 @@ describe('the test node', () => {
       '--',
       '/usr/local/bin/node',
       '-e',
-      'console.log(`${process.getuid()}:${process.getgid()}`)',
+      'console.log([process.getuid(), process.getgid()].join(":"))',
     ]);
     assert.equal(id.trim(), '65532:65532');
   });

@@ -202,8 +202,11 @@ describe('the Helm chart', () => {
   });
 
   test('the Deployment args parse as the operator flags, extra flags included', async () => {
-    const args = async (values: Values) =>
-      only(await render(values), 'Deployment').spec.template.spec.containers[0].args as string[];
+    const args = async (values: Values) => {
+      const all = only(await render(values), 'Deployment').spec.template.spec.containers[0].args as string[];
+      assert.equal(all[0], 'operator', 'the CLI subcommand comes first');
+      return all.slice(1);
+    };
     const env = { POD_NAMESPACE: 'kafka-backup-system' };
     const defaults = parseOperatorFlags(await args({}), env);
     assert.equal(defaults.leaderElect, true);
@@ -257,14 +260,34 @@ describe('the Helm chart', () => {
     assert.deepEqual(spec.containers[0].env.slice(2), extraEnv);
   });
 
+  test('ports move the flags, container ports, probes, Service target and NetworkPolicy together', async () => {
+    const objs = await render({ ports: { metrics: 18080, health: 18081 } });
+    const container = only(objs, 'Deployment').spec.template.spec.containers[0];
+    const flags = parseOperatorFlags(container.args.slice(1), { POD_NAMESPACE: 'ops' });
+    assert.equal(flags.metricsBindAddress, ':18080');
+    assert.equal(flags.healthProbeBindAddress, ':18081');
+    assert.deepEqual(
+      container.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]),
+      [
+        ['metrics', 18080],
+        ['health', 18081],
+      ],
+    );
+    assert.equal(container.livenessProbe.httpGet.port, 18081);
+    assert.equal(container.readinessProbe.httpGet.port, 18081);
+    const service = only(objs, 'Service').spec.ports[0];
+    assert.deepEqual([service.port, service.targetPort], [8080, 18080], 'scrapers keep the Service port');
+    assert.equal(only(objs, 'NetworkPolicy').spec.ingress[0].ports[0].port, 18080);
+  });
+
   test('the Grafana dashboard ConfigMap holds the tested dashboard JSON, only when enabled', async () => {
     assert.equal((await render({})).filter((o) => o.kind === 'ConfigMap').length, 0);
     const cm = only(
       await render({ grafanaDashboard: { enabled: true, annotations: { grafana_folder: 'Kafka' } } }),
       'ConfigMap',
     );
-    assert.equal(cm.metadata.labels.grafana_dashboard, '1');
-    assert.equal(cm.metadata.annotations.grafana_folder, 'Kafka');
+    assert.equal(cm.metadata.labels?.grafana_dashboard, '1');
+    assert.equal((cm.metadata.annotations as Record<string, string>).grafana_folder, 'Kafka');
     const file = readFileSync(join(CHART_DIR, 'dashboards/kafka-backup-operator.json'), 'utf8');
     assert.deepEqual(JSON.parse(cm.data['kafka-backup-operator.json']), JSON.parse(file));
   });
@@ -320,9 +343,14 @@ describe('the Helm chart', () => {
       [{ serviceMonitor: { interval: 'often' } }, /at '\/serviceMonitor\/interval': 'often' does not match/],
       [{ networkPolicy: { enabled: 'maybe' } }, /at '\/networkPolicy\/enabled': got string, want boolean/],
       [{ hostNetwork: 'yes' }, /at '\/hostNetwork': got string, want boolean/],
+      [{ ports: { metrics: 0 } }, /at '\/ports\/metrics': minimum: got 0, want 1/],
+      [{ ports: { health: 70000 } }, /at '\/ports\/health': maximum: got 70,?000, want 65,?535/],
       [{ extraEnv: [{ value: 'x' }] }, /at '\/extraEnv\/0': missing property 'name'/],
       [{ extraEnv: [{ name: 'POD_NAME', value: 'x' }] }, /at '\/extraEnv\/0\/name'/],
-      [{ grafanaDashboard: { enabled: true, folder: 'x' } }, /at '\/grafanaDashboard': additional properties 'folder'/],
+      [
+        { grafanaDashboard: { enabled: true, folder: 'x' } },
+        /at '\/grafanaDashboard': additional properties 'folder'/,
+      ],
     ];
     for (const [values, message] of refused) {
       await assert.rejects(render(values), message, JSON.stringify(values));

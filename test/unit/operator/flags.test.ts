@@ -6,7 +6,7 @@ import { FlagError, parseDuration, parseOperatorFlags } from '../../../runtime/o
 import { parseBindAddress } from '../../../runtime/operator/http-endpoints.ts';
 import { operatorMain } from '../../../runtime/operator/main.ts';
 
-/** The operator container's args exactly as lib/operator.ts synthesizes them. */
+/** The operator container's flags exactly as lib/operator.ts synthesizes them (after the `operator` subcommand). */
 function synthesizedArgs(installMode: InstallMode): string[] {
   const app = new App();
   new KafkaBackupOperator(new Chart(app, 'c'), 'Operator', {
@@ -19,7 +19,9 @@ function synthesizedArgs(installMode: InstallMode): string[] {
     .find((m: { kind: string }) => m.kind === 'Deployment') as {
     spec: { template: { spec: { containers: Array<{ args: string[] }> } } };
   };
-  return deployment.spec.template.spec.containers[0]?.args ?? [];
+  const [command, ...flags] = deployment.spec.template.spec.containers[0]?.args ?? [];
+  assert.equal(command, 'operator', "args replaces the image's command: the subcommand comes first");
+  return flags;
 }
 
 describe('operator flags', () => {

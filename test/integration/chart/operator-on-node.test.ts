@@ -1,0 +1,330 @@
+/**
+ * The install path for real, on the test environment's node: `helm install` of the chart with the
+ * image built from this checkout (imported into the node's containerd, never pulled). The operator
+ * Pod starts and takes the Lease; the README's quick-start
+ * KafkaBackup, applied with kubectl, runs; a scheduled backup runs and its leader Pod is deleted in
+ * the middle of a run: the Deployment's next Pod takes the Lease and completes it, every record
+ * exactly once; a KafkaRestore by backupRef.name restores into the target cluster; status, Events
+ * and /metrics (scraped through the metrics Service) show it; `helm uninstall` leaves the custom
+ * resources and the backups in storage.
+ *
+ * The node has no kube-proxy and no cluster DNS, so the release uses `hostNetwork: true` (Kafka and
+ * MinIO are on loopback) and points the in-cluster client at the API server's loopback address with
+ * `extraEnv`. One node with host networking fits one replica (two would bind the same ports); the
+ * two-replica Lease handover is proven with two operator processes in
+ * test/integration/operator/high-availability.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { stringify } from 'yaml';
+import { cacheDir } from '../../env/cache.ts';
+import { ensureNode, need, uniqueName } from '../../env/fixture.ts';
+import { loadIntoNode, operatorImage } from '../../env/images.ts';
+import { createTopic, deleteTopic, endOffsets } from '../../env/kafka-client.ts';
+import { KubeClient } from '../../env/kube-client.ts';
+import { freePort } from '../../env/ports.ts';
+import { createS3Bucket, deleteS3Bucket, listS3Keys, s3Client } from '../../env/storage-clients.ts';
+import { CHART_DIR } from '../../unit/chart/helm-chart.ts';
+import { installCrds } from '../api/crd-install.ts';
+import { content, fidelityRecords, produceAll, readTopic, testConnection } from '../engine/helpers.ts';
+import { eventually, minioSecret, minioStorage } from '../operator/operator-env.ts';
+
+const SECRET = 's3-credentials';
+const RELEASE = 'kafka-backup-operator';
+const RECORDS = 20_000;
+const RECORDS_PER_SEC = 1_500;
+/** helm's own --timeout is shorter: the process is only killed if helm itself hangs. */
+const HELM = { timeoutMs: 300_000 };
+
+interface Status {
+  phase?: string;
+  message?: string;
+  recordsProcessed?: number;
+  storedRecords?: number;
+  storedRunCount?: number;
+  lastRunId?: string;
+  recordsRestored?: number;
+  conditions?: Array<{ type: string; status: string; reason?: string }>;
+}
+
+test('helm install on the real node: the operator Pod runs the quick start, a scheduled backup survives its leader Pod being deleted, a restore completes, and uninstall keeps resources and backups', {
+  timeout: 900_000,
+}, async (t) => {
+  const kafka = need('kafka');
+  const s3 = need('s3');
+  const kube = need('kube');
+  const node = await ensureNode();
+  const image = await operatorImage(cacheDir());
+  await loadIntoNode(node, image);
+
+  const admin = KubeClient.admin();
+  await installCrds(admin);
+  const operatorNs = await admin.createNamespace('helm-op', t);
+  const appNs = await admin.createNamespace('helm-app', t);
+  // No `restricted` label here: host networking is outside every Pod Security level but privileged.
+  // test/integration/chart/helm.test.ts proves the chart's Pod passes `restricted` admission.
+
+  const source = testConnection('source');
+  const target = testConnection('target');
+  const quickTopic = uniqueName('helm-quick');
+  const topic = uniqueName('helm-orders');
+  await createTopic(source, quickTopic, { partitions: 1 });
+  await createTopic(source, topic, { partitions: 3 });
+  const bucket = await createS3Bucket(s3Client(s3), 'helm-e2e');
+  const work = mkdtempSync(join(tmpdir(), 'helm-e2e-'));
+  t.after(async () => {
+    await admin
+      .helm(['uninstall', RELEASE, '-n', operatorNs, '--ignore-not-found', '--wait'])
+      .catch(() => {});
+    for (const [connection, name] of [
+      [source, quickTopic],
+      [source, topic],
+      [target, `${topic}-restored`],
+    ] as const) {
+      await deleteTopic(connection, name).catch(() => {});
+    }
+    await deleteS3Bucket(s3Client(s3), bucket).catch(() => {});
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  // helm install, as the seed's quick start says, with this environment's image and network.
+  const at = image.reference.lastIndexOf(':');
+  const apiPort = new URL(kube.server).port;
+  const values = {
+    crds: { install: false }, // the cluster's CRDs are shared with other tests (installCrds above)
+    replicaCount: 1,
+    image: {
+      repository: image.reference.slice(0, at),
+      tag: image.reference.slice(at + 1),
+      pullPolicy: 'Never',
+    },
+    watchNamespaces: [appNs],
+    rbac: { secretNames: [SECRET] },
+    hostNetwork: true,
+    // The node's own ports, then: free ones, so releases of concurrent tests never collide.
+    ports: { metrics: await freePort(), health: await freePort() },
+    extraEnv: [
+      { name: 'KUBERNETES_SERVICE_HOST', value: '127.0.0.1' },
+      { name: 'KUBERNETES_SERVICE_PORT', value: apiPort },
+    ],
+    logLevel: 'debug',
+  };
+  const valuesFile = join(work, 'values.yaml');
+  writeFileSync(valuesFile, stringify(values));
+  await admin.helm([
+    'install',
+    RELEASE,
+    CHART_DIR,
+    '-n',
+    operatorNs,
+    '-f',
+    valuesFile,
+    '--wait',
+    '--timeout',
+    '180s',
+  ]);
+
+  const pods = async () =>
+    (
+      await admin.getJson<{
+        items: Array<{
+          metadata: { name: string; deletionTimestamp?: string };
+          status: { phase: string; conditions?: Array<{ type: string; status: string }> };
+        }>;
+      }>(['pods', '-n', operatorNs, '-l', 'app.kubernetes.io/name=kafka-backup-operator'])
+    ).items;
+  const holder = async () =>
+    (
+      await admin
+        .getJson<{ spec: { holderIdentity?: string } }>(['lease', '-n', operatorNs, `${RELEASE}-leader`])
+        .catch(() => ({ spec: {} as { holderIdentity?: string } }))
+    ).spec.holderIdentity;
+  const [first] = await pods();
+  assert.ok(first, 'the Deployment has a Pod');
+  assert.equal(first.status.phase, 'Running');
+  // The holder identity is `<Pod name>_<uuid>`, as client-go's.
+  const holds = async (pod: string) => (await holder())?.startsWith(`${pod}_`) === true;
+  await eventually('the operator Pod holds the Lease', () => holds(first.metadata.name), 60_000);
+
+  const status = async (resource: string) =>
+    ((await admin.getJson(['-n', appNs, resource])).status ?? {}) as Status;
+  const settled = async (resource: string, phases: string[], timeoutMs: number) => {
+    let last: Status = {};
+    await eventually(
+      `${resource} reaches ${phases.join(' or ')}`,
+      async () => {
+        last = await status(resource);
+        if (last.phase === 'Failed') assert.fail(`${resource} failed: ${last.message}`);
+        return phases.includes(last.phase ?? '');
+      },
+      timeoutMs,
+    );
+    return last;
+  };
+
+  // 1. The README's quick-start KafkaBackup, as written but for this environment's addresses.
+  await produceAll(source, quickTopic, fidelityRecords(500, 1, 3));
+  await admin.apply([minioSecret(s3, SECRET)], appNs);
+  await admin.apply(
+    [
+      {
+        apiVersion: 'kafka.oso.sh/v1alpha1',
+        kind: 'KafkaBackup',
+        metadata: { name: 'my-first-backup' },
+        spec: {
+          kafkaCluster: { bootstrapServers: [kafka.source.bootstrap] },
+          topics: [quickTopic],
+          storage: minioStorage(s3, bucket, SECRET, 'quick'),
+          stopAtCurrentOffsets: true,
+        },
+      },
+    ],
+    appNs,
+  );
+  const quick = await settled('kafkabackup/my-first-backup', ['Completed'], 120_000);
+  assert.equal(quick.storedRecords, 500);
+
+  // 2. A scheduled backup, slowed down so that deleting the leader Pod lands in the middle of a run.
+  const produced = fidelityRecords(RECORDS, 3, 17);
+  await produceAll(source, topic, produced);
+  await admin.apply(
+    [
+      {
+        apiVersion: 'kafka.oso.sh/v1alpha1',
+        kind: 'KafkaBackup',
+        metadata: { name: 'orders-backup' },
+        spec: {
+          schedule: '*/20 * * * * *',
+          kafkaCluster: { bootstrapServers: [kafka.source.bootstrap] },
+          topics: [topic],
+          storage: minioStorage(s3, bucket, SECRET, 'orders'),
+          stopAtCurrentOffsets: true,
+          rateLimiting: { recordsPerSec: RECORDS_PER_SEC },
+        },
+      },
+    ],
+    appNs,
+  );
+  await eventually(
+    'the first scheduled run is under way',
+    async () => {
+      const s = await status('kafkabackup/orders-backup');
+      return s.phase === 'Running' && (s.recordsProcessed ?? 0) > 0;
+    },
+    90_000,
+  );
+  const midRun = (await status('kafkabackup/orders-backup')).recordsProcessed ?? 0;
+  assert.ok(midRun < RECORDS, `the run is still going (${midRun} of ${RECORDS} records)`);
+  // A plain delete, as a node drain or `kubectl delete pod` does: SIGTERM, then a new Pod.
+  await admin.kubectl(['delete', 'pod', '-n', operatorNs, first.metadata.name, '--wait=false']);
+  let second = '';
+  await eventually(
+    'a new operator Pod holds the Lease',
+    async () => {
+      const current = (await pods()).find(
+        (p) => !p.metadata.deletionTimestamp && p.metadata.name !== first.metadata.name,
+      );
+      second = current?.metadata.name ?? '';
+      return second !== '' && (await holds(second));
+    },
+    120_000,
+  );
+  await eventually(
+    'the interrupted run is completed by the new Pod',
+    async () => (await status('kafkabackup/orders-backup')).storedRecords === RECORDS,
+    180_000,
+  );
+
+  // 3. A KafkaRestore naming the backup, into the target cluster.
+  await admin.apply(
+    [
+      {
+        apiVersion: 'kafka.oso.sh/v1alpha1',
+        kind: 'KafkaRestore',
+        metadata: { name: 'orders-restore' },
+        spec: {
+          backupRef: { name: 'orders-backup' },
+          kafkaCluster: { bootstrapServers: [kafka.target.bootstrap] },
+          topicMapping: { [topic]: `${topic}-restored` },
+          createTopics: true,
+        },
+      },
+    ],
+    appNs,
+  );
+  const restored = await settled('kafkarestore/orders-restore', ['Completed'], 180_000);
+  assert.equal(restored.recordsRestored, RECORDS);
+  const ends = await endOffsets(target, `${topic}-restored`);
+  assert.equal(
+    ends.reduce((a, b) => a + Number(b), 0),
+    RECORDS,
+    'every record once: nothing lost, nothing twice',
+  );
+  const expected = await readTopic(source, topic);
+  const actual = await readTopic(target, `${topic}-restored`);
+  for (let p = 0; p < expected.length; p++) {
+    assert.deepEqual(
+      actual[p]?.map((r) => content(r)),
+      expected[p]?.map((r) => content(r)),
+      `partition ${p}`,
+    );
+  }
+
+  // Events on the resources, written by the Pods.
+  const events = await admin.getJson<{ items: Array<{ reason: string; involvedObject: { name: string } }> }>([
+    'events',
+    '-n',
+    appNs,
+  ]);
+  const reasons = (name: string) =>
+    events.items.filter((e) => e.involvedObject.name === name).map((e) => e.reason);
+  assert.ok(reasons('orders-backup').length > 0, 'the backup has Events');
+  assert.ok(reasons('orders-restore').length > 0, 'the restore has Events');
+
+  // /metrics through the metrics Service (the API server proxies to the Pod the Service selects).
+  // The new Pod joins the Service's endpoints once its readiness probe passes.
+  let metrics = '';
+  await eventually(
+    'the metrics Service answers',
+    async () => {
+      const r = await admin.tryKubectl([
+        'get',
+        '--raw',
+        `/api/v1/namespaces/${operatorNs}/services/${RELEASE}-metrics:metrics/proxy/metrics`,
+      ]);
+      metrics = r.stdout;
+      return r.code === 0;
+    },
+    90_000,
+  );
+  assert.match(metrics, /kafka_backup_runs_total\{[^}]*kind="KafkaRestore"[^}]*result="succeeded"[^}]*\} 1/);
+  assert.match(metrics, /kafka_backup_runs_total\{[^}]*kind="KafkaBackup"[^}]*\} \d+/);
+
+  // Secrets never reach status, Events or the Pod's log.
+  const log = await admin.kubectl(['logs', '-n', operatorNs, second]);
+  const everything = [
+    log,
+    JSON.stringify(events),
+    JSON.stringify(await status('kafkarestore/orders-restore')),
+  ].join('\n');
+  assert.ok(!everything.includes(s3.secretAccessKey), 'the storage secret key never appears');
+
+  // 4. helm uninstall: the operator goes, the resources and the backups stay.
+  const keysBefore = await listS3Keys(s3Client(s3), bucket);
+  await admin.helm(['uninstall', RELEASE, '-n', operatorNs, '--wait'], HELM);
+  await eventually('the operator Pods are gone', async () => (await pods()).length === 0, 120_000);
+  const left = await admin.getJson<{ items: Array<{ kind: string; metadata: { name: string } }> }>([
+    'kafkabackups,kafkarestores',
+    '-n',
+    appNs,
+  ]);
+  assert.deepEqual(left.items.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
+    'KafkaBackup/my-first-backup',
+    'KafkaBackup/orders-backup',
+    'KafkaRestore/orders-restore',
+  ]);
+  assert.deepEqual(await listS3Keys(s3Client(s3), bucket), keysBefore, 'the backups stay in storage');
+});
