@@ -75,6 +75,21 @@ export class UsageError extends Error {
 
 type Rule = Omit<Classification, 'message'>;
 
+/**
+ * An error classified elsewhere: a run in a Kubernetes Job reports its classification through the
+ * container's termination message, and the operator rebuilds it as this, so classify() gives the
+ * same class, reason and exit code the CLI in the Job derived.
+ */
+export class ClassifiedError extends Error {
+  constructor(
+    readonly classification: Rule,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ClassifiedError';
+  }
+}
+
 const invalidConfig: Rule = { class: 'terminal', reason: 'InvalidConfig', exitCode: EXIT.usage };
 const integrity: Rule = { class: 'terminal', reason: 'IntegrityError', exitCode: EXIT.integrity };
 const notFound: Rule = { class: 'terminal', reason: 'NotFound', exitCode: EXIT.notFound };
@@ -134,6 +149,7 @@ function rawKafkaFailure(error: unknown) {
 
 function rule(error: unknown, seen: Set<unknown>): Rule {
   seen.add(error);
+  if (error instanceof ClassifiedError) return error.classification;
   if (
     error instanceof UsageError ||
     error instanceof ConfigError ||

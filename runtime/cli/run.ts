@@ -11,6 +11,7 @@ import { BackupRepository, type PruneResult, type ReadableBackup } from '../form
 import type { BackupManifest } from '../format/types.ts';
 import { createLogger, type Logger, type LogLevel, scrub } from '../log.ts';
 import { operatorMain } from '../operator/main.ts';
+import { runWorkerMain } from '../operator/runs/job-worker.ts';
 import { evidenceCli } from './evidence.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 import { offsetsCli } from './offsets.ts';
@@ -37,6 +38,8 @@ Usage:
                                                    run the Kubernetes operator (kafka-backup operator --help)
   kafka-backup evidence verify --public-key PEM --report FILE
                                                    verify a signed evidence report (--help)
+  kafka-backup run --request FILE                  one run handed to a Kubernetes Job by the operator
+                                                   (kafka-backup run --help)
 
 Options:
   -c, --config FILE    YAML: the spec of a KafkaBackup or KafkaRestore resource (or the whole resource)
@@ -71,6 +74,8 @@ interface Flags {
 export async function main(argv: string[]): Promise<number> {
   // Subcommands with their own options: consumer offsets, validation, evidence (docs/offsets.md, docs/evidence.md).
   if (argv[0] === 'operator') return operatorMain(argv.slice(1));
+  // One run handed to a Kubernetes Job by the operator's Job runner.
+  if (argv[0] === 'run') return runWorkerMain(argv.slice(1));
   if (argv[0] === 'offsets') return offsetsCli(argv.slice(1));
   if (argv[0] === 'validate') return validateCli(argv.slice(1));
   if (argv[0] === 'evidence') return evidenceCli(argv.slice(1));

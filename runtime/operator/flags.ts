@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { LogLevel } from '../log.ts';
 import { parseBindAddress } from './http-endpoints.ts';
+import type { JobPodTemplate, JobSettings } from './runs/job-manifest.ts';
+import { JobTemplateError, parseJobTemplate } from './runs/job-template.ts';
 
 export const OPERATOR_HELP = `kafka-backup operator - run the Kubernetes operator (the manager and its controllers)
 
@@ -25,6 +27,13 @@ Flags:
   --sync-period D                    re-reconcile every object this often (default 5m; 0 disables)
   --max-concurrent-reconciles N      reconciles at once, over all kinds (default 4)
   --graceful-shutdown-timeout D      on SIGTERM, wait this long for reconciles in progress (default 20s)
+  --runner in-process|job            where runs execute: in the operator process (default), or each as a
+                                     Kubernetes Job of --job-image running \`kafka-backup run\`
+  --job-image IMAGE                  the run Jobs' image (the operator's own image; required with --runner=job)
+  --job-service-account NAME         the run Pods' ServiceAccount (default: the namespace's default)
+  --job-template FILE                YAML pod template fragment for run Pods: metadata.labels/annotations,
+                                     spec.nodeSelector, tolerations, affinity, hostNetwork, securityContext...,
+                                     spec.containers[0].resources, env, envFrom, imagePullPolicy
   --kubeconfig FILE                  kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)
   --log-level L                      debug, info (default), warn or error
   -h, --help                         this help
@@ -47,6 +56,8 @@ export interface OperatorFlags {
   readonly gracefulShutdownTimeoutMs: number;
   readonly kubeconfig: string | undefined;
   readonly logLevel: LogLevel;
+  /** Where runs execute; `job` comes with the settings of the run Jobs. */
+  readonly runner: { readonly mode: 'in-process' } | { readonly mode: 'job'; readonly job: JobSettings };
   readonly help: boolean;
 }
 
@@ -85,6 +96,10 @@ export function parseOperatorFlags(
         'max-concurrent-reconciles': { type: 'string', default: '4' },
         'graceful-shutdown-timeout': { type: 'string', default: '20s' },
         kubeconfig: { type: 'string' },
+        runner: { type: 'string', default: 'in-process' },
+        'job-image': { type: 'string' },
+        'job-service-account': { type: 'string' },
+        'job-template': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -123,6 +138,7 @@ export function parseOperatorFlags(
     gracefulShutdownTimeoutMs: parseDuration('--graceful-shutdown-timeout', str('graceful-shutdown-timeout')),
     kubeconfig: str('kubeconfig'),
     logLevel,
+    runner: runnerOf(values as Record<string, string | undefined>),
     help: values.help === true,
   };
   for (const [flag, value] of [
@@ -149,6 +165,44 @@ export function parseOperatorFlags(
     );
   }
   return flags;
+}
+
+function runnerOf(values: Record<string, string | undefined>): OperatorFlags['runner'] {
+  const mode = values.runner;
+  const jobFlags = ['job-image', 'job-service-account', 'job-template'].filter(
+    (f) => values[f] !== undefined,
+  );
+  if (mode === 'in-process') {
+    if (jobFlags.length > 0)
+      throw new FlagError(`--${jobFlags[0]} applies to --runner=job only (the runner is in-process)`);
+    return { mode };
+  }
+  if (mode !== 'job') throw new FlagError(`--runner: expected in-process or job, got "${mode}"`);
+  const image = values['job-image'];
+  if (!image) throw new FlagError("--runner=job needs --job-image (the operator's own image)");
+  const serviceAccountName = values['job-service-account'];
+  const file = values['job-template'];
+  let template: JobPodTemplate | undefined;
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new FlagError(
+        `--job-template: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+      );
+    }
+    try {
+      template = parseJobTemplate(text, `--job-template ${file}`);
+    } catch (error) {
+      if (error instanceof JobTemplateError) throw new FlagError(error.message);
+      throw error;
+    }
+  }
+  return {
+    mode,
+    job: { image, ...(serviceAccountName ? { serviceAccountName } : {}), ...(template ? { template } : {}) },
+  };
 }
 
 function parseBoolean(flag: string, value: string): boolean {

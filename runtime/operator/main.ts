@@ -16,6 +16,7 @@ import type { KubePort } from './kube/port.ts';
 import { Manager } from './manager.ts';
 import { OperatorMetrics } from './metrics.ts';
 import { KAFKA_KINDS, type ObjectKey, type ResourceKind } from './resource.ts';
+import { JobRunner } from './runs/job-runner.ts';
 import { InProcessRunner, type Runner } from './runs/runner.ts';
 
 /** What controllers are built from: the manager's client, a way to ask for a reconcile, the run registry. */
@@ -66,13 +67,18 @@ export async function operatorMain(
   }
   // Runs report progress through the runner, which asks the manager for a reconcile of their key.
   let enqueue: (kind: ResourceKind, key: ObjectKey) => void = () => {};
-  const runner = new InProcessRunner({
-    log,
-    onChange: (key) => {
-      const [kind, namespace, name] = key.split('/') as [string, string, string];
-      const resource = Object.values(KAFKA_KINDS).find((k) => k.kind === kind);
-      if (resource) enqueue(resource, { namespace, name });
-    },
+  const onChange = (key: string) => {
+    const [kind, namespace, name] = key.split('/') as [string, string, string];
+    const resource = Object.values(KAFKA_KINDS).find((k) => k.kind === kind);
+    if (resource) enqueue(resource, { namespace, name });
+  };
+  const runner: Runner =
+    flags.runner.mode === 'job'
+      ? new JobRunner({ jobs: kube, settings: flags.runner.job, log, onChange })
+      : new InProcessRunner({ log, onChange });
+  log.info('runs execute', {
+    runner: flags.runner.mode,
+    ...(flags.runner.mode === 'job' ? { image: flags.runner.job.image } : {}),
   });
   const metrics = new OperatorMetrics();
   const build = options.controllers ?? defaultControllers;
@@ -129,7 +135,8 @@ export async function operatorMain(
     }
     options.onStarted?.(manager);
     const reason = await manager.done;
-    // Runs in progress stop at a checkpoint; the next leader resumes them.
+    // In-process runs stop at a checkpoint and the next leader resumes them; Jobs go on, and the
+    // next leader adopts them.
     await runner.stopAll();
     const code = reason === 'leadership-lost' ? 1 : 0;
     if (manager.abandonedReconciles > 0) {

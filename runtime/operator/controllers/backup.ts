@@ -3,7 +3,7 @@
  * runner (one per resource), status is written from the run's state and from storage (what the
  * bucket holds, backup-storage.ts), and every transition is an Event.
  */
-import { type AppPorts, backup, classify, productionPorts, retention } from '../../app/index.ts';
+import { type AppPorts, classify, productionPorts } from '../../app/index.ts';
 import type { BackupResult } from '../../engine/backup.ts';
 import type { PruneResult } from '../../format/repository.ts';
 import type { Logger } from '../../log.ts';
@@ -11,7 +11,10 @@ import { apiSecrets } from '../api-secrets.ts';
 import type { Controller, ReconcileContext } from '../controller.ts';
 import type { KubePort } from '../kube/port.ts';
 import { KAFKA_KINDS, type KubeObject, keyOf, type ObjectKey } from '../resource.ts';
-import { type Runner, type RunSnapshot, runKey } from '../runs/runner.ts';
+import { DeadlineExceededError } from '../runs/run-errors.ts';
+import { ownerOf, type RunRequest, secretsOf } from '../runs/run-request.ts';
+import { backupWork } from '../runs/run-work.ts';
+import { type Runner, type RunSnapshot, runKey, where } from '../runs/runner.ts';
 import { type Condition, type Health, healthConditions, statusOf, writeStatus } from '../status.ts';
 import {
   type BackupView,
@@ -81,6 +84,8 @@ const FIXABLE = new Set([
   'StorageAccessDenied',
   'NotFound',
   'DeadlineExceeded',
+  // A run stopped from outside (its Job deleted): the next run resumes from the checkpoint.
+  'Interrupted',
 ]);
 
 export function backupController(deps: BackupControllerDeps): Controller {
@@ -195,7 +200,7 @@ export function backupController(deps: BackupControllerDeps): Controller {
             deps.runner.forget(rk);
           }
         }
-        startRun(deps.runner, rk, decision.at, spec, object, ports, source, key);
+        const started = startRun(deps.runner, rk, decision.at, spec, object, ports, source, key);
         deps.metrics.runStarted(KIND);
         const startedAt = clock().toISOString();
         set({
@@ -214,7 +219,7 @@ export function backupController(deps: BackupControllerDeps): Controller {
         const stalledBefore = (status.conditions as Condition[] | undefined)?.find(
           (c) => c.type === 'Stalled' && c.status === 'True',
         );
-        setHealth('reconciling', 'Running', startMessage(decision.reason, decision.at));
+        setHealth('reconciling', 'Running', startMessage(decision.reason, decision.at) + where(started));
         if (decision.reason === 'retry' && stalledBefore) {
           // A retry does not end the stall: Stalled stays True (since the first failure) until a run
           // succeeds, so the backoff, measured from it, grows with each failed retry.
@@ -224,7 +229,11 @@ export function backupController(deps: BackupControllerDeps): Controller {
             ),
           });
         }
-        events.push({ type: 'Normal', reason: 'Started', note: startMessage(decision.reason, decision.at) });
+        events.push({
+          type: 'Normal',
+          reason: 'Started',
+          note: startMessage(decision.reason, decision.at) + where(started),
+        });
         if (!(await flush(context, object, patch, events, generation))) return STALE_RETRY;
         return requeue(decision.nextScheduleTime, now);
       }
@@ -330,40 +339,23 @@ function startRun(
   ports: AppPorts,
   source: string,
   key: ObjectKey,
-): void {
-  runner.start<BackupRunResult>(rk, at.toISOString(), async (controls): Promise<BackupRunResult> => {
-    // activeDeadlineSeconds: the run is stopped at its next batch and counts as failed.
-    const deadline = spec.activeDeadlineSeconds
-      ? AbortSignal.timeout(spec.activeDeadlineSeconds * 1000)
-      : undefined;
-    const signal = deadline ? AbortSignal.any([controls.signal, deadline]) : controls.signal;
-    const result = await backup(object.spec, ports, {
-      signal,
-      onProgress: (p) => controls.progress(p),
-      onCheckpoint: (c) => controls.checkpoint(new Date(c.at)),
-      context: { source, name: key.name },
-    });
-    if (deadline?.aborted && !controls.signal.aborted) {
-      throw new DeadlineExceededError(
-        `the run exceeded activeDeadlineSeconds (${spec.activeDeadlineSeconds}s); what it stored is kept and the next run continues from it`,
-      );
-    }
-    if (!spec.retention?.enabled || result.outcome !== 'complete' || signal.aborted) return result;
-    try {
-      const pruned = await retention(object.spec, ports, { context: { source, name: key.name } });
-      return { ...result, retention: { pruned } };
-    } catch (error) {
-      ports.log.warn('retention pass failed; the run itself succeeded', {
-        resource: source,
-        error: classify(error).message,
-      });
-      return { ...result, retention: { error: classify(error).message } };
-    }
-  });
-}
-
-class DeadlineExceededError extends Error {
-  override readonly name = 'DeadlineExceededError';
+): RunSnapshot<BackupRunResult> {
+  const run = { source, name: key.name, activeDeadlineSeconds: spec.activeDeadlineSeconds };
+  const id = at.toISOString();
+  const request: RunRequest = {
+    kind: 'backup',
+    owner: ownerOf(object),
+    runId: id,
+    spec: (object.spec ?? {}) as Record<string, unknown>,
+    secrets: secretsOf((object.spec ?? {}) as Record<string, unknown>, key.namespace),
+    ...(spec.activeDeadlineSeconds ? { activeDeadlineSeconds: spec.activeDeadlineSeconds } : {}),
+  };
+  return runner.start<BackupRunResult>(
+    rk,
+    id,
+    (controls) => backupWork(object.spec, ports, controls, run),
+    request,
+  );
 }
 
 function recordOutcome(

@@ -12,6 +12,8 @@ import { apiSecrets } from '../api-secrets.ts';
 import type { Controller } from '../controller.ts';
 import type { ControllerDeps } from '../main.ts';
 import { KAFKA_KINDS } from '../resource.ts';
+import { ownerOf, secretsOf } from '../runs/run-request.ts';
+import { timed } from '../runs/run-work.ts';
 import { type OneShotKind, type Outcome, oneShotController } from './one-shot.ts';
 import { type ResetSpec, resolveResetTarget } from './references.ts';
 import { runMetricsOf } from './run-metrics.ts';
@@ -121,10 +123,16 @@ export function resetKind(log: Logger): OneShotKind<{ result: CommandResult; dur
       return {
         status: { groupsTotal: groups.length },
         summary,
-        work: async () => {
-          const started = Date.now();
-          const result = await resetOffsetsWith(request, ports);
-          return { result, durationMs: Date.now() - started };
+        work: () => timed(() => resetOffsetsWith(request, ports)),
+        request: {
+          kind: 'offset-reset',
+          owner: ownerOf(object),
+          spec: concrete,
+          secrets: secretsOf(concrete, namespace, target.secretsNamespace),
+          ...(target.restore?.restoreId ? { restoreId: target.restore.restoreId } : {}),
+          ...(typeof spec.activeDeadlineSeconds === 'number'
+            ? { activeDeadlineSeconds: spec.activeDeadlineSeconds }
+            : {}),
         },
       };
     },

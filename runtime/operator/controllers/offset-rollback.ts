@@ -12,6 +12,8 @@ import { apiSecrets } from '../api-secrets.ts';
 import type { Controller } from '../controller.ts';
 import type { ControllerDeps } from '../main.ts';
 import { KAFKA_KINDS } from '../resource.ts';
+import { ownerOf, secretsOf } from '../runs/run-request.ts';
+import { timed } from '../runs/run-work.ts';
 import { type OneShotKind, type Outcome, oneShotController } from './one-shot.ts';
 import { resolveSnapshotRef, type SnapshotRefSpec } from './references.ts';
 import { runMetricsOf } from './run-metrics.ts';
@@ -19,6 +21,7 @@ import { runMetricsOf } from './run-metrics.ts';
 interface RollbackSpec {
   readonly snapshotRef?: SnapshotRefSpec;
   readonly consumerGroups?: readonly string[];
+  readonly activeDeadlineSeconds?: number;
   readonly [field: string]: unknown;
 }
 
@@ -105,10 +108,15 @@ export function rollbackKind(log: Logger): OneShotKind<{ result: CommandResult; 
       return {
         status: {},
         summary,
-        work: async () => {
-          const started = Date.now();
-          const result = await offsetRollback(concrete, ports, source);
-          return { result, durationMs: Date.now() - started };
+        work: () => timed(() => offsetRollback(concrete, ports, source)),
+        request: {
+          kind: 'offset-rollback',
+          owner: ownerOf(object),
+          spec: concrete,
+          secrets: secretsOf(concrete, namespace, snapshot.secretsNamespace),
+          ...(typeof spec.activeDeadlineSeconds === 'number'
+            ? { activeDeadlineSeconds: spec.activeDeadlineSeconds }
+            : {}),
         },
       };
     },

@@ -10,7 +10,8 @@ import { SecretNotAvailableError } from '../api-secrets.ts';
 import type { Controller, ReconcileContext, ReconcileResult } from '../controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../finalizers.ts';
 import { type KubeObject, type ObjectKey, RERUN_ANNOTATION, type ResourceKind } from '../resource.ts';
-import { type RunControls, type Runner, runKey } from '../runs/runner.ts';
+import type { RunRequest } from '../runs/run-request.ts';
+import { type RunControls, type Runner, runKey, where } from '../runs/runner.ts';
 import {
   type Condition,
   type Health,
@@ -30,6 +31,8 @@ export interface Prepared<R> {
   /** One line for the AwaitingApproval message and the start Event. */
   readonly summary: string;
   readonly work: (controls: RunControls) => Promise<R>;
+  /** The same run as data, for a runner that executes it outside the operator (a Job). */
+  readonly request?: Omit<RunRequest, 'runId'>;
 }
 
 /** How a run that returned ends in status. */
@@ -277,9 +280,15 @@ export function oneShotController<R>(definition: OneShotKind<R>, deps: OneShotDe
       // Start (or resume) the run of the current rerun value.
       if (run && run.state !== 'running') deps.runner.forget(rk);
       const runRerun = fresh ? rerun : observedRerun;
-      deps.runner.start(rk, runIdOf(runRerun), prepared.work);
+      const runId = runIdOf(runRerun);
+      const started = deps.runner.start(
+        rk,
+        runId,
+        prepared.work,
+        prepared.request ? { ...prepared.request, runId } : undefined,
+      );
       const startTime = fresh || typeof status.startTime !== 'string' ? at.toISOString() : status.startTime;
-      const message = `${fresh ? 'running' : 'resumed'}: ${prepared.summary}`;
+      const message = `${fresh ? 'running' : 'resumed'}: ${prepared.summary}${where(started)}`;
       deps.metrics.runStarted(definition.kind);
       await write(
         {

@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import { resultStatus } from '../../app/errors.ts';
-import { offsetRollback } from '../../app/offsets.ts';
 import { productionPorts } from '../../app/ports.ts';
 import { type RestoreRunResult, restore } from '../../app/restore.ts';
 import { storageConfigFromSpec } from '../../config/load.ts';
@@ -18,6 +17,8 @@ import { apiSecrets } from '../api-secrets.ts';
 import type { Controller, ReconcileContext } from '../controller.ts';
 import type { ControllerDeps } from '../main.ts';
 import { KAFKA_KINDS, type KubeObject, RERUN_ANNOTATION } from '../resource.ts';
+import { ownerOf, secretsOf } from '../runs/run-request.ts';
+import { restoreWork } from '../runs/run-work.ts';
 import { statusOf, writeStatus } from '../status.ts';
 import { type OneShotKind, type Outcome, oneShotController } from './one-shot.ts';
 import { type BackupRefSpec, resolveBackupRef } from './references.ts';
@@ -35,6 +36,7 @@ interface RestoreSpec {
   readonly purgeTopics?: boolean;
   readonly dryRun?: boolean;
   readonly autoConsumerGroups?: boolean;
+  readonly activeDeadlineSeconds?: number;
   readonly offsetReset?: {
     readonly enabled?: boolean;
     readonly strategy?: string;
@@ -306,23 +308,13 @@ export function restoreKind(log: Logger): OneShotKind<RestoreRun> {
       return {
         status: { plan, backupId: backup.backupId },
         summary,
-        work: async (controls): Promise<RestoreRun> => {
-          const result = await restore(concrete, ports, {
-            signal: controls.signal,
-            onProgress: controls.progress,
-            onCheckpoint: (checkpoint) => controls.checkpoint(new Date(checkpoint.at)),
-            context: runContext,
-          });
-          const snapshotId = snapshotIdOf(result.consumerGroups?.json);
-          if (!result.consumerGroups?.failure || !spec.rollback?.autoRollbackOnFailure || !snapshotId)
-            return result;
-          // Offsets were (partly) committed and failed: back to the snapshot taken just before.
-          const rolledBack = await offsetRollback(
-            { kafkaCluster: spec.kafkaCluster, snapshotRef: { name: snapshotId, storage: backup.storage } },
-            ports,
-            runContext,
-          );
-          return { ...result, rolledBack };
+        work: (controls) => restoreWork(concrete, ports, controls, runContext),
+        request: {
+          kind: 'restore',
+          owner: ownerOf(object),
+          spec: concrete,
+          secrets: secretsOf(concrete, namespace, backup.secretsNamespace),
+          ...(spec.activeDeadlineSeconds ? { activeDeadlineSeconds: spec.activeDeadlineSeconds } : {}),
         },
       };
     },

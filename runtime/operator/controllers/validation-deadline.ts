@@ -4,14 +4,9 @@
  * once even while it reads storage (that read then finishes in the background, bounded by the
  * storage client's own timeouts).
  */
+import { DeadlineExceededError } from '../runs/run-errors.ts';
 
-/** Thrown into a run that passed activeDeadlineSeconds. */
-export class DeadlineExceededError extends Error {
-  constructor(readonly seconds: number) {
-    super(`the run did not finish within ${seconds}s`);
-    this.name = 'DeadlineExceededError';
-  }
-}
+export { DeadlineExceededError };
 
 /** Aborted when the operator stops the run or when activeDeadlineSeconds passes (reason: DeadlineExceededError). */
 export function stopSignal(

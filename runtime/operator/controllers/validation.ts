@@ -1,23 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { classify } from '../../app/errors.ts';
 import { type AppPorts, productionPorts } from '../../app/ports.ts';
-import { validateWith } from '../../app/validate.ts';
 import { openObjectStore } from '../../config/object-store-factory.ts';
 import { validationConfigFromSpec } from '../../config/operations.ts';
 import type { StorageSpec } from '../../config/storage.ts';
 import type { Logger } from '../../log.ts';
 import type { ObjectStore } from '../../storage/object-store.ts';
-import type { ValidateCommandResult } from '../../validation/commands.ts';
 import { apiSecrets } from '../api-secrets.ts';
 import type { Controller, ReconcileContext, ReconcileResult } from '../controller.ts';
 import type { SecretReader } from '../kube/port.ts';
 import type { ControllerDeps } from '../main.ts';
 import { KAFKA_KINDS, type KubeObject, keyOf, type ObjectKey } from '../resource.ts';
+import { ownerOf, type RunRequest, secretsOf } from '../runs/run-request.ts';
+import { validationWork } from '../runs/run-work.ts';
 import { type RunSnapshot, runKey } from '../runs/runner.ts';
 import { type Condition, statusOf, writeStatus } from '../status.ts';
 import { retryDelayMs } from './backup-decisions.ts';
 import { type RunResult, runMetricsOf } from './run-metrics.ts';
-import { bounded, DeadlineExceededError, stopSignal } from './validation-deadline.ts';
+import { DeadlineExceededError } from './validation-deadline.ts';
 import {
   deadlineOf,
   decideValidation,
@@ -106,41 +106,34 @@ export function validationController(
     runId: string,
     resolved: Extract<ResolvedBackupRef, { ok: true }>,
     deadline: { at: Date; seconds: number } | undefined,
-  ): void {
+    object: KubeObject,
+  ): RunSnapshot {
     const source = `KafkaBackupValidation ${key.namespace}/${key.name}`;
     const log = deps.log.child({ kind: KIND.kind, namespace: key.namespace, name: key.name, run: runId });
     metrics.runStarted(KIND);
-    deps.runner.start<RunOutput>(runKey(KIND, key), runId, async (controls) => {
-      const secrets = apiSecrets(deps.kube, key.namespace);
-      const config = await validationConfigFromSpec(resolved.spec, secrets, { source, name: key.name });
-      const base = options.portsFor
-        ? options.portsFor({ log, secrets: deps.kube, namespace: key.namespace })
-        : productionPorts({ log, secrets });
-      // The backup's storage Secrets live with the KafkaBackup; everything else with this resource.
-      const storageSecrets = apiSecrets(deps.kube, resolved.storageNamespace);
-      const ports: AppPorts =
-        resolved.storageNamespace === key.namespace || options.portsFor || !config.storage
-          ? base
-          : withBackupStore(base, config.storage, (spec) =>
-              openObjectStore(spec, { secrets: storageSecrets, log, clock: base.clock }),
-            );
-      // One signal for the deadline and the operator stopping, so the run's HTTP calls end with it.
-      const stop = stopSignal(controls.signal, deadline);
-      try {
-        const result = await bounded(
-          validateWith(config, ports, {
-            toolVersion: version,
-            triggeredBy: source,
-            notificationSource: source,
-            signal: stop.signal,
-          }),
-          stop.signal,
-        );
-        return runOutput(result, config.evidenceStorage ? undefined : result.report.backup.storage);
-      } finally {
-        stop.dispose();
-      }
-    });
+    const started = deps.runner.start<RunOutput>(
+      runKey(KIND, key),
+      runId,
+      async (controls) => {
+        const secrets = apiSecrets(deps.kube, key.namespace);
+        const config = await validationConfigFromSpec(resolved.spec, secrets, { source, name: key.name });
+        const base = options.portsFor
+          ? options.portsFor({ log, secrets: deps.kube, namespace: key.namespace })
+          : productionPorts({ log, secrets });
+        // The backup's storage Secrets live with the KafkaBackup; everything else with this resource.
+        const storageSecrets = apiSecrets(deps.kube, resolved.storageNamespace);
+        const ports: AppPorts =
+          resolved.storageNamespace === key.namespace || options.portsFor || !config.storage
+            ? base
+            : withBackupStore(base, config.storage, (spec) =>
+                openObjectStore(spec, { secrets: storageSecrets, log, clock: base.clock }),
+              );
+        // One signal for the deadline and the operator stopping, so the run's HTTP calls end with it.
+        return validationWork(config, ports, controls.signal, { source, toolVersion: version, deadline });
+      },
+      requestOf(object, runId, resolved, deadline, version),
+    );
+    return started;
   }
 
   type Base = Parameters<typeof resultStatus>[0];
@@ -240,7 +233,18 @@ export function validationController(
       await apply(context, object, startedStatus(base, resolved.backupId, run.restart, run.scheduledAt));
     }
     const seconds = view.activeDeadlineSeconds;
-    startRun(key, run.id, resolved, run.deadlineAt && seconds ? { at: run.deadlineAt, seconds } : undefined);
+    const started = startRun(
+      key,
+      run.id,
+      resolved,
+      run.deadlineAt && seconds ? { at: run.deadlineAt, seconds } : undefined,
+      object,
+    );
+    if (started.where) {
+      // A run outside the operator (a Job): the Running message names where to look.
+      const message = `validating backup ${resolved.backupId ?? '(the latest in storage)'} (${started.where})`;
+      await patch(context, object, { message });
+    }
     return run.deadlineAt
       ? { requeueAfterMs: Math.max(1, run.deadlineAt.getTime() - base.now.getTime()) }
       : undefined;
@@ -525,12 +529,23 @@ function createdAtOf(object: KubeObject): Date | undefined {
   return typeof created === 'string' ? new Date(created) : undefined;
 }
 
-function runOutput(result: ValidateCommandResult, storage: string | undefined): RunOutput {
+/** The run as data for a Job: the resolved spec, its Secrets, its deadline and the tool version. */
+function requestOf(
+  object: KubeObject,
+  runId: string,
+  resolved: Extract<ResolvedBackupRef, { ok: true }>,
+  deadline: { at: Date; seconds: number } | undefined,
+  toolVersion: string,
+): RunRequest {
+  const namespace = object.metadata.namespace ?? '';
   return {
-    report: result.report,
-    ...(result.keys ? { reportPath: storage ? `${storage}/${result.keys.json}` : result.keys.json } : {}),
-    ...(result.notifications ? { notifications: result.notifications } : {}),
-    ...(result.pruned ? { pruned: result.pruned } : {}),
+    kind: 'validation',
+    owner: ownerOf(object),
+    runId,
+    spec: resolved.spec,
+    secrets: secretsOf(resolved.spec, namespace, resolved.storageNamespace),
+    toolVersion,
+    ...(deadline ? { activeDeadlineSeconds: deadline.seconds, deadlineAt: deadline.at.toISOString() } : {}),
   };
 }
 

@@ -22,7 +22,17 @@ import {
 import { TokenBucket } from '../../storage/rate-limit.ts';
 import { KubeApiError } from '../errors.ts';
 import type { KubeObject, ObjectKey, ResourceKind } from '../resource.ts';
-import type { EventRecord, KubePort, LeaseRecord, ListResult, WatchEvent, WatchRequest } from './port.ts';
+import type {
+  ConditionView,
+  EventRecord,
+  JobView,
+  KubePort,
+  LeaseRecord,
+  ListResult,
+  PodView,
+  WatchEvent,
+  WatchRequest,
+} from './port.ts';
 
 export interface ClientNodeKubeOptions {
   /** Bound of one request (not of a watch). @default 30000 */
@@ -238,6 +248,84 @@ export class ClientNodeKube implements KubePort {
     );
   }
 
+  // Jobs through the custom objects client: it speaks plain JSON for any group (batch/v1 included).
+  async createJob(job: KubeObject): Promise<JobView> {
+    const namespace = job.metadata.namespace ?? '';
+    return toJobView(
+      await this.call(`create job ${namespace}/${job.metadata.name}`, (o) =>
+        this.custom.createNamespacedCustomObject({ ...JOBS, namespace, body: job }, o),
+      ),
+    );
+  }
+
+  async getJob(key: ObjectKey): Promise<JobView | undefined> {
+    try {
+      return toJobView(
+        await this.call(`get job ${key.namespace}/${key.name}`, (o) =>
+          this.custom.getNamespacedCustomObject({ ...JOBS, ...key }, o),
+        ),
+      );
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async listJobs(namespace: string, labelSelector: string): Promise<JobView[]> {
+    const list = (await this.call(`list jobs ${namespace}`, (o) =>
+      this.custom.listNamespacedCustomObject({ ...JOBS, namespace, labelSelector }, o),
+    )) as { items?: unknown[] };
+    return (list.items ?? []).map(toJobView);
+  }
+
+  async deleteJob(key: ObjectKey, propagationPolicy: 'Background' | 'Foreground'): Promise<void> {
+    try {
+      await this.call(`delete job ${key.namespace}/${key.name}`, (o) =>
+        this.custom.deleteNamespacedCustomObject({ ...JOBS, ...key, propagationPolicy }, o),
+      );
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 404) return;
+      throw error;
+    }
+  }
+
+  async listPods(namespace: string, labelSelector: string): Promise<PodView[]> {
+    const list = await this.call(`list pods ${namespace}`, (o) =>
+      this.core.listNamespacedPod({ namespace, labelSelector }, o),
+    );
+    return list.items.map((pod) => {
+      const status = pod.status;
+      const container =
+        status?.containerStatuses?.find((c) => c.name === 'run') ?? status?.containerStatuses?.[0];
+      const terminated = container?.state?.terminated;
+      const waiting = container?.state?.waiting;
+      return {
+        name: pod.metadata?.name ?? '',
+        ...(pod.metadata?.creationTimestamp
+          ? { creationTimestamp: iso(pod.metadata.creationTimestamp) }
+          : {}),
+        ...(status?.phase ? { phase: status.phase } : {}),
+        conditions: (status?.conditions ?? []).map((c) => ({
+          type: c.type,
+          status: c.status,
+          ...(c.reason ? { reason: c.reason } : {}),
+          ...(c.message ? { message: c.message } : {}),
+        })),
+        ...(terminated
+          ? {
+              terminated: {
+                exitCode: terminated.exitCode,
+                ...(terminated.reason ? { reason: terminated.reason } : {}),
+                ...(terminated.message ? { message: terminated.message } : {}),
+                ...(terminated.finishedAt ? { finishedAt: iso(terminated.finishedAt) } : {}),
+              },
+            }
+          : {}),
+        ...(waiting ? { waiting: { reason: waiting.reason, message: waiting.message } } : {}),
+      };
+    });
+  }
+
   /** Runs one request with a timeout (and a content type), mapping failures to KubeApiError. */
   private async call<T>(
     what: string,
@@ -253,6 +341,37 @@ export class ClientNodeKube implements KubePort {
       throw toKubeApiError(error, what);
     }
   }
+}
+
+const JOBS = { group: 'batch', version: 'v1', plural: 'jobs' } as const;
+
+function iso(value: Date | string): string {
+  return value instanceof Date ? value.toISOString() : String(value);
+}
+
+/** A Job as plain JSON (the custom objects client does not deserialize it) to the runner's view. */
+export function toJobView(raw: unknown): JobView {
+  const job = (raw ?? {}) as {
+    metadata?: Record<string, unknown>;
+    status?: { startTime?: string; completionTime?: string; conditions?: ConditionView[] };
+  };
+  const m = job.metadata ?? {};
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const creationTimestamp = str(m.creationTimestamp);
+  const deletionTimestamp = str(m.deletionTimestamp);
+  const uid = str(m.uid);
+  return {
+    namespace: str(m.namespace) ?? '',
+    name: str(m.name) ?? '',
+    ...(uid ? { uid } : {}),
+    labels: (m.labels as Record<string, string> | undefined) ?? {},
+    annotations: (m.annotations as Record<string, string> | undefined) ?? {},
+    ...(creationTimestamp ? { creationTimestamp } : {}),
+    ...(deletionTimestamp ? { deletionTimestamp } : {}),
+    ...(job.status?.startTime ? { startTime: job.status.startTime } : {}),
+    ...(job.status?.completionTime ? { completionTime: job.status.completionTime } : {}),
+    conditions: job.status?.conditions ?? [],
+  };
 }
 
 function eventName(event: EventRecord): string {

@@ -102,5 +102,55 @@ export interface LeaseClient {
   replaceLease(lease: LeaseRecord): Promise<LeaseRecord>;
 }
 
+/** A condition of a Job or a Pod. */
+export interface ConditionView {
+  readonly type: string;
+  readonly status: string;
+  readonly reason?: string;
+  readonly message?: string;
+  readonly lastTransitionTime?: string;
+}
+
+/** The fields of a batch/v1 Job the Job runner reads. */
+export interface JobView {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly creationTimestamp?: string;
+  readonly deletionTimestamp?: string;
+  readonly startTime?: string;
+  readonly completionTime?: string;
+  readonly conditions: readonly ConditionView[];
+}
+
+/** The fields of a Pod of a Job the Job runner reads (the run container's state). */
+export interface PodView {
+  readonly name: string;
+  readonly creationTimestamp?: string;
+  readonly phase?: string;
+  readonly conditions: readonly ConditionView[];
+  readonly terminated?: {
+    readonly exitCode: number;
+    readonly reason?: string;
+    /** The termination message (the run's report). */
+    readonly message?: string;
+    readonly finishedAt?: string;
+  };
+  readonly waiting?: { readonly reason?: string; readonly message?: string };
+}
+
+/** batch/v1 Jobs and their Pods, for the Job runner (RBAC: jobs create/get/list/delete, pods list). */
+export interface JobClient {
+  /** Creates the Job; 409 when one of that name exists. */
+  createJob(job: KubeObject): Promise<JobView>;
+  getJob(key: ObjectKey): Promise<JobView | undefined>;
+  listJobs(namespace: string, labelSelector: string): Promise<JobView[]>;
+  /** Deletes the Job and, through the propagation policy, its Pods; a Job already gone is fine. */
+  deleteJob(key: ObjectKey, propagationPolicy: 'Background' | 'Foreground'): Promise<void>;
+  listPods(namespace: string, labelSelector: string): Promise<PodView[]>;
+}
+
 /** Everything the operator needs from the Kubernetes API. */
-export interface KubePort extends ResourceClient, EventSink, SecretReader, LeaseClient {}
+export interface KubePort extends ResourceClient, EventSink, SecretReader, LeaseClient, JobClient {}

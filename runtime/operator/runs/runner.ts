@@ -1,5 +1,6 @@
 import type { Progress } from '../../engine/progress.ts';
 import type { Logger } from '../../log.ts';
+import type { RunRequest } from './run-request.ts';
 
 /**
  * A reconciler decides, a runner executes. Runs are keyed by the resource they serve
@@ -38,11 +39,27 @@ export interface RunSnapshot<R = unknown> {
   readonly lastCheckpoint?: Date;
   readonly result?: R;
   readonly error?: unknown;
+  /** Where the run executes when not in the operator process, for messages: `Job ns/name`. */
+  readonly where?: string;
+}
+
+/** ` (Job ns/name)` for a status message or Event of a run executing elsewhere; '' in-process. */
+export function where(run: RunSnapshot | undefined): string {
+  return run?.where ? ` (${run.where})` : '';
 }
 
 export interface Runner {
-  /** Starts `work` under `key` unless a run is already there (then returns that one). */
-  start<R>(key: string, id: string, work: (controls: RunControls) => Promise<R>): RunSnapshot<R>;
+  /**
+   * Starts a run under `key` unless one is already there (then returns that one). `work` runs it in
+   * this process; `request` describes the same run as data, for a runner that executes it elsewhere
+   * (a Kubernetes Job); the runner chooses.
+   */
+  start<R>(
+    key: string,
+    id: string,
+    work: (controls: RunControls) => Promise<R>,
+    request?: RunRequest,
+  ): RunSnapshot<R>;
   get<R = unknown>(key: string): RunSnapshot<R> | undefined;
   /** Drops a finished run once its outcome is in status. */
   forget(key: string): void;
@@ -75,7 +92,12 @@ export class InProcessRunner implements Runner {
     return this.#runs.size;
   }
 
-  start<R>(key: string, id: string, work: (controls: RunControls) => Promise<R>): RunSnapshot<R> {
+  start<R>(
+    key: string,
+    id: string,
+    work: (controls: RunControls) => Promise<R>,
+    _request?: RunRequest,
+  ): RunSnapshot<R> {
     const existing = this.#runs.get(key);
     if (existing) return existing.snapshot as RunSnapshot<R>;
     const controller = new AbortController();

@@ -7,11 +7,14 @@ import { silentLogger } from '../../../runtime/log.ts';
 import type { Controller, ReconcileContext, ReconcileResult } from '../../../runtime/operator/controller.ts';
 import { KubeApiError } from '../../../runtime/operator/errors.ts';
 import type { EventRecorder } from '../../../runtime/operator/event-recorder.ts';
+import { toJobView } from '../../../runtime/operator/kube/client-node-kube.ts';
 import type {
   EventRecord,
+  JobView,
   KubePort,
   LeaseRecord,
   ListResult,
+  PodView,
   WatchRequest,
 } from '../../../runtime/operator/kube/port.ts';
 import { ObjectCache } from '../../../runtime/operator/object-cache.ts';
@@ -27,6 +30,12 @@ export class FakeKube implements KubePort {
   readonly leases = new Map<string, LeaseRecord>();
   readonly events: EventRecord[] = [];
   readonly secrets = new Map<string, Record<string, Buffer>>();
+  /** Jobs as created (manifests), by namespace/name; tests set their status to move them on. */
+  readonly jobs = new Map<string, KubeObject>();
+  /** Pods by namespace, with the labels a selector matches (tests add them, as the Job controller would). */
+  readonly pods = new Map<string, { labels: Record<string, string>; pod: PodView }[]>();
+  /** Every Job deletion: name and propagation policy. */
+  readonly deletedJobs: { name: string; propagationPolicy: string }[] = [];
   /** Make every Lease call fail (an API server that cannot be reached). */
   leaseOutage = false;
   private version = 1;
@@ -93,6 +102,56 @@ export class FakeKube implements KubePort {
     return this.secrets.get(formatKey(key));
   }
 
+  async createJob(job: KubeObject): Promise<JobView> {
+    const id = formatKey({ namespace: job.metadata.namespace ?? '', name: job.metadata.name });
+    if (this.jobs.has(id)) throw new KubeApiError(409, 'already exists', 'AlreadyExists');
+    const stored = {
+      ...job,
+      metadata: {
+        ...job.metadata,
+        uid: `uid-${job.metadata.name}`,
+        creationTimestamp: new Date().toISOString(),
+      },
+    };
+    this.jobs.set(id, stored);
+    return toJobView(stored);
+  }
+
+  async getJob(key: ObjectKey): Promise<JobView | undefined> {
+    const job = this.jobs.get(formatKey(key));
+    return job ? toJobView(job) : undefined;
+  }
+
+  async listJobs(namespace: string, labelSelector: string): Promise<JobView[]> {
+    return [...this.jobs.values()]
+      .filter((j) => j.metadata.namespace === namespace && matches(j.metadata.labels ?? {}, labelSelector))
+      .map(toJobView);
+  }
+
+  async deleteJob(key: ObjectKey, propagationPolicy: 'Background' | 'Foreground'): Promise<void> {
+    this.deletedJobs.push({ name: key.name, propagationPolicy });
+    this.jobs.delete(formatKey(key));
+  }
+
+  async listPods(namespace: string, labelSelector: string): Promise<PodView[]> {
+    return (this.pods.get(namespace) ?? []).filter((p) => matches(p.labels, labelSelector)).map((p) => p.pod);
+  }
+
+  /** Sets a Job's status (as the Job controller would). */
+  setJobStatus(key: ObjectKey, status: Record<string, unknown>): void {
+    const id = formatKey(key);
+    const job = this.jobs.get(id);
+    if (!job) throw new Error(`no Job ${id}`);
+    this.jobs.set(id, { ...job, status });
+  }
+
+  /** Adds a Pod of Job `job` (labelled as the Job controller labels them). */
+  addPod(namespace: string, job: string, pod: PodView): void {
+    const list = this.pods.get(namespace) ?? [];
+    list.push({ labels: { 'batch.kubernetes.io/job-name': job, 'job-name': job }, pod });
+    this.pods.set(namespace, list);
+  }
+
   async getLease(key: ObjectKey): Promise<LeaseRecord | undefined> {
     if (this.leaseOutage) throw new KubeApiError(0, 'connection refused');
     return this.leases.get(formatKey(key));
@@ -118,6 +177,17 @@ export class FakeKube implements KubePort {
     this.leases.set(id, stored);
     return stored;
   }
+}
+
+/** Equality-based label selectors (`a=b,c=d`), the only kind the operator uses. */
+function matches(labels: Record<string, string>, selector: string): boolean {
+  return selector
+    .split(',')
+    .filter(Boolean)
+    .every((term) => {
+      const [k, v] = term.split('=') as [string, string];
+      return labels[k] === v;
+    });
 }
 
 /**
