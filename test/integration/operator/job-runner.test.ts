@@ -10,6 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { stringify } from 'yaml';
 import { cacheDir } from '../../env/cache.ts';
 import { ensureNode, need, uniqueName } from '../../env/fixture.ts';
 import { loadIntoNode, operatorImage } from '../../env/images.ts';
@@ -53,9 +54,17 @@ test('--runner=job: a KafkaBackup and a KafkaRestore run as owned Jobs with moun
 
   const dir = mkdtempSync(join(tmpdir(), 'job-runner-'));
   const template = join(dir, 'job-template.yaml');
+  // Host networking (no kube-proxy or DNS on the test node) and the node's taint, which only the
+  // workloads meant for it tolerate.
   writeFileSync(
     template,
-    'spec:\n  hostNetwork: true\n  containers:\n    - name: run\n      imagePullPolicy: Never\n',
+    stringify({
+      spec: {
+        hostNetwork: true,
+        tolerations: [node.toleration],
+        containers: [{ name: 'run', imagePullPolicy: 'Never' }],
+      },
+    }),
   );
   const replicas: OperatorReplica[] = [];
   const start = (name: string) => {
