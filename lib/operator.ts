@@ -38,6 +38,65 @@ export class InstallMode {
   ) {}
 }
 
+/** The run Pods' template fragment: where they schedule and what they may use (`--job-template`). */
+export interface JobPodTemplate {
+  /** Labels and annotations of the run Pods (e.g. for workload identity or cost allocation). */
+  readonly metadata?: {
+    readonly labels?: Record<string, string>;
+    readonly annotations?: Record<string, string>;
+  };
+  /**
+   * Pod spec fields: nodeSelector, tolerations, affinity, topologySpreadConstraints,
+   * priorityClassName, runtimeClassName, schedulerName, imagePullSecrets, hostNetwork, dnsPolicy,
+   * dnsConfig, securityContext, terminationGracePeriodSeconds; and `containers: [{name: run, ...}]`
+   * with resources, env, envFrom, imagePullPolicy, securityContext. The operator refuses any other
+   * field at start-up, so nothing written here is silently ignored.
+   */
+  readonly spec?: Record<string, unknown>;
+}
+
+/** Options of the Job runner. */
+export interface JobRunnerOptions {
+  /**
+   * The run Jobs' image.
+   * @default - the operator's own image
+   */
+  readonly image?: string;
+  /**
+   * The run Pods' ServiceAccount, in each resource's namespace (e.g. for workload identity to cloud storage).
+   * @default - the namespace's `default`
+   */
+  readonly serviceAccountName?: string;
+  /**
+   * A Pod template fragment for the run Pods.
+   * @default - none: the operator's restricted defaults only
+   */
+  readonly podTemplate?: JobPodTemplate;
+}
+
+/** Where the operator executes backups, restores, offset operations and validations. */
+export class OperatorRunner {
+  /**
+   * In the operator process (the default): live progress in status, no Pods in users' namespaces,
+   * Secrets from any namespace the operator may read.
+   */
+  public static inProcess(): OperatorRunner {
+    return new OperatorRunner(undefined);
+  }
+  /**
+   * Each run as a Kubernetes Job of the operator's image in the resource's namespace, with the
+   * resource's Secrets mounted: isolation and resources per run, and runs that outlive the
+   * operator Pod (a new leader adopts them). Progress shows when the run ends.
+   */
+  public static jobs(options: JobRunnerOptions = {}): OperatorRunner {
+    return new OperatorRunner(options);
+  }
+  private constructor(
+    /** The Job runner's options, or undefined for in-process. */
+    public readonly jobs: JobRunnerOptions | undefined,
+  ) {}
+}
+
 /** Resources of the operator container. */
 export interface OperatorResources {
   /**
@@ -111,12 +170,20 @@ export interface KafkaBackupOperatorProps {
    * @default 'info'
    */
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /**
+   * Where runs execute.
+   * @default OperatorRunner.inProcess()
+   */
+  readonly runner?: OperatorRunner;
 }
 
 const NAME = 'kafka-backup-operator';
 const METRICS_PORT = 8080;
 const HEALTH_PORT = 8081;
 const LEASE_NAME = `${NAME}-leader`;
+/** Where the Job runner's template is mounted (a ConfigMap, so `kubectl edit` and a restart change it). */
+const JOB_TEMPLATE_DIR = '/etc/kafka-backup';
+const JOB_TEMPLATE_FILE = 'job-template.yaml';
 
 /**
  * The operator's runtime install: namespace, ServiceAccount, least-privilege RBAC, a Deployment
@@ -182,6 +249,35 @@ export class KafkaBackupOperator extends Construct {
       `--log-level=${props.logLevel ?? 'info'}`,
       ...(this.installMode.namespaces ? [`--watch-namespaces=${this.installMode.namespaces.join(',')}`] : []),
     ];
+    const image = props.image ?? DEFAULT_OPERATOR_IMAGE;
+    const jobs = props.runner?.jobs;
+    const volumeMounts: kplus.ContainerProps['volumeMounts'] = [
+      {
+        // The root filesystem is read-only; TLS material and spill files go to a private tmpfs.
+        path: '/tmp',
+        volume: kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp', {
+          medium: kplus.EmptyDirMedium.MEMORY,
+          sizeLimit: Size.mebibytes(64),
+        }),
+      },
+    ];
+    if (jobs) {
+      args.push('--runner=job', `--job-image=${jobs.image ?? image}`);
+      if (jobs.serviceAccountName) args.push(`--job-service-account=${jobs.serviceAccountName}`);
+      if (jobs.podTemplate) {
+        const configMap = new kplus.ConfigMap(this, 'JobTemplate', {
+          metadata: metadata(`${NAME}-job-template`),
+          // JSON is YAML: the operator reads the file with a YAML parser.
+          data: { [JOB_TEMPLATE_FILE]: `${JSON.stringify(jobs.podTemplate, null, 2)}\n` },
+        });
+        args.push(`--job-template=${JOB_TEMPLATE_DIR}/${JOB_TEMPLATE_FILE}`);
+        volumeMounts.push({
+          path: JOB_TEMPLATE_DIR,
+          readOnly: true,
+          volume: kplus.Volume.fromConfigMap(this, 'JobTemplateVolume', configMap, { name: 'job-template' }),
+        });
+      }
+    }
 
     this.deployment = new kplus.Deployment(this, 'Deployment', {
       metadata: metadata(NAME),
@@ -194,7 +290,7 @@ export class KafkaBackupOperator extends Construct {
       containers: [
         {
           name: 'operator',
-          image: props.image ?? DEFAULT_OPERATOR_IMAGE,
+          image,
           imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
           args,
           envVariables: {
@@ -233,16 +329,7 @@ export class KafkaBackupOperator extends Construct {
             capabilities: { drop: [kplus.Capability.ALL] },
             seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
           },
-          volumeMounts: [
-            {
-              // The root filesystem is read-only; TLS material and spill files go to a private tmpfs.
-              path: '/tmp',
-              volume: kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp', {
-                medium: kplus.EmptyDirMedium.MEMORY,
-                sizeLimit: Size.mebibytes(64),
-              }),
-            },
-          ],
+          volumeMounts,
         },
       ],
     });

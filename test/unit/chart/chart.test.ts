@@ -17,8 +17,14 @@ import {
   InstallMode,
   KafkaBackupOperator,
   type KafkaBackupOperatorProps,
+  OperatorRunner,
 } from '../../../lib/index.ts';
 import { parseOperatorFlags } from '../../../runtime/operator/flags.ts';
+import {
+  CONTAINER_FIELDS,
+  POD_FIELDS,
+  parseJobTemplate,
+} from '../../../runtime/operator/runs/job-template.ts';
 import { CRD_DIR, KEEP_ANNOTATION } from '../../../scripts/gen-crds.ts';
 import { CHART_DIR, lint, type Manifest, render, type Values } from './helm-chart.ts';
 
@@ -61,8 +67,29 @@ const binding = (b: Manifest) => ({
 });
 
 /** Value sets of the chart and the construct props that mean the same. */
+const JOB_TEMPLATE = {
+  metadata: { labels: { team: 'data' } },
+  spec: {
+    nodeSelector: { pool: 'batch' },
+    tolerations: [{ key: 'batch', operator: 'Exists', effect: 'NoSchedule' }],
+    containers: [{ name: 'run', resources: { limits: { memory: '1Gi' } } }],
+  },
+};
+
 const EQUIVALENT: Array<{ name: string; values: Values; props: KafkaBackupOperatorProps }> = [
   { name: 'defaults', values: {}, props: {} },
+  {
+    name: 'runs as Jobs with a ServiceAccount and a pod template',
+    values: {
+      runner: { mode: 'job', job: { serviceAccountName: 'backup-runs', podTemplate: JOB_TEMPLATE } },
+    },
+    props: { runner: OperatorRunner.jobs({ serviceAccountName: 'backup-runs', podTemplate: JOB_TEMPLATE }) },
+  },
+  {
+    name: 'runs as Jobs of another image, no template',
+    values: { runner: { mode: 'job', job: { image: 'registry.local/kb-runs:1' } } },
+    props: { runner: OperatorRunner.jobs({ image: 'registry.local/kb-runs:1' }) },
+  },
   {
     name: 'cluster-wide, named Secrets, three replicas, another image, ServiceMonitor',
     values: {
@@ -175,6 +202,14 @@ describe('the Helm chart', () => {
           case 'Service':
             assert.deepEqual(ours.spec.ports, other.spec.ports, what);
             break;
+          case 'ConfigMap':
+            // The job template: the same document (the construct writes it as JSON, which is YAML).
+            assert.deepEqual(
+              parse(ours.data['job-template.yaml']),
+              parse(other.data['job-template.yaml']),
+              what,
+            );
+            break;
           case 'PodDisruptionBudget':
           case 'NetworkPolicy':
           case 'ServiceMonitor':
@@ -260,6 +295,32 @@ describe('the Helm chart', () => {
     assert.deepEqual(spec.containers[0].env.slice(2), extraEnv);
   });
 
+  test('runner.mode=job: the flags parse as the operator reads them, and the schema knows the template fields', async () => {
+    const args = async (values: Values) =>
+      (only(await render(values), 'Deployment').spec.template.spec.containers[0].args as string[]).slice(1);
+    const inProcess = parseOperatorFlags(await args({}), { POD_NAMESPACE: 'ops' });
+    assert.deepEqual(inProcess.runner, { mode: 'in-process' });
+    const objs = await render({ runner: { mode: 'job', job: { podTemplate: JOB_TEMPLATE } } });
+    const flags = (only(objs, 'Deployment').spec.template.spec.containers[0].args as string[]).slice(1);
+    assert.ok(flags.includes('--runner=job'));
+    assert.ok(
+      flags.includes('--job-image=ghcr.io/oso/kafka-backup-k8s:0.1.0'),
+      'the operator image by default',
+    );
+    // The mounted file is what --job-template reads: parse it with the operator's own parser.
+    const template = parseJobTemplate(only(objs, 'ConfigMap').data['job-template.yaml'], 'chart');
+    assert.deepEqual(template.spec?.nodeSelector, { pool: 'batch' });
+    assert.deepEqual(template.container?.resources, { limits: { memory: '1Gi' } });
+    // The schema lists exactly the fields the operator takes.
+    const schema = JSON.parse(readFileSync(join(CHART_DIR, 'values.schema.json'), 'utf8'));
+    const spec = schema.properties.runner.properties.job.properties.podTemplate.properties.spec.properties;
+    assert.deepEqual(Object.keys(spec).sort(), [...POD_FIELDS, 'containers'].sort());
+    assert.deepEqual(
+      Object.keys(spec.containers.items.properties).sort(),
+      ['name', ...CONTAINER_FIELDS].sort(),
+    );
+  });
+
   test('ports move the flags, container ports, probes, Service target and NetworkPolicy together', async () => {
     const objs = await render({ ports: { metrics: 18080, health: 18081 } });
     const container = only(objs, 'Deployment').spec.template.spec.containers[0];
@@ -343,6 +404,11 @@ describe('the Helm chart', () => {
       [{ serviceMonitor: { interval: 'often' } }, /at '\/serviceMonitor\/interval': 'often' does not match/],
       [{ networkPolicy: { enabled: 'maybe' } }, /at '\/networkPolicy\/enabled': got string, want boolean/],
       [{ hostNetwork: 'yes' }, /at '\/hostNetwork': got string, want boolean/],
+      [{ runner: { mode: 'pod' } }, /at '\/runner\/mode': value must be one of 'in-process', 'job'/],
+      [
+        { runner: { mode: 'job', job: { podTemplate: { spec: { hostPID: true } } } } },
+        /at '\/runner\/job\/podTemplate\/spec': additional properties 'hostPID' not allowed/,
+      ],
       [{ ports: { metrics: 0 } }, /at '\/ports\/metrics': minimum: got 0, want 1/],
       [{ ports: { health: 70000 } }, /at '\/ports\/health': maximum: got 70,?000, want 65,?535/],
       [{ extraEnv: [{ value: 'x' }] }, /at '\/extraEnv\/0': missing property 'name'/],

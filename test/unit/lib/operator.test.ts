@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Testing } from 'cdk8s';
-import { InstallMode, KafkaBackupOperator } from '../../../lib/index.ts';
+import { InstallMode, KafkaBackupOperator, OperatorRunner } from '../../../lib/index.ts';
+import { parseOperatorFlags } from '../../../runtime/operator/flags.ts';
 
 type Obj = {
   kind: string;
@@ -172,5 +176,52 @@ describe('KafkaBackupOperator', () => {
     const [c] = one(objs, 'Deployment').spec.template.spec.containers;
     assert.equal(c.image, 'registry.local/kb:dev');
     assert.ok(c.args.includes('--log-level=debug'));
+  });
+
+  test('OperatorRunner.jobs(): Job runner flags the operator parses, the template in a mounted ConfigMap', () => {
+    const podTemplate = {
+      spec: {
+        nodeSelector: { pool: 'batch' },
+        containers: [{ name: 'run', resources: { limits: { memory: '1Gi' } } }],
+      },
+    };
+    const objs = synth({
+      image: 'registry.local/kb:dev',
+      runner: OperatorRunner.jobs({ serviceAccountName: 'backup-runs', podTemplate }),
+    });
+    const pod = one(objs, 'Deployment').spec.template.spec;
+    const [command, ...args] = pod.containers[0].args as string[];
+    assert.equal(command, 'operator');
+    assert.ok(args.includes('--job-template=/etc/kafka-backup/job-template.yaml'));
+    // The ConfigMap's file where the Pod would see it, read by the operator's own flag parser.
+    const dir = mkdtempSync(join(tmpdir(), 'job-template-'));
+    const file = join(dir, 'job-template.yaml');
+    writeFileSync(
+      file,
+      one(objs, 'ConfigMap', 'kafka-backup-operator-job-template').data['job-template.yaml'],
+    );
+    const flags = parseOperatorFlags(
+      args.map((a) => (a.startsWith('--job-template=') ? `--job-template=${file}` : a)),
+      { POD_NAMESPACE: 'kafka-backup-system' },
+    );
+    rmSync(dir, { recursive: true });
+    assert.equal(flags.runner.mode, 'job');
+    if (flags.runner.mode === 'job') {
+      assert.equal(flags.runner.job.image, 'registry.local/kb:dev', "the operator's own image by default");
+      assert.equal(flags.runner.job.serviceAccountName, 'backup-runs');
+      assert.deepEqual(flags.runner.job.template?.spec, { nodeSelector: { pool: 'batch' } });
+      assert.deepEqual(flags.runner.job.template?.container, { resources: { limits: { memory: '1Gi' } } });
+    }
+    const mount = pod.containers[0].volumeMounts.find(
+      (m: { mountPath: string }) => m.mountPath === '/etc/kafka-backup',
+    );
+    assert.ok(mount?.readOnly);
+    const volume = pod.volumes.find((v: { name: string }) => v.name === mount.name);
+    assert.equal(volume.configMap.name, 'kafka-backup-operator-job-template');
+
+    const inProcess = synth();
+    assert.equal(find(inProcess, 'ConfigMap').length, 0);
+    const plain = one(inProcess, 'Deployment').spec.template.spec.containers[0].args as string[];
+    assert.ok(!plain.some((a) => a.startsWith('--runner') || a.startsWith('--job-')));
   });
 });

@@ -97,3 +97,8 @@ What the operator may do in a watched namespace; the same permissions as lib/ope
   resources: ["events"]
   verbs: ["create", "patch"]
 {{- end -}}
+
+{{/* The operator's image reference (the tag defaults to the chart's appVersion). */}}
+{{- define "kafka-backup-operator.image" -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end }}
