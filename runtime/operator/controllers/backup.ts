@@ -200,7 +200,10 @@ export function backupController(deps: BackupControllerDeps): Controller {
             deps.runner.forget(rk);
           }
         }
-        const started = startRun(deps.runner, rk, decision.at, spec, object, ports, source, key);
+        // A resumed run is the one status shows as started: a Job runner adopts its Job if it ended meanwhile.
+        const resumeOf =
+          decision.reason === 'resume' && typeof status.startTime === 'string' ? status.startTime : undefined;
+        const started = startRun(deps.runner, rk, decision.at, spec, object, ports, source, key, resumeOf);
         deps.metrics.runStarted(KIND);
         const startedAt = clock().toISOString();
         set({
@@ -339,6 +342,7 @@ function startRun(
   ports: AppPorts,
   source: string,
   key: ObjectKey,
+  resumeOf: string | undefined,
 ): RunSnapshot<BackupRunResult> {
   const run = { source, name: key.name, activeDeadlineSeconds: spec.activeDeadlineSeconds };
   const id = at.toISOString();
@@ -349,6 +353,7 @@ function startRun(
     spec: (object.spec ?? {}) as Record<string, unknown>,
     secrets: secretsOf((object.spec ?? {}) as Record<string, unknown>, key.namespace),
     ...(spec.activeDeadlineSeconds ? { activeDeadlineSeconds: spec.activeDeadlineSeconds } : {}),
+    ...(resumeOf ? { resumeOf } : {}),
   };
   return runner.start<BackupRunResult>(
     rk,

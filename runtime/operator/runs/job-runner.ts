@@ -154,7 +154,7 @@ export class JobRunner implements Runner {
       const jobs = await this.#jobs.listJobs(namespace, selectorOf(request.owner.uid));
       const running = jobs.find((j) => jobStateOf(j).state === 'running' && !j.deletionTimestamp);
       const same = jobs.find((j) => j.name === entry.jobName);
-      const adopted = running ?? same;
+      const adopted = running ?? same ?? resumedJob(jobs, request.resumeOf);
       if (adopted) {
         this.#adopt(entry, adopted);
       } else {
@@ -258,4 +258,19 @@ export class JobRunner implements Runner {
     entry.stopped = true;
     clearTimeout(entry.timer);
   }
+}
+
+/**
+ * The Job of an interrupted run that ended while no leader followed it: the newest Job created
+ * since the run started (status' startTime). Its result is the run's; starting another would run
+ * the backup twice.
+ */
+function resumedJob(jobs: readonly JobView[], since: string | undefined): JobView | undefined {
+  if (since === undefined) return undefined;
+  // The Job is created right after status records the start; a second's slack covers the rounding.
+  const from = Date.parse(since) - 1000;
+  const created = (j: JobView) => Date.parse(j.creationTimestamp ?? '') || 0;
+  return jobs
+    .filter((j) => !j.deletionTimestamp && created(j) >= from)
+    .sort((a, b) => created(b) - created(a))[0];
 }

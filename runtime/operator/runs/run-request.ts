@@ -48,6 +48,12 @@ export interface RunRequest {
   readonly restoreId?: string;
   /** The tool version written into a validation's evidence report. */
   readonly toolVersion?: string;
+  /**
+   * A run that status shows as started at this time and that a previous leader was following: a
+   * Job of this resource created since then is that run's, finished or not (the Job runner adopts it
+   * instead of starting a second run).
+   */
+  readonly resumeOf?: string;
 }
 
 /**

@@ -147,6 +147,40 @@ describe('JobRunner', () => {
     assert.equal(kube.jobs.size, 1);
   });
 
+  test('a resumed run under a new id adopts the Job that ended while no leader followed it (resumeOf)', async () => {
+    const { kube, runner } = setup();
+    const since = new Date(Date.now() - 60_000).toISOString();
+    runner.start(KEY, 'run-1', never, request());
+    const name = jobNameOf(request());
+    await eventually('the Job exists', () => kube.jobs.has(`ns/${name}`));
+    await runner.stopAll();
+    finish(kube, name, 'Complete', encodeReport({ v: 1, ok: true, result: { records: 5 } }), 0);
+    // The next leader resumes what status shows as running since `since`, under a new run id.
+    const next = setup(kube);
+    next.runner.start(KEY, 'run-2', never, request('run-2', { resumeOf: since }));
+    await eventually('ended', () => next.runner.get(KEY)?.state === 'succeeded');
+    assert.deepEqual(next.runner.get(KEY)?.result, { records: 5 });
+    assert.equal(kube.jobs.size, 1, 'no second Job: the backup does not run twice');
+    // A run that is not a resumption starts its own Job, whatever finished before it.
+    next.runner.forget(KEY);
+    next.runner.start(KEY, 'run-3', never, request('run-3'));
+    await eventually('a new Job', () => kube.jobs.size === 2);
+    // Nor does a resumption adopt a finished Job older than the run it resumes.
+    await next.runner.stopAll();
+    finish(
+      kube,
+      jobNameOf(request('run-3')),
+      'Complete',
+      encodeReport({ v: 1, ok: true, result: { records: 1 } }),
+      0,
+    );
+    const third = setup(kube);
+    const later = new Date(Date.now() + 60_000).toISOString();
+    third.runner.start(KEY, 'run-4', never, request('run-4', { resumeOf: later }));
+    await eventually('yet another Job', () => kube.jobs.size === 3);
+    await third.runner.stopAll();
+  });
+
   test('a Job deleted from outside ends the run as interrupted (retriable), not as a success', async () => {
     const { kube, runner } = setup();
     runner.start(KEY, 'run-1', never, request());
