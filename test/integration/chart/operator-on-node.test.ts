@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { stringify } from 'yaml';
 import { cacheDir } from '../../env/cache.ts';
 import { ensureNode, need, uniqueName } from '../../env/fixture.ts';
@@ -50,49 +50,26 @@ interface Status {
   conditions?: Array<{ type: string; status: string; reason?: string }>;
 }
 
-test('helm install on the real node: the operator Pod runs the quick start, a scheduled backup survives its leader Pod being deleted, a restore completes, and uninstall keeps resources and backups', {
-  timeout: 900_000,
-}, async (t) => {
-  const kafka = need('kafka');
-  const s3 = need('s3');
+/** The chart installed on the test node with the image of this checkout, watching `appNs` only. */
+async function installOnNode(t: TestContext, extraValues: Record<string, unknown> = {}) {
   const kube = need('kube');
   const node = await ensureNode();
   const image = await operatorImage(cacheDir());
   await loadIntoNode(node, image);
-
   const admin = KubeClient.admin();
   await installCrds(admin);
   const operatorNs = await admin.createNamespace('helm-op', t);
   const appNs = await admin.createNamespace('helm-app', t);
   // No `restricted` label here: host networking is outside every Pod Security level but privileged.
   // test/integration/chart/helm.test.ts proves the chart's Pod passes `restricted` admission.
-
-  const source = testConnection('source');
-  const target = testConnection('target');
-  const quickTopic = uniqueName('helm-quick');
-  const topic = uniqueName('helm-orders');
-  await createTopic(source, quickTopic, { partitions: 1 });
-  await createTopic(source, topic, { partitions: 3 });
-  const bucket = await createS3Bucket(s3Client(s3), 'helm-e2e');
   const work = mkdtempSync(join(tmpdir(), 'helm-e2e-'));
   t.after(async () => {
     await admin
-      .helm(['uninstall', RELEASE, '-n', operatorNs, '--ignore-not-found', '--wait'])
+      .helm(['uninstall', RELEASE, '-n', operatorNs, '--ignore-not-found', '--wait'], HELM)
       .catch(() => {});
-    for (const [connection, name] of [
-      [source, quickTopic],
-      [source, topic],
-      [target, `${topic}-restored`],
-    ] as const) {
-      await deleteTopic(connection, name).catch(() => {});
-    }
-    await deleteS3Bucket(s3Client(s3), bucket).catch(() => {});
     rmSync(work, { recursive: true, force: true });
   });
-
-  // helm install, as the seed's quick start says, with this environment's image and network.
   const at = image.reference.lastIndexOf(':');
-  const apiPort = new URL(kube.server).port;
   const values = {
     crds: { install: false }, // the cluster's CRDs are shared with other tests (installCrds above)
     replicaCount: 1,
@@ -109,24 +86,43 @@ test('helm install on the real node: the operator Pod runs the quick start, a sc
     ports: { metrics: await freePort(), health: await freePort() },
     extraEnv: [
       { name: 'KUBERNETES_SERVICE_HOST', value: '127.0.0.1' },
-      { name: 'KUBERNETES_SERVICE_PORT', value: apiPort },
+      { name: 'KUBERNETES_SERVICE_PORT', value: new URL(kube.server).port },
     ],
     logLevel: 'debug',
+    ...extraValues,
   };
   const valuesFile = join(work, 'values.yaml');
   writeFileSync(valuesFile, stringify(values));
-  await admin.helm([
-    'install',
-    RELEASE,
-    CHART_DIR,
-    '-n',
-    operatorNs,
-    '-f',
-    valuesFile,
-    '--wait',
-    '--timeout',
-    '180s',
-  ]);
+  await admin.helm(
+    ['install', RELEASE, CHART_DIR, '-n', operatorNs, '-f', valuesFile, '--wait', '--timeout', '180s'],
+    HELM,
+  );
+  return { admin, node, operatorNs, appNs };
+}
+
+test('helm install on the real node: the operator Pod runs the quick start, a scheduled backup survives its leader Pod being deleted, a restore completes, and uninstall keeps resources and backups', {
+  timeout: 900_000,
+}, async (t) => {
+  const kafka = need('kafka');
+  const s3 = need('s3');
+  const { admin, operatorNs, appNs } = await installOnNode(t);
+  const source = testConnection('source');
+  const target = testConnection('target');
+  const quickTopic = uniqueName('helm-quick');
+  const topic = uniqueName('helm-orders');
+  await createTopic(source, quickTopic, { partitions: 1 });
+  await createTopic(source, topic, { partitions: 3 });
+  const bucket = await createS3Bucket(s3Client(s3), 'helm-e2e');
+  t.after(async () => {
+    for (const [connection, name] of [
+      [source, quickTopic],
+      [source, topic],
+      [target, `${topic}-restored`],
+    ] as const) {
+      await deleteTopic(connection, name).catch(() => {});
+    }
+    await deleteS3Bucket(s3Client(s3), bucket).catch(() => {});
+  });
 
   const pods = async () =>
     (
@@ -328,4 +324,82 @@ test('helm install on the real node: the operator Pod runs the quick start, a sc
     'KafkaRestore/orders-restore',
   ]);
   assert.deepEqual(await listS3Keys(s3Client(s3), bucket), keysBefore, 'the backups stay in storage');
+});
+
+test('helm install with runner.mode=job: the quick-start KafkaBackup runs as a Job owned by it, in its namespace, with its Secret mounted', {
+  timeout: 600_000,
+}, async (t) => {
+  const kafka = need('kafka');
+  const s3 = need('s3');
+  const node = await ensureNode();
+  // The run Pods need what the operator Pod needs on this node: host networking and the toleration.
+  const { admin, appNs } = await installOnNode(t, {
+    runner: {
+      mode: 'job',
+      job: {
+        podTemplate: {
+          spec: {
+            hostNetwork: true,
+            tolerations: [node.toleration],
+            containers: [{ name: 'run', imagePullPolicy: 'Never' }],
+          },
+        },
+      },
+    },
+  });
+  const source = testConnection('source');
+  const topic = uniqueName('helm-job');
+  await createTopic(source, topic, { partitions: 2 });
+  const bucket = await createS3Bucket(s3Client(s3), 'helm-job');
+  t.after(async () => {
+    await deleteTopic(source, topic).catch(() => {});
+    await deleteS3Bucket(s3Client(s3), bucket).catch(() => {});
+  });
+  await produceAll(source, topic, fidelityRecords(300, 2, 5));
+  await admin.apply([minioSecret(s3, SECRET)], appNs);
+  await admin.apply(
+    [
+      {
+        apiVersion: 'kafka.oso.sh/v1alpha1',
+        kind: 'KafkaBackup',
+        metadata: { name: 'my-first-backup' },
+        spec: {
+          kafkaCluster: { bootstrapServers: [kafka.source.bootstrap] },
+          topics: [topic],
+          storage: minioStorage(s3, bucket, SECRET, 'jobs'),
+          stopAtCurrentOffsets: true,
+        },
+      },
+    ],
+    appNs,
+  );
+  let status: Status = {};
+  await eventually(
+    'the backup completes',
+    async () => {
+      status = ((await admin.getJson(['-n', appNs, 'kafkabackup/my-first-backup'])).status ?? {}) as Status;
+      if (status.phase === 'Failed') assert.fail(`the backup failed: ${status.message}`);
+      return status.phase === 'Completed';
+    },
+    180_000,
+  );
+  assert.equal(status.storedRecords, 300);
+  const jobs = await admin.getJson<{
+    items: Array<{
+      metadata: { ownerReferences?: Array<{ kind: string; name: string; controller?: boolean }> };
+      spec: { template: { spec: { volumes?: Array<{ secret?: { secretName: string } }> } } };
+      status: { succeeded?: number };
+    }>;
+  }>(['jobs', '-n', appNs]);
+  assert.equal(jobs.items.length, 1, 'one Job for the one run');
+  const [job] = jobs.items;
+  assert.deepEqual(
+    job?.metadata.ownerReferences?.map((o) => [o.kind, o.name, o.controller]),
+    [['KafkaBackup', 'my-first-backup', true]],
+  );
+  assert.equal(job?.status.succeeded, 1);
+  assert.ok(
+    job?.spec.template.spec.volumes?.some((v) => v.secret?.secretName === SECRET),
+    'the Secret is mounted, not copied',
+  );
 });
