@@ -4,8 +4,8 @@
  * Pod starts and takes the Lease; the README's quick-start
  * KafkaBackup, applied with kubectl, runs; a scheduled backup runs and its leader Pod is deleted in
  * the middle of a run: the Deployment's next Pod takes the Lease and completes it, every record
- * exactly once; a KafkaRestore by backupRef.name restores into the target cluster; status, Events
- * and /metrics (scraped through the metrics Service) show it; `helm uninstall` leaves the custom
+ * exactly once; a KafkaRestore by backupRef.name restores into the target cluster; status, Events,
+ * /metrics (scraped through the metrics Service) and the Argo CD health checks show it; `helm uninstall` leaves the custom
  * resources and the backups in storage.
  *
  * The node has no kube-proxy and no cluster DNS, so the release uses `hostNetwork: true` (Kafka and
@@ -28,6 +28,7 @@ import { KubeClient } from '../../env/kube-client.ts';
 import { freePort } from '../../env/ports.ts';
 import { createS3Bucket, deleteS3Bucket, listS3Keys, s3Client } from '../../env/storage-clients.ts';
 import { CHART_DIR } from '../../unit/chart/helm-chart.ts';
+import { health } from '../../unit/gitops/argo-lua.ts';
 import { installCrds } from '../api/crd-install.ts';
 import { content, fidelityRecords, produceAll, readTopic, testConnection } from '../engine/helpers.ts';
 import { eventually, minioSecret, minioStorage } from '../operator/operator-env.ts';
@@ -268,6 +269,13 @@ test('helm install on the real node: the operator Pod runs the quick start, a sc
       expected[p]?.map((r) => content(r)),
       `partition ${p}`,
     );
+  }
+
+  // Argo CD's view of the same objects: the health checks of dist/argocd/, run on what the API serves.
+  // (The scheduled backup may be mid-run now: Progressing; its states are covered in test/unit/gitops.)
+  for (const resource of ['kafkabackup/my-first-backup', 'kafkarestore/orders-restore']) {
+    const served = await admin.getJson<{ kind: string }>(['-n', appNs, resource]);
+    assert.equal((await health(served)).status, 'Healthy', resource);
   }
 
   // Events on the resources, written by the Pods.
