@@ -33,7 +33,7 @@ import { ensureNode, need } from '../test/env/fixture.ts';
 import { loadIntoNode, operatorImage } from '../test/env/images.ts';
 import { createTopic, deleteTopic, endOffsets, kafkaConnection, produce } from '../test/env/kafka-client.ts';
 import { KubeClient } from '../test/env/kube-client.ts';
-import { freePort } from '../test/env/ports.ts';
+import { metricsPath, nodeReleaseValues } from '../test/env/node-release.ts';
 import { createS3Bucket, s3Client } from '../test/env/storage-clients.ts';
 import { minioSecret, minioStorage } from '../test/integration/operator/operator-env.ts';
 
@@ -85,29 +85,16 @@ async function main(): Promise<number> {
     process.stdout.write(`${image.reference}\n`);
 
     await admin.kubectl(['create', 'namespace', NAMESPACE]);
-    const at = image.reference.lastIndexOf(':');
     // CRDs that something else applied (the tests apply them with kubectl) cannot be adopted by a
     // release without its labels; then the release leaves them alone, as `crds.install=false` says.
     const crdsByOthers = await foreignCrds(admin);
     const values = {
       crds: { install: !crdsByOthers },
-      replicaCount: 1,
-      image: {
-        repository: image.reference.slice(0, at),
-        tag: image.reference.slice(at + 1),
-        pullPolicy: 'Never',
-      },
       // The demo's namespace only, so what other runs left in a reused environment stays out.
-      watchNamespaces: [NAMESPACE],
-      rbac: { secretNames: ['s3-credentials'] },
-      hostNetwork: true,
-      // The test node runs only what tolerates its taint (test/env/components/node.ts).
-      tolerations: [node.toleration],
-      ports: { metrics: await freePort(), health: await freePort() },
-      extraEnv: [
-        { name: 'KUBERNETES_SERVICE_HOST', value: '127.0.0.1' },
-        { name: 'KUBERNETES_SERVICE_PORT', value: new URL(kube.server).port },
-      ],
+      ...(await nodeReleaseValues(kube, node, image, {
+        watchNamespaces: [NAMESPACE],
+        secretNames: ['s3-credentials'],
+      })),
     };
     const valuesFile = path.join(work, 'values.yaml');
     writeFileSync(valuesFile, stringify(values));
@@ -213,11 +200,7 @@ async function main(): Promise<number> {
       ]),
     );
     say('the operator metrics (runs by kind and result), scraped from the Pod through the metrics Service');
-    const metrics = await admin.kubectl([
-      'get',
-      '--raw',
-      `/api/v1/namespaces/${OPERATOR_NAMESPACE}/services/${RELEASE}-metrics:metrics/proxy/metrics`,
-    ]);
+    const metrics = await admin.kubectl(['get', '--raw', metricsPath(OPERATOR_NAMESPACE, RELEASE)]);
     process.stdout.write(
       `${metrics
         .split('\n')

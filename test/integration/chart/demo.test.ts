@@ -8,11 +8,16 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { REPO } from '../api/crd-install.ts';
+import { KubeClient } from '../../env/kube-client.ts';
+import { installCrds, REPO } from '../api/crd-install.ts';
 
 test('npm run demo: helm install on the node, scheduled backups to MinIO and a restore by backupRef.name, every record restored', {
   timeout: 600_000,
 }, async () => {
+  // Other test files apply the CRDs with kubectl, concurrently; applied first, the demo finds them
+  // deterministically and installs its release with crds.install=false (helm.test.ts covers the
+  // chart installing and upgrading CRDs itself).
+  await installCrds(KubeClient.admin());
   const { stdout } = await promisify(execFile)(
     process.execPath,
     ['--import', 'tsx', join(REPO, 'scripts/demo.ts')],
@@ -26,6 +31,7 @@ test('npm run demo: helm install on the node, scheduled backups to MinIO and a r
     assert.fail(`the demo failed: ${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
   });
   assert.match(stdout, /helm upgrade --install kafka-backup-operator runtime\/chart\/kafka-backup-operator/);
+  assert.match(stdout, /the CRDs are already installed by kubectl: crds.install=false/);
   assert.match(stdout, /the Lease kafka-backup-operator-leader is held by kafka-backup-operator-/);
   assert.match(stdout, /restored 20000 of 20000 orders/);
   // Runs are incremental: together the scheduled runs stored each order once.

@@ -25,7 +25,7 @@ import { ensureNode, need, uniqueName } from '../../env/fixture.ts';
 import { loadIntoNode, operatorImage } from '../../env/images.ts';
 import { createTopic, deleteTopic, endOffsets } from '../../env/kafka-client.ts';
 import { KubeClient } from '../../env/kube-client.ts';
-import { freePort } from '../../env/ports.ts';
+import { metricsPath, nodeJobTemplate, nodeReleaseValues } from '../../env/node-release.ts';
 import { createS3Bucket, deleteS3Bucket, listS3Keys, s3Client } from '../../env/storage-clients.ts';
 import { CHART_DIR } from '../../unit/chart/helm-chart.ts';
 import { health } from '../../unit/gitops/argo-lua.ts';
@@ -70,25 +70,9 @@ async function installOnNode(t: TestContext, extraValues: Record<string, unknown
       .catch(() => {});
     rmSync(work, { recursive: true, force: true });
   });
-  const at = image.reference.lastIndexOf(':');
   const values = {
     crds: { install: false }, // the cluster's CRDs are shared with other tests (installCrds above)
-    replicaCount: 1,
-    image: {
-      repository: image.reference.slice(0, at),
-      tag: image.reference.slice(at + 1),
-      pullPolicy: 'Never',
-    },
-    watchNamespaces: [appNs],
-    rbac: { secretNames: [SECRET] },
-    hostNetwork: true,
-    tolerations: [node.toleration],
-    // The node's own ports, then: free ones, so releases of concurrent tests never collide.
-    ports: { metrics: await freePort(), health: await freePort() },
-    extraEnv: [
-      { name: 'KUBERNETES_SERVICE_HOST', value: '127.0.0.1' },
-      { name: 'KUBERNETES_SERVICE_PORT', value: new URL(kube.server).port },
-    ],
+    ...(await nodeReleaseValues(kube, node, image, { watchNamespaces: [appNs], secretNames: [SECRET] })),
     logLevel: 'debug',
     ...extraValues,
   };
@@ -295,11 +279,7 @@ test('helm install on the real node: the operator Pod runs the quick start, a sc
   await eventually(
     'the metrics Service answers',
     async () => {
-      const r = await admin.tryKubectl([
-        'get',
-        '--raw',
-        `/api/v1/namespaces/${operatorNs}/services/${RELEASE}-metrics:metrics/proxy/metrics`,
-      ]);
+      const r = await admin.tryKubectl(['get', '--raw', metricsPath(operatorNs, RELEASE)]);
       metrics = r.stdout;
       return r.code === 0;
     },
@@ -342,18 +322,7 @@ test('helm install with runner.mode=job: the quick-start KafkaBackup runs as a J
   const node = await ensureNode();
   // The run Pods need what the operator Pod needs on this node: host networking and the toleration.
   const { admin, appNs } = await installOnNode(t, {
-    runner: {
-      mode: 'job',
-      job: {
-        podTemplate: {
-          spec: {
-            hostNetwork: true,
-            tolerations: [node.toleration],
-            containers: [{ name: 'run', imagePullPolicy: 'Never' }],
-          },
-        },
-      },
-    },
+    runner: { mode: 'job', job: { podTemplate: nodeJobTemplate(node) } },
   });
   const source = testConnection('source');
   const topic = uniqueName('helm-job');
