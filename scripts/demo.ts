@@ -67,7 +67,7 @@ async function main(): Promise<number> {
     say(
       'starting the local environment (Kafka x2, kube-apiserver, MinIO, one node); the first time builds it',
     );
-    started = (await up(['kafka', 'kube', 's3', 'node'])).file;
+    started = (await up(['kafka', 'kube', 's3', 'tools', 'node'])).file;
   }
   let installed = false;
   const kafka = need('kafka');
