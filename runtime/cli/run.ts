@@ -12,6 +12,7 @@ import type { BackupManifest } from '../format/types.ts';
 import { createLogger, type Logger, type LogLevel, scrub } from '../log.ts';
 import { operatorMain } from '../operator/main.ts';
 import { runWorkerMain } from '../operator/runs/job-worker.ts';
+import { toolVersion } from '../version.ts';
 import { evidenceCli } from './evidence.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 import { offsetsCli } from './offsets.ts';
@@ -47,6 +48,7 @@ Options:
       --backup-id ID   the backup to describe or verify (default: the one the config names, else the latest)
       --log-level L    debug, info (default), warn or error
   -h, --help           this help
+      --version        the version
 
 Secrets are never read from the YAML: they come from mounted secret files
 ($KAFKA_BACKUP_SECRETS_DIR/<secret>/<key>, default /var/run/secrets/kafka-backup), from paths
@@ -72,6 +74,10 @@ interface Flags {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--version' || argv[0] === 'version') {
+    process.stdout.write(`kafka-backup ${toolVersion()}\n`);
+    return EXIT.ok;
+  }
   // Subcommands with their own options: consumer offsets, validation, evidence (docs/offsets.md, docs/evidence.md).
   if (argv[0] === 'operator') return operatorMain(argv.slice(1));
   // One run handed to a Kubernetes Job by the operator's Job runner.

@@ -4,6 +4,7 @@ import { productionPorts } from '../app/ports.ts';
 import { validateWith } from '../app/validate.ts';
 import { type ValidationConfig, validationConfigFromSpec } from '../config/operations.ts';
 import { createLogger } from '../log.ts';
+import { toolVersion } from '../version.ts';
 import { UsageError } from './exit-codes.ts';
 import {
   type CliIo,
@@ -130,20 +131,4 @@ export async function validateCli(argv: string[], io: CliIo = processIo): Promis
   } catch (error) {
     return printFailure(io, format, 'validate', error);
   }
-}
-
-/** The package version, from source (runtime/validation) or compiled (build/runtime/validation) code. */
-function toolVersion(): string {
-  for (const up of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === '@oso/kafka-backup-k8s' && pkg.version) return pkg.version;
-    } catch {
-      // not there: try the next level
-    }
-  }
-  return 'unknown';
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { classify } from '../../app/errors.ts';
 import { type AppPorts, productionPorts } from '../../app/ports.ts';
 import { openObjectStore } from '../../config/object-store-factory.ts';
@@ -6,6 +5,7 @@ import { validationConfigFromSpec } from '../../config/operations.ts';
 import type { StorageSpec } from '../../config/storage.ts';
 import type { Logger } from '../../log.ts';
 import type { ObjectStore } from '../../storage/object-store.ts';
+import { toolVersion } from '../../version.ts';
 import { apiSecrets } from '../api-secrets.ts';
 import type { Controller, ReconcileContext, ReconcileResult } from '../controller.ts';
 import type { SecretReader } from '../kube/port.ts';
@@ -547,20 +547,4 @@ function requestOf(
     toolVersion,
     ...(deadline ? { activeDeadlineSeconds: deadline.seconds, deadlineAt: deadline.at.toISOString() } : {}),
   };
-}
-
-/** The package version for the report, from source or compiled code. */
-function toolVersion(): string {
-  for (const up of ['../../../package.json', '../../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === '@oso/kafka-backup-k8s' && pkg.version) return pkg.version;
-    } catch {
-      // not there: try the next level
-    }
-  }
-  return 'unknown';
 }

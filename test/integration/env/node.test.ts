@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { IMAGE_CONFIG } from '../../../scripts/image/config.ts';
+import { IMAGE_CONFIG, IMAGE_VERSION } from '../../../scripts/image/config.ts';
 import { cacheDir } from '../../env/cache.ts';
 import { ensureNode } from '../../env/fixture.ts';
 import { archiveConfig, loadIntoNode, type OciImage, operatorImage } from '../../env/images.ts';
@@ -101,7 +101,7 @@ describe('the test node', () => {
         {
           apiVersion: 'batch/v1',
           kind: 'Job',
-          metadata: { name: 'help' },
+          metadata: { name: 'version' },
           spec: {
             backoffLimit: 0,
             template: {
@@ -114,7 +114,7 @@ describe('the test node', () => {
                     name: 'cli',
                     image: image.reference,
                     imagePullPolicy: 'Never',
-                    args: ['--help'],
+                    args: ['--version'],
                     securityContext: restricted.container,
                   },
                 ],
@@ -125,9 +125,17 @@ describe('the test node', () => {
       ],
       namespace,
     );
-    await admin.kubectl(['wait', '-n', namespace, '--for=condition=Complete', 'job/help', '--timeout=120s']);
-    const logs = await admin.kubectl(['logs', '-n', namespace, 'job/help']);
-    assert.match(logs, /kafka-backup/);
+    await admin.kubectl([
+      'wait',
+      '-n',
+      namespace,
+      '--for=condition=Complete',
+      'job/version',
+      '--timeout=120s',
+    ]);
+    // The compiled CLI in the image finds its package.json (/app) for the version.
+    const logs = await admin.kubectl(['logs', '-n', namespace, 'job/version']);
+    assert.equal(logs.trim(), `kafka-backup ${IMAGE_VERSION}`);
   });
 
   test('rolls out a Deployment; logs and exec reach the container, which runs as the image user', async (t) => {
