@@ -10,7 +10,7 @@ import { startMinio } from './components/minio.ts';
 import { startNode, stopNode } from './components/node.ts';
 import { resolveTools } from './components/tools.ts';
 import { startToxiproxy } from './components/toxiproxy.ts';
-import { isAlive, type ManagedProcess, stopProcess } from './process.ts';
+import { isAlive, type ManagedProcess, managed, stopProcess } from './process.ts';
 import type { ComponentContext, EnvState, Started } from './state.ts';
 
 /** What `npm run env -- up` and `npm test` start by default. */
@@ -95,7 +95,7 @@ export async function up(
   const track = async <T>(p: Promise<Started<T>>): Promise<T> => {
     const s = await p;
     // Only what identifies a process goes into env.json (a starter may hand back its ChildProcess too).
-    processes.push(...s.processes.map(({ name, pid, logFile }) => ({ name, pid, logFile })));
+    processes.push(...s.processes.map(managed));
     return s.info;
   };
   const want = new Set(components);
@@ -133,7 +133,7 @@ export async function up(
     if (!state.kube) throw new Error('the node component needs kube: npm run env -- up kube node');
     try {
       const node = await startNode(context('node'), state.kube);
-      state = { ...state, node: node.info, processes: [...processes, ...node.processes.map(managedOnly)] };
+      state = { ...state, node: node.info, processes: [...processes, ...node.processes.map(managed)] };
     } catch (error) {
       await Promise.all(processes.map((p) => stopProcess(p.pid)));
       throw error;
@@ -144,10 +144,6 @@ export async function up(
   // Registered environments (`npm run env -- up`) are found by later runs; a test run's own is private.
   if (options.register !== false) writeFileSync(currentEnvPointer(), `${file}\n`);
   return { file, state, seconds: (Date.now() - started) / 1000 };
-}
-
-function managedOnly({ name, pid, logFile }: ManagedProcess): ManagedProcess {
-  return { name, pid, logFile };
 }
 
 /**
@@ -168,7 +164,7 @@ export async function addNode(file: string): Promise<EnvState> {
   const next: EnvState = {
     ...state,
     node: node.info,
-    processes: [...state.processes, ...node.processes.map(managedOnly)],
+    processes: [...state.processes, ...node.processes.map(managed)],
   };
   writeFileSync(file, `${JSON.stringify(next, null, 2)}\n`);
   console.log(`node ${node.info.name} Ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);

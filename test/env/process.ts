@@ -59,6 +59,11 @@ export function startProcess(options: StartOptions): ManagedProcess & { child: C
   return { name: options.name, pid: child.pid, logFile: options.logFile, child };
 }
 
+/** Only what env.json records of a process: the ChildProcess handle and extras must not be serialized. */
+export function managed({ name, pid, logFile }: ManagedProcess): ManagedProcess {
+  return { name, pid, logFile };
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

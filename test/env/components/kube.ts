@@ -17,6 +17,7 @@ import { freePorts } from '../ports.ts';
 import {
   ComponentStartError,
   type ManagedProcess,
+  managed,
   run,
   startProcess,
   stopProcess,
@@ -96,11 +97,6 @@ export async function startKube(ctx: ComponentContext): Promise<Started<KubeInfo
     await Promise.all(processes.map((p) => stopProcess(p.pid)));
     throw error;
   }
-}
-
-/** Only what env.json needs: the ChildProcess handle must not be serialized. */
-function managed(p: ManagedProcess): ManagedProcess {
-  return { name: p.name, pid: p.pid, logFile: p.logFile };
 }
 
 function startEtcd(binary: string, ctx: ComponentContext, clientPort: number, peerPort: number) {

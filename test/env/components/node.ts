@@ -35,6 +35,7 @@ import {
   ComponentStartError,
   isAlive,
   type ManagedProcess,
+  managed,
   run,
   startProcess,
   stopProcess,
@@ -94,7 +95,7 @@ export async function startNode(ctx: ComponentContext, kube: KubeInfo): Promise<
   const network = await createNodeNetwork(id);
   const processes: ManagedProcess[] = [];
   try {
-    const containerd = await startContainerd(ctx, pause);
+    const containerd = await startContainerd(ctx, pause, id);
     processes.push(managed(containerd));
     await importImage(containerd.socket, pause.archive);
 
@@ -175,11 +176,6 @@ export async function startNode(ctx: ComponentContext, kube: KubeInfo): Promise<
   }
 }
 
-/** Only what env.json needs: the ChildProcess handle must not be serialized. */
-function managed(p: ManagedProcess): ManagedProcess {
-  return { name: p.name, pid: p.pid, logFile: p.logFile };
-}
-
 interface NodeNetwork {
   readonly netns: string;
   readonly hostInterface: string;
@@ -234,12 +230,12 @@ interface Containerd extends ManagedProcess {
   readonly socket: string;
 }
 
-async function startContainerd(ctx: ComponentContext, pause: OciImage): Promise<Containerd> {
+/** `id`: the environment's node id, which names the CNI bridge and picks its subnet. */
+async function startContainerd(ctx: ComponentContext, pause: OciImage, id: string): Promise<Containerd> {
   const dir = join(ctx.dataDir, 'containerd');
   const cniConfDir = join(dir, 'net.d');
   mkdirSync(cniConfDir, { recursive: true });
   const socket = join(dir, 'containerd.sock');
-  const id = createHash('sha256').update(ctx.dataDir).digest('hex').slice(0, 6);
   const octet = Number.parseInt(id.slice(2, 4), 16);
   writeFileSync(
     join(cniConfDir, '10-bridge.conflist'),

@@ -51,6 +51,42 @@ interface Status {
   conditions?: Array<{ type: string; status: string; reason?: string }>;
 }
 
+/** The README's quick-start KafkaBackup, as written but for this environment's addresses. */
+function quickStartBackup(topic: string, bucket: string, prefix: string) {
+  return {
+    apiVersion: 'kafka.oso.sh/v1alpha1',
+    kind: 'KafkaBackup',
+    metadata: { name: 'my-first-backup' },
+    spec: {
+      kafkaCluster: { bootstrapServers: [need('kafka').source.bootstrap] },
+      topics: [topic],
+      storage: minioStorage(need('s3'), bucket, SECRET, prefix),
+      stopAtCurrentOffsets: true,
+    },
+  };
+}
+
+/** Waits until a resource reaches one of `phases` (failing at once on Failed), and returns its status. */
+async function settled(
+  admin: KubeClient,
+  namespace: string,
+  resource: string,
+  phases: string[],
+  timeoutMs: number,
+) {
+  let last: Status = {};
+  await eventually(
+    `${resource} reaches ${phases.join(' or ')}`,
+    async () => {
+      last = ((await admin.getJson(['-n', namespace, resource])).status ?? {}) as Status;
+      if (last.phase === 'Failed') assert.fail(`${resource} failed: ${last.message}`);
+      return phases.includes(last.phase ?? '');
+    },
+    timeoutMs,
+  );
+  return last;
+}
+
 /** The chart installed on the test node with the image of this checkout, watching `appNs` only. */
 async function installOnNode(t: TestContext, extraValues: Record<string, unknown> = {}) {
   const kube = need('kube');
@@ -133,40 +169,11 @@ test('helm install on the real node: the operator Pod runs the quick start, a sc
 
   const status = async (resource: string) =>
     ((await admin.getJson(['-n', appNs, resource])).status ?? {}) as Status;
-  const settled = async (resource: string, phases: string[], timeoutMs: number) => {
-    let last: Status = {};
-    await eventually(
-      `${resource} reaches ${phases.join(' or ')}`,
-      async () => {
-        last = await status(resource);
-        if (last.phase === 'Failed') assert.fail(`${resource} failed: ${last.message}`);
-        return phases.includes(last.phase ?? '');
-      },
-      timeoutMs,
-    );
-    return last;
-  };
-
   // 1. The README's quick-start KafkaBackup, as written but for this environment's addresses.
   await produceAll(source, quickTopic, fidelityRecords(500, 1, 3));
   await admin.apply([minioSecret(s3, SECRET)], appNs);
-  await admin.apply(
-    [
-      {
-        apiVersion: 'kafka.oso.sh/v1alpha1',
-        kind: 'KafkaBackup',
-        metadata: { name: 'my-first-backup' },
-        spec: {
-          kafkaCluster: { bootstrapServers: [kafka.source.bootstrap] },
-          topics: [quickTopic],
-          storage: minioStorage(s3, bucket, SECRET, 'quick'),
-          stopAtCurrentOffsets: true,
-        },
-      },
-    ],
-    appNs,
-  );
-  const quick = await settled('kafkabackup/my-first-backup', ['Completed'], 120_000);
+  await admin.apply([quickStartBackup(quickTopic, bucket, 'quick')], appNs);
+  const quick = await settled(admin, appNs, 'kafkabackup/my-first-backup', ['Completed'], 120_000);
   assert.equal(quick.storedRecords, 500);
 
   // 2. A scheduled backup, slowed down so that deleting the leader Pod lands in the middle of a run.
@@ -237,7 +244,7 @@ test('helm install on the real node: the operator Pod runs the quick start, a sc
     ],
     appNs,
   );
-  const restored = await settled('kafkarestore/orders-restore', ['Completed'], 180_000);
+  const restored = await settled(admin, appNs, 'kafkarestore/orders-restore', ['Completed'], 180_000);
   assert.equal(restored.recordsRestored, RECORDS);
   const ends = await endOffsets(target, `${topic}-restored`);
   assert.equal(
@@ -317,7 +324,6 @@ test('helm install on the real node: the operator Pod runs the quick start, a sc
 test('helm install with runner.mode=job: the quick-start KafkaBackup runs as a Job owned by it, in its namespace, with its Secret mounted', {
   timeout: 600_000,
 }, async (t) => {
-  const kafka = need('kafka');
   const s3 = need('s3');
   const node = await ensureNode();
   // The run Pods need what the operator Pod needs on this node: host networking and the toleration.
@@ -334,32 +340,8 @@ test('helm install with runner.mode=job: the quick-start KafkaBackup runs as a J
   });
   await produceAll(source, topic, fidelityRecords(300, 2, 5));
   await admin.apply([minioSecret(s3, SECRET)], appNs);
-  await admin.apply(
-    [
-      {
-        apiVersion: 'kafka.oso.sh/v1alpha1',
-        kind: 'KafkaBackup',
-        metadata: { name: 'my-first-backup' },
-        spec: {
-          kafkaCluster: { bootstrapServers: [kafka.source.bootstrap] },
-          topics: [topic],
-          storage: minioStorage(s3, bucket, SECRET, 'jobs'),
-          stopAtCurrentOffsets: true,
-        },
-      },
-    ],
-    appNs,
-  );
-  let status: Status = {};
-  await eventually(
-    'the backup completes',
-    async () => {
-      status = ((await admin.getJson(['-n', appNs, 'kafkabackup/my-first-backup'])).status ?? {}) as Status;
-      if (status.phase === 'Failed') assert.fail(`the backup failed: ${status.message}`);
-      return status.phase === 'Completed';
-    },
-    180_000,
-  );
+  await admin.apply([quickStartBackup(topic, bucket, 'jobs')], appNs);
+  const status = await settled(admin, appNs, 'kafkabackup/my-first-backup', ['Completed'], 180_000);
   assert.equal(status.storedRecords, 300);
   const jobs = await admin.getJson<{
     items: Array<{
