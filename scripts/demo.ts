@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { stringify } from 'yaml';
+import { KAFKA_RESOURCE_TYPES } from '../lib/operator.ts';
 import { cacheDir } from '../test/env/cache.ts';
 import { down, findRunningEnv, up } from '../test/env/environment.ts';
 import { ensureNode, need } from '../test/env/fixture.ts';
@@ -122,7 +123,13 @@ async function main(): Promise<number> {
       HELM,
     );
     installed = true;
-    await admin.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    // Our five by name: other CRDs may come and go in a shared cluster (the tests create and delete some).
+    await admin.kubectl([
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      ...KAFKA_RESOURCE_TYPES.map((t) => `crd/${t}.kafka.oso.sh`),
+    ]);
     process.stdout.write(
       await admin.kubectl([
         'get',
