@@ -302,7 +302,7 @@ export interface KafkaBackupSpec {
   readonly activeDeadlineSeconds?: number;
 
   /**
-   * Metrics of this backup's runs. Only enabled has an effect: the operator serves all metrics on its own /metrics endpoint; the other fields are accepted so YAML written for the previous operator still applies.
+   * Prometheus metrics of this backup's runs (docs/metrics.md): the operator serves them on its /metrics; kafka-backup backup serves them on bindAddress:port + path while it runs, when this block is present.
    *
    * @schema KafkaBackupSpec#metrics
    */
@@ -770,13 +770,13 @@ export function toJson_KafkaBackupSpecCircuitBreaker(obj: KafkaBackupSpecCircuit
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Metrics of this backup's runs. Only enabled has an effect: the operator serves all metrics on its own /metrics endpoint; the other fields are accepted so YAML written for the previous operator still applies.
+ * Prometheus metrics of this backup's runs (docs/metrics.md): the operator serves them on its /metrics; kafka-backup backup serves them on bindAddress:port + path while it runs, when this block is present.
  *
  * @schema KafkaBackupSpecMetrics
  */
 export interface KafkaBackupSpecMetrics {
   /**
-   * Export this backup's own series on the operator's /metrics (kafka_backup_last_success_timestamp_seconds with its namespace and name). The totals by kind (runs, durations, records, bytes) count every backup and name none. Defaults to true.
+   * Export this backup's series (records, bytes, segments, commits, lag, progress, retries, errors, the last success) on the operator's /metrics, and serve them from kafka-backup backup. The totals by kind (runs, durations, records, bytes) count every backup and name none. Defaults to true.
    *
    * @default true.
    * @schema KafkaBackupSpecMetrics#enabled
@@ -784,7 +784,7 @@ export interface KafkaBackupSpecMetrics {
   readonly enabled?: boolean;
 
   /**
-   * Deprecated, no effect. Defaults to 9090.
+   * Where kafka-backup backup serves them when it runs this spec (the operator serves every run's metrics on its own /metrics and ignores it): the port. Defaults to 9090.
    *
    * @default 9090.
    * @schema KafkaBackupSpecMetrics#port
@@ -792,7 +792,7 @@ export interface KafkaBackupSpecMetrics {
   readonly port?: number;
 
   /**
-   * Deprecated, no effect. Defaults to 0.0.0.0.
+   * Where kafka-backup backup serves them when it runs this spec (the operator serves every run's metrics on its own /metrics and ignores it): the address to listen on (0.0.0.0: every interface). Defaults to 0.0.0.0.
    *
    * @default 0.0.0.0.
    * @schema KafkaBackupSpecMetrics#bindAddress
@@ -800,7 +800,7 @@ export interface KafkaBackupSpecMetrics {
   readonly bindAddress?: string;
 
   /**
-   * Deprecated, no effect. Defaults to /metrics.
+   * Where kafka-backup backup serves them when it runs this spec (the operator serves every run's metrics on its own /metrics and ignores it): the URL path. Defaults to /metrics.
    *
    * @default metrics.
    * @schema KafkaBackupSpecMetrics#path
@@ -808,7 +808,7 @@ export interface KafkaBackupSpecMetrics {
   readonly path?: string;
 
   /**
-   * Deprecated, no effect. Defaults to 500.
+   * How often the figures of a running run are published, in milliseconds (the operator and the CLI). Defaults to 500.
    *
    * @default 500.
    * @schema KafkaBackupSpecMetrics#updateIntervalMs
@@ -816,7 +816,7 @@ export interface KafkaBackupSpecMetrics {
   readonly updateIntervalMs?: number;
 
   /**
-   * Deprecated, no effect. Defaults to 100.
+   * Partitions with a lag series of their own (kafka_backup_partition_lag_records); the others are summed into one series with topic="__other__". 0: every partition. Defaults to 100.
    *
    * @default 100.
    * @schema KafkaBackupSpecMetrics#maxPartitionLabels

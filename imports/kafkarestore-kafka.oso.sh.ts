@@ -276,6 +276,13 @@ export interface KafkaRestoreSpec {
    * @schema KafkaRestoreSpec#activeDeadlineSeconds
    */
   readonly activeDeadlineSeconds?: number;
+
+  /**
+   * Prometheus metrics of this restore's runs (docs/metrics.md): the operator serves them on its /metrics; kafka-backup restore serves them on bindAddress:port + path while it runs, when this block is present.
+   *
+   * @schema KafkaRestoreSpec#metrics
+   */
+  readonly metrics?: KafkaRestoreSpecMetrics;
 }
 
 /**
@@ -309,6 +316,7 @@ export function toJson_KafkaRestoreSpec(obj: KafkaRestoreSpec | undefined): Reco
     'defaultReplicationFactor': obj.defaultReplicationFactor,
     'approval': toJson_KafkaRestoreSpecApproval(obj.approval),
     'activeDeadlineSeconds': obj.activeDeadlineSeconds,
+    'metrics': toJson_KafkaRestoreSpecMetrics(obj.metrics),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -825,6 +833,71 @@ export function toJson_KafkaRestoreSpecApproval(obj: KafkaRestoreSpecApproval | 
   const result = {
     'policy': obj.policy,
     'approved': obj.approved,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Prometheus metrics of this restore's runs (docs/metrics.md): the operator serves them on its /metrics; kafka-backup restore serves them on bindAddress:port + path while it runs, when this block is present.
+ *
+ * @schema KafkaRestoreSpecMetrics
+ */
+export interface KafkaRestoreSpecMetrics {
+  /**
+   * Export this restore's series (records, bytes, segments, commits, progress, retries, errors, the last success) on the operator's /metrics, and serve them from kafka-backup restore. The totals by kind (runs, durations, records, bytes) count every restore and name none. Defaults to true.
+   *
+   * @default true.
+   * @schema KafkaRestoreSpecMetrics#enabled
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * Where kafka-backup restore serves them when it runs this spec (the operator serves every run's metrics on its own /metrics and ignores it): the port. Defaults to 9090.
+   *
+   * @default 9090.
+   * @schema KafkaRestoreSpecMetrics#port
+   */
+  readonly port?: number;
+
+  /**
+   * Where kafka-backup restore serves them when it runs this spec (the operator serves every run's metrics on its own /metrics and ignores it): the address to listen on (0.0.0.0: every interface). Defaults to 0.0.0.0.
+   *
+   * @default 0.0.0.0.
+   * @schema KafkaRestoreSpecMetrics#bindAddress
+   */
+  readonly bindAddress?: string;
+
+  /**
+   * Where kafka-backup restore serves them when it runs this spec (the operator serves every run's metrics on its own /metrics and ignores it): the URL path. Defaults to /metrics.
+   *
+   * @default metrics.
+   * @schema KafkaRestoreSpecMetrics#path
+   */
+  readonly path?: string;
+
+  /**
+   * How often the figures of a running run are published, in milliseconds (the operator and the CLI). Defaults to 500.
+   *
+   * @default 500.
+   * @schema KafkaRestoreSpecMetrics#updateIntervalMs
+   */
+  readonly updateIntervalMs?: number;
+}
+
+/**
+ * Converts an object of type 'KafkaRestoreSpecMetrics' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_KafkaRestoreSpecMetrics(obj: KafkaRestoreSpecMetrics | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'enabled': obj.enabled,
+    'port': obj.port,
+    'bindAddress': obj.bindAddress,
+    'path': obj.path,
+    'updateIntervalMs': obj.updateIntervalMs,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});

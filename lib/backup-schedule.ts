@@ -7,8 +7,10 @@ import {
   circuitBreakerSpec,
   compact,
   type RateLimit,
+  type RunMetricsOptions,
   type RunOptions,
   rateLimitSpec,
+  runMetricsSpec,
   wholeMillis,
   wholeSeconds,
 } from './common.ts';
@@ -57,6 +59,22 @@ export interface RetentionOptions {
 }
 
 /** Props of a KafkaBackupSchedule. */
+/** A backup's metrics: the run metrics plus the bound on per-partition lag series. */
+export interface BackupMetricsOptions extends RunMetricsOptions {
+  /**
+   * Partitions with a lag series of their own; the others are summed into one `__other__` series.
+   * 0: every partition.
+   * @default 100
+   */
+  readonly maxPartitionLabels?: number;
+}
+
+function backupMetricsSpec(metrics: boolean | BackupMetricsOptions | undefined) {
+  const spec = runMetricsSpec(metrics);
+  if (!spec || typeof metrics !== 'object') return spec;
+  return { ...spec, maxPartitionLabels: metrics.maxPartitionLabels };
+}
+
 export interface KafkaBackupScheduleProps extends RunOptions {
   /**
    * Metadata of the KafkaBackup; set `name` for a readable, stable name in Git.
@@ -155,10 +173,12 @@ export interface KafkaBackupScheduleProps extends RunOptions {
    */
   readonly pollInterval?: Duration;
   /**
-   * Feed this backup's run metrics into the operator's /metrics endpoint.
+   * This backup's Prometheus metrics: `false` leaves its own series off the operator's /metrics;
+   * options also set where `kafka-backup backup` serves them and how many partitions get a lag
+   * series of their own.
    * @default true
    */
-  readonly metrics?: boolean;
+  readonly metrics?: boolean | BackupMetricsOptions;
   /**
    * Throughput limits.
    * @default - unlimited, 4 partitions in parallel
@@ -303,7 +323,7 @@ export class KafkaBackupSchedule extends KafkaResource {
         : undefined,
       includeOffsetHeaders: p.includeOffsetHeaders,
       pollIntervalMs: wholeMillis(p.pollInterval, 'pollInterval'),
-      metrics: p.metrics === undefined ? undefined : { enabled: p.metrics },
+      metrics: backupMetricsSpec(p.metrics),
       rateLimiting: rateLimitSpec(p.rateLimit),
       circuitBreaker: circuitBreakerSpec(p.circuitBreaker),
       segmentMaxBytes: p.segmentMaxSize ? p.segmentMaxSize.toKibibytes() * 1024 : undefined,

@@ -52,6 +52,52 @@ export interface RunOptions {
   readonly runDeadline?: Duration;
 }
 
+/**
+ * Prometheus metrics of a backup's or restore's runs (docs/metrics.md). The operator serves every
+ * run's figures on its own /metrics; `port`, `bindAddress` and `path` say where `kafka-backup
+ * backup|restore` serves them when it runs the synthesized spec outside the cluster.
+ */
+export interface RunMetricsOptions {
+  /**
+   * Export this resource's own series (and serve them from the CLI).
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * The CLI's port.
+   * @default 9090
+   */
+  readonly port?: number;
+  /**
+   * The address the CLI listens on.
+   * @default '0.0.0.0'
+   */
+  readonly bindAddress?: string;
+  /**
+   * The CLI's URL path.
+   * @default '/metrics'
+   */
+  readonly path?: string;
+  /**
+   * How often the figures of a running run are published (whole milliseconds).
+   * @default Duration.millis(500)
+   */
+  readonly updateInterval?: Duration;
+}
+
+/** @internal */
+export function runMetricsSpec(metrics: boolean | RunMetricsOptions | undefined) {
+  if (metrics === undefined) return undefined;
+  if (typeof metrics === 'boolean') return { enabled: metrics };
+  return {
+    enabled: metrics.enabled,
+    port: metrics.port,
+    bindAddress: metrics.bindAddress,
+    path: metrics.path,
+    updateIntervalMs: wholeMillis(metrics.updateInterval, 'metrics.updateInterval'),
+  };
+}
+
 /** Settings of the one-shot kinds whose effects are destructive or hard to undo. */
 export interface ApprovalOptions {
   /**

@@ -9,9 +9,11 @@ import {
   circuitBreakerSpec,
   compact,
   type RateLimit,
+  type RunMetricsOptions,
   type RunOptions,
   rateLimitSpec,
   rfc3339,
+  runMetricsSpec,
   wholeMillis,
   wholeSeconds,
 } from './common.ts';
@@ -196,6 +198,12 @@ export interface KafkaRestorePlanProps extends RunOptions, ApprovalOptions {
    * @default - the engine's defaults
    */
   readonly circuitBreaker?: CircuitBreakerOptions;
+  /**
+   * This restore's Prometheus metrics: `false` leaves its own series off the operator's /metrics;
+   * options also set where `kafka-backup restore` serves them.
+   * @default true
+   */
+  readonly metrics?: boolean | RunMetricsOptions;
 }
 
 /**
@@ -307,6 +315,7 @@ export class KafkaRestorePlan extends KafkaResource {
       circuitBreaker: circuitBreakerSpec(p.circuitBreaker),
       approval: approvalSpec(p),
       activeDeadlineSeconds: wholeSeconds(p.runDeadline, 'runDeadline'),
+      metrics: runMetricsSpec(p.metrics),
     }) as unknown as KafkaRestoreSpec;
   }
 }

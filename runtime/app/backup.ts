@@ -1,7 +1,8 @@
 import { backupConfigFromSpec } from '../config/load.ts';
+import { meterOptions } from '../config/metrics.ts';
 import { type BackupResult, runBackup } from '../engine/backup.ts';
 import { BackupRepository } from '../format/repository.ts';
-import { type AppPorts, openRunStore, type RunControls, withKafka } from './ports.ts';
+import { type AppPorts, metered, openRunStore, type RunControls, runHooks, withKafka } from './ports.ts';
 
 /**
  * One run of a KafkaBackup: `spec` is the resource's spec as plain JSON. A run stopped through
@@ -14,17 +15,14 @@ export async function backup(spec: unknown, ports: AppPorts, run: RunControls = 
     ports.secrets,
     run.context ?? { source: 'KafkaBackup spec' },
   );
-  const store = await openRunStore(ports, config);
-  return withKafka(ports, config.kafka, {}, (kafka) =>
-    runBackup(
-      {
-        kafka,
-        repository: new BackupRepository(store),
-        log: ports.log,
-        ...(run.onProgress ? { onProgress: run.onProgress } : {}),
-        ...(run.onCheckpoint ? { onCheckpoint: run.onCheckpoint } : {}),
-      },
-      { ...config.options, ...(run.signal ? { signal: run.signal } : {}) },
-    ),
-  );
+  return metered(run, meterOptions(config.metrics), async (meter) => {
+    const store = await openRunStore(ports, config, meter);
+    const connect = meter ? { onRetry: (kind: string) => meter.retried('kafka', kind) } : {};
+    return withKafka(ports, config.kafka, connect, (kafka) =>
+      runBackup(
+        { kafka, repository: new BackupRepository(store), log: ports.log, ...runHooks(run, meter) },
+        { ...config.options, ...(run.signal ? { signal: run.signal } : {}) },
+      ),
+    );
+  });
 }

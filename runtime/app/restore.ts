@@ -1,9 +1,10 @@
 import { restoreConfigFromSpec } from '../config/load.ts';
+import { meterOptions } from '../config/metrics.ts';
 import { type RestoreResult, runRestore } from '../engine/restore.ts';
 import { BackupRepository } from '../format/repository.ts';
 import { handleOffsetsAfterRestore } from '../offsets/after-restore.ts';
 import type { CommandResult } from '../offsets/commands.ts';
-import { type AppPorts, openRunStore, type RunControls, withKafka } from './ports.ts';
+import { type AppPorts, metered, openRunStore, type RunControls, runHooks, withKafka } from './ports.ts';
 
 export interface RestoreRunResult extends RestoreResult {
   /** The consumer group offsets handled after the data (autoConsumerGroups, offsetReset), if asked. */
@@ -26,24 +27,30 @@ export async function restore(
     ports.secrets,
     run.context ?? { source: 'KafkaRestore spec' },
   );
-  const store = await openRunStore(ports, config);
-  const repository = new BackupRepository(store);
   const dryRun = run.dryRun === true || config.options.dryRun === true;
-  const connect = { produceAcks: config.produceAcks, produceTimeoutMs: config.produceTimeoutMs };
-  return withKafka(ports, config.kafka, connect, async (kafka) => {
-    const result = await runRestore(
-      {
+  // A dry run moves nothing: no meter.
+  return metered(run, dryRun ? undefined : meterOptions(config.metrics), async (meter) => {
+    const store = await openRunStore(ports, config, meter);
+    const repository = new BackupRepository(store);
+    const connect = {
+      produceAcks: config.produceAcks,
+      produceTimeoutMs: config.produceTimeoutMs,
+      ...(meter ? { onRetry: (kind: string) => meter.retried('kafka', kind) } : {}),
+    };
+    return withKafka(ports, config.kafka, connect, async (kafka) => {
+      const result = await runRestore(
+        { kafka, repository, log: ports.log, ...runHooks(run, meter) },
+        { ...config.options, dryRun, ...(run.signal ? { signal: run.signal } : {}) },
+      );
+      // Offsets are translated through the mapping, which only a completed restore writes.
+      if (result.outcome !== 'complete') return result;
+      const consumerGroups = await handleOffsetsAfterRestore(
+        config.offsetHandling,
         kafka,
         repository,
-        log: ports.log,
-        ...(run.onProgress ? { onProgress: run.onProgress } : {}),
-        ...(run.onCheckpoint ? { onCheckpoint: run.onCheckpoint } : {}),
-      },
-      { ...config.options, dryRun, ...(run.signal ? { signal: run.signal } : {}) },
-    );
-    // Offsets are translated through the mapping, which only a completed restore writes.
-    if (result.outcome !== 'complete') return result;
-    const consumerGroups = await handleOffsetsAfterRestore(config.offsetHandling, kafka, repository, result);
-    return consumerGroups ? { ...result, consumerGroups } : result;
+        result,
+      );
+      return consumerGroups ? { ...result, consumerGroups } : result;
+    });
   });
 }

@@ -15,6 +15,7 @@ import { runWorkerMain } from '../operator/runs/job-worker.ts';
 import { toolVersion } from '../version.ts';
 import { evidenceCli } from './evidence.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
+import { CliMetrics } from './metrics.ts';
 import { offsetsCli } from './offsets.ts';
 import { type OutputFormat, ProgressLine, printResult } from './output.ts';
 import { validateCli } from './validate.ts';
@@ -47,6 +48,8 @@ Options:
   -o, --output FORMAT  text (default) or json (the result on stdout, for scripts)
       --backup-id ID   the backup to describe or verify (default: the one the config names, else the latest)
       --log-level L    debug, info (default), warn or error
+      --metrics-file F backup, restore: write the run's metrics to F when it ends, in the Prometheus
+                       text format (node_exporter's textfile collector)
   -h, --help           this help
       --version        the version
 
@@ -55,6 +58,10 @@ Secrets are never read from the YAML: they come from mounted secret files
 (passwordFile, keyFile, caFile) or from environment variables (passwordEnv, keyEnv).
 
 Progress: a progress line with throughput and ETA on a terminal; JSON log lines on stderr otherwise.
+
+Metrics: with a metrics block in the spec (metrics.enabled, default true), backup and restore serve
+Prometheus metrics on metrics.bindAddress:port + path (default 0.0.0.0:9090/metrics) while they
+run: the same families as the operator's /metrics (docs/metrics.md).
 
 Exit codes:
   0 success            1 unexpected error (a bug)      2 usage or configuration error
@@ -71,6 +78,8 @@ interface Flags {
   deep: boolean;
   backupId?: string;
   logLevel: LogLevel;
+  /** backup, restore: write the run's metrics here when it ends (Prometheus text format). */
+  metricsFile?: string;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -98,6 +107,7 @@ export async function main(argv: string[]): Promise<number> {
         deep: { type: 'boolean', default: false },
         'backup-id': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
+        'metrics-file': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -119,7 +129,12 @@ export async function main(argv: string[]): Promise<number> {
       deep: values.deep as boolean,
       ...(values['backup-id'] ? { backupId: values['backup-id'] } : {}),
       logLevel: values['log-level'] as LogLevel,
+      ...(values['metrics-file'] !== undefined ? { metricsFile: values['metrics-file'] } : {}),
     };
+    if (flags.metricsFile !== undefined && command !== 'backup' && command !== 'restore') {
+      throw new UsageError('--metrics-file applies to backup and restore only');
+    }
+    if (flags.metricsFile === '') throw new UsageError('--metrics-file needs a file path');
     if (!flags.config) throw new UsageError(`'${command}' needs --config FILE (see kafka-backup --help)`);
   } catch (error) {
     process.stderr.write(`kafka-backup: ${(error as Error).message}\n`);
@@ -203,24 +218,52 @@ async function dispatch(
   const file = flags.config as string;
   switch (command) {
     case 'backup': {
-      const { spec, context } = readSpecOf(file, 'KafkaBackup');
+      const { spec, context, namespace } = readSpecOf(file, 'KafkaBackup');
+      const metrics = await CliMetrics.open({
+        kind: 'KafkaBackup',
+        spec,
+        context,
+        namespace,
+        file: flags.metricsFile,
+        log: ports.log,
+      });
       const progress = interactive ? new ProgressLine('backup') : undefined;
       try {
         const result = await backup(spec, ports, {
           signal,
           context,
           ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
+          ...(metrics ? { metrics: metrics.controls } : {}),
         });
         progress?.done();
-        printResult(flags.output, 'backup', result);
         const completed = result.outcome === 'complete';
+        metrics?.ended({
+          result: completed ? 'succeeded' : 'interrupted',
+          records: result.records,
+          bytes: result.bytes,
+        });
+        printResult(flags.output, 'backup', result);
         return { code: completed ? EXIT.ok : stoppedCode(signal), completed };
+      } catch (error) {
+        metrics?.ended({ result: 'failed' });
+        throw error;
       } finally {
         progress?.done();
+        await metrics?.close();
       }
     }
     case 'restore': {
-      const { spec, context } = readSpecOf(file, 'KafkaRestore');
+      const { spec, context, namespace } = readSpecOf(file, 'KafkaRestore');
+      const metrics = flags.dryRun
+        ? undefined
+        : await CliMetrics.open({
+            kind: 'KafkaRestore',
+            spec,
+            context,
+            namespace,
+            file: flags.metricsFile,
+            log: ports.log,
+          });
       // Shown only once records are produced: a dry run never draws it.
       const progress = interactive ? new ProgressLine('restore') : undefined;
       try {
@@ -229,8 +272,14 @@ async function dispatch(
           context,
           dryRun: flags.dryRun,
           ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
+          ...(metrics ? { metrics: metrics.controls } : {}),
         });
         progress?.done();
+        metrics?.ended({
+          result: result.outcome === 'interrupted' ? 'interrupted' : groups?.failure ? 'failed' : 'succeeded',
+          records: result.records,
+          bytes: result.bytes,
+        });
         if (result.outcome === 'interrupted') {
           const code = stoppedCode(signal);
           reportFailure(
@@ -249,8 +298,12 @@ async function dispatch(
         );
         if (groups && flags.output === 'text') process.stdout.write(`${groups.text}\n`);
         return { code: resultStatus(groups?.failure).exitCode, completed: true };
+      } catch (error) {
+        metrics?.ended({ result: 'failed' });
+        throw error;
       } finally {
         progress?.done();
+        await metrics?.close();
       }
     }
     case 'list': {

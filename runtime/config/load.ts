@@ -9,6 +9,7 @@ import type { KafkaConnectionConfig } from '../kafka/connection.ts';
 import type { RestoreOffsetHandling } from '../offsets/after-restore.ts';
 import type { CircuitBreakerOptions } from '../storage/circuit-breaker.ts';
 import { type KafkaClusterSpec, readKafkaCluster, resolveKafkaCluster } from './kafka-cluster.ts';
+import { type MetricsSettings, readMetrics } from './metrics.ts';
 import { ConfigError, Reader } from './reader.ts';
 import { REMOVED_FIELDS } from './removed-fields.ts';
 import {
@@ -36,6 +37,8 @@ export interface BackupConfig {
   readonly options: Omit<BackupOptions, 'signal'>;
   /** `retention`, when enabled: which runs a prune after each successful run deletes. */
   readonly retention?: RetentionSettings;
+  /** The `metrics` block, when the spec has one. */
+  readonly metrics?: MetricsSettings;
 }
 
 /** The spec's `retention` block (CRD: at least one of keepLast and maxAgeDays when enabled). */
@@ -55,6 +58,8 @@ export interface RestoreConfig {
   readonly produceTimeoutMs: number;
   /** What happens to consumer group offsets after the data (autoConsumerGroups, offsetReset). */
   readonly offsetHandling: RestoreOffsetHandling;
+  /** The `metrics` block, when the spec has one. */
+  readonly metrics?: MetricsSettings;
 }
 
 /** Only storage (for list, describe, verify): any backup or restore file works. */
@@ -87,18 +92,36 @@ export function readConfigDocument(file: string): unknown {
 }
 
 /** A document that is a whole resource (apiVersion/kind/metadata/spec) or only its spec. */
-export function specOf(doc: unknown): { spec: unknown; kind?: string; name?: string } {
+export function specOf(doc: unknown): { spec: unknown; kind?: string; name?: string; namespace?: string } {
   const root = new Reader(doc);
   if (!(root.has('spec') && root.has('kind'))) return { spec: doc };
   const kind = root.string('kind');
-  const name = root.object('metadata')?.string('name');
-  return { spec: root.value.spec, ...(kind ? { kind } : {}), ...(name ? { name } : {}) };
+  const metadata = root.object('metadata');
+  const name = metadata?.string('name');
+  const namespace = metadata?.string('namespace');
+  return {
+    spec: root.value.spec,
+    ...(kind ? { kind } : {}),
+    ...(name ? { name } : {}),
+    ...(namespace ? { namespace } : {}),
+  };
 }
 
 /** The file's spec with its context: the YAML is read once and parsed by the *FromSpec functions. */
-export function readConfigFile(file: string): { spec: unknown; kind?: string; context: SpecContext } {
-  const { spec, kind, name } = specOf(readConfigDocument(file));
-  return { spec, ...(kind ? { kind } : {}), context: { source: file, ...(name ? { name } : {}) } };
+export function readConfigFile(file: string): {
+  spec: unknown;
+  kind?: string;
+  /** metadata.namespace of a whole resource (it names the CLI's metric series). */
+  namespace?: string;
+  context: SpecContext;
+} {
+  const { spec, kind, name, namespace } = specOf(readConfigDocument(file));
+  return {
+    spec,
+    ...(kind ? { kind } : {}),
+    ...(namespace ? { namespace } : {}),
+    context: { source: file, ...(name ? { name } : {}) },
+  };
 }
 
 export function fail(context: SpecContext, problems: readonly string[]): void {
@@ -187,6 +210,7 @@ export async function backupConfigFromSpec(
   const rate = readRateLimiting(r);
   const circuitBreaker = readCircuitBreaker(r);
   const retention = readRetention(r);
+  const metrics = readMetrics(r, { partitionLabels: true });
   // Fields of the resource that the operator acts on; the CLI runs one backup now.
   r.accept(
     'schedule',
@@ -195,7 +219,6 @@ export async function backupConfigFromSpec(
     'concurrencyPolicy',
     'successfulRunsHistoryLimit',
     'failedRunsHistoryLimit',
-    'metrics',
     'activeDeadlineSeconds',
     'mode',
   );
@@ -218,6 +241,7 @@ export async function backupConfigFromSpec(
     storage: storage as StorageSpec,
     ...(circuitBreaker ? { circuitBreaker } : {}),
     ...(retention ? { retention } : {}),
+    ...(metrics ? { metrics } : {}),
     options: {
       backupId,
       topics: { include: topics, exclude, includeInternal },
@@ -308,6 +332,7 @@ export async function restoreConfigFromSpec(
   const circuitBreaker = readCircuitBreaker(r);
   // Read before any data moves, so an unsupported choice fails early.
   const offsetHandling = readOffsetHandling(r);
+  const metrics = readMetrics(r, { partitionLabels: false });
   // Handled by the operator (approvals, deadlines).
   r.accept('approval', 'activeDeadlineSeconds');
   r.finish();
@@ -327,6 +352,7 @@ export async function restoreConfigFromSpec(
     produceAcks: acks as -1 | 0 | 1,
     produceTimeoutMs,
     offsetHandling,
+    ...(metrics ? { metrics } : {}),
     options: {
       ...(backupId ? { backupId } : {}),
       ...(restoreId ? { restoreId } : {}),

@@ -3,7 +3,7 @@ import type { Logger } from '../log.ts';
 import type { CircuitBreakerOptions } from '../storage/circuit-breaker.ts';
 import type { Clock } from '../storage/clock.ts';
 import { createObjectStore, type StorageConfig, type StorageCredentials } from '../storage/factory.ts';
-import type { ObjectStore } from '../storage/object-store.ts';
+import type { ObjectStore, StorageErrorKind } from '../storage/object-store.ts';
 import { ConfigError } from './reader.ts';
 import { describeSource, resolveSecretText, type SecretResolver, type SecretSource } from './secrets.ts';
 import type { PvcMount, StorageSpec } from './storage.ts';
@@ -14,6 +14,8 @@ export interface OpenStoreOptions {
   /** Undefined: no circuit breaker (one-off commands); the spec's circuitBreaker otherwise. */
   readonly circuitBreaker?: CircuitBreakerOptions;
   readonly clock?: Clock;
+  /** Told of every retried operation, with the kind of the failure (transient, throttled): live metrics. */
+  readonly onRetry?: (kind: StorageErrorKind) => void;
 }
 
 /**
@@ -28,14 +30,16 @@ export async function openObjectStore(spec: StorageSpec, options: OpenStoreOptio
     ...(options.clock ? { clock: options.clock } : {}),
     resilience: {
       retry: {
-        onRetry: ({ operation, key, attempt, delayMs, error }) =>
+        onRetry: ({ operation, key, attempt, delayMs, error }) => {
           log.warn('storage operation failed; retrying', {
             operation,
             key,
             attempt,
             delayMs,
             error: error.message,
-          }),
+          });
+          options.onRetry?.(error.kind);
+        },
       },
       circuitBreaker: circuitBreaker
         ? {

@@ -21,8 +21,9 @@ import {
   type CheckpointEvent,
   type Progress,
   ProgressTracker,
+  progressReporter,
+  type RunObserver,
   type RunOutcome,
-  throttleProgress,
 } from './progress.ts';
 import { RateLimiter, type RateLimits } from './rate-limit.ts';
 import { RunLease } from './run-lease.ts';
@@ -63,6 +64,8 @@ export interface BackupDeps {
   readonly onProgress?: (progress: Progress) => void;
   /** Called after every commit to the manifest. */
   readonly onCheckpoint?: (checkpoint: CheckpointEvent) => void;
+  /** Live metrics: every figure as it changes (runtime/metrics). */
+  readonly observer?: RunObserver;
 }
 
 export interface PartitionBackupResult extends TopicPartition {
@@ -300,9 +303,14 @@ async function backupHoldingLease(
       to: r.stopAt ?? 'continuous',
     });
   }
+  const observer = deps.observer;
+  for (const r of runs) {
+    const m = marks.get(partitionKey(r.tp));
+    observer?.partition?.(r.tp.topic, r.tp.partition, r.position, r.stopAt ?? m?.endOffset ?? r.position);
+  }
   const totalRecords = runs.reduce((n, r) => n + Number((r.stopAt ?? r.position) - r.position), 0);
   const progress = new ProgressTracker(totalRecords > 0 && !options.continuous ? totalRecords : undefined);
-  const progressReports = throttleProgress(deps.onProgress);
+  const progressReports = progressReporter(deps);
   const limiter = new RateLimiter(options.rateLimits);
   log.info('backup started', {
     backupId: options.backupId,
@@ -395,6 +403,7 @@ async function backupHoldingLease(
         segments++;
         storedBytes += entry.size;
         progress.stored(entry.size);
+        observer?.segmentWritten?.(entry.size);
       }
       r.allGaps.push(...gaps);
       const d = r.durable ?? { segments: [], gaps: [], upTo };
@@ -471,6 +480,7 @@ async function backupHoldingLease(
       if (next > expected) recordHoles(r, expected, next, result.skipped);
       if (next > r.position) r.position = next;
       r.records += count;
+      observer?.partition?.(r.tp.topic, r.tp.partition, r.position, stop ?? result.lastStableOffset);
       if (count > 0) {
         progress.advance(count, bytes);
         progressReports.report(progress.snapshot());

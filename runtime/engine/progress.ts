@@ -93,6 +93,22 @@ export class ProgressTracker {
   }
 }
 
+/**
+ * What a live meter watches (runtime/metrics/live-run-metrics.ts). Called unthrottled, so the
+ * meter's own update interval decides how fresh its figures are; each call is cheap for the engine.
+ */
+export interface RunObserver {
+  /** Every new snapshot of the run's figures. */
+  progress?(progress: Progress): void;
+  /**
+   * Backups: a partition's next offset to read and the offset it reads up to (the end captured at
+   * the start of a one-shot run; the last stable offset last seen while continuous).
+   */
+  partition?(topic: string, partition: number, position: bigint, end: bigint): void;
+  /** Backups: one segment written to storage, of `bytes` as stored. */
+  segmentWritten?(bytes: number): void;
+}
+
 /** How often progress reaches callers: often enough for a status, rare enough not to flood a resource. */
 export const PROGRESS_INTERVAL_MS = 1000;
 
@@ -135,5 +151,25 @@ export function throttleProgress(
       onProgress(progress);
     },
     flush,
+  };
+}
+
+/**
+ * The progress reports of one run: every snapshot goes to the observer as it is taken, and to
+ * `onProgress` throttled (see throttleProgress).
+ */
+export function progressReporter(deps: {
+  readonly onProgress?: ((progress: Progress) => void) | undefined;
+  readonly observer?: RunObserver | undefined;
+}): { readonly report: (progress: Progress) => void; readonly flush: () => void } {
+  const throttled = throttleProgress(deps.onProgress);
+  const observer = deps.observer;
+  if (!observer?.progress) return throttled;
+  return {
+    report(progress) {
+      observer.progress?.(progress);
+      throttled.report(progress);
+    },
+    flush: throttled.flush,
   };
 }

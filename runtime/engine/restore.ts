@@ -21,8 +21,9 @@ import {
   type CheckpointEvent,
   type Progress,
   ProgressTracker,
+  progressReporter,
+  type RunObserver,
   type RunOutcome,
-  throttleProgress,
 } from './progress.ts';
 import { RateLimiter, type RateLimits } from './rate-limit.ts';
 import {
@@ -81,6 +82,8 @@ export interface RestoreDeps {
   readonly onProgress?: (progress: Progress) => void;
   /** Called after every checkpoint saved to storage. */
   readonly onCheckpoint?: (checkpoint: CheckpointEvent) => void;
+  /** Live metrics: every figure as it changes (runtime/metrics). */
+  readonly observer?: RunObserver;
 }
 
 export interface RestoreResult {
@@ -439,7 +442,7 @@ async function restoreHoldingLease(
   if (!resumed) await saveCheckpoint('running');
 
   const progress = new ProgressTracker(plan.maxRecords);
-  const progressReports = throttleProgress(deps.onProgress);
+  const progressReports = progressReporter(deps);
   let reconciled = 0;
   progressRecords = () => progress.snapshot().records;
   const limiter = new RateLimiter(options.rateLimits);

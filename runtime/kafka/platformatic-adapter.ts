@@ -68,6 +68,11 @@ export interface PlatformaticKafkaOptions {
   readonly produceAcks?: -1 | 0 | 1;
   /** Compression of produced batches. */
   readonly produceCompression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+  /**
+   * Told of every request this port retries (the first connection, fetches), with the class of the
+   * failure (a KafkaFailureKind, `no-leader`, `kafka-error-<code>`, or `other`): live metrics.
+   */
+  readonly onRetry?: (failureClass: string) => void;
 }
 
 type FetchResponse = fetchV17.FetchResponse;
@@ -146,7 +151,10 @@ export class PlatformaticKafka implements KafkaPort {
         });
         if (!error.retriable) throw error;
         last = error;
-        if (attempt < attempts) await sleep(options.retryDelay * attempt);
+        if (attempt < attempts) {
+          this.#options.onRetry?.(error.failure?.kind ?? 'other');
+          await sleep(options.retryDelay * attempt);
+        }
       }
     }
     const seconds = ((Date.now() - started) / 1000).toFixed(1).replace(/\.0$/, '');
@@ -390,6 +398,8 @@ export class PlatformaticKafka implements KafkaPort {
     const client = this.#fetcher(tp);
     const maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
     let lastError: unknown;
+    /** Set with lastError when the broker answered with an error rather than failing. */
+    let lastClass: string | undefined;
     const started = Date.now();
     const budgetMs = Math.max(
       FETCH_RETRY_BUDGET_MS,
@@ -399,6 +409,10 @@ export class PlatformaticKafka implements KafkaPort {
     for (let attempt = 0; attempt < FETCH_ATTEMPTS; attempt++) {
       if (attempt > 0) {
         if (Date.now() - started >= budgetMs) break;
+        this.#options.onRetry?.(
+          lastClass ?? diagnoseKafkaFailure(lastError, this.#failureContext)?.kind ?? 'other',
+        );
+        lastClass = undefined;
         await sleep(Math.min(2000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2));
       }
       attempts++;
@@ -412,6 +426,7 @@ export class PlatformaticKafka implements KafkaPort {
         const broker = leaderId === undefined ? undefined : metadata.brokers.get(leaderId);
         if (!topic || !broker) {
           lastError = new KafkaError(`no leader known for ${partitionKey(tp)}`, { retriable: true });
+          lastClass = 'no-leader';
           continue;
         }
         const response = await this.#fetchFrom(
@@ -440,10 +455,9 @@ export class PlatformaticKafka implements KafkaPort {
         if (partition.errorCode !== 0) {
           lastError = new KafkaError(
             `fetch of ${partitionKey(tp)} failed with Kafka error ${partition.errorCode}`,
-            {
-              retriable: true,
-            },
+            { retriable: true },
           );
+          lastClass = `kafka-error-${partition.errorCode}`;
           if (STALE_METADATA_ERRORS.has(partition.errorCode)) client.clearMetadata();
           continue;
         }

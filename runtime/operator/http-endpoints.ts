@@ -4,14 +4,9 @@
  * Kubernetes components' convention: 200 "ok", or 500 with one line per failed check.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import type { BindAddress } from '../metrics/server.ts';
 
-export interface BindAddress {
-  /** undefined: every interface. */
-  readonly host: string | undefined;
-  readonly port: number;
-}
+export { type BindAddress, close, createMetricsServer, listen } from '../metrics/server.ts';
 
 /**
  * Parses ":8080", "127.0.0.1:8080", "[::1]:8080" (port 0: any free port). "0" and "" turn the
@@ -63,40 +58,5 @@ export function createProbeServer(checks: ProbeChecks): Server {
     res
       .writeHead(500, { 'content-type': 'text/plain' })
       .end(`${failures.join('\n')}\n${path.slice(1)} check failed\n`);
-  });
-}
-
-export function createMetricsServer(registry: Registry): Server {
-  return createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://metrics').pathname;
-    if (path !== '/metrics' || req.method !== 'GET') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-      return;
-    }
-    registry.metrics().then(
-      (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
-      (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(error)}\n`),
-    );
-  });
-}
-
-/** Listens and returns the address actually bound ("127.0.0.1:43121"). */
-export function listen(server: Server, address: BindAddress): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(address.port, address.host, () => {
-      server.off('error', reject);
-      const bound = server.address() as AddressInfo;
-      resolve(
-        bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`,
-      );
-    });
-  });
-}
-
-export function close(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
   });
 }

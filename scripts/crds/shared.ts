@@ -561,6 +561,46 @@ export const activeDeadlineSeconds = integer(
   { minimum: 1, maximum: 31_536_000 },
 );
 
+/**
+ * The `metrics` block of the kinds that move data (runtime/config/metrics.ts). `partitionLabels`:
+ * the kind has per-partition series (backups' lag).
+ */
+export function runMetrics(noun: 'backup' | 'restore', options: { partitionLabels: boolean }): Schema {
+  const cli = `Where kafka-backup ${noun} serves them when it runs this spec (the operator serves every run's metrics on its own /metrics and ignores it)`;
+  return object(
+    `Prometheus metrics of this ${noun}'s runs (docs/metrics.md): the operator serves them on its /metrics; kafka-backup ${noun} serves them on bindAddress:port + path while it runs, when this block is present.`,
+    {
+      enabled: boolean(
+        `Export this ${noun}'s series (records, bytes, segments, commits${options.partitionLabels ? ', lag' : ''}, progress, retries, errors, the last success) on the operator's /metrics, and serve them from kafka-backup ${noun}. The totals by kind (runs, durations, records, bytes) count every ${noun} and name none.`,
+        { default: true },
+      ),
+      port: integer(`${cli}: the port.`, { minimum: 1, maximum: 65535, default: 9090, format: 'int32' }),
+      bindAddress: string(`${cli}: the address to listen on (0.0.0.0: every interface).`, {
+        default: '0.0.0.0',
+        maxLength: 64,
+        pattern: '^[^\\s]+$',
+      }),
+      path: string(`${cli}: the URL path.`, {
+        default: '/metrics',
+        maxLength: 256,
+        pattern: '^/[^\\s?#]*$',
+      }),
+      updateIntervalMs: integer(
+        'How often the figures of a running run are published, in milliseconds (the operator and the CLI).',
+        { minimum: 1, maximum: 3_600_000, default: 500 },
+      ),
+      ...(options.partitionLabels
+        ? {
+            maxPartitionLabels: integer(
+              'Partitions with a lag series of their own (kafka_backup_partition_lag_records); the others are summed into one series with topic="__other__". 0: every partition.',
+              { minimum: 0, maximum: 100_000, default: 100 },
+            ),
+          }
+        : {}),
+    },
+  );
+}
+
 export const APPROVAL_POLICIES = ['Automatic', 'Manual'] as const;
 
 export function approval(destructive: string): Schema {

@@ -7,6 +7,8 @@ import { type AppPorts, classify, productionPorts } from '../../app/index.ts';
 import type { BackupResult } from '../../engine/backup.ts';
 import type { PruneResult } from '../../format/repository.ts';
 import type { Logger } from '../../log.ts';
+import type { LiveRunMetrics } from '../../metrics/live-run-metrics.ts';
+import type { RunMetrics } from '../../metrics/run-metrics.ts';
 import { apiSecrets } from '../api-secrets.ts';
 import type { Controller, ReconcileContext } from '../controller.ts';
 import type { KubePort } from '../kube/port.ts';
@@ -26,7 +28,6 @@ import {
 } from './backup-decisions.ts';
 import { type CronSchedule, parseSchedule, ScheduleError } from './backup-schedule.ts';
 import { readStoredState } from './backup-storage.ts';
-import type { RunMetrics } from './run-metrics.ts';
 
 const KIND = KAFKA_KINDS.KafkaBackup;
 export const RERUN_ANNOTATION = 'kafka.oso.sh/rerun';
@@ -40,6 +41,8 @@ const PROGRESS_WRITE_MS = 5_000;
 export interface BackupControllerDeps {
   readonly runner: Runner;
   readonly metrics: RunMetrics;
+  /** Where in-process runs publish their live figures (the operator's /metrics). */
+  readonly live?: LiveRunMetrics;
   /** The use case's ports for one resource's namespace (tests replace the adapters). */
   readonly ports?: (namespace: string, client: KubePort, log: Logger) => AppPorts;
   readonly now?: () => Date;
@@ -203,7 +206,18 @@ export function backupController(deps: BackupControllerDeps): Controller {
         // A resumed run is the one status shows as started: a Job runner adopts its Job if it ended meanwhile.
         const resumeOf =
           decision.reason === 'resume' && typeof status.startTime === 'string' ? status.startTime : undefined;
-        const started = startRun(deps.runner, rk, decision.at, spec, object, ports, source, key, resumeOf);
+        const started = startRun(
+          deps.runner,
+          rk,
+          decision.at,
+          spec,
+          object,
+          ports,
+          source,
+          key,
+          resumeOf,
+          deps.live,
+        );
         deps.metrics.runStarted(KIND);
         const startedAt = clock().toISOString();
         set({
@@ -343,8 +357,14 @@ function startRun(
   source: string,
   key: ObjectKey,
   resumeOf: string | undefined,
+  metrics: LiveRunMetrics | undefined,
 ): RunSnapshot<BackupRunResult> {
-  const run = { source, name: key.name, activeDeadlineSeconds: spec.activeDeadlineSeconds };
+  const run = {
+    source,
+    name: key.name,
+    activeDeadlineSeconds: spec.activeDeadlineSeconds,
+    ...(metrics ? { metrics: { live: metrics, resource: { kind: KIND.kind, ...key } } } : {}),
+  };
   const id = at.toISOString();
   const request: RunRequest = {
     kind: 'backup',

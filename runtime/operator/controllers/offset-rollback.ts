@@ -7,6 +7,7 @@ import { offsetRollback } from '../../app/offsets.ts';
 import { productionPorts } from '../../app/ports.ts';
 import { offsetRollbackConfigFromSpec } from '../../config/operations.ts';
 import type { Logger } from '../../log.ts';
+import { runMetricsOf } from '../../metrics/run-metrics.ts';
 import type { CommandResult } from '../../offsets/commands.ts';
 import { apiSecrets } from '../api-secrets.ts';
 import type { Controller } from '../controller.ts';
@@ -16,7 +17,6 @@ import { ownerOf, secretsOf } from '../runs/run-request.ts';
 import { timed } from '../runs/run-work.ts';
 import { type OneShotKind, type Outcome, oneShotController } from './one-shot.ts';
 import { resolveSnapshotRef, type SnapshotRefSpec } from './references.ts';
-import { runMetricsOf } from './run-metrics.ts';
 
 interface RollbackSpec {
   readonly snapshotRef?: SnapshotRefSpec;

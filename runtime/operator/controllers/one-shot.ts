@@ -6,6 +6,7 @@
  */
 import { type Classification, classify } from '../../app/errors.ts';
 import type { Progress } from '../../engine/progress.ts';
+import type { RunMetrics, RunResult } from '../../metrics/run-metrics.ts';
 import { SecretNotAvailableError } from '../api-secrets.ts';
 import type { Controller, ReconcileContext, ReconcileResult } from '../controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../finalizers.ts';
@@ -22,7 +23,6 @@ import {
 } from '../status.ts';
 import { decideOneShot, type OneShotDecision, runIdOf, stalledRetryMs } from './one-shot-decision.ts';
 import { UnresolvedReferenceError } from './references.ts';
-import type { RunMetrics, RunResult } from './run-metrics.ts';
 
 /** What a kind resolved before acting: the plan to publish and the work to run. */
 export interface Prepared<R> {

@@ -11,6 +11,8 @@ import { storageConfigFromSpec } from '../../config/load.ts';
 import type { SecretResolver } from '../../config/secrets.ts';
 import type { Progress } from '../../engine/progress.ts';
 import type { Logger } from '../../log.ts';
+import { type LiveRunMetrics, liveRunMetricsOf } from '../../metrics/live-run-metrics.ts';
+import { runMetricsOf } from '../../metrics/run-metrics.ts';
 import type { CommandResult } from '../../offsets/commands.ts';
 import { snapshotKey } from '../../offsets/snapshot-store.ts';
 import { apiSecrets } from '../api-secrets.ts';
@@ -22,7 +24,6 @@ import { restoreWork } from '../runs/run-work.ts';
 import { statusOf, writeStatus } from '../status.ts';
 import { type OneShotKind, type Outcome, oneShotController } from './one-shot.ts';
 import { type BackupRefSpec, resolveBackupRef } from './references.ts';
-import { runMetricsOf } from './run-metrics.ts';
 
 /** A restore run, and the rollback of its consumer offsets when committing them failed. */
 export interface RestoreRun extends RestoreRunResult {
@@ -216,7 +217,8 @@ function snapshotIdOfStatus(status: Record<string, unknown>): string | undefined
     : undefined;
 }
 
-export function restoreKind(log: Logger): OneShotKind<RestoreRun> {
+/** `live`: where in-process runs publish their live figures (the operator's /metrics). */
+export function restoreKind(log: Logger, live?: LiveRunMetrics): OneShotKind<RestoreRun> {
   /** The storage of the restore's backup, where its offset snapshot lives. */
   const snapshotStore = async (object: KubeObject, context: ReconcileContext) => {
     const namespace = object.metadata.namespace ?? '';
@@ -284,6 +286,8 @@ export function restoreKind(log: Logger): OneShotKind<RestoreRun> {
         source: `KafkaRestore ${namespace}/${object.metadata.name}`,
         name: object.metadata.name,
       };
+      const resource = { kind: 'KafkaRestore', namespace, name: object.metadata.name };
+      const metrics = live ? { metrics: { live, resource } } : {};
       // The plan: the backup is opened and planned; nothing is written to the target.
       const planned = await restore(concrete, ports, {
         dryRun: true,
@@ -308,7 +312,7 @@ export function restoreKind(log: Logger): OneShotKind<RestoreRun> {
       return {
         status: { plan, backupId: backup.backupId },
         summary,
-        work: (controls) => restoreWork(concrete, ports, controls, runContext),
+        work: (controls) => restoreWork(concrete, ports, controls, { ...runContext, ...metrics }),
         request: {
           kind: 'restore',
           owner: ownerOf(object),
@@ -334,7 +338,7 @@ function portsFor(
 }
 
 export function restoreController(deps: ControllerDeps): Controller {
-  return oneShotController(restoreKind(deps.log), {
+  return oneShotController(restoreKind(deps.log, liveRunMetricsOf(deps.metrics.registry)), {
     runner: deps.runner,
     metrics: runMetricsOf(deps.metrics.registry),
   });

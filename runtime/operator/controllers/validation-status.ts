@@ -1,9 +1,9 @@
 import type { Classification } from '../../app/errors.ts';
 import type { DeliveryResult } from '../../evidence/notifications.ts';
 import type { CheckOutcome, EvidenceReport } from '../../evidence/report.ts';
+import type { RunResult } from '../../metrics/run-metrics.ts';
 import { type Condition, type Health, healthConditions } from '../status.ts';
 import { type HistoryEntry, trimHistory } from './backup-decisions.ts';
-import type { RunResult } from './run-metrics.ts';
 
 /**
  * The status of a KafkaBackupValidation for each transition, as pure functions: what is written

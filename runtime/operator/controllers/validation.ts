@@ -4,6 +4,7 @@ import { openObjectStore } from '../../config/object-store-factory.ts';
 import { validationConfigFromSpec } from '../../config/operations.ts';
 import type { StorageSpec } from '../../config/storage.ts';
 import type { Logger } from '../../log.ts';
+import { type RunResult, runMetricsOf } from '../../metrics/run-metrics.ts';
 import type { ObjectStore } from '../../storage/object-store.ts';
 import { toolVersion } from '../../version.ts';
 import { apiSecrets } from '../api-secrets.ts';
@@ -16,7 +17,6 @@ import { validationWork } from '../runs/run-work.ts';
 import { type RunSnapshot, runKey } from '../runs/runner.ts';
 import { type Condition, statusOf, writeStatus } from '../status.ts';
 import { retryDelayMs } from './backup-decisions.ts';
-import { type RunResult, runMetricsOf } from './run-metrics.ts';
 import { DeadlineExceededError } from './validation-deadline.ts';
 import {
   deadlineOf,

@@ -6,7 +6,7 @@
 import { backup } from '../../app/backup.ts';
 import { classify } from '../../app/errors.ts';
 import { offsetRollback, resetOffsetsWith, resetRequestOf } from '../../app/offsets.ts';
-import type { AppPorts } from '../../app/ports.ts';
+import type { AppPorts, RunControls as AppRunControls } from '../../app/ports.ts';
 import { restore } from '../../app/restore.ts';
 import { retention } from '../../app/retention.ts';
 import { validateWith } from '../../app/validate.ts';
@@ -25,6 +25,8 @@ import type { RunControls } from './runner.ts';
 export interface RunContext {
   readonly source: string;
   readonly name: string;
+  /** Live metrics of the run (the operator's /metrics); none in a Job. */
+  readonly metrics?: AppRunControls['metrics'];
 }
 
 /**
@@ -48,6 +50,7 @@ export async function backupWork(
     onProgress: (p) => controls.progress(p),
     onCheckpoint: (c) => controls.checkpoint(new Date(c.at)),
     context,
+    ...(run.metrics ? { metrics: run.metrics } : {}),
   });
   if (deadline?.aborted && !controls.signal.aborted) {
     throw new DeadlineExceededError(
@@ -89,7 +92,8 @@ export async function restoreWork(
     signal: controls.signal,
     onProgress: controls.progress,
     onCheckpoint: (checkpoint) => controls.checkpoint(new Date(checkpoint.at)),
-    context,
+    context: { source: context.source, name: context.name },
+    ...(context.metrics ? { metrics: context.metrics } : {}),
   });
   const snapshotId = (result.consumerGroups?.json as { snapshotId?: unknown } | null | undefined)?.snapshotId;
   if (

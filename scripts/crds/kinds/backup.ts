@@ -10,6 +10,7 @@ import {
   MAX_TOPICS,
   rateLimiting,
   runHistory,
+  runMetrics,
   scheduleFields,
   scheduleRules,
   storage,
@@ -70,20 +71,7 @@ const checkpoint: Schema = object(
   },
 );
 
-const metrics: Schema = object(
-  "Metrics of this backup's runs. Only enabled has an effect: the operator serves all metrics on its own /metrics endpoint; the other fields are accepted so YAML written for the previous operator still applies.",
-  {
-    enabled: boolean(
-      "Export this backup's own series on the operator's /metrics (kafka_backup_last_success_timestamp_seconds with its namespace and name). The totals by kind (runs, durations, records, bytes) count every backup and name none.",
-      { default: true },
-    ),
-    port: integer('Deprecated, no effect.', { minimum: 1, maximum: 65535, default: 9090, format: 'int32' }),
-    bindAddress: string('Deprecated, no effect.', { default: '0.0.0.0', maxLength: 64 }),
-    path: string('Deprecated, no effect.', { default: '/metrics', maxLength: 256 }),
-    updateIntervalMs: integer('Deprecated, no effect.', { minimum: 1, default: 500 }),
-    maxPartitionLabels: integer('Deprecated, no effect.', { minimum: 0, default: 100 }),
-  },
-);
+const metrics = runMetrics('backup', { partitionLabels: true });
 
 const spec: Schema = object(
   'What to back up, where to, and when.',

@@ -12,6 +12,7 @@ import {
   kafkaCluster,
   MAX_TOPICS,
   rateLimiting,
+  runMetrics,
   timestamp,
   topicKeysRule,
   topicName,
@@ -211,6 +212,7 @@ const spec: Schema = object(
     ),
     approval: approval('purgeTopics, committing consumer offsets'),
     activeDeadlineSeconds,
+    metrics: runMetrics('restore', { partitionLabels: false }),
   },
   {
     required: ['backupRef', 'kafkaCluster'],

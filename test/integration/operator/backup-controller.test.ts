@@ -222,6 +222,17 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
   );
   // By kind: every5s is the only KafkaBackup that stored records in this operator.
   assert.match(metrics, /^kafka_backup_run_records_total\{kind="KafkaBackup"\} 3600$/m);
+  // The live figures, the same families the CLI serves: every record read once over all runs.
+  const live = (name: string) =>
+    Number(
+      new RegExp(`^${name}\\{kind="KafkaBackup",namespace="${watched}",name="every5s"\\} (\\S+)$`, 'm').exec(
+        metrics,
+      )?.[1],
+    );
+  assert.equal(live('kafka_backup_records_total'), 3600);
+  assert.equal(live('kafka_backup_lag_records'), 0);
+  assert.equal(live('kafka_backup_run_in_progress'), 0);
+  assert.ok(live('kafka_backup_commits_total') >= 2);
   assert.match(
     metrics,
     /^kafka_backup_run_duration_seconds_count\{kind="KafkaBackup",result="succeeded"\} \d+$/m,
@@ -234,7 +245,7 @@ test('KafkaBackup: scheduled runs at their second, incremental, status from stor
   // Its per-resource series goes with it (none of a deleted resource stays on /metrics).
   await eventually('the deleted backup has no series', async () => {
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    return !/kafka_backup_last_success_timestamp_seconds\{[^}]*name="every5s"\}/.test(text);
+    return !/^kafka_backup_\w+\{[^}]*name="every5s"[^}]*\}/m.test(text);
   });
   await admin.apply(
     [

@@ -10,6 +10,7 @@ import { Registry } from 'prom-client';
 import type { RestoreRunResult } from '../../../runtime/app/restore.ts';
 import { ConfigError } from '../../../runtime/config/reader.ts';
 import { silentLogger } from '../../../runtime/log.ts';
+import { RunMetrics, runMetricsOf } from '../../../runtime/metrics/run-metrics.ts';
 import type { CommandResult } from '../../../runtime/offsets/commands.ts';
 import type { Controller } from '../../../runtime/operator/controller.ts';
 import { backupController } from '../../../runtime/operator/controllers/backup.ts';
@@ -17,7 +18,6 @@ import { resetKind } from '../../../runtime/operator/controllers/offset-reset.ts
 import { rollbackKind } from '../../../runtime/operator/controllers/offset-rollback.ts';
 import { type OneShotKind, oneShotController } from '../../../runtime/operator/controllers/one-shot.ts';
 import { type RestoreRun, restoreKind } from '../../../runtime/operator/controllers/restore.ts';
-import { RunMetrics, runMetricsOf } from '../../../runtime/operator/controllers/run-metrics.ts';
 import { validationController } from '../../../runtime/operator/controllers/validation.ts';
 import { EventRecorder } from '../../../runtime/operator/event-recorder.ts';
 import { OperatorMetrics } from '../../../runtime/operator/metrics.ts';

@@ -28,11 +28,6 @@ import { loadCrds, type SchemaNode } from '../../../lib/validation/index.ts';
 
 /** CRD fields the constructs deliberately do not write, and why. */
 const NOT_EXPOSED: Record<string, string> = {
-  'metrics.port': 'accepted for YAML of the previous operator; the operator serves one /metrics endpoint',
-  'metrics.bindAddress': 'as metrics.port',
-  'metrics.path': 'as metrics.port',
-  'metrics.updateIntervalMs': 'as metrics.port',
-  'metrics.maxPartitionLabels': 'as metrics.port',
   'pitr.startTimestamp':
     'the constructs take Dates and write pitr.startTime; epoch ms is for YAML of the previous operator',
   'pitr.endTimestamp': 'as pitr.startTimestamp',
@@ -157,7 +152,14 @@ function maximal(chart: Chart): void {
       segmentMaxInterval: Duration.seconds(1),
       sourceClusterId: 'c',
       runDeadline: Duration.hours(1),
-      metrics: true,
+      metrics: {
+        enabled: true,
+        port: 9100,
+        bindAddress: '127.0.0.1',
+        path: '/m',
+        updateInterval: Duration.seconds(1),
+        maxPartitionLabels: 10,
+      },
     });
     new KafkaRestorePlan(chart, `Restore${i}`, {
       cluster: tuned,
@@ -217,6 +219,13 @@ function maximal(chart: Chart): void {
     requireApproval: true,
     approved: true,
     runDeadline: Duration.hours(1),
+    metrics: {
+      enabled: true,
+      port: 9100,
+      bindAddress: '127.0.0.1',
+      path: '/m',
+      updateInterval: Duration.seconds(1),
+    },
   });
   new KafkaBackupValidationPlan(chart, 'ValidationByName', {
     cluster: tuned,

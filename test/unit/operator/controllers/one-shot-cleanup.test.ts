@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../../../runtime/log.ts';
+import { runMetricsOf } from '../../../../runtime/metrics/run-metrics.ts';
 import {
   CLEANUP_GIVE_UP_MS,
   type OneShotKind,
   oneShotController,
 } from '../../../../runtime/operator/controllers/one-shot.ts';
 import { UnresolvedReferenceError } from '../../../../runtime/operator/controllers/references.ts';
-import { runMetricsOf } from '../../../../runtime/operator/controllers/run-metrics.ts';
 import { EventRecorder } from '../../../../runtime/operator/event-recorder.ts';
 import { KAFKA_KINDS, type KubeObject } from '../../../../runtime/operator/resource.ts';
 import { InProcessRunner } from '../../../../runtime/operator/runs/runner.ts';

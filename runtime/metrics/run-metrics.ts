@@ -1,6 +1,7 @@
 /**
- * Run metrics of the five kinds, one family each, on the manager's registry (so /metrics serves
- * them next to the queue, reconcile and leader metrics of ../metrics.ts):
+ * Run metrics of the five kinds, one family each, on the registry of whoever executes runs: the
+ * operator's /metrics (next to its queue, reconcile and leader metrics) and the CLI's own endpoint
+ * and textfile, so one dashboard reads both:
  *
  * - `kafka_backup_runs_started_total{kind}`
  * - `kafka_backup_runs_total{kind,result}`, `kafka_backup_run_duration_seconds{kind,result}`:
@@ -12,7 +13,18 @@
  *   deleted, so the series do not grow with every resource that ever existed.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { ObjectKey, ResourceKind } from '../resource.ts';
+import { liveRunMetricsOf } from './live-run-metrics.ts';
+
+/** The kind of a resource, as the `kind` label names it (KafkaBackup, KafkaRestore, ...). */
+export interface MetricKind {
+  readonly kind: string;
+}
+
+/** The resource a per-resource series names. */
+export interface ResourceKey {
+  readonly namespace: string;
+  readonly name: string;
+}
 
 /**
  * How a run ended: `succeeded` (Ready: a backup stored, a restore or reset completed, a validation
@@ -39,7 +51,10 @@ export class RunMetrics {
   readonly bytes: Counter<'kind'>;
   readonly lastSuccess: Gauge<'kind' | 'namespace' | 'name'>;
 
+  readonly #registry: Registry;
+
   constructor(registry: Registry) {
+    this.#registry = registry;
     const registers = [registry];
     this.started = new Counter({
       name: 'kafka_backup_runs_started_total',
@@ -80,7 +95,7 @@ export class RunMetrics {
     });
   }
 
-  runStarted(kind: ResourceKind): void {
+  runStarted(kind: MetricKind): void {
     this.started.inc({ kind: kind.kind });
   }
 
@@ -89,8 +104,8 @@ export class RunMetrics {
    * keeps the resource's own series off /metrics; the totals by kind still count the run.
    */
   runEnded(
-    kind: ResourceKind,
-    key: ObjectKey,
+    kind: MetricKind,
+    key: ResourceKey,
     run: FinishedRun,
     options: { perResource?: boolean } = {},
   ): void {
@@ -107,13 +122,18 @@ export class RunMetrics {
     else this.forget(kind, key);
   }
 
-  /** Drops the series of a resource: it was deleted, or its per-resource metrics were turned off. */
-  forget(kind: ResourceKind, key: ObjectKey): void {
-    this.lastSuccess.remove(resourceLabels(kind, key));
+  /**
+   * Drops every series of a resource, its live run figures included: it was deleted, or its
+   * per-resource metrics were turned off.
+   */
+  forget(kind: MetricKind, key: ResourceKey): void {
+    const labels = resourceLabels(kind, key);
+    this.lastSuccess.remove(labels);
+    liveRunMetricsOf(this.#registry).forget(labels);
   }
 }
 
-const resourceLabels = (kind: ResourceKind, key: ObjectKey) => ({
+const resourceLabels = (kind: MetricKind, key: ResourceKey) => ({
   kind: kind.kind,
   namespace: key.namespace,
   name: key.name,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Registry } from 'prom-client';
-import { RunMetrics, runMetricsOf } from '../../../../runtime/operator/controllers/run-metrics.ts';
-import { KAFKA_KINDS } from '../../../../runtime/operator/resource.ts';
+import { RunMetrics, runMetricsOf } from '../../../runtime/metrics/run-metrics.ts';
+import { KAFKA_KINDS } from '../../../runtime/operator/resource.ts';
 
 const key = { namespace: 'ns', name: 'nightly' };
 const startedAt = new Date('2026-12-03T12:00:00Z');
