@@ -34,7 +34,7 @@ async function scrape(registry: Registry) {
   const value = (name: string, match: Record<string, string> = labels): number | undefined => {
     const family = families.find((f) => f.name === name);
     const metric = family?.metrics.find((m) =>
-      Object.entries(match).every(([k, v]) => (m.labels ?? {})[k] === v),
+      Object.entries(match).every(([k, v]) => m.labels?.[k] === v),
     );
     return metric?.value === undefined ? undefined : Number(metric.value);
   };
