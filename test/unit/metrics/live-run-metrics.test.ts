@@ -33,9 +33,7 @@ async function scrape(registry: Registry) {
   const families = parsePrometheusTextFormat(await registry.metrics());
   const value = (name: string, match: Record<string, string> = labels): number | undefined => {
     const family = families.find((f) => f.name === name);
-    const metric = family?.metrics.find((m) =>
-      Object.entries(match).every(([k, v]) => m.labels?.[k] === v),
-    );
+    const metric = family?.metrics.find((m) => Object.entries(match).every(([k, v]) => m.labels?.[k] === v));
     return metric?.value === undefined ? undefined : Number(metric.value);
   };
   const series = (name: string) => families.find((f) => f.name === name)?.metrics ?? [];
