@@ -10,6 +10,7 @@ import {
   describeSource,
   resolveField,
   resolveSecretText,
+  type SecretReadOptions,
   type SecretResolver,
   type SecretSource,
   secretField,
@@ -150,9 +151,13 @@ export async function resolveKafkaCluster(
   secrets: SecretResolver,
   problems: string[],
 ): Promise<KafkaConnectionConfig> {
-  const read = async (source: SecretSource | undefined, what: string): Promise<string | undefined> =>
+  const read = async (
+    source: SecretSource | undefined,
+    what: string,
+    options: SecretReadOptions = {},
+  ): Promise<string | undefined> =>
     source
-      ? resolveField(problems, `${spec.path}: ${what}`, () => resolveSecretText(secrets, source))
+      ? resolveField(problems, `${spec.path}: ${what}`, () => resolveSecretText(secrets, source, options))
       : undefined;
   const tlsUsed = spec.securityProtocol === 'SSL' || spec.securityProtocol === 'SASL_SSL';
   const caPem = tlsUsed ? await read(spec.ca, 'TLS CA') : undefined;
@@ -163,7 +168,8 @@ export async function resolveKafkaCluster(
     typeof spec.username === 'string'
       ? spec.username
       : saslUsed
-        ? await read(spec.username, 'SASL username')
+        ? // Not a secret: authentication errors name the user (the password is what is kept secret).
+          await read(spec.username, 'SASL username', { sensitive: false })
         : undefined;
   const pass = saslUsed ? await read(spec.password, 'SASL password') : undefined;
   return {

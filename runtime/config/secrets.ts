@@ -21,21 +21,39 @@ export type SecretSource =
  * the file and env forms, which would read the controller's own files).
  */
 export interface SecretResolver {
-  /** The secret's bytes; rejects with a message naming the secret and how to provide it. */
-  read(source: SecretSource): Promise<Uint8Array>;
+  /**
+   * The secret's bytes, registered for redaction unless `sensitive` is false; rejects with a
+   * message naming the secret and how to provide it.
+   */
+  read(source: SecretSource, options?: SecretReadOptions): Promise<Uint8Array>;
+}
+
+export interface SecretReadOptions {
+  /**
+   * false for values kept in Secrets that are not secret and that messages must be able to name
+   * (a SASL username). Default true: redacted wherever it would be logged or reported.
+   */
+  readonly sensitive?: boolean;
 }
 
 /** The CLI's resolver: paths, environment variables and Secrets mounted under secretsDir(). */
 export const mountedSecrets: SecretResolver = {
-  read: async (source) => readSecretBytes(source),
+  read: async (source, options) => readSecretBytes(source, options),
 };
 
-/** A text secret (password, PEM) through a resolver, registered for redaction; one trailing newline dropped. */
-export async function resolveSecretText(resolver: SecretResolver, source: SecretSource): Promise<string> {
-  const text = Buffer.from(await resolver.read(source))
+/**
+ * A text value (password, PEM, username) through a resolver, registered for redaction unless it is
+ * not sensitive; one trailing newline dropped.
+ */
+export async function resolveSecretText(
+  resolver: SecretResolver,
+  source: SecretSource,
+  options: SecretReadOptions = {},
+): Promise<string> {
+  const text = Buffer.from(await resolver.read(source, options))
     .toString('utf8')
     .replace(/\r?\n$/, '');
-  redact(text);
+  if (options.sensitive !== false) redact(text);
   return text;
 }
 
@@ -82,7 +100,10 @@ export function describeSource(source: SecretSource): string {
 }
 
 /** Reads a secret; the value is registered for redaction in logs. Trailing newlines of files are kept off. */
-export function readSecret(source: SecretSource, options: { trim?: boolean } = {}): string {
+export function readSecret(
+  source: SecretSource,
+  options: { trim?: boolean } & SecretReadOptions = {},
+): string {
   let value: string | undefined;
   if (source.kind === 'env') {
     value = process.env[source.name];
@@ -102,7 +123,7 @@ export function readSecret(source: SecretSource, options: { trim?: boolean } = {
     }
   }
   const out = options.trim === false ? value : value.replace(/\r?\n$/, '');
-  redact(out);
+  if (options.sensitive !== false) redact(out);
   return out;
 }
 
@@ -134,12 +155,12 @@ export function secretRef(r: Reader, keyField: string, defaultKey: string): Secr
 }
 
 /** Reads a binary secret (an encryption key): files byte for byte, variables as text. */
-export function readSecretBytes(source: SecretSource): Buffer {
-  if (source.kind === 'env') return Buffer.from(readSecret(source), 'utf8');
+export function readSecretBytes(source: SecretSource, options: SecretReadOptions = {}): Buffer {
+  if (source.kind === 'env') return Buffer.from(readSecret(source, options), 'utf8');
   const file = source.kind === 'file' ? source.path : path.join(secretsDir(), source.name, source.key);
   try {
     const bytes = readFileSync(file);
-    redact(bytes.toString('utf8').trim());
+    if (options.sensitive !== false) redact(bytes.toString('utf8').trim());
     return bytes;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -1,4 +1,4 @@
-import type { SecretResolver, SecretSource } from '../config/secrets.ts';
+import type { SecretReadOptions, SecretResolver, SecretSource } from '../config/secrets.ts';
 import { redact } from '../log.ts';
 import { KubeApiError } from './errors.ts';
 import type { SecretReader } from './kube/port.ts';
@@ -11,7 +11,7 @@ import type { SecretReader } from './kube/port.ts';
  */
 export function apiSecrets(client: SecretReader, namespace: string): SecretResolver {
   return {
-    async read(source: SecretSource): Promise<Uint8Array> {
+    async read(source: SecretSource, options: SecretReadOptions = {}): Promise<Uint8Array> {
       if (source.kind !== 'secret') {
         throw new SecretNotAvailableError(
           `${source.kind === 'file' ? `a file path (${source.path})` : `an environment variable (${source.name})`} ` +
@@ -41,7 +41,7 @@ export function apiSecrets(client: SecretReader, namespace: string): SecretResol
           `Secret ${namespace}/${source.name} has no key '${source.key}' (it has: ${Object.keys(data).join(', ') || 'none'})`,
         );
       }
-      redact(value.toString('utf8'));
+      if (options.sensitive !== false) redact(value.toString('utf8'));
       return value;
     },
   };
