@@ -395,6 +395,8 @@ export class PlatformaticKafka implements KafkaPort {
   }
 
   async fetch(tp: TopicPartition, offset: bigint, options: FetchOptions = {}): Promise<FetchResult> {
+    // A port's first request is its connection, attempted once at a time (see #connect).
+    await this.#ensureConnected();
     const client = this.#fetcher(tp);
     const maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
     let lastError: unknown;
@@ -624,38 +626,46 @@ export class PlatformaticKafka implements KafkaPort {
     );
   }
 
-  listGroups(): Promise<string[]> {
+  async listGroups(): Promise<string[]> {
+    await this.#ensureConnected();
     return this.#groups.listGroups();
   }
 
-  describeGroups(groups: readonly string[]): Promise<Map<string, GroupDescription>> {
+  async describeGroups(groups: readonly string[]): Promise<Map<string, GroupDescription>> {
+    await this.#ensureConnected();
     return this.#groups.describeGroups(groups);
   }
 
-  committedOffsets(group: string): Promise<GroupOffset[]> {
+  async committedOffsets(group: string): Promise<GroupOffset[]> {
+    await this.#ensureConnected();
     return this.#groups.committedOffsets(group);
   }
 
-  commitOffsets(group: string, offsets: readonly GroupOffset[]): Promise<void> {
+  async commitOffsets(group: string, offsets: readonly GroupOffset[]): Promise<void> {
+    await this.#ensureConnected();
     return this.#groups.commitOffsets(group, offsets);
   }
 
-  deleteOffsets(group: string, partitions: readonly TopicPartition[]): Promise<void> {
+  async deleteOffsets(group: string, partitions: readonly TopicPartition[]): Promise<void> {
+    await this.#ensureConnected();
     return this.#groups.deleteOffsets(group, partitions);
   }
 
-  partitionCounts(topics: readonly string[]): Promise<Map<string, number>> {
+  async partitionCounts(topics: readonly string[]): Promise<Map<string, number>> {
+    await this.#ensureConnected();
     return this.#groups.partitionCounts(topics);
   }
 
-  logOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, LogOffsets>> {
+  async logOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, LogOffsets>> {
+    await this.#ensureConnected();
     return this.#groups.logOffsets(partitions);
   }
 
-  offsetsForTimestamp(
+  async offsetsForTimestamp(
     partitions: readonly TopicPartition[],
     timestamp: bigint,
   ): Promise<Map<string, bigint>> {
+    await this.#ensureConnected();
     return this.#groups.offsetsForTimestamp(partitions, timestamp);
   }
 

@@ -158,6 +158,22 @@ describe('CLI: Kafka connection failures are named (real listeners)', { timeout:
     assert.equal(attempts(run), 6);
   });
 
+  test('a consumer-group command against a closed port: the same summary (groups wait for the connection)', async () => {
+    const file = await ws.writeConfig('offsets.yaml', {
+      kafkaCluster: { bootstrapServers: ['127.0.0.1:1'], connection: { connectTimeoutMs: 500 } },
+      backupRef: { storage: { storageType: 'filesystem', filesystem: { path: `${ws.dir}/offsets-store` } } },
+      consumerGroups: ['g1'],
+      resetStrategy: 'earliest',
+    });
+    const run = await runCli(['offsets', 'snapshot', '-c', file, '--all-groups', '-o', 'json'], env);
+    assert.equal(run.code, 4, run.stderr);
+    assert.match(
+      errorOf(run),
+      /^could not connect to the cluster: connection to 127\.0\.0\.1:1 refused, 6 attempts over [\d.]+ s$/,
+    );
+    assert.equal(attempts(run), 6);
+  });
+
   test('an unresolvable name: not resolved, retried, summarised once', async () => {
     const run = await backup('dns', {
       bootstrapServers: ['no-such-host.invalid:9092'],
