@@ -162,6 +162,8 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions): Promi
   const available = await kafka.listTopics({ includeInternal: options.topics.includeInternal ?? false });
   const missing = missingExactTopics(available, options.topics);
   if (missing.length > 0) {
+    // Hidden from this user by an ACL rather than absent: the port says so (AuthorizationFailed).
+    await kafka.describeTopics(missing);
     throw new EngineError(
       'not-found',
       `topic(s) ${missing.join(', ')} do not exist on ${kafka.description}; fix the topics list or create them`,

@@ -116,15 +116,7 @@ function diagnoseOne(e: Node, tree: Node[], ctx: KafkaFailureContext): KafkaFail
       `SASL authentication of ${who} failed at ${where}: check the username and password in the SASL credentials, and that the user has ${ctx.sasl?.mechanism ?? 'SCRAM'} credentials on the cluster`,
     );
   }
-  if (apiId in AUTHORIZATION) {
-    const what = AUTHORIZATION[apiId];
-    const names = namesIn(e);
-    return terminal(
-      'not-authorized',
-      `the broker at ${where} denied access to the ${what}${names ? ` ${names}` : ''} (${apiId})` +
-        `${ctx.sasl ? ` for user '${ctx.sasl.username}'` : ''}: grant the ACLs the run needs`,
-    );
-  }
+  if (apiId in AUTHORIZATION) return authorizationFailure(apiId, namesIn(e), where, ctx);
   if (
     apiId === 'UNSUPPORTED_VERSION' ||
     code === 'PLT_KFK_UNSUPPORTED_API' ||
@@ -185,6 +177,40 @@ function diagnoseOne(e: Node, tree: Node[], ctx: KafkaFailureContext): KafkaFail
     return retriable('connection-closed', `the connection to ${where} was closed`);
   }
   return undefined;
+}
+
+function authorizationFailure(
+  apiId: string,
+  names: string | undefined,
+  where: string,
+  ctx: KafkaFailureContext,
+): KafkaFailure {
+  return terminal(
+    'not-authorized',
+    `the broker at ${where} denied access to the ${AUTHORIZATION[apiId]}${names ? ` ${names}` : ''} (${apiId})` +
+      `${ctx.sasl ? ` for user '${ctx.sasl.username}'` : ''}: grant the ACLs the run needs`,
+  );
+}
+
+/** Authorization errors a response carries per partition (Fetch), by Kafka error code. */
+const AUTHORIZATION_CODES: Readonly<Record<number, string>> = {
+  29: 'TOPIC_AUTHORIZATION_FAILED',
+  30: 'GROUP_AUTHORIZATION_FAILED',
+  31: 'CLUSTER_AUTHORIZATION_FAILED',
+};
+
+/**
+ * The failure behind an error code a broker answered for one partition, when retrying cannot help
+ * (an ACL denies it); undefined for the codes a retry may clear (leader moves, stale metadata).
+ */
+export function partitionErrorFailure(
+  errorCode: number,
+  topic: string,
+  where: string,
+  ctx: KafkaFailureContext = {},
+): KafkaFailure | undefined {
+  const apiId = AUTHORIZATION_CODES[errorCode];
+  return apiId ? authorizationFailure(apiId, topic, where, ctx) : undefined;
 }
 
 function terminal(kind: KafkaFailureKind, message: string): KafkaFailure {

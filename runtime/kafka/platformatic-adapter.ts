@@ -30,7 +30,7 @@ import {
   DEFAULT_CONNECTIONS_PER_BROKER,
   type KafkaConnectionConfig,
 } from './connection.ts';
-import { diagnoseKafkaFailure, type KafkaFailureContext } from './failures.ts';
+import { diagnoseKafkaFailure, type KafkaFailureContext, partitionErrorFailure } from './failures.ts';
 import { PlatformaticGroupAdmin } from './platformatic-group-admin.ts';
 import {
   type FetchOptions,
@@ -266,11 +266,35 @@ export class PlatformaticKafka implements KafkaPort {
     return [...names].sort();
   }
 
+  /**
+   * Topics the user may not describe are left out of every listing, as if they did not exist;
+   * asked for by name, the broker says which it refuses (an ACL to grant, not a topic to create).
+   */
+  async #refuseHidden(topics: readonly string[]): Promise<void> {
+    // One by one (only names a listing missed, so few): the refusal then names exactly the topic.
+    for (const topic of topics) {
+      try {
+        await this.#wrap(`describe topic ${topic}`, () => this.#admin.metadata({ topics: [topic] }));
+      } catch (error) {
+        if (!(error instanceof KafkaError) || error.failure?.kind !== 'not-authorized') continue;
+        const broker = this.#config.bootstrapServers.join(',');
+        const failure = partitionErrorFailure(29, topic, broker, this.#failureContext) ?? error.failure;
+        throw new KafkaError(`could not describe topic ${topic}: ${failure.message}`, {
+          cause: error,
+          failure,
+        });
+      }
+      // Anything else (an unknown topic): it does not exist, as the listing says.
+    }
+  }
+
   async describeTopics(topics: readonly string[]): Promise<TopicDescription[]> {
     if (topics.length === 0) return [];
     const all = new Set(await this.listTopics({ includeInternal: true }));
     const visible = new Set(await this.listTopics());
     const existing = topics.filter((t) => all.has(t));
+    const unlisted = topics.filter((t) => !all.has(t));
+    if (unlisted.length > 0) await this.#refuseHidden(unlisted);
     if (existing.length === 0) return [];
     // A topic whose metadata comes back without partitions (an error answer, e.g. no leader yet) must
     // not be taken for an empty topic: ask again, then fail.
@@ -454,6 +478,18 @@ export class PlatformaticKafka implements KafkaPort {
             lastStableOffset: marks?.endOffset ?? partition.lastStableOffset,
           };
         }
+        const denied = partitionErrorFailure(
+          partition.errorCode,
+          tp.topic,
+          `${broker.host}:${broker.port}`,
+          this.#failureContext,
+        );
+        if (denied) {
+          throw new KafkaError(`could not fetch ${partitionKey(tp)}: ${denied.message}`, {
+            retriable: false,
+            failure: denied,
+          });
+        }
         if (partition.errorCode !== 0) {
           lastError = new KafkaError(
             `fetch of ${partitionKey(tp)} failed with Kafka error ${partition.errorCode}`,
@@ -479,6 +515,15 @@ export class PlatformaticKafka implements KafkaPort {
           highWatermark: partition.highWatermark,
         };
       } catch (error) {
+        // Denied by an ACL, refused credentials or TLS: the same request fails again, at once.
+        if (error instanceof KafkaError && !error.retriable) throw error;
+        const failure = diagnoseKafkaFailure(error, this.#failureContext);
+        if (failure?.terminal) {
+          throw new KafkaError(`could not fetch ${partitionKey(tp)}: ${failure.message}`, {
+            cause: error,
+            failure,
+          });
+        }
         lastError = error;
         client.clearMetadata();
         this.#log.debug('fetch attempt failed', {

@@ -175,6 +175,10 @@ function serverProperties(plan: ClusterPlan): string {
       'listener.name.sasl_ssl.ssl.truststore.type=PEM',
       `listener.name.sasl_ssl.ssl.truststore.location=${plan.saslSsl.tls.caFile}`,
       'listener.name.sasl_ssl.ssl.client.auth=none',
+      // ACLs are enforced, but a resource without any stays open to everyone: only what a test
+      // denies on purpose (its own topic, for its own user) is refused.
+      'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+      'allow.everyone.if.no.acl.found=true',
     );
   }
   if (plan.proxied) {

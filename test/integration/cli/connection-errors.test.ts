@@ -3,7 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { need } from '../../env/fixture.ts';
+import { AclOperations, AclPermissionTypes, ResourcePatternTypes, ResourceTypes } from '@platformatic/kafka';
+import { need, uniqueName } from '../../env/fixture.ts';
+import { createTopic, deleteTopic, kafkaConnection, withAdmin } from '../../env/kafka-client.ts';
+import { fidelityRecords, produceAll } from '../engine/helpers.ts';
 import { type CliRun, runCli, workspace } from './cli-helpers.ts';
 
 /**
@@ -24,6 +27,10 @@ describe('CLI: Kafka connection failures are named (real listeners)', { timeout:
     await ws.writeSecret('good-user', 'username', user.username);
     await ws.writeSecret('good-user', 'password', user.password);
     await ws.writeSecret('wrong-user', 'username', user.username);
+    const denied = kafka.source.saslSsl.users[1];
+    assert.ok(denied);
+    await ws.writeSecret('denied-user', 'username', denied.username);
+    await ws.writeSecret('denied-user', 'password', denied.password);
     await ws.writeSecret('wrong-user', 'password', password);
     // A CA that did not sign the broker's certificate.
     const key = path.join(ws.dir, 'other-ca.key');
@@ -57,10 +64,11 @@ describe('CLI: Kafka connection failures are named (real listeners)', { timeout:
   const backup = async (
     name: string,
     kafkaCluster: Record<string, unknown>,
+    topics = ['t'],
   ): Promise<CliRun & { ms: number }> => {
     const file = await ws.writeConfig(`${name}.yaml`, {
       kafkaCluster: { connection: { connectTimeoutMs: 3000 }, ...kafkaCluster },
-      topics: ['t'],
+      topics,
       storage: { storageType: 'filesystem', filesystem: { path: `${ws.dir}/store-${name}` } },
     });
     const started = Date.now();
@@ -84,6 +92,20 @@ describe('CLI: Kafka connection failures are named (real listeners)', { timeout:
     const user = need('kafka').source.saslSsl.users[0];
     for (const secret of [password, user?.password ?? '']) {
       assert.ok(!run.stdout.includes(secret) && !run.stderr.includes(secret), 'a password was printed');
+    }
+  };
+
+  /** Connected and authenticated, then refused by an ACL: exit 4 at once, no request retried. */
+  const denied = (run: CliRun & { ms: number }, pattern: RegExp) => {
+    assert.equal(run.code, 4, run.stderr);
+    assert.match(errorOf(run), pattern);
+    assert.doesNotMatch(run.stderr, /attempt failed|retrying/, 'an authorization failure is not retried');
+    assert.ok(run.ms < 20_000, `took ${run.ms} ms`);
+    for (const u of need('kafka').source.saslSsl.users) {
+      assert.ok(
+        !run.stdout.includes(u.password) && !run.stderr.includes(u.password),
+        'a password was printed',
+      );
     }
   };
 
@@ -113,6 +135,50 @@ describe('CLI: Kafka connection failures are named (real listeners)', { timeout:
       await backup('wrong-secret', sasl('wrong-user')),
       new RegExp(`SASL authentication of user '${user}' with SCRAM-SHA-512 failed`),
     );
+  });
+
+  test('topics the user may not describe, or only not read: AuthorizationFailed naming topic and user, at once', async () => {
+    const kafka = need('kafka');
+    const source = kafkaConnection(kafka, 'source');
+    const user = kafka.source.saslSsl.users[1]?.username as string;
+    const hidden = uniqueName('acl-hidden');
+    const unreadable = uniqueName('acl-unreadable');
+    const acl = (topic: string, operation: number) => ({
+      resourceType: ResourceTypes.TOPIC,
+      resourceName: topic,
+      resourcePatternType: ResourcePatternTypes.LITERAL,
+      principal: `User:${user}`,
+      host: '*',
+      operation: operation as (typeof AclOperations)[keyof typeof AclOperations],
+      permissionType: AclPermissionTypes.DENY,
+    });
+    const acls = [acl(hidden, AclOperations.ALL), acl(unreadable, AclOperations.READ)];
+    await createTopic(source, hidden, { partitions: 1 });
+    await createTopic(source, unreadable, { partitions: 1 });
+    // A record to fetch: an empty topic is backed up without a Fetch request.
+    await produceAll(source, unreadable, fidelityRecords(3, 1));
+    await withAdmin(source, (admin) => admin.createAcls({ creations: acls }));
+    try {
+      // The broker applies ACLs as it replays its metadata log: a moment after the call returns.
+      await new Promise((r) => setTimeout(r, 1000));
+      denied(
+        await backup('acl-hidden', sasl('denied-user'), [hidden]),
+        new RegExp(
+          `denied access to the topic ${hidden} \\(TOPIC_AUTHORIZATION_FAILED\\) for user '${user}': grant the ACLs`,
+        ),
+      );
+      // Described but not readable: refused by the fetch itself, not retried for the fetch budget.
+      denied(
+        await backup('acl-unreadable', sasl('denied-user'), [unreadable]),
+        new RegExp(`denied access to the topic ${unreadable} .*for user '${user}': grant the ACLs`),
+      );
+    } finally {
+      await withAdmin(source, (admin) => admin.deleteAcls({ filters: acls.map((a) => ({ ...a })) })).catch(
+        () => {},
+      );
+      await deleteTopic(source, hidden).catch(() => {});
+      await deleteTopic(source, unreadable).catch(() => {});
+    }
   });
 
   test('SCRAM-SHA-256 for a SCRAM-SHA-512 user: the broker enables only SCRAM-SHA-512', async () => {
