@@ -358,6 +358,42 @@ describe('Kafka faults (source cluster through toxiproxy)', { timeout: 300_000 }
     assertSameContent(await restoredContent('stall'), original, 'backup after Kafka stalled');
   });
 
+  test('a broker that accepts connections and never answers: timed out, retried, summarised once (exit 4)', async () => {
+    await proxy.stall();
+    let run: FaultedRun;
+    try {
+      run = await runCli([
+        'backup',
+        '-c',
+        await backupConfig('stalled', proxy.bootstrap, {
+          kafkaCluster: {
+            bootstrapServers: [proxy.bootstrap],
+            connection: { connectTimeoutMs: 1000, requestTimeoutMs: 1000 },
+          },
+        }),
+        '-o',
+        'json',
+      ]);
+    } finally {
+      await proxy.unstall();
+    }
+    assert.equal(run.hung, false, run.stderr.slice(-4000));
+    assert.equal(run.code, 4, run.stderr);
+    const error = (JSON.parse(run.stdout) as { error: string }).error;
+    assert.match(
+      error,
+      new RegExp(
+        `^could not connect to the cluster: connection to ${proxy.bootstrap.replaceAll('.', '\\.')} timed out, 6 attempts over [\\d.]+ s$`,
+      ),
+    );
+    const attempts = run.stderr.split('\n').filter((l) => l.includes('"kafka connection attempt failed"'));
+    assert.equal(attempts.length, 6);
+    assert.ok(
+      attempts.every((l) => l.includes('"reason":"connection-timeout"')),
+      attempts.join('\n'),
+    );
+  });
+
   test('connection resets during a restore through the proxy: it completes or fails with exit 4, then resumes exactly', async (t) => {
     // A backup made without faults, restored into a new topic of the source cluster through the proxy.
     const base = await runCli([
