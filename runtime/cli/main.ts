@@ -4,6 +4,19 @@
  * (`npm run build`, also run by `npm ci` through `prepare`); from a checkout the sources run with
  * `node --import tsx runtime/cli/main.ts`.
  */
-import { main } from './run.ts';
 
-process.exitCode = await main(process.argv.slice(2));
+/** The oldest Node.js major the runtime supports (package.json's engines). */
+const NODE_MAJOR = 24;
+
+const major = Number(process.versions.node.split('.')[0]);
+if (major < NODE_MAJOR) {
+  // Checked before anything is loaded: an older Node fails inside a dependency with no such hint.
+  process.stderr.write(
+    `kafka-backup needs Node.js ${NODE_MAJOR} or later; this is ${process.version}. ` +
+      'Install Node.js 24 LTS. (The constructs alone run on Node.js 22 too: @oso/kafka-backup-constructs.)\n',
+  );
+  process.exitCode = 2;
+} else {
+  const { main } = await import('./run.ts');
+  process.exitCode = await main(process.argv.slice(2));
+}
