@@ -188,6 +188,10 @@ describe('the constructs package, installed as a cdk8s user does', { timeout: 60
       const synthesized = files(out);
       assert.deepEqual([...synthesized.keys()], [...reference.keys()]);
       for (const [file, text] of reference) assert.equal(synthesized.get(file), text, file);
+      // The CRDs it writes are dist/'s, byte for byte.
+      const crds = [...synthesized.keys()].filter((f) => f.startsWith('00-crd-'));
+      assert.equal(crds.length, 5);
+      for (const f of crds) assert.equal(synthesized.get(f), readFileSync(join(root, 'dist', f), 'utf8'), f);
       const verdicts = JSON.parse(printed.trim()) as ReturnType<typeof verdictsFromSources>;
       assert.deepEqual(verdicts, verdictsFromSources());
       assert.equal(verdicts.refused.length, 1);
