@@ -6,7 +6,7 @@
  * (`kind`, `namespace`, `name`); counters add up over the runs of a resource.
  *
  * - `kafka_backup_records_total`, `kafka_backup_bytes_total`: records (and their bytes) moved:
- *   read and stored by backups, produced by restores;
+ *   read by backups (stored by their next commit), produced by restores;
  * - `kafka_backup_stored_bytes_total`: bytes of segments written to storage (compressed, encrypted);
  * - `kafka_backup_segments_total`: segments written by backups, read by restores;
  * - `kafka_backup_commits_total`, `kafka_backup_last_commit_timestamp_seconds`: checkpoints made
@@ -72,7 +72,7 @@ export class LiveRunMetrics {
       new Gauge<ResourceLabel | L>({ name, help, labelNames: [...resource, ...extra], registers });
     this.records = counter(
       'kafka_backup_records_total',
-      'Records moved: read and stored by backups, produced by restores',
+      'Records moved: read by backups (stored by their next commit), produced by restores',
     );
     this.bytes = counter(
       'kafka_backup_bytes_total',
