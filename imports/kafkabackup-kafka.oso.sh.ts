@@ -302,7 +302,7 @@ export interface KafkaBackupSpec {
   readonly activeDeadlineSeconds?: number;
 
   /**
-   * Prometheus metrics of this backup's runs (docs/metrics.md): the operator serves them on its /metrics; kafka-backup backup serves them on bindAddress:port + path while it runs, when this block is present.
+   * Prometheus metrics of this backup's runs (docs/metrics.md): the operator serves them on its /metrics; kafka-backup backup and runs executed as Jobs serve them on bindAddress:port + path while they run, when this block is present.
    *
    * @schema KafkaBackupSpec#metrics
    */
@@ -770,7 +770,7 @@ export function toJson_KafkaBackupSpecCircuitBreaker(obj: KafkaBackupSpecCircuit
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Prometheus metrics of this backup's runs (docs/metrics.md): the operator serves them on its /metrics; kafka-backup backup serves them on bindAddress:port + path while it runs, when this block is present.
+ * Prometheus metrics of this backup's runs (docs/metrics.md): the operator serves them on its /metrics; kafka-backup backup and runs executed as Jobs serve them on bindAddress:port + path while they run, when this block is present.
  *
  * @schema KafkaBackupSpecMetrics
  */
@@ -784,7 +784,7 @@ export interface KafkaBackupSpecMetrics {
   readonly enabled?: boolean;
 
   /**
-   * Where kafka-backup backup serves them when it runs this spec (the operator serves every run's metrics on its own /metrics and ignores it): the port. Defaults to 9090.
+   * Where kafka-backup backup serves them when it runs this spec, and where a run the operator executes as a Job serves them from its Pod (runs in the operator's process are on its own /metrics): the port. Defaults to 9090.
    *
    * @default 9090.
    * @schema KafkaBackupSpecMetrics#port
@@ -792,7 +792,7 @@ export interface KafkaBackupSpecMetrics {
   readonly port?: number;
 
   /**
-   * Where kafka-backup backup serves them when it runs this spec (the operator serves every run's metrics on its own /metrics and ignores it): the address to listen on (0.0.0.0: every interface). Defaults to 0.0.0.0.
+   * Where kafka-backup backup serves them when it runs this spec, and where a run the operator executes as a Job serves them from its Pod (runs in the operator's process are on its own /metrics): the address to listen on (0.0.0.0: every interface). Defaults to 0.0.0.0.
    *
    * @default 0.0.0.0.
    * @schema KafkaBackupSpecMetrics#bindAddress
@@ -800,7 +800,7 @@ export interface KafkaBackupSpecMetrics {
   readonly bindAddress?: string;
 
   /**
-   * Where kafka-backup backup serves them when it runs this spec (the operator serves every run's metrics on its own /metrics and ignores it): the URL path. Defaults to /metrics.
+   * Where kafka-backup backup serves them when it runs this spec, and where a run the operator executes as a Job serves them from its Pod (runs in the operator's process are on its own /metrics): the URL path. Defaults to /metrics.
    *
    * @default metrics.
    * @schema KafkaBackupSpecMetrics#path

@@ -278,7 +278,7 @@ export interface KafkaRestoreSpec {
   readonly activeDeadlineSeconds?: number;
 
   /**
-   * Prometheus metrics of this restore's runs (docs/metrics.md): the operator serves them on its /metrics; kafka-backup restore serves them on bindAddress:port + path while it runs, when this block is present.
+   * Prometheus metrics of this restore's runs (docs/metrics.md): the operator serves them on its /metrics; kafka-backup restore and runs executed as Jobs serve them on bindAddress:port + path while they run, when this block is present.
    *
    * @schema KafkaRestoreSpec#metrics
    */
@@ -840,7 +840,7 @@ export function toJson_KafkaRestoreSpecApproval(obj: KafkaRestoreSpecApproval | 
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Prometheus metrics of this restore's runs (docs/metrics.md): the operator serves them on its /metrics; kafka-backup restore serves them on bindAddress:port + path while it runs, when this block is present.
+ * Prometheus metrics of this restore's runs (docs/metrics.md): the operator serves them on its /metrics; kafka-backup restore and runs executed as Jobs serve them on bindAddress:port + path while they run, when this block is present.
  *
  * @schema KafkaRestoreSpecMetrics
  */
@@ -854,7 +854,7 @@ export interface KafkaRestoreSpecMetrics {
   readonly enabled?: boolean;
 
   /**
-   * Where kafka-backup restore serves them when it runs this spec (the operator serves every run's metrics on its own /metrics and ignores it): the port. Defaults to 9090.
+   * Where kafka-backup restore serves them when it runs this spec, and where a run the operator executes as a Job serves them from its Pod (runs in the operator's process are on its own /metrics): the port. Defaults to 9090.
    *
    * @default 9090.
    * @schema KafkaRestoreSpecMetrics#port
@@ -862,7 +862,7 @@ export interface KafkaRestoreSpecMetrics {
   readonly port?: number;
 
   /**
-   * Where kafka-backup restore serves them when it runs this spec (the operator serves every run's metrics on its own /metrics and ignores it): the address to listen on (0.0.0.0: every interface). Defaults to 0.0.0.0.
+   * Where kafka-backup restore serves them when it runs this spec, and where a run the operator executes as a Job serves them from its Pod (runs in the operator's process are on its own /metrics): the address to listen on (0.0.0.0: every interface). Defaults to 0.0.0.0.
    *
    * @default 0.0.0.0.
    * @schema KafkaRestoreSpecMetrics#bindAddress
@@ -870,7 +870,7 @@ export interface KafkaRestoreSpecMetrics {
   readonly bindAddress?: string;
 
   /**
-   * Where kafka-backup restore serves them when it runs this spec (the operator serves every run's metrics on its own /metrics and ignores it): the URL path. Defaults to /metrics.
+   * Where kafka-backup restore serves them when it runs this spec, and where a run the operator executes as a Job serves them from its Pod (runs in the operator's process are on its own /metrics): the URL path. Defaults to /metrics.
    *
    * @default metrics.
    * @schema KafkaRestoreSpecMetrics#path

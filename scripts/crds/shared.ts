@@ -566,9 +566,9 @@ export const activeDeadlineSeconds = integer(
  * the kind has per-partition series (backups' lag).
  */
 export function runMetrics(noun: 'backup' | 'restore', options: { partitionLabels: boolean }): Schema {
-  const cli = `Where kafka-backup ${noun} serves them when it runs this spec (the operator serves every run's metrics on its own /metrics and ignores it)`;
+  const cli = `Where kafka-backup ${noun} serves them when it runs this spec, and where a run the operator executes as a Job serves them from its Pod (runs in the operator's process are on its own /metrics)`;
   return object(
-    `Prometheus metrics of this ${noun}'s runs (docs/metrics.md): the operator serves them on its /metrics; kafka-backup ${noun} serves them on bindAddress:port + path while it runs, when this block is present.`,
+    `Prometheus metrics of this ${noun}'s runs (docs/metrics.md): the operator serves them on its /metrics; kafka-backup ${noun} and runs executed as Jobs serve them on bindAddress:port + path while they run, when this block is present.`,
     {
       enabled: boolean(
         `Export this ${noun}'s series (records, bytes, segments, commits${options.partitionLabels ? ', lag' : ''}, progress, retries, errors, the last success) on the operator's /metrics, and serve them from kafka-backup ${noun}. The totals by kind (runs, durations, records, bytes) count every ${noun} and name none.`,

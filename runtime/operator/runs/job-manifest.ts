@@ -5,8 +5,10 @@
  * and the run request projected from an annotation by the downward API (one object: nothing else to
  * create, own or clean up, and the request is as immutable as the Job).
  */
+
 import { createHash } from 'node:crypto';
 import { EXIT } from '../../app/errors.ts';
+import { METRICS_DEFAULTS } from '../../config/metrics.ts';
 import type { KubeObject } from '../resource.ts';
 import type { RunKind, RunRequest } from './run-request.ts';
 
@@ -97,6 +99,17 @@ export function selectorOf(ownerUid: string): string {
   return `${LABELS.managedBy}=${MANAGED_BY},${LABELS.ownerUid}=${ownerUid}`;
 }
 
+/**
+ * The port a backup or restore run serves its metrics on, as `kafka-backup backup|restore` does:
+ * when the spec has a metrics block that is not disabled (the CRD's default port 9090).
+ */
+export function servedMetricsPort(request: RunRequest): number | undefined {
+  if (request.kind !== 'backup' && request.kind !== 'restore') return undefined;
+  const metrics = (request.spec as { metrics?: { enabled?: unknown; port?: unknown } }).metrics;
+  if (!metrics || metrics.enabled === false) return undefined;
+  return typeof metrics.port === 'number' ? metrics.port : METRICS_DEFAULTS.port;
+}
+
 export function jobManifest(request: RunRequest, settings: JobSettings): KubeObject {
   const { owner } = request;
   const name = jobNameOf(request);
@@ -125,9 +138,19 @@ export function jobManifest(request: RunRequest, settings: JobSettings): KubeObj
   const userEnv = ((userContainer.env as { name: string }[] | undefined) ?? []).filter(
     (e) => !ours.has(e.name),
   );
+  const metricsPort = servedMetricsPort(request);
   const container = {
     imagePullPolicy: 'IfNotPresent',
     ...userContainer,
+    // The run serves the spec's metrics block on this port (a PodMonitor scrapes it by name).
+    ...(metricsPort !== undefined
+      ? {
+          ports: [
+            ...((userContainer.ports as object[] | undefined) ?? []),
+            { name: 'metrics', containerPort: metricsPort, protocol: 'TCP' },
+          ],
+        }
+      : {}),
     name: CONTAINER_NAME,
     image: settings.image,
     args: ['run', '--request', `${REQUEST_DIR}/request.json`, '--termination-log', TERMINATION_LOG],

@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { classify, EXIT, UsageError } from '../../app/errors.ts';
 import { productionPorts } from '../../app/ports.ts';
+import { CliMetrics } from '../../cli/metrics.ts';
 import { createLogger, type Logger, type LogLevel } from '../../log.ts';
 import { reportError } from './run-errors.ts';
 import { RUN_KINDS, type RunKind, type RunRequest } from './run-request.ts';
@@ -67,6 +68,7 @@ export async function runWorkerMain(argv: readonly string[]): Promise<number> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  let metrics: CliMetrics | undefined;
   try {
     const request = readRequest(requestFile);
     const runLog = log.child({
@@ -76,28 +78,58 @@ export async function runWorkerMain(argv: readonly string[]): Promise<number> {
       run: request.runId,
     });
     runLog.info('run started', { runKind: request.kind });
+    metrics = await metricsOf(request, runLog);
     let lastProgress = 0;
-    const result = await executeRequest(request, productionPorts({ log: runLog }), {
-      signal: controller.signal,
-      progress: (p) => {
-        if (Date.now() - lastProgress < PROGRESS_LOG_MS) return;
-        lastProgress = Date.now();
-        runLog.info('progress', { records: p.records, bytes: p.bytes, percent: p.percent });
+    const result = await executeRequest(
+      request,
+      productionPorts({ log: runLog }),
+      {
+        signal: controller.signal,
+        progress: (p) => {
+          if (Date.now() - lastProgress < PROGRESS_LOG_MS) return;
+          lastProgress = Date.now();
+          runLog.info('progress', { records: p.records, bytes: p.bytes, percent: p.percent });
+        },
+        checkpoint: (at) => runLog.debug('checkpoint', { at: at.toISOString() }),
       },
-      checkpoint: (at) => runLog.debug('checkpoint', { at: at.toISOString() }),
-    });
+      metrics?.controls,
+    );
     write(terminationLog, { v: 1, ok: true, result: summarize(request.kind, result) });
     const interrupted = (result as { outcome?: unknown }).outcome === 'interrupted';
+    const moved = result as { records?: number; bytes?: number; consumerGroups?: { failure?: unknown } };
+    metrics?.ended({
+      result: interrupted ? 'interrupted' : moved.consumerGroups?.failure ? 'failed' : 'succeeded',
+      ...(moved.records !== undefined ? { records: moved.records } : {}),
+      ...(moved.bytes !== undefined ? { bytes: moved.bytes } : {}),
+    });
     runLog.info(interrupted ? 'run stopped at a checkpoint' : 'run ended');
     // Stopped by a signal (eviction, deletion): the CLI's exit code, so the Job starts a Pod that resumes.
     if (interrupted) return controller.signal.reason === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
     return EXIT.ok;
   } catch (error) {
+    metrics?.ended({ result: 'failed' });
     return fail(terminationLog, log, error);
   } finally {
+    await metrics?.close();
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
+}
+
+/**
+ * A backup or restore serves its spec's metrics block from the Job's Pod (job-manifest.ts names the
+ * port), as `kafka-backup backup|restore` does: the operator's /metrics has only in-process runs.
+ */
+function metricsOf(request: RunRequest, log: Logger): Promise<CliMetrics | undefined> {
+  if (request.kind !== 'backup' && request.kind !== 'restore') return Promise.resolve(undefined);
+  const { owner } = request;
+  return CliMetrics.open({
+    kind: request.kind === 'backup' ? 'KafkaBackup' : 'KafkaRestore',
+    spec: request.spec,
+    context: { source: `${owner.kind} ${owner.namespace}/${owner.name}`, name: owner.name },
+    namespace: owner.namespace,
+    log,
+  });
 }
 
 function fail(terminationLog: string, log: Logger, error: unknown): number {

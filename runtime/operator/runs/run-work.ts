@@ -167,9 +167,15 @@ export async function executeRequest(
   request: RunRequest,
   ports: AppPorts,
   controls: RunControls,
+  /** Where a backup's or restore's live figures go (the Job's own metrics endpoint). */
+  metrics?: AppRunControls['metrics'],
 ): Promise<unknown> {
   const { owner } = request;
-  const context = { source: `${owner.kind} ${owner.namespace}/${owner.name}`, name: owner.name };
+  const context = {
+    source: `${owner.kind} ${owner.namespace}/${owner.name}`,
+    name: owner.name,
+    ...(metrics ? { metrics } : {}),
+  };
   switch (request.kind) {
     case 'backup':
       return backupWork(request.spec, ports, controls, {

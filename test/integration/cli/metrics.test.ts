@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -229,6 +229,55 @@ describe('the CLI serves Prometheus metrics', { timeout: 300_000 }, () => {
       [],
       'written through a temporary file, renamed',
     );
+  });
+
+  test('a run handed to a Job (kafka-backup run) serves its metrics block from the Pod the same way', async () => {
+    const port = await freePort();
+    const owner = {
+      apiVersion: 'kafka.oso.sh/v1alpha1',
+      kind: 'KafkaBackup',
+      namespace: 'team-a',
+      name: 'orders-job',
+      uid: '6f1c2a9e-0000-4000-8000-000000000001',
+    };
+    const request = path.join(ws.dir, 'request.json');
+    await writeFile(
+      request,
+      JSON.stringify({
+        kind: 'backup',
+        owner,
+        runId: 'metrics-job',
+        secrets: [],
+        spec: {
+          kafkaCluster: cluster(),
+          topics: [topic],
+          storage: { storageType: 'filesystem', filesystem: { path: `${ws.dir}/job-store` } },
+          continuous: true,
+          segmentMaxIntervalMs: 300,
+          checkpoint: { intervalSecs: 1 },
+          metrics: { bindAddress: '127.0.0.1', port, updateIntervalMs: 100 },
+        },
+      }),
+    );
+    const termination = path.join(ws.dir, 'termination-log');
+    const worker = startCli(['run', '--request', request, '--termination-log', termination]);
+    const labels = { kind: 'KafkaBackup', namespace: 'team-a', name: 'orders-job' };
+    try {
+      await worker.until((stderr) => stderr.includes('"msg":"serving metrics"'));
+      const families = await eventually(
+        'the Job run read the topic',
+        () => scrape(`http://127.0.0.1:${port}/metrics`),
+        (f) =>
+          sample(f, 'kafka_backup_records_total', labels) === 1500 &&
+          sample(f, 'kafka_backup_lag_records', labels) === 0,
+      );
+      assert.equal(sample(families, 'kafka_backup_run_in_progress', labels), 1);
+    } finally {
+      worker.kill('SIGTERM');
+    }
+    const run = await worker.done;
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(await readFile(termination, 'utf8'), /"ok":true/);
   });
 
   test('a port in use fails the run before anything is read or written (exit 2)', async () => {

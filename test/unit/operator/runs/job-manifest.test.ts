@@ -55,6 +55,29 @@ describe('job manifest', () => {
     assert.match(long, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
   });
 
+  test('a backup or restore with a metrics block names its metrics port; none without one or when disabled', () => {
+    assert.equal(containerOf(jobManifest(request, { image: 'img:1' }) as Json).ports, undefined);
+    const withMetrics = (metrics: unknown, kind: RunRequest['kind'] = 'backup') =>
+      containerOf(jobManifest({ ...request, kind, spec: { ...spec, metrics } }, { image: 'img:1' }) as Json)
+        .ports;
+    assert.deepEqual(withMetrics({ port: 9100 }), [
+      { name: 'metrics', containerPort: 9100, protocol: 'TCP' },
+    ]);
+    assert.deepEqual(withMetrics({ enabled: true }, 'restore'), [
+      { name: 'metrics', containerPort: 9090, protocol: 'TCP' },
+    ]);
+    assert.equal(withMetrics({ enabled: false, port: 9100 }), undefined);
+    assert.equal(withMetrics({ port: 9100 }, 'validation'), undefined);
+    const userPorts = jobManifest(
+      { ...request, spec: { ...spec, metrics: {} } },
+      { image: 'img:1', template: { container: { ports: [{ name: 'debug', containerPort: 9229 }] } } },
+    ) as Json;
+    assert.deepEqual(
+      containerOf(userPorts).ports.map((p: Json) => p.name),
+      ['debug', 'metrics'],
+    );
+  });
+
   test('owned by the resource, labelled for adoption, in its namespace', () => {
     const job = jobManifest(request, { image: 'img:1' }) as Json;
     assert.equal(job.metadata.namespace, 'team-a');
