@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { batchStats, sliceBatch } from '../format/kafka-batch.ts';
 import { checkBackupId } from '../format/keys.ts';
 import type { Backup, BackupRepository } from '../format/repository.ts';
-import type { PartitionSegmentWriter } from '../format/segment-writer.ts';
+import type { PartitionBatchWriter } from '../format/segment-writer.ts';
 import type {
   Compression,
   EncryptionKey,
@@ -11,6 +12,7 @@ import type {
   TopicMetadata,
 } from '../format/types.ts';
 import type { KafkaPort, SkippedRange } from '../kafka/port.ts';
+import type { CommittedBatch } from '../kafka/record-batches.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import { groupOffsetsToJson } from '../offsets/group-offsets.ts';
 import { partitionKey, type TopicPartition } from '../record.ts';
@@ -110,7 +112,7 @@ interface PartitionRun {
   /** Offsets may be missing from its log (compaction); otherwise only transactions explain a hole. */
   readonly compacted: boolean;
   position: bigint;
-  writer: PartitionSegmentWriter;
+  writer: PartitionBatchWriter;
   writerOpenedAt: number;
   readonly gaps: GapTracker;
   /** Start of the range not yet committed. */
@@ -126,6 +128,12 @@ interface PartitionRun {
 
 /** The CRD's default for spec.segmentMaxBytes, so the CLI and the operator write the same segments. */
 export const DEFAULT_SEGMENT_MAX_BYTES = 128 * 1024 * 1024;
+
+/** The records of a batch below `stop`, as a batch of their own; undefined when none is. */
+function cutBatch(batch: CommittedBatch, stop: bigint): CommittedBatch | undefined {
+  const cut = sliceBatch(batch.bytes, batch.header, batch.stats.firstOffset, stop);
+  return cut ? { ...cut, stats: batchStats(cut.bytes, cut.header) } : undefined;
+}
 
 /**
  * Records the offsets a fetch passed without a record. Only compaction and transactions leave such
@@ -279,7 +287,7 @@ async function backupHoldingLease(
       stopAt: options.continuous ? undefined : m.endOffset,
       compacted: compacted.has(tp.topic),
       position: start,
-      writer: backup.newSegmentWriter(tp, segmentLimits),
+      writer: backup.newBatchWriter(tp, segmentLimits),
       writerOpenedAt: Date.now(),
       gaps,
       committedUpTo: prev ?? m.logStartOffset,
@@ -436,9 +444,9 @@ async function backupHoldingLease(
       if (options.signal?.aborted) break;
       if (r.stopAt !== undefined && r.position >= r.stopAt) break;
       const release = await permits.acquire();
-      let result: Awaited<ReturnType<KafkaPort['fetch']>>;
+      let result: Awaited<ReturnType<KafkaPort['fetchBatches']>>;
       try {
-        result = await kafka.fetch(r.tp, r.position, {
+        result = await kafka.fetchBatches(r.tp, r.position, {
           maxBytes: options.fetchMaxBytes ?? 4 * 1024 * 1024,
           maxWaitMs: options.continuous ? 500 : 100,
         });
@@ -466,16 +474,22 @@ async function backupHoldingLease(
       let count = 0;
       let bytes = 0;
       let expected = r.position;
-      for (const record of result.records) {
-        if (stop !== undefined && record.offset >= stop) break;
-        if (record.offset > expected) recordHoles(r, expected, record.offset, result.skipped);
-        if (r.writer.append(record)) {
-          r.position = record.offset + 1n;
+      for (const fetched of result.batches) {
+        if (stop !== undefined && fetched.stats.firstOffset >= stop) break;
+        // A batch reaching past the run's end (appended after the end was captured) is cut there.
+        const batch =
+          stop !== undefined && fetched.stats.lastOffset >= stop ? cutBatch(fetched, stop) : fetched;
+        if (!batch) break;
+        const { stats } = batch;
+        if (stats.firstOffset > expected) recordHoles(r, expected, stats.firstOffset, result.skipped);
+        for (const hole of stats.holes) recordHoles(r, hole.start, hole.end, result.skipped);
+        if (r.writer.appendBatch(batch.bytes, stats)) {
+          r.position = stats.lastOffset + 1n;
           await flush(r, false);
         }
-        expected = record.offset + 1n;
-        count++;
-        bytes += recordBytes(record);
+        expected = stats.lastOffset + 1n;
+        count += stats.recordCount;
+        bytes += stats.payloadBytes;
       }
       let next = result.nextOffset;
       if (stop !== undefined && next > stop) next = stop;
@@ -489,7 +503,7 @@ async function backupHoldingLease(
         await limiter.take(count, bytes);
       }
       if (r.writer.bufferedRecords > 0 && Date.now() - r.writerOpenedAt >= maxAge) await flush(r, false);
-      if (count === 0 && result.records.length === 0 && options.continuous) {
+      if (count === 0 && result.batches.length === 0 && options.continuous) {
         await sleep(options.pollIntervalMs ?? 100, options.signal);
       } else if (count === 0 && stop !== undefined && result.nextOffset <= r.position && r.position < stop) {
         // Nothing returned below the captured end: the records there are not readable yet

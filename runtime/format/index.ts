@@ -97,6 +97,7 @@ export {
 } from './segment.ts';
 export {
   DEFAULT_SEGMENT_MAX_BYTES,
+  PartitionBatchWriter,
   PartitionSegmentWriter,
   type SealedSegment,
   type SegmentWriterOptions,

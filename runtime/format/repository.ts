@@ -36,7 +36,12 @@ import { pruneFacts, segmentsToDelete } from './prune.ts';
 import { planRetention, type RetentionPlan, type RetentionPolicy } from './retention-plan.ts';
 import { openSealedJson, sealJson } from './sealed-json.ts';
 import { type DecodedSegment, decodeSegment, type SegmentHeader } from './segment.ts';
-import { PartitionSegmentWriter, type SealedSegment, type SegmentWriterOptions } from './segment-writer.ts';
+import {
+  PartitionBatchWriter,
+  PartitionSegmentWriter,
+  type SealedSegment,
+  type SegmentWriterOptions,
+} from './segment-writer.ts';
 import {
   type BackupDescriptor,
   type BackupFormatName,
@@ -276,6 +281,14 @@ export class Backup implements ReadableBackup {
     limits: Pick<SegmentWriterOptions, 'maxBytes' | 'maxRecords' | 'compressionLevel'> = {},
   ): PartitionSegmentWriter {
     return new PartitionSegmentWriter(tp, this.segmentWriterOptions(limits));
+  }
+
+  /** A v2 writer: Kafka's record batches kept whole (what the backup engine writes). */
+  newBatchWriter(
+    tp: TopicPartition,
+    limits: Pick<SegmentWriterOptions, 'maxBytes' | 'maxRecords' | 'compressionLevel'> = {},
+  ): PartitionBatchWriter {
+    return new PartitionBatchWriter(tp, this.segmentWriterOptions(limits));
   }
 
   /**

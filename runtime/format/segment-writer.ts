@@ -1,7 +1,14 @@
 import type { KafkaRecord, TopicPartition } from '../record.ts';
+import { BatchBlockEncoder } from './batch-block.ts';
 import { FormatUsageError } from './errors.ts';
-import { RecordBlockEncoder } from './record-block.ts';
-import { type EncodedSegment, type EncodeSegmentOptions, encodeRecordBlock } from './segment.ts';
+import type { BatchStats } from './kafka-batch.ts';
+import { RecordBlockEncoder, type RecordBlockStats } from './record-block.ts';
+import {
+  type EncodedSegment,
+  type EncodeSegmentOptions,
+  encodeBatchBlock,
+  encodeRecordBlock,
+} from './segment.ts';
 
 export interface SegmentWriterOptions extends Omit<EncodeSegmentOptions, 'nonce'> {
   /** Seal when the encoded (uncompressed) records reach this many bytes. Default 16 MiB. */
@@ -15,24 +22,26 @@ export interface SealedSegment extends TopicPartition, EncodedSegment {}
 
 export const DEFAULT_SEGMENT_MAX_BYTES = 16 * 1024 * 1024;
 
-/**
- * Accumulates one partition's records (in offset order) into the records block of the next segment,
- * encoding each record on arrival so memory stays at one segment per partition.
- *
- *   if (writer.append(record)) await backup.writeSegment(await writer.seal(), runId);
- *
- * seal() detaches the buffer synchronously and compresses/encrypts off the main thread, so the caller
- * may keep appending while the previous segment is being sealed.
- */
-export class PartitionSegmentWriter {
+/** What a writer needs of its block encoder (RecordBlockEncoder for v1, BatchBlockEncoder for v2). */
+interface BlockEncoder {
+  readonly length: number;
+  readonly recordCount: number;
+  readonly lastOffset: bigint | undefined;
+  take(): { block: Buffer; stats: RecordBlockStats };
+  recycle(block: Uint8Array): void;
+}
+
+/** Size and count limits, and sealing off the main thread, shared by both segment versions. */
+abstract class SegmentWriterBase<E extends BlockEncoder> {
   readonly topic: string;
   readonly partition: number;
-  private readonly encoder = new RecordBlockEncoder();
   private readonly maxBytes: number;
   private readonly maxRecords: number;
 
   constructor(
     tp: TopicPartition,
+    protected readonly encoder: E,
+    private readonly frame: typeof encodeRecordBlock,
     private readonly options: SegmentWriterOptions = {},
   ) {
     this.topic = tp.topic;
@@ -42,12 +51,6 @@ export class PartitionSegmentWriter {
     if (!(this.maxBytes > 0) || !(this.maxRecords > 0)) {
       throw new FormatUsageError('segment maxBytes and maxRecords must be positive');
     }
-  }
-
-  /** Adds a record; returns true when the segment is full and should be sealed now. */
-  append(record: KafkaRecord): boolean {
-    this.encoder.append(record);
-    return this.isFull;
   }
 
   get isFull(): boolean {
@@ -72,9 +75,48 @@ export class PartitionSegmentWriter {
     if (this.encoder.recordCount === 0) return Promise.resolve(undefined);
     const { block, stats } = this.encoder.take();
     const { topic, partition } = this;
-    return encodeRecordBlock(block, stats, this.options).then((encoded) => {
+    return this.frame(block, stats, this.options).then((encoded) => {
       this.encoder.recycle(block); // compressed or copied into encoded.bytes by now: free to reuse
       return { topic, partition, ...encoded };
     });
+  }
+}
+
+/**
+ * Accumulates one partition's records (in offset order) into the records block of the next v1
+ * segment, encoding each record on arrival so memory stays at one segment per partition.
+ *
+ *   if (writer.append(record)) await backup.writeSegment(await writer.seal(), runId);
+ *
+ * seal() detaches the buffer synchronously and compresses/encrypts off the main thread, so the caller
+ * may keep appending while the previous segment is being sealed.
+ */
+export class PartitionSegmentWriter extends SegmentWriterBase<RecordBlockEncoder> {
+  constructor(tp: TopicPartition, options: SegmentWriterOptions = {}) {
+    super(tp, new RecordBlockEncoder(), encodeRecordBlock, options);
+  }
+
+  /** Adds a record; returns true when the segment is full and should be sealed now. */
+  append(record: KafkaRecord): boolean {
+    this.encoder.append(record);
+    return this.isFull;
+  }
+}
+
+/**
+ * The v2 writer: accumulates one partition's Kafka record batches, kept whole, into the next
+ * segment (docs/format/v2.md). What backup writes.
+ *
+ *   if (writer.appendBatch(batch.bytes, batch.stats)) await backup.writeSegment(await writer.seal(), runId);
+ */
+export class PartitionBatchWriter extends SegmentWriterBase<BatchBlockEncoder> {
+  constructor(tp: TopicPartition, options: SegmentWriterOptions = {}) {
+    super(tp, new BatchBlockEncoder(), encodeBatchBlock, options);
+  }
+
+  /** Adds a batch; returns true when the segment is full and should be sealed now. */
+  appendBatch(bytes: Uint8Array, stats: BatchStats): boolean {
+    this.encoder.append(bytes, stats);
+    return this.isFull;
   }
 }

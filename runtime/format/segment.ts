@@ -1,6 +1,7 @@
 import { createHash, webcrypto } from 'node:crypto';
 import zlib from 'node:zlib';
 import type { KafkaRecord } from '../record.ts';
+import { decodeBatchBlock } from './batch-block.ts';
 import { COMPRESSION_CODES, compress, compressionFromCode, decompress } from './compression.ts';
 import { decrypt, encrypt, NONCE_LENGTH, randomNonce, TAG_LENGTH } from './encryption.ts';
 import {
@@ -13,7 +14,7 @@ import { decodeRecordBlock, RecordBlockEncoder, type RecordBlockStats } from './
 import type { Compression, EncryptionKey } from './types.ts';
 
 /**
- * A v1 segment object (docs/format/v1.md §3):
+ * A segment object (docs/format/v1.md §3; v2.md §3 changes only what the payload holds):
  *   header (64 bytes, little-endian) | payload | crc32 u32 (IEEE, over header + payload) | "KBSE"
  * payload = the records block, compressed, then (optionally) AES-256-GCM encrypted with the header
  * as additional authenticated data: ciphertext || tag.
@@ -21,7 +22,11 @@ import type { Compression, EncryptionKey } from './types.ts';
 
 export const SEGMENT_MAGIC = 0x4753424b; // "KBSG" read as little-endian u32
 export const SEGMENT_END_MAGIC = 0x4553424b; // "KBSE"
+/** Records block of v1 (docs/format/v1.md §3.1): our own record encoding. */
 export const SEGMENT_VERSION = 1;
+/** Batches block of v2 (docs/format/v2.md §3.1): Kafka's record batches as the broker sent them. */
+export const BATCH_SEGMENT_VERSION = 2;
+const KNOWN_VERSIONS = new Set([SEGMENT_VERSION, BATCH_SEGMENT_VERSION]);
 export const HEADER_LENGTH = 64;
 export const TRAILER_LENGTH = 8;
 const ENCRYPTION_AES_256_GCM = 1;
@@ -89,10 +94,28 @@ export async function encodeSegment(
 }
 
 /** Frames an already encoded records block (what PartitionSegmentWriter produces). */
-export async function encodeRecordBlock(
+export function encodeRecordBlock(
   block: Uint8Array,
   stats: RecordBlockStats,
   options: EncodeSegmentOptions = {},
+): Promise<EncodedSegment> {
+  return frameSegment(SEGMENT_VERSION, block, stats, options);
+}
+
+/** Frames a batches block (what PartitionBatchWriter produces) as a v2 segment. */
+export function encodeBatchBlock(
+  block: Uint8Array,
+  stats: RecordBlockStats,
+  options: EncodeSegmentOptions = {},
+): Promise<EncodedSegment> {
+  return frameSegment(BATCH_SEGMENT_VERSION, block, stats, options);
+}
+
+async function frameSegment(
+  version: number,
+  block: Uint8Array,
+  stats: RecordBlockStats,
+  options: EncodeSegmentOptions,
 ): Promise<EncodedSegment> {
   if (stats.recordCount === 0) throw new FormatUsageError('a segment holds at least one record');
   if (stats.recordCount > 0xffffffff || block.length > 0xffffffff) {
@@ -104,7 +127,7 @@ export async function encodeRecordBlock(
   if (nonce.length !== NONCE_LENGTH) throw new FormatUsageError('the nonce must be 12 bytes');
   const header: SegmentHeader = {
     ...stats,
-    version: SEGMENT_VERSION,
+    version,
     compression,
     encrypted,
     uncompressedSize: block.length,
@@ -150,7 +173,7 @@ export function readSegmentHeader(bytes: Uint8Array, key: string): SegmentHeader
   if (b.length < HEADER_LENGTH + TRAILER_LENGTH) {
     throw new CorruptObjectError(key, `only ${b.length} bytes, shorter than a segment's header and trailer`);
   }
-  if (b.readUInt32LE(0) !== SEGMENT_MAGIC) throw new CorruptObjectError(key, 'bad magic (not a v1 segment)');
+  if (b.readUInt32LE(0) !== SEGMENT_MAGIC) throw new CorruptObjectError(key, 'bad magic (not a segment)');
   const version = b.readUInt16LE(4);
   const crcEnd = b.length - TRAILER_LENGTH;
   if (b.readUInt32LE(crcEnd + 4) !== SEGMENT_END_MAGIC) {
@@ -158,7 +181,7 @@ export function readSegmentHeader(bytes: Uint8Array, key: string): SegmentHeader
   }
   const crc = zlib.crc32(b.subarray(0, crcEnd));
   if (crc !== b.readUInt32LE(crcEnd)) throw new CorruptObjectError(key, 'CRC-32 mismatch');
-  if (version !== SEGMENT_VERSION) throw new UnsupportedFormatError(key, `segment version ${version}`);
+  if (!KNOWN_VERSIONS.has(version)) throw new UnsupportedFormatError(key, `segment version ${version}`);
   const compression = compressionFromCode(b.readUInt8(6));
   if (compression === undefined) throw new UnsupportedFormatError(key, `compression code ${b.readUInt8(6)}`);
   const encryption = b.readUInt8(7);
@@ -226,7 +249,11 @@ export async function decodeSegment(
     );
   }
   try {
-    return { header, records: decodeRecordBlock(block, header) };
+    const records =
+      header.version === BATCH_SEGMENT_VERSION
+        ? decodeBatchBlock(block, header)
+        : decodeRecordBlock(block, header);
+    return { header, records };
   } catch (cause) {
     throw new CorruptObjectError(key, `records block is malformed: ${message(cause)}`, { cause });
   }

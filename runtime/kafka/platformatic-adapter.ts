@@ -33,6 +33,7 @@ import {
 import { diagnoseKafkaFailure, type KafkaFailureContext, partitionErrorFailure } from './failures.ts';
 import { PlatformaticGroupAdmin } from './platformatic-group-admin.ts';
 import {
+  type BatchFetchResult,
   type FetchOptions,
   type FetchResult,
   type GroupDescription,
@@ -45,7 +46,8 @@ import {
   type TopicSpec,
   type Watermarks,
 } from './port.ts';
-import { decodeCommitted, type WireBatch } from './record-batches.ts';
+import { type RawFetchPartition, type RawFetchResponse, rawFetchApi } from './raw-fetch.ts';
+import { committedBatches, DamagedBatchError, decodeCommitted, type WireBatch } from './record-batches.ts';
 
 const READ_COMMITTED = 1;
 const TOPIC_RESOURCE = 2;
@@ -76,6 +78,8 @@ export interface PlatformaticKafkaOptions {
 }
 
 type FetchResponse = fetchV17.FetchResponse;
+/** The fields both the client's Fetch parser and raw-fetch.ts give a partition. */
+type FetchResponsePartition = Omit<RawFetchPartition, 'records'> & { records?: unknown };
 type Api = ((...args: unknown[]) => void) & { version: number };
 type Broker = { host: string; port: number };
 
@@ -427,6 +431,74 @@ export class PlatformaticKafka implements KafkaPort {
   }
 
   async fetch(tp: TopicPartition, offset: bigint, options: FetchOptions = {}): Promise<FetchResult> {
+    const got = await this.#fetchPartition(tp, offset, options, false);
+    if (got.kind === 'out-of-range') return got;
+    const { partition } = got;
+    const decoded = decodeCommitted(
+      (partition.records ?? []) as unknown as WireBatch[],
+      partition.abortedTransactions,
+      offset,
+    );
+    return {
+      kind: 'records',
+      records: decoded.records,
+      nextOffset: decoded.nextOffset,
+      skipped: decoded.skipped,
+      bytes: decoded.bytes,
+      logStartOffset: partition.logStartOffset,
+      lastStableOffset: partition.lastStableOffset,
+      highWatermark: partition.highWatermark,
+    };
+  }
+
+  async fetchBatches(
+    tp: TopicPartition,
+    offset: bigint,
+    options: FetchOptions = {},
+  ): Promise<BatchFetchResult> {
+    // A batch damaged on the way (its CRC-32C fails) is fetched again, within the same attempts.
+    for (let attempt = 1; ; attempt++) {
+      const got = await this.#fetchPartition(tp, offset, options, true);
+      if (got.kind === 'out-of-range') return got;
+      const { partition } = got;
+      try {
+        const kept = committedBatches(partition.records as Buffer, partition.abortedTransactions, offset);
+        return {
+          kind: 'batches',
+          ...kept,
+          logStartOffset: partition.logStartOffset,
+          lastStableOffset: partition.lastStableOffset,
+          highWatermark: partition.highWatermark,
+        };
+      } catch (error) {
+        if (!(error instanceof DamagedBatchError) || attempt >= 3) {
+          throw new KafkaError(`${partitionKey(tp)}: ${(error as Error).message}`, {
+            retriable: error instanceof DamagedBatchError,
+            cause: error,
+          });
+        }
+        this.#options.onRetry?.('damaged-batch');
+        this.#log.warn('a fetched record batch failed its checksum; fetching again', {
+          partition: partitionKey(tp),
+          error: (error as Error).message,
+        });
+      }
+    }
+  }
+
+  /**
+   * One partition's fetch, retried within a time budget: the partition's part of the response (its
+   * records decoded by the client, or raw batches), or out-of-range with the partition's range.
+   */
+  async #fetchPartition(
+    tp: TopicPartition,
+    offset: bigint,
+    options: FetchOptions,
+    raw: boolean,
+  ): Promise<
+    | { kind: 'partition'; partition: FetchResponsePartition }
+    | { kind: 'out-of-range'; logStartOffset: bigint; lastStableOffset: bigint }
+  > {
     // A port's first request is its connection, attempted once at a time (see #connect).
     await this.#ensureConnected();
     const client = this.#fetcher(tp);
@@ -471,6 +543,7 @@ export class PlatformaticKafka implements KafkaPort {
           offset,
           maxBytes,
           options.maxWaitMs ?? 500,
+          raw,
         );
         const partition = response.responses[0]?.partitions.find(
           (p: { partitionIndex: number }) => p.partitionIndex === tp.partition,
@@ -507,21 +580,7 @@ export class PlatformaticKafka implements KafkaPort {
           if (STALE_METADATA_ERRORS.has(partition.errorCode)) client.clearMetadata();
           continue;
         }
-        const decoded = decodeCommitted(
-          (partition.records ?? []) as unknown as WireBatch[],
-          partition.abortedTransactions,
-          offset,
-        );
-        return {
-          kind: 'records',
-          records: decoded.records,
-          nextOffset: decoded.nextOffset,
-          skipped: decoded.skipped,
-          bytes: decoded.bytes,
-          logStartOffset: partition.logStartOffset,
-          lastStableOffset: partition.lastStableOffset,
-          highWatermark: partition.highWatermark,
-        };
+        return { kind: 'partition', partition };
       } catch (error) {
         // Denied by an ACL, refused credentials or TLS: the same request fails again, at once.
         if (error instanceof KafkaError && !error.retriable) throw error;
@@ -551,7 +610,10 @@ export class PlatformaticKafka implements KafkaPort {
     );
   }
 
-  /** One sessionless Fetch request (session id 0, epoch -1) to the partition's leader. */
+  /**
+   * One sessionless Fetch request (session id 0, epoch -1) to the partition's leader; `raw` keeps
+   * the records bytes undecoded (raw-fetch.ts).
+   */
   #fetchFrom(
     client: Admin,
     broker: Broker,
@@ -560,7 +622,8 @@ export class PlatformaticKafka implements KafkaPort {
     offset: bigint,
     maxBytes: number,
     maxWaitMs: number,
-  ): Promise<FetchResponse> {
+    raw: boolean,
+  ): Promise<FetchResponse | RawFetchResponse> {
     const internals = client as unknown as {
       [kGetApi]: (name: string, cb: (error: Error | null, api?: Api) => void) => void;
       [kGetConnection]: (broker: Broker, cb: (error: Error | null, connection?: unknown) => void) => void;
@@ -568,8 +631,22 @@ export class PlatformaticKafka implements KafkaPort {
     return new Promise((resolve, reject) => {
       internals[kGetConnection](broker, (error, connection) => {
         if (error) return reject(error);
-        internals[kGetApi]('Fetch', (error, api) => {
-          if (error || !api) return reject(error ?? new KafkaError('the broker does not support Fetch'));
+        internals[kGetApi]('Fetch', (error, negotiated) => {
+          if (error || !negotiated)
+            return reject(error ?? new KafkaError('the broker does not support Fetch'));
+          let api: Api = negotiated;
+          if (raw) {
+            const rawApi = rawFetchApi(negotiated.version);
+            if (!rawApi) {
+              return reject(
+                new KafkaError(
+                  `the broker speaks Fetch v${negotiated.version}; backup needs v13 or later (Kafka 3.1+)`,
+                  { retriable: false },
+                ),
+              );
+            }
+            api = rawApi as unknown as Api;
+          }
           // Fetch v12 and older name topics, v13+ identify them by id.
           const topicRef = api.version <= 12 ? tp.topic : topicId;
           const topics = [

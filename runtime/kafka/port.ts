@@ -1,5 +1,6 @@
 import type { KafkaRecord, TopicPartition } from '../record.ts';
 import type { KafkaFailure } from './failures.ts';
+import type { CommittedBatch } from './record-batches.ts';
 
 /**
  * Consumer group administration: offsets management, validation and the engine's group snapshot
@@ -68,6 +69,12 @@ export interface KafkaPort extends ConsumerGroupAdmin {
    */
   fetch(tp: TopicPartition, offset: bigint, options?: FetchOptions): Promise<FetchResult>;
   /**
+   * The same committed data as fetch(), as Kafka's record batches kept whole (what backup stores):
+   * aborted and control batches are left out and reported in `skipped`, a batch that starts below
+   * `offset` is cut, and every batch passed its CRC-32C.
+   */
+  fetchBatches(tp: TopicPartition, offset: bigint, options?: FetchOptions): Promise<BatchFetchResult>;
+  /**
    * Appends records, in order, to one partition through an idempotent producer (when acks = all)
    * and returns the offset the first one got; the others follow contiguously.
    */
@@ -134,6 +141,25 @@ export type FetchResult =
       readonly logStartOffset: bigint;
       readonly lastStableOffset: bigint;
     };
+
+export type BatchFetchResult =
+  | {
+      readonly kind: 'batches';
+      /** In offset order; each holds at least one record, all >= the requested offset. */
+      readonly batches: readonly CommittedBatch[];
+      /** Where the next fetch continues: after the last batch looked at. */
+      readonly nextOffset: bigint;
+      readonly skipped: SkippedRange[];
+      readonly logStartOffset: bigint;
+      readonly lastStableOffset: bigint;
+      readonly highWatermark: bigint;
+      /** Bytes of the batches kept, as Kafka stores them. */
+      readonly bytes: number;
+      /** Bytes of their records' keys, values and headers (fetch()'s `bytes`). */
+      readonly payloadBytes: number;
+      readonly records: number;
+    }
+  | Extract<FetchResult, { kind: 'out-of-range' }>;
 
 export interface ProduceRecord {
   readonly key: Uint8Array | null;

@@ -1,3 +1,16 @@
+import {
+  type BatchHeader,
+  type BatchSummary,
+  type BatchStats,
+  batchCrcValid,
+  batchStats,
+  CONTROL,
+  controlType,
+  lastOffsetOf,
+  readBatchHeader,
+  sliceBatch,
+  TRANSACTIONAL,
+} from '../format/kafka-batch.ts';
 import type { KafkaRecord, RecordHeader } from '../record.ts';
 import type { SkippedRange } from './port.ts';
 
@@ -26,8 +39,6 @@ export interface AbortedTransaction {
 }
 
 const TIMESTAMP_TYPE_LOG_APPEND = 1 << 3;
-const TRANSACTIONAL = 1 << 4;
-const CONTROL = 1 << 5;
 const CONTROL_TYPE_ABORT = 0;
 
 export interface DecodedFetch {
@@ -121,3 +132,103 @@ function addSkipped(ranges: SkippedRange[], start: bigint, end: bigint): void {
     ranges.push({ start, end, reason: 'transaction-markers' });
   }
 }
+
+/** A batch of committed records, kept as Kafka wrote it (or cut to the fetched range). */
+export interface CommittedBatch {
+  readonly bytes: Uint8Array;
+  readonly header: BatchHeader;
+  readonly stats: BatchStats & BatchSummary;
+}
+
+export interface CommittedBatches {
+  readonly batches: CommittedBatch[];
+  readonly nextOffset: bigint;
+  readonly skipped: SkippedRange[];
+  /** Bytes of the batches kept, as Kafka stores them. */
+  readonly bytes: number;
+  /** Bytes of their records' keys, values and headers (what fetch() reports as `bytes`). */
+  readonly payloadBytes: number;
+  readonly records: number;
+}
+
+/** A fetched batch whose CRC-32C does not match: the bytes were damaged on the way; fetch again. */
+export class DamagedBatchError extends Error {
+  override readonly name = 'DamagedBatchError';
+}
+
+/**
+ * The batch-level twin of decodeCommitted: splits one partition's fetched records bytes into
+ * batches and keeps the committed ones whole. The READ_COMMITTED decision is per batch (a
+ * transactional batch belongs to one transaction), so nothing is decoded but each kept batch's
+ * offsets and timestamps; a batch that starts below `fetchOffset` is cut. Each batch's CRC-32C is
+ * checked: a damaged one is refused rather than stored.
+ */
+export function committedBatches(
+  records: Uint8Array,
+  abortedTransactions: readonly AbortedTransaction[] | null,
+  fetchOffset: bigint,
+): CommittedBatches {
+  const pending = [...(abortedTransactions ?? [])].sort((a, b) =>
+    a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0,
+  );
+  const aborted = new Set<bigint>();
+  const batches: CommittedBatch[] = [];
+  const skipped: SkippedRange[] = [];
+  let nextOffset = fetchOffset;
+  let bytes = 0;
+  let payloadBytes = 0;
+  let count = 0;
+  for (let pos = 0; ; ) {
+    const header = readBatchHeader(records, pos);
+    // The last batch of a response may be cut short by maxBytes: the next fetch reads it whole.
+    if (!header) break;
+    const bytesOf = records.subarray(pos, pos + header.size);
+    pos += header.size;
+    if (header.magic !== 2) {
+      throw new DamagedBatchError(`a record batch of magic ${header.magic} (only 2 is read: Kafka 0.11+)`);
+    }
+    const lastOffset = lastOffsetOf(header);
+    if (lastOffset < fetchOffset) continue;
+    if (!batchCrcValid(bytesOf, header)) {
+      throw new DamagedBatchError(`the record batch at offset ${header.baseOffset} fails its CRC-32C`);
+    }
+    while (pending.length > 0 && (pending[0] as AbortedTransaction).firstOffset <= lastOffset) {
+      aborted.add((pending.shift() as AbortedTransaction).producerId);
+    }
+    const start = header.baseOffset > fetchOffset ? header.baseOffset : fetchOffset;
+    let drop = false;
+    if ((header.attributes & CONTROL) !== 0) {
+      if (controlType(bytesOf, header) === CONTROL_TYPE_ABORT) aborted.delete(header.producerId);
+      drop = true;
+    } else if ((header.attributes & TRANSACTIONAL) !== 0 && aborted.has(header.producerId)) {
+      drop = true;
+    }
+    if (drop) {
+      addSkipped(skipped, start, lastOffset + 1n);
+    } else {
+      let batch: CommittedBatch = { bytes: bytesOf, header, stats: batchStats(bytesOf, header) };
+      if (batch.stats.recordCount > 0 && batch.stats.firstOffset < fetchOffset) {
+        const cut = sliceBatch(bytesOf, header, fetchOffset, lastOffset + 1n);
+        batch = cut ? { ...cut, stats: batchStats(cut.bytes, cut.header) } : { ...batch, stats: EMPTY };
+      }
+      if (batch.stats.recordCount > 0) {
+        batches.push(batch);
+        bytes += batch.bytes.length;
+        payloadBytes += batch.stats.payloadBytes;
+        count += batch.stats.recordCount;
+      }
+    }
+    if (lastOffset + 1n > nextOffset) nextOffset = lastOffset + 1n;
+  }
+  return { batches, nextOffset, skipped, bytes, payloadBytes, records: count };
+}
+
+const EMPTY: BatchStats & BatchSummary = {
+  recordCount: 0,
+  firstOffset: 0n,
+  lastOffset: 0n,
+  minTimestamp: 0n,
+  maxTimestamp: 0n,
+  holes: [],
+  payloadBytes: 0,
+};

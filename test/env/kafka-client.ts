@@ -158,12 +158,13 @@ export async function produce(
   connection: KafkaConnection,
   topic: string,
   records: readonly TestRecord[],
-  options: { readonly idempotent?: boolean } = {},
+  options: { readonly idempotent?: boolean; readonly compression?: 'gzip' | 'snappy' | 'lz4' | 'zstd' } = {},
 ): Promise<ProduceResult> {
   const producer = new Producer({
     clientId: clientId('producer'),
     ...connection,
     idempotent: options.idempotent,
+    ...(options.compression ? { compression: options.compression } : {}),
   });
   try {
     return await producer.send({ acks: -1, messages: toMessages(topic, records) });

@@ -1,4 +1,6 @@
+import { encodeBatch } from '../../../runtime/format/kafka-batch.ts';
 import type {
+  BatchFetchResult,
   FetchOptions,
   FetchResult,
   GroupDescription,
@@ -10,6 +12,7 @@ import type {
   TopicSpec,
   Watermarks,
 } from '../../../runtime/kafka/port.ts';
+import { committedBatches } from '../../../runtime/kafka/record-batches.ts';
 import { tpKey } from '../../../runtime/offsets/group-offsets.ts';
 import type { KafkaRecord, TopicPartition } from '../../../runtime/record.ts';
 
@@ -104,6 +107,27 @@ export class MemoryKafka implements KafkaPort {
       lastStableOffset: end,
       highWatermark: end,
       bytes: records.reduce((n, r) => n + (r.key?.length ?? 0) + (r.value?.length ?? 0), 0),
+    };
+  }
+
+  /** fetch()'s records as producer-made batches of up to 8 records, through the real batch filter. */
+  async fetchBatches(
+    tp: TopicPartition,
+    offset: bigint,
+    options: FetchOptions = {},
+  ): Promise<BatchFetchResult> {
+    const page = await this.fetch(tp, offset, options);
+    if (page.kind === 'out-of-range') return page;
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < page.records.length; i += 8) chunks.push(encodeBatch(page.records.slice(i, i + 8)));
+    const kept = committedBatches(Buffer.concat(chunks), null, offset);
+    return {
+      kind: 'batches',
+      ...kept,
+      nextOffset: page.nextOffset,
+      logStartOffset: page.logStartOffset,
+      lastStableOffset: page.lastStableOffset,
+      highWatermark: page.highWatermark,
     };
   }
 

@@ -3,8 +3,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import {
   BackupRepository,
+  CorruptObjectError,
   decodeSegment,
   encodeSegment,
   findPartition,
@@ -12,9 +14,17 @@ import {
   planPartition,
   readSegmentHeader,
   selectRecords,
+  UnsupportedFormatError,
 } from '../../../runtime/format/index.ts';
+import { readBatchHeader } from '../../../runtime/format/kafka-batch.ts';
+import { encodeBatchBlock } from '../../../runtime/format/segment.ts';
 import { FilesystemObjectStore } from '../../../runtime/storage/filesystem.ts';
-import { GOLDEN_KEY, GOLDEN_NONCE, GOLDEN_RECORDS } from '../../fixtures/format/golden-records.ts';
+import {
+  GOLDEN_KEY,
+  GOLDEN_NONCE,
+  GOLDEN_RECORDS,
+  GOLDEN_STATS,
+} from '../../fixtures/format/golden-records.ts';
 import { recordsToJson } from '../../fixtures/format/records-json.ts';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/format');
@@ -97,6 +107,72 @@ describe('golden fixtures, format v1', () => {
     assert.deepEqual(await backup.getDocument('consumer-groups/run-2'), {
       groups: [{ groupId: 'billing', offsets: { orders: { '0': '113' } } }],
     });
+  });
+});
+
+describe('golden fixtures, format v2 (Kafka batches)', () => {
+  const expectedV2 = JSON.parse(read('v2/records.json').toString('utf8'));
+  const block = read('v2/batches-block.bin');
+
+  test('v2 records.json is the golden record set', () => {
+    assert.deepEqual(recordsToJson(GOLDEN_RECORDS), expectedV2);
+  });
+
+  for (const compression of ['none', 'zstd', 'lz4', 'gzip']) {
+    for (const encrypted of [false, true]) {
+      const file = `v2/segment-${compression}${encrypted ? '-aes256gcm' : ''}.kbs`;
+      test(`${file} decodes to the golden records`, async () => {
+        const decoded = await decodeSegment(read(file), {
+          key: file,
+          ...(encrypted ? { encryption: GOLDEN_KEY } : {}),
+        });
+        assert.deepEqual(recordsToJson(decoded.records), expectedV2);
+        assert.equal(decoded.header.version, 2);
+        assert.equal(decoded.header.compression, compression);
+        assert.equal(decoded.header.minTimestamp, -1n);
+        assert.equal(decoded.header.maxTimestamp, 1_700_000_001_000n);
+      });
+    }
+  }
+
+  test('the batches block holds batches as the broker sent them: a gzip batch with a compaction hole, a LogAppendTime batch', () => {
+    const first = readBatchHeader(block, 0);
+    assert.ok(first);
+    assert.equal(first.baseOffset, 100n);
+    assert.equal(first.attributes & 0x07, 1, 'gzip, as the producer compressed it');
+    assert.equal(first.lastOffsetDelta, 10, 'offset deltas keep the compaction hole');
+    const second = readBatchHeader(block, first.size);
+    assert.ok(second);
+    assert.equal(second.attributes & 0x08, 0x08, 'LogAppendTime');
+  });
+
+  test('framing the batches block again gives the committed bytes (compression none, with and without a fixed nonce)', async () => {
+    const plain = await encodeBatchBlock(block, GOLDEN_STATS, { compression: 'none' });
+    assert.ok(Buffer.from(plain.bytes).equals(read('v2/segment-none.kbs')));
+    const sealed = await encodeBatchBlock(block, GOLDEN_STATS, {
+      compression: 'none',
+      encryption: GOLDEN_KEY,
+      nonce: GOLDEN_NONCE,
+    });
+    assert.ok(Buffer.from(sealed.bytes).equals(read('v2/segment-none-aes256gcm.kbs')));
+  });
+
+  test('a batch altered inside the segment is named by its CRC-32C, even when the segment CRC is fixed up', async () => {
+    const b = Buffer.from(read('v2/segment-none.kbs'));
+    b[64 + 70] = (b[64 + 70] as number) ^ 0x01;
+    b.writeUInt32LE(zlib.crc32(b.subarray(0, b.length - 8)), b.length - 8);
+    await assert.rejects(
+      decodeSegment(b, { key: 'altered.kbs' }),
+      (e: Error) =>
+        e instanceof CorruptObjectError && /altered\.kbs/.test(e.message) && /CRC-32C/.test(e.message),
+    );
+  });
+
+  test('a reader refuses a segment version it does not know, asking for an upgrade', () => {
+    const b = Buffer.from(read('v2/segment-none.kbs'));
+    b.writeUInt16LE(3, 4);
+    b.writeUInt32LE(zlib.crc32(b.subarray(0, b.length - 8)), b.length - 8);
+    assert.throws(() => readSegmentHeader(b, 'future.kbs'), UnsupportedFormatError);
   });
 });
 

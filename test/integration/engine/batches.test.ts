@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { runBackup } from '../../../runtime/engine/backup.ts';
+import { runRestore } from '../../../runtime/engine/restore.ts';
+import { decompress } from '../../../runtime/format/compression.ts';
+import { findPartition, readSegmentHeader } from '../../../runtime/format/index.ts';
+import { COMPRESSION_MASK, readBatchHeader } from '../../../runtime/format/kafka-batch.ts';
+import { uniqueName } from '../../env/fixture.ts';
+import { createTopic, deleteTopic, produce } from '../../env/kafka-client.ts';
+import { content, fidelityRecords, kafkaPort, readTopic, tempRepository, testConnection } from './helpers.ts';
+
+/**
+ * Backup keeps Kafka's record batches as the broker sent them (format v2): a producer's compression
+ * stays in the stored batch, and a restore still reproduces every record exactly.
+ */
+describe('backup stores record batches whole (format v2)', () => {
+  const source = testConnection('source');
+  const target = testConnection('target');
+  const topics: [typeof source, string][] = [];
+  let repo: Awaited<ReturnType<typeof tempRepository>>;
+
+  before(async () => {
+    repo = await tempRepository();
+  });
+  after(async () => {
+    for (const [c, t] of topics) await deleteTopic(c, t).catch(() => {});
+    await repo.cleanup();
+  });
+
+  const codecs = { gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
+  for (const [codec, bits] of Object.entries(codecs) as [keyof typeof codecs, number][]) {
+    test(`${codec}-compressed batches are stored as produced and restore byte for byte`, async () => {
+      const topic = uniqueName(`batch-${codec}`);
+      await createTopic(source, topic, { partitions: 2 });
+      topics.push([source, topic]);
+      const records = fidelityRecords(1200, 2, bits);
+      for (let i = 0; i < records.length; i += 300) {
+        await produce(source, topic, records.slice(i, i + 300), { compression: codec });
+      }
+      const original = await readTopic(source, topic);
+      const backupId = `b-${codec}`;
+
+      const sourceKafka = kafkaPort('source');
+      const backup = await runBackup(
+        { kafka: sourceKafka, repository: repo.repository },
+        { backupId, topics: { include: [topic] }, segmentMaxBytes: 1024 },
+      );
+      await sourceKafka.close();
+      assert.equal(backup.records, 1200);
+
+      // Every stored segment is v2, and every batch in it carries the producer's codec.
+      const opened = await repo.repository.open(backupId);
+      const manifest = await opened.manifest();
+      let batches = 0;
+      for (const partition of [0, 1]) {
+        const p = findPartition(manifest, topic, partition);
+        assert.ok(p && p.segments.length > 1, 'the topic spans several segments');
+        for (const segment of p.segments) {
+          const bytes = await repo.repository.store.get(segment.key);
+          const header = readSegmentHeader(bytes, segment.key);
+          assert.equal(header.version, 2);
+          const block = await decompress(
+            header.compression,
+            bytes.subarray(64, bytes.length - 8),
+            header.uncompressedSize,
+          );
+          for (let pos = 0; pos < block.length; batches++) {
+            const batch = readBatchHeader(block, pos);
+            assert.ok(batch, 'whole batches only');
+            assert.equal(batch.attributes & COMPRESSION_MASK, bits);
+            pos += batch.size;
+          }
+        }
+      }
+      assert.ok(batches >= 4);
+
+      const targetKafka = kafkaPort('target');
+      const restored = await runRestore(
+        { kafka: targetKafka, repository: repo.repository },
+        { backupId, createTopics: true },
+      );
+      await targetKafka.close();
+      topics.push([target, topic]);
+      assert.equal(restored.records, 1200);
+      const copy = await readTopic(target, topic);
+      assert.deepEqual(
+        copy.map((p) => p.map((r) => content(r, true))),
+        original.map((p) => p.map((r) => content(r, true))),
+      );
+    });
+  }
+});

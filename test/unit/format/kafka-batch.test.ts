@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import {
+  BATCH_HEADER_LENGTH,
+  type BatchCodec,
+  batchCrcValid,
+  batchStats,
+  COMPRESSION_MASK,
+  compressBatch,
+  decodeBatchRecords,
+  encodeBatch,
+  readBatchHeader,
+  sliceBatch,
+  stampCrc,
+} from '../../../runtime/format/kafka-batch.ts';
+import { committedBatches, DamagedBatchError } from '../../../runtime/kafka/record-batches.ts';
+import type { KafkaRecord } from '../../../runtime/record.ts';
+import { GOLDEN_RECORDS } from '../../fixtures/format/golden-records.ts';
+import { recordsArb, sameRecords } from './arbitraries.ts';
+
+const codecs: BatchCodec[] = ['gzip', 'snappy', 'lz4', 'zstd'];
+
+/** A Kafka batch holds one timestamp type, offsets within 2^31 of its base, timestamps within i64. */
+const batchRecordsArb = recordsArb(30).map((records) => {
+  const type = records[0]?.timestampType ?? 'CreateTime';
+  const base = records[0]?.offset ?? 0n;
+  return records
+    .filter((r) => r.offset - base < 2n ** 31n)
+    .map((r): KafkaRecord => {
+      const timestamp =
+        r.timestamp < -(2n ** 40n) || r.timestamp > 2n ** 50n ? 1_700_000_000_000n : r.timestamp;
+      return { ...r, timestampType: type, timestamp };
+    });
+});
+
+/** What a LogAppendTime batch gives back: every record carries the batch's (max) timestamp. */
+function asStored(records: readonly KafkaRecord[]): KafkaRecord[] {
+  if (records[0]?.timestampType !== 'LogAppendTime') return [...records];
+  const max = records.reduce((m, r) => (r.timestamp > m ? r.timestamp : m), records[0].timestamp);
+  return records.map((r) => ({ ...r, timestamp: max }));
+}
+
+function header(batch: Buffer) {
+  const h = readBatchHeader(batch);
+  assert.ok(h, 'a whole batch');
+  return h;
+}
+
+describe('Kafka record batches', () => {
+  test('encode -> decode keeps every record exactly, offsets with their gaps', () => {
+    fc.assert(
+      fc.property(batchRecordsArb, (records) => {
+        const batch = encodeBatch(records);
+        const h = header(batch);
+        assert.ok(batchCrcValid(batch, h));
+        assert.ok(sameRecords(decodeBatchRecords(batch, h), asStored(records)));
+        const stats = batchStats(batch, h);
+        assert.equal(stats.recordCount, records.length);
+        assert.equal(stats.firstOffset, records[0]?.offset);
+        assert.equal(stats.lastOffset, records.at(-1)?.offset);
+        const payload = records.reduce(
+          (n, r) =>
+            n +
+            (r.key?.length ?? 0) +
+            (r.value?.length ?? 0) +
+            r.headers.reduce((m, [k, v]) => m + Buffer.byteLength(k) + (v?.length ?? 0), 0),
+          0,
+        );
+        assert.equal(stats.payloadBytes, payload);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  for (const codec of codecs) {
+    test(`a ${codec}-compressed batch decodes to the same records, and its stats need no re-encoding`, () => {
+      const plain = encodeBatch(GOLDEN_RECORDS.slice(0, 3));
+      const compressed = compressBatch(plain, codec);
+      const h = header(compressed);
+      assert.notEqual(h.attributes & COMPRESSION_MASK, 0);
+      assert.ok(batchCrcValid(compressed, h));
+      assert.ok(sameRecords(decodeBatchRecords(compressed, h), GOLDEN_RECORDS.slice(0, 3)));
+      assert.deepEqual(batchStats(compressed, h), batchStats(plain, header(plain)));
+    });
+  }
+
+  test('the compaction holes inside a batch are reported', () => {
+    const batch = encodeBatch(GOLDEN_RECORDS.slice(0, 3)); // offsets 100, 101, 110
+    assert.deepEqual(batchStats(batch, header(batch)).holes, [{ start: 102n, end: 110n }]);
+  });
+
+  test('stats take the minimum timestamp over the records, not the first', () => {
+    const batch = encodeBatch(GOLDEN_RECORDS.slice(0, 3));
+    const stats = batchStats(batch, header(batch));
+    assert.equal(stats.minTimestamp, 1_699_999_999_000n);
+    assert.equal(stats.maxTimestamp, 1_700_000_000_500n);
+  });
+
+  for (const codec of [undefined, ...codecs]) {
+    test(`slicing a ${codec ?? 'plain'} batch keeps the records in range, uncompressed, with a valid CRC`, () => {
+      const records = Array.from(
+        { length: 10 },
+        (_, i): KafkaRecord => ({
+          offset: 50n + BigInt(i),
+          timestamp: 1_000n + BigInt((i * 7) % 5),
+          timestampType: 'CreateTime',
+          key: Buffer.from(`k${i}`),
+          value: Buffer.from(`v${i}`),
+          headers: [['h', Buffer.from([i])]],
+        }),
+      );
+      const plain = encodeBatch(records);
+      const batch = codec ? compressBatch(plain, codec) : plain;
+      const cut = sliceBatch(batch, header(batch), 53n, 57n);
+      assert.ok(cut);
+      assert.equal(cut.header.attributes & COMPRESSION_MASK, 0);
+      assert.ok(batchCrcValid(cut.bytes, cut.header));
+      assert.equal(cut.header.baseOffset, 50n, 'the base stays, so offset deltas keep their meaning');
+      assert.ok(sameRecords(decodeBatchRecords(cut.bytes, cut.header), records.slice(3, 7)));
+      const expectedMax = records.slice(3, 7).reduce((m, r) => (r.timestamp > m ? r.timestamp : m), 0n);
+      assert.equal(cut.header.maxTimestamp, expectedMax);
+      assert.equal(sliceBatch(batch, header(batch), 60n, 70n), undefined);
+    });
+  }
+});
+
+describe('committedBatches (READ_COMMITTED per batch, batches kept whole)', () => {
+  const rec = (offset: bigint, value: string): KafkaRecord => ({
+    offset,
+    timestamp: 1_000n + offset,
+    timestampType: 'CreateTime',
+    key: null,
+    value: Buffer.from(value),
+    headers: [],
+  });
+  /** A transactional or control batch: attributes and producer id set, CRC stamped again. */
+  const flagged = (batch: Buffer, attributes: number, producerId: bigint): Buffer => {
+    batch.writeInt16BE(attributes, 21);
+    batch.writeBigInt64BE(producerId, 43);
+    stampCrc(batch);
+    return batch;
+  };
+  const marker = (offset: bigint, producerId: bigint, type: 0 | 1): Buffer => {
+    const key = Buffer.from([0, 0, 0, type]);
+    const batch = encodeBatch([{ ...rec(offset, ''), key, value: Buffer.from([0, 0, 0, 0, 0, 0]) }]);
+    return flagged(batch, (1 << 4) | (1 << 5), producerId);
+  };
+
+  test('keeps committed batches byte for byte, drops aborted ones and markers as skipped ranges', () => {
+    const plain = encodeBatch([rec(0n, 'a'), rec(1n, 'b')]);
+    const aborted = flagged(encodeBatch([rec(2n, 'x'), rec(3n, 'y')]), 1 << 4, 7n);
+    const abort = marker(4n, 7n, 0);
+    const committed = flagged(encodeBatch([rec(5n, 'c')]), 1 << 4, 8n);
+    const commit = marker(6n, 8n, 1);
+    const tail = compressBatch(encodeBatch([rec(7n, 'd'), rec(8n, 'e')]), 'zstd');
+    const bytes = Buffer.concat([plain, aborted, abort, committed, commit, tail]);
+    const got = committedBatches(bytes, [{ producerId: 7n, firstOffset: 2n }], 0n);
+    assert.equal(got.batches.length, 3);
+    assert.ok(Buffer.from(got.batches[0]?.bytes as Uint8Array).equals(plain));
+    assert.ok(Buffer.from(got.batches[1]?.bytes as Uint8Array).equals(committed));
+    assert.ok(
+      Buffer.from(got.batches[2]?.bytes as Uint8Array).equals(tail),
+      'the producer compression is kept',
+    );
+    assert.deepEqual(got.skipped, [
+      { start: 2n, end: 5n, reason: 'transaction-markers' },
+      { start: 6n, end: 7n, reason: 'transaction-markers' },
+    ]);
+    assert.equal(got.records, 5);
+    assert.equal(got.nextOffset, 9n);
+    assert.equal(got.bytes, plain.length + committed.length + tail.length);
+  });
+
+  test('a batch starting below the fetch offset is cut; a batch cut short by maxBytes waits for the next fetch', () => {
+    const first = encodeBatch([rec(0n, 'a'), rec(1n, 'b'), rec(2n, 'c')]);
+    const second = encodeBatch([rec(3n, 'd')]);
+    const bytes = Buffer.concat([first, second.subarray(0, second.length - 2)]);
+    const got = committedBatches(bytes, null, 1n);
+    assert.equal(got.batches.length, 1);
+    assert.equal(got.batches[0]?.stats.firstOffset, 1n);
+    assert.equal(got.batches[0]?.stats.recordCount, 2);
+    assert.equal(got.nextOffset, 3n);
+  });
+
+  test('a batch damaged on the way is refused, never stored', () => {
+    const batch = encodeBatch([rec(0n, 'payload')]);
+    batch.writeUInt8((batch.readUInt8(BATCH_HEADER_LENGTH + 5) ^ 0xff) & 0xff, BATCH_HEADER_LENGTH + 5);
+    assert.throws(() => committedBatches(batch, null, 0n), DamagedBatchError);
+  });
+});
