@@ -1,200 +1,125 @@
 /**
- * `npm run bench`: end-to-end throughput and memory of backup and restore, measured against Kafka's
- * own performance tools run in the same session on the same machine (the ceilings). Not a test:
- * nothing is asserted; results go to bench/results/ as JSON and Markdown.
+ * `npm run bench [-- --quick]`: backup and restore throughput, side by side, in one run on one
+ * machine, against references measured in the same run like any contender (medians of at least three
+ * runs, min and max beside them): Kafka's own consumer and producer performance tools (the ceilings),
+ * the existing operator's Rust engine (kafka-backup-core, bench/rust-engine/), and the consume and
+ * produce paths of two Node clients. Then point-in-time selectivity, incremental cost and the memory
+ * bound. Nothing is asserted: results go to bench/results/ as Markdown and JSON.
  *
- *   BENCH_MB=1024          size of the benchmark topic (1 KiB records)
- *   BENCH_PARTITIONS=4     its partition count
- *   BENCH_PROFILE=1        also CPU-profile our backup and list the functions that cost the most
+ *   --quick              the main case only, small, Kafka's tools and ours (under two minutes)
+ *   BENCH_MB=1024        size of the main topic (MiB of records)
+ *   BENCH_RUNS=3         runs per contender
+ *   BENCH_PROFILE=1      also CPU-profile one backup to a volume and list its costliest functions
+ *   BENCH_RUST=0         leave the Rust engine out (it is built with cargo the first time)
  *
  * It uses the test environment (Kafka + MinIO): a running one (`npm run env -- up`), or one it starts.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { down, findRunningEnv, hasComponent, up } from '../test/env/environment.ts';
-import { createTopic, kafkaConnection } from '../test/env/kafka-client.ts';
+import { createTopic, deleteTopic, kafkaConnection, produce } from '../test/env/kafka-client.ts';
 import type { EnvState } from '../test/env/state.ts';
 import { createS3Bucket, deleteS3Bucket, s3Client } from '../test/env/storage-clients.ts';
+import { consumerPerf, producerPerf, writePayloadFile } from './lib/kafka-tools.ts';
+import { measure, mustSucceed } from './lib/process.ts';
+import { type CaseResult, type Extras, writeReport } from './lib/report.ts';
+import { type Figures, figures, round, type Sample, spread } from './lib/stats.ts';
+import {
+  type RustEngine,
+  type RustStorage,
+  rustBackupConfig,
+  rustEngine,
+  rustRestoreConfig,
+} from './rust-engine.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const NODE = join(ROOT, 'node_modules/.bin/node');
-const CLI = join(ROOT, 'runtime/cli/main.ts');
-const RECORD_SIZE = 1024;
-/** The segment size of the recorded results (bench/results): the engine default is now the CRD's 128 MiB. */
-const BENCH_SEGMENT_MAX_BYTES = 16 * 1024 * 1024;
+/** The CLI as installed (`npm run build` output), built at the start of every run. */
+const CLI = join(ROOT, 'build/runtime/cli/main.js');
+const CLIENT_PATHS = join(ROOT, 'bench/client-paths.ts');
+/** Segments of 16 MiB, as every recorded result used; the engine's default is the CRD's 128 MiB. */
+const SEGMENT_MAX_BYTES = 16 * 1024 * 1024;
+const CONCURRENCY = 4;
 
-const sizeMiB = Number(process.env.BENCH_MB ?? 1024);
-const partitions = Number(process.env.BENCH_PARTITIONS ?? 4);
+const quick = process.argv.includes('--quick');
+const runs = Math.max(3, Number(process.env.BENCH_RUNS ?? 3));
+const mainMiB = Number(process.env.BENCH_MB ?? (quick ? 128 : 1024));
 const profile = process.env.BENCH_PROFILE === '1';
-const records = sizeMiB * 1024;
-
-interface Measurement {
-  readonly name: string;
-  readonly seconds: number;
-  readonly records: number;
-  readonly bytes: number;
-  readonly mbPerSec: number;
-  readonly recordsPerSec: number;
-  readonly peakRssMiB?: number;
-}
-
-interface ProcessResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly seconds: number;
-  readonly peakRssKiB: number;
-}
+const withRust = process.env.BENCH_RUST !== '0' && !quick;
 
 function log(message: string): void {
-  process.stderr.write(`[bench] ${message}\n`);
+  process.stderr.write(`[bench] ${new Date().toISOString().slice(11, 19)} ${message}\n`);
 }
 
-/** Runs a command, sampling its peak resident set (VmHWM) until it exits. */
-function measure(
-  command: string,
-  args: readonly string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<ProcessResult> {
-  return new Promise((resolvePromise, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(command, args, {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let peakRssKiB = 0;
-    const sample = () => {
-      try {
-        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-        const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
-        if (hwm) peakRssKiB = Math.max(peakRssKiB, Number(hwm[1]));
-      } catch {
-        // exited between samples
-      }
-    };
-    const timer = setInterval(sample, 50);
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearInterval(timer);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      resolvePromise({ code, stdout, stderr, seconds, peakRssKiB });
-    });
-  });
+interface Setting {
+  readonly env: EnvState;
+  readonly workDir: string;
+  readonly cliEnv: NodeJS.ProcessEnv;
+  readonly bucket: string;
+  readonly rust: RustEngine | undefined;
+  readonly stamp: string;
 }
 
-function mustSucceed(what: string, result: ProcessResult): ProcessResult {
-  if (result.code !== 0) {
-    throw new Error(
-      `${what} failed (exit ${result.code}):\n${result.stderr.slice(-4000)}\n${result.stdout.slice(-2000)}`,
-    );
-  }
-  return result;
+interface Case {
+  readonly name: string;
+  readonly recordSize: number;
+  readonly partitions: number;
+  readonly mib: number;
+  /** Every contender (MinIO, Rust, clients) or the volume ones only. */
+  readonly full: boolean;
 }
 
-function rate(name: string, seconds: number, count: number, bytes: number, peakRssKiB?: number): Measurement {
+const fsStorage = (path: string) => ({ storageType: 'filesystem', filesystem: { path } });
+
+function s3Storage(s: Setting, prefix: string) {
+  const s3 = s.env.s3 as NonNullable<EnvState['s3']>;
   return {
-    name,
-    seconds: round(seconds),
-    records: count,
-    bytes,
-    mbPerSec: round(bytes / 1024 / 1024 / seconds),
-    recordsPerSec: Math.round(count / seconds),
-    ...(peakRssKiB ? { peakRssMiB: round(peakRssKiB / 1024) } : {}),
+    storageType: 's3',
+    s3: {
+      bucket: s.bucket,
+      region: s3.region,
+      endpoint: s3.endpoint,
+      pathStyle: true,
+      allowHttp: true,
+      prefix,
+      credentialsSecret: { name: 'bench-s3' },
+    },
   };
 }
 
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
+function rustS3(s: Setting, prefix: string): RustStorage {
+  const s3 = s.env.s3 as NonNullable<EnvState['s3']>;
+  return {
+    kind: 's3',
+    s3: {
+      bucket: s.bucket,
+      endpoint: s3.endpoint,
+      region: s3.region,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+      prefix,
+    },
+  };
 }
 
-function java(env: EnvState, mainClass: string, args: readonly string[]): Promise<ProcessResult> {
-  const libDir = env.kafka?.libDir as string;
-  return measure('java', ['-Xmx1g', '-cp', `${libDir}/*`, mainClass, ...args]);
+interface CliSummary {
+  records?: number;
+  storedBytes?: number;
+  plan?: { bytes?: number };
 }
 
-/** Kafka's producer perf tool, acks=all with idempotence like our restore: the write ceiling. */
-async function producerCeiling(env: EnvState, topic: string, count: number): Promise<Measurement> {
-  const result = mustSucceed(
-    'kafka-producer-perf-test',
-    await java(env, 'org.apache.kafka.tools.ProducerPerformance', [
-      '--topic',
-      topic,
-      '--num-records',
-      String(count),
-      '--record-size',
-      String(RECORD_SIZE),
-      '--throughput',
-      '-1',
-      '--producer-props',
-      `bootstrap.servers=${env.kafka?.source.bootstrap}`,
-      'acks=all',
-      'enable.idempotence=true',
-      'linger.ms=5',
-      'batch.size=262144',
-      'compression.type=none',
-    ]),
-  );
-  // "1048576 records sent, 98765.4 records/sec (96.45 MB/sec), ..."
-  const summary = /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\)/.exec(result.stdout);
-  if (!summary) throw new Error(`unexpected ProducerPerformance output:\n${result.stdout.slice(-1000)}`);
-  return rate(
-    'Kafka producer perf tool (write ceiling)',
-    count / Number(summary[2]),
-    count,
-    count * RECORD_SIZE,
-  );
-}
-
-/** Kafka's consumer perf tool: the read ceiling. */
-async function consumerCeiling(env: EnvState, topic: string, count: number): Promise<Measurement> {
-  const result = mustSucceed(
-    'kafka-consumer-perf-test',
-    await java(env, 'org.apache.kafka.tools.ConsumerPerformance', [
-      '--bootstrap-server',
-      env.kafka?.source.bootstrap as string,
-      '--topic',
-      topic,
-      '--messages',
-      String(count),
-      '--timeout',
-      '120000',
-    ]),
-  );
-  // header: start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
-  const line = result.stdout
-    .trim()
-    .split('\n')
-    .find((l) => /^\d{4}-\d\d-\d\d/.test(l));
-  const cols = line?.split(',').map((c) => c.trim());
-  if (!cols || cols.length < 10) throw new Error(`unexpected ConsumerPerformance output:\n${result.stdout}`);
-  // fetch.* excludes the group join, which our group-less backup does not pay either.
-  const fetchMs = Number(cols[7]);
-  const consumed = Number(cols[4]);
-  return rate('Kafka consumer perf tool (read ceiling)', fetchMs / 1000, consumed, consumed * RECORD_SIZE);
-}
-
-async function ourRun(
-  name: string,
+/** One run of our CLI; the summary it prints must account for `expected` records. */
+async function ours(
+  s: Setting,
   command: 'backup' | 'restore',
   config: unknown,
-  env: NodeJS.ProcessEnv,
-  workDir: string,
-  expectedRecords: number,
+  expected: number,
+  recordSize: number,
   cpuProfileDir?: string,
-): Promise<Measurement> {
-  const file = join(workDir, `${name.replace(/\W+/g, '-')}.yaml`);
+): Promise<{ sample: Sample; summary: CliSummary }> {
+  const file = join(s.workDir, `run-${Date.now()}-${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(file, stringify(config));
   const nodeArgs = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
   const result = mustSucceed(
@@ -214,26 +139,464 @@ async function ourRun(
         '--log-level',
         'warn',
       ],
-      env,
+      s.cliEnv,
     ),
   );
-  const summary = JSON.parse(result.stdout) as { records?: number; bytes?: number };
-  if (summary.records !== expectedRecords) {
-    throw new Error(`${name}: expected ${expectedRecords} records, the CLI reported ${summary.records}`);
+  const summary = JSON.parse(result.stdout) as CliSummary;
+  if (summary.records !== expected) {
+    throw new Error(`kafka-backup ${command}: expected ${expected} records, it reported ${summary.records}`);
   }
-  return rate(name, result.seconds, expectedRecords, expectedRecords * RECORD_SIZE, result.peakRssKiB);
+  return {
+    sample: {
+      seconds: result.seconds,
+      cpuSeconds: result.cpuSeconds,
+      peakRssMiB: result.peakRssKiB / 1024,
+      records: expected,
+      bytes: expected * recordSize,
+    },
+    summary,
+  };
+}
+
+async function rustRun(
+  s: Setting,
+  command: 'backup' | 'restore',
+  config: Record<string, unknown>,
+  expected: number,
+  recordSize: number,
+): Promise<Sample> {
+  const rust = s.rust as RustEngine;
+  const file = join(s.workDir, `rust-${Date.now()}-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, stringify(config));
+  const result = mustSucceed(
+    `kafka-backup-core ${command}`,
+    await measure(rust.binary, [command, file], { RUST_LOG: 'warn' }),
+  );
+  const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { records?: number };
+  if (command === 'restore' && summary.records !== expected) {
+    throw new Error(
+      `kafka-backup-core restore: expected ${expected} records, it reported ${summary.records}`,
+    );
+  }
+  return {
+    seconds: result.seconds,
+    cpuSeconds: result.cpuSeconds,
+    peakRssMiB: result.peakRssKiB / 1024,
+    records: expected,
+    bytes: expected * recordSize,
+  };
+}
+
+async function clientPath(
+  s: Setting,
+  client: 'kafkajs' | 'platformatic',
+  path: 'consume' | 'produce',
+  topic: string,
+  c: Case,
+  records: number,
+): Promise<Sample> {
+  const bootstrap = s.env.kafka?.source.bootstrap as string;
+  const args = [
+    CLIENT_PATHS,
+    client,
+    path,
+    bootstrap,
+    topic,
+    String(records),
+    String(c.recordSize),
+    String(c.partitions),
+  ];
+  const result = mustSucceed(`${client} ${path}`, await measure(NODE, ['--import', 'tsx', ...args]));
+  return {
+    seconds: result.seconds,
+    cpuSeconds: result.cpuSeconds,
+    peakRssMiB: result.peakRssKiB / 1024,
+    records,
+    bytes: records * c.recordSize,
+  };
+}
+
+/** Runs `once` `runs` times (each with its own index, for fresh names) and summarizes. */
+async function repeat(name: string, once: (i: number) => Promise<Sample>): Promise<Figures> {
+  const samples: Sample[] = [];
+  for (let i = 0; i < runs; i++) {
+    log(`${name}: run ${i + 1} of ${runs}`);
+    samples.push(await once(i));
+  }
+  const f = figures(name, samples);
+  log(`${name}: ${f.mbPerSec.median} MB/s (${f.mbPerSec.min}-${f.mbPerSec.max})`);
+  return f;
+}
+
+/** A fresh topic for one run to write into, deleted afterwards (Kafka's disk is not the benchmark's). */
+async function intoFreshTopic<T>(s: Setting, name: string, write: (topic: string) => Promise<T>): Promise<T> {
+  const source = kafkaConnection(s.env.kafka as NonNullable<EnvState['kafka']>, 'source');
+  try {
+    return await write(name);
+  } finally {
+    await deleteTopic(source, name).catch(() => {});
+  }
+}
+
+async function runCase(s: Setting, c: Case): Promise<CaseResult> {
+  const source = kafkaConnection(s.env.kafka as NonNullable<EnvState['kafka']>, 'source');
+  const records = Math.floor((c.mib * 2 ** 20) / c.recordSize);
+  const topic = `bench-${c.name}-${s.stamp}`;
+  const payload = join(s.workDir, `payload-${c.recordSize}.txt`);
+  writePayloadFile(payload, c.recordSize);
+  await createTopic(source, topic, { partitions: c.partitions });
+  log(
+    `${c.name}: filling ${topic} with ${records} records of ${c.recordSize} B over ${c.partitions} partition(s)`,
+  );
+  await producerPerf(s.env, topic, records, payload, c.recordSize);
+
+  const read: Figures[] = [];
+  const write: Figures[] = [];
+  const key = (n: string) => `${c.name}-${n}-${s.stamp}`;
+  const base = { kafkaCluster: { bootstrapServers: [s.env.kafka?.source.bootstrap] }, topics: [topic] };
+  const backupConfig = (backupId: string, storage: unknown) => ({
+    ...base,
+    storage,
+    backupId,
+    segmentMaxBytes: SEGMENT_MAX_BYTES,
+    rateLimiting: { maxConcurrentPartitions: CONCURRENCY },
+  });
+  const restoreConfig = (backupId: string, storage: unknown, target: string) => ({
+    kafkaCluster: base.kafkaCluster,
+    storage,
+    backupRef: { backupId },
+    topicMapping: { [topic]: target },
+    createTopics: true,
+    rateLimiting: { maxConcurrentPartitions: CONCURRENCY },
+  });
+
+  // Reading: the read ceiling, our backups, the Rust engine's, the clients' consume paths.
+  read.push(
+    await repeat('Kafka consumer perf tool (read ceiling)', () =>
+      consumerPerf(s.env, topic, records, c.recordSize),
+    ),
+  );
+  const volume = (i: number) => join(s.workDir, `volume-${key(String(i))}`);
+  let profiled: string | undefined;
+  read.push(
+    await repeat('kafka-backup backup → volume', async (i) => {
+      const profileDir = profile && i === 0 && c.full ? join(s.workDir, 'profile') : undefined;
+      if (profileDir) profiled = profileDir;
+      const run = await ours(
+        s,
+        'backup',
+        backupConfig('b', fsStorage(volume(i))),
+        records,
+        c.recordSize,
+        profileDir,
+      );
+      // Kept: the restores below read the first run's backup; the others go.
+      if (i > 0) rmSync(volume(i), { recursive: true, force: true });
+      return run.sample;
+    }),
+  );
+  if (c.full) {
+    read.push(
+      await repeat(
+        'kafka-backup backup → MinIO',
+        async (i) =>
+          (await ours(s, 'backup', backupConfig('b', s3Storage(s, key(`s3-${i}`))), records, c.recordSize))
+            .sample,
+      ),
+    );
+  }
+  if (s.rust) {
+    read.push(
+      await repeat('Rust engine backup → volume', async (i) => {
+        const path = join(s.workDir, `rust-volume-${key(String(i))}`);
+        const config = rustBackupConfig({
+          bootstrap: s.env.kafka?.source.bootstrap as string,
+          topic,
+          backupId: 'b',
+          storage: { kind: 'filesystem', path },
+          segmentMaxBytes: SEGMENT_MAX_BYTES,
+          maxConcurrentPartitions: CONCURRENCY,
+        });
+        const sample = await rustRun(s, 'backup', config, records, c.recordSize);
+        if (i > 0 || !c.full) rmSync(path, { recursive: true, force: true });
+        return sample;
+      }),
+    );
+    if (c.full) {
+      read.push(
+        await repeat('Rust engine backup → MinIO', async (i) => {
+          const config = rustBackupConfig({
+            bootstrap: s.env.kafka?.source.bootstrap as string,
+            topic,
+            backupId: 'b',
+            storage: rustS3(s, key(`rust-s3-${i}`)),
+            segmentMaxBytes: SEGMENT_MAX_BYTES,
+            maxConcurrentPartitions: CONCURRENCY,
+          });
+          return rustRun(s, 'backup', config, records, c.recordSize);
+        }),
+      );
+    }
+  }
+  if (c.full && !quick) {
+    for (const client of ['kafkajs', 'platformatic'] as const) {
+      read.push(
+        await repeat(`${client} consume (client only, no storage)`, () =>
+          clientPath(s, client, 'consume', topic, c, records),
+        ),
+      );
+    }
+  }
+
+  // Writing: the write ceiling, our restore, the Rust engine's, the clients' produce paths.
+  write.push(
+    await repeat('Kafka producer perf tool (write ceiling)', (i) =>
+      intoFreshTopic(s, `${topic}-ceiling-${i}`, async (t) => {
+        await createTopic(source, t, { partitions: c.partitions });
+        return producerPerf(s.env, t, records, payload, c.recordSize);
+      }),
+    ),
+  );
+  const restoreFrom = c.full ? s3Storage(s, key('s3-0')) : fsStorage(volume(0));
+  write.push(
+    await repeat(`kafka-backup restore ${c.full ? 'MinIO' : 'volume'} → empty topic`, (i) =>
+      intoFreshTopic(
+        s,
+        `${topic}-restored-${i}`,
+        async (t) =>
+          (await ours(s, 'restore', restoreConfig('b', restoreFrom, t), records, c.recordSize)).sample,
+      ),
+    ),
+  );
+  if (s.rust) {
+    const rustFrom: RustStorage = c.full
+      ? rustS3(s, key('rust-s3-0'))
+      : { kind: 'filesystem', path: join(s.workDir, `rust-volume-${key('0')}`) };
+    if (!c.full) {
+      // The volume case kept no Rust backup: make one (not timed) to restore from.
+      await rustRun(
+        s,
+        'backup',
+        rustBackupConfig({
+          bootstrap: s.env.kafka?.source.bootstrap as string,
+          topic,
+          backupId: 'b',
+          storage: rustFrom,
+          segmentMaxBytes: SEGMENT_MAX_BYTES,
+          maxConcurrentPartitions: CONCURRENCY,
+        }),
+        records,
+        c.recordSize,
+      );
+    }
+    write.push(
+      await repeat(`Rust engine restore ${c.full ? 'MinIO' : 'volume'} → empty topic`, (i) =>
+        intoFreshTopic(s, `${topic}-rust-restored-${i}`, (t) =>
+          rustRun(
+            s,
+            'restore',
+            rustRestoreConfig({
+              bootstrap: s.env.kafka?.source.bootstrap as string,
+              topic,
+              targetTopic: t,
+              backupId: 'b',
+              storage: rustFrom,
+              maxConcurrentPartitions: CONCURRENCY,
+            }),
+            records,
+            c.recordSize,
+          ),
+        ),
+      ),
+    );
+  }
+  if (c.full && !quick) {
+    for (const client of ['kafkajs', 'platformatic'] as const) {
+      write.push(
+        await repeat(`${client} produce (client only, acks=all, idempotent)`, (i) =>
+          intoFreshTopic(s, `${topic}-${client}-${i}`, async (t) => {
+            await createTopic(source, t, { partitions: c.partitions });
+            return clientPath(s, client, 'produce', t, c, records);
+          }),
+        ),
+      );
+    }
+  }
+  return {
+    name: c.name,
+    topic: { records, recordBytes: c.recordSize, partitions: c.partitions, mib: c.mib },
+    read,
+    write,
+    ...(profiled ? { profile: topFunctions(profiled) } : {}),
+  };
+}
+
+/** PITR selectivity, incremental cost, memory bound: the format's promises, measured. */
+async function runExtras(s: Setting, main: CaseResult): Promise<Extras> {
+  const source = kafkaConnection(s.env.kafka as NonNullable<EnvState['kafka']>, 'source');
+  const recordSize = 1024;
+
+  // Point in time: one partition, timestamps spread evenly over 24 hours; restore one hour of it.
+  const pitrMiB = Math.max(8, Math.floor(mainMiB / 4));
+  const pitrRecords = Math.floor((pitrMiB * 2 ** 20) / recordSize);
+  const pitrTopic = `bench-pitr-${s.stamp}`;
+  await createTopic(source, pitrTopic, { partitions: 1 });
+  const day = 24 * 3600 * 1000;
+  const t0 = BigInt(Date.now() - 2 * day);
+  const stepMs = day / pitrRecords;
+  log(`pitr: filling ${pitrTopic} with ${pitrRecords} records over 24 h of timestamps`);
+  const value = Buffer.alloc(recordSize - 16, 'x');
+  for (let i = 0; i < pitrRecords; i += 5000) {
+    const n = Math.min(5000, pitrRecords - i);
+    await produce(
+      source,
+      pitrTopic,
+      Array.from({ length: n }, (_, j) => ({
+        key: `k${i + j}`.padStart(16, '0'),
+        value,
+        timestamp: t0 + BigInt(Math.floor((i + j) * stepMs)),
+      })),
+    );
+  }
+  const pitrVolume = join(s.workDir, 'pitr-volume');
+  const kafkaCluster = { bootstrapServers: [s.env.kafka?.source.bootstrap] };
+  const pitrBackup = await ours(
+    s,
+    'backup',
+    {
+      kafkaCluster,
+      topics: [pitrTopic],
+      storage: fsStorage(pitrVolume),
+      backupId: 'pitr',
+      segmentMaxBytes: Math.max(256 * 1024, Math.floor((pitrMiB * 2 ** 20) / 96)),
+    },
+    pitrRecords,
+    recordSize,
+  );
+  const windowStart = t0 + BigInt(Math.floor(11 * 3600 * 1000));
+  const windowEnd = windowStart + BigInt(3600 * 1000 - 1);
+  let inWindow = 0;
+  for (let i = 0; i < pitrRecords; i++) {
+    const ts = t0 + BigInt(Math.floor(i * stepMs));
+    if (ts >= windowStart && ts <= windowEnd) inWindow++;
+  }
+  const pitrRestore = await intoFreshTopic(s, `${pitrTopic}-hour`, (t) =>
+    ours(
+      s,
+      'restore',
+      {
+        kafkaCluster,
+        storage: fsStorage(pitrVolume),
+        backupRef: { backupId: 'pitr' },
+        topicMapping: { [pitrTopic]: t },
+        createTopics: true,
+        pitr: { startTimestamp: String(windowStart), endTimestamp: String(windowEnd) },
+      },
+      inWindow,
+      recordSize,
+    ),
+  );
+  const storedBytes = pitrBackup.summary.storedBytes ?? 0;
+  const readBytes = pitrRestore.summary.plan?.bytes ?? 0;
+  await deleteTopic(source, pitrTopic).catch(() => {});
+
+  // Incremental: back up, add 1% new records, back up again (three times).
+  const incrTopic = `bench-incr-${s.stamp}`;
+  const incrMiB = Math.max(8, Math.floor(mainMiB / 4));
+  const incrRecords = Math.floor((incrMiB * 2 ** 20) / recordSize);
+  const payload = join(s.workDir, `payload-${recordSize}.txt`);
+  await createTopic(source, incrTopic, { partitions: 6 });
+  await producerPerf(s.env, incrTopic, incrRecords, payload, recordSize);
+  const incrVolume = join(s.workDir, 'incr-volume');
+  const incrConfig = {
+    kafkaCluster,
+    topics: [incrTopic],
+    storage: fsStorage(incrVolume),
+    backupId: 'incr',
+    segmentMaxBytes: SEGMENT_MAX_BYTES,
+  };
+  log('incremental: first run');
+  const first = await ours(s, 'backup', incrConfig, incrRecords, recordSize);
+  const added = Math.max(1, Math.floor(incrRecords / 100));
+  const seconds: number[] = [];
+  const bytes: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    await producerPerf(s.env, incrTopic, added, payload, recordSize);
+    log(`incremental: run after 1% new data, ${i + 1} of ${runs}`);
+    const next = await ours(s, 'backup', incrConfig, added, recordSize);
+    seconds.push(next.sample.seconds / first.sample.seconds);
+    bytes.push((next.summary.storedBytes ?? 0) / (first.summary.storedBytes ?? 1));
+  }
+  await deleteTopic(source, incrTopic).catch(() => {});
+
+  // Memory: the main topic grown to five times its size, backed up whole, against the main backup.
+  const mainTopic = `bench-${main.name}-${s.stamp}`;
+  const grown = main.topic.records * 5;
+  log(`memory: growing ${mainTopic} to ${grown} records`);
+  await producerPerf(
+    s.env,
+    mainTopic,
+    grown - main.topic.records,
+    join(s.workDir, `payload-${main.topic.recordBytes}.txt`),
+    main.topic.recordBytes,
+  );
+  const big = await repeat(`kafka-backup backup → volume, 5× the data`, async (i) => {
+    const path = join(s.workDir, `big-${i}`);
+    const run = await ours(
+      s,
+      'backup',
+      {
+        kafkaCluster,
+        topics: [mainTopic],
+        storage: fsStorage(path),
+        backupId: 'big',
+        segmentMaxBytes: SEGMENT_MAX_BYTES,
+        rateLimiting: { maxConcurrentPartitions: CONCURRENCY },
+      },
+      grown,
+      main.topic.recordBytes,
+    );
+    rmSync(path, { recursive: true, force: true });
+    return run.sample;
+  });
+  const small = main.read.find((f) => f.name === 'kafka-backup backup → volume') as Figures;
+
+  return {
+    pitr: {
+      records: pitrRecords,
+      windowRecords: inWindow,
+      windowShare: round(1 / 24, 4),
+      backupBytes: storedBytes,
+      bytesRead: readBytes,
+      fractionRead: round(readBytes / storedBytes, 4),
+      ratioToShare: round(readBytes / storedBytes / (1 / 24)),
+      restoreSeconds: round(pitrRestore.sample.seconds),
+    },
+    incremental: {
+      records: incrRecords,
+      added,
+      share: 0.01,
+      secondsFraction: spread(seconds.map((v) => round(v, 4))),
+      bytesFraction: spread(bytes.map((v) => round(v, 4))),
+      firstRunSeconds: round(first.sample.seconds),
+    },
+    memory: {
+      smallMiB: main.topic.mib,
+      bigMiB: main.topic.mib * 5,
+      smallPeakRssMiB: small.peakRssMiB as NonNullable<Figures['peakRssMiB']>,
+      bigPeakRssMiB: big.peakRssMiB as NonNullable<Figures['peakRssMiB']>,
+      growth: round((big.peakRssMiB?.median ?? 0) / (small.peakRssMiB?.median ?? 1)),
+      big,
+    },
+  };
 }
 
 /** The functions with the most self time in a V8 CPU profile. */
-function topFunctions(dir: string, limit = 12): { fn: string; selfPercent: number }[] {
+function topFunctions(dir: string, limit = 14): { fn: string; selfPercent: number }[] {
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) return [];
   const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
-    nodes: {
-      id: number;
-      hitCount?: number;
-      callFrame: { functionName: string; url: string; lineNumber: number };
-    }[];
+    nodes: { hitCount?: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
   };
   const totals = new Map<string, number>();
   let all = 0;
@@ -246,8 +609,8 @@ function topFunctions(dir: string, limit = 12): { fn: string; selfPercent: numbe
     const where = url
       ? `${url.replace(`file://${ROOT}/`, '').replace(/^.*node_modules\//, '')}:${lineNumber + 1}`
       : '';
-    const key = `${functionName || '(anonymous)'} ${where}`.trim();
-    totals.set(key, (totals.get(key) ?? 0) + hits);
+    const k = `${functionName || '(anonymous)'} ${where}`.trim();
+    totals.set(k, (totals.get(k) ?? 0) + hits);
   }
   return [...totals.entries()]
     .sort((a, b) => b[1] - a[1])
@@ -266,178 +629,96 @@ async function environment(): Promise<{ env: EnvState; stop: () => Promise<void>
   return { env: started.state, stop: () => down(started.file) };
 }
 
+function versions(rust: RustEngine | undefined): Record<string, string> {
+  const pkg = (name: string) =>
+    (
+      JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
+  return {
+    node: process.version,
+    '@platformatic/kafka': pkg('@platformatic/kafka'),
+    kafkajs: pkg('kafkajs'),
+    ...(rust ? { 'kafka-backup-core': rust.version } : {}),
+  };
+}
+
 async function main(): Promise<void> {
+  const started = Date.now();
+  log('building the CLI as installed (tsc -p tsconfig.build.json)');
+  mustSucceed('tsc', await measure(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(ROOT, 'tsconfig.build.json')]));
   const { env, stop } = await environment();
-  const kafka = env.kafka;
-  const s3 = env.s3;
-  if (!kafka || !s3) throw new Error('the benchmark needs Kafka and MinIO from the test environment');
+  if (!env.kafka || !env.s3) throw new Error('the benchmark needs Kafka and MinIO from the test environment');
   const workDir = mkdtempSync(join(tmpdir(), 'kafka-backup-bench-'));
   const secretsDir = join(workDir, 'secrets');
   mkdirSync(join(secretsDir, 'bench-s3'), { recursive: true });
-  writeFileSync(join(secretsDir, 'bench-s3', 'AWS_ACCESS_KEY_ID'), s3.accessKeyId);
-  writeFileSync(join(secretsDir, 'bench-s3', 'AWS_SECRET_ACCESS_KEY'), s3.secretAccessKey);
-  const cliEnv = { KAFKA_BACKUP_SECRETS_DIR: secretsDir };
-  const client = s3Client(s3);
+  writeFileSync(join(secretsDir, 'bench-s3', 'AWS_ACCESS_KEY_ID'), env.s3.accessKeyId);
+  writeFileSync(join(secretsDir, 'bench-s3', 'AWS_SECRET_ACCESS_KEY'), env.s3.secretAccessKey);
+  const client = s3Client(env.s3);
   const bucket = await createS3Bucket(client, 'bench');
-  const source = kafkaConnection(kafka, 'source');
-  const stamp = Date.now().toString(36);
-  const topic = `bench-${stamp}`;
-  const smallTopic = `bench-small-${stamp}`;
-  const smallRecords = Math.max(1024, Math.floor(records / 8));
-  const s3Storage = (prefix: string) => ({
-    storageType: 's3',
-    s3: {
-      bucket,
-      region: s3.region,
-      endpoint: s3.endpoint,
-      pathStyle: true,
-      allowHttp: true,
-      prefix,
-      credentialsSecret: { name: 'bench-s3' },
-    },
-  });
-  const cluster = { bootstrapServers: [kafka.source.bootstrap] };
-
+  let rust: RustEngine | undefined;
+  let rustFailures: { version: string; error: string }[] = [];
+  if (withRust) {
+    const built = rustEngine(log);
+    if ('binary' in built) rust = built;
+    rustFailures = [...built.failed];
+  }
+  const s: Setting = {
+    env,
+    workDir,
+    cliEnv: { KAFKA_BACKUP_SECRETS_DIR: secretsDir },
+    bucket,
+    rust,
+    stamp: Date.now().toString(36),
+  };
+  const cases: Case[] = quick
+    ? [{ name: 'main', recordSize: 1024, partitions: 6, mib: mainMiB, full: true }]
+    : [
+        { name: 'main', recordSize: 1024, partitions: 6, mib: mainMiB, full: true },
+        { name: '1KiB-1p', recordSize: 1024, partitions: 1, mib: Math.floor(mainMiB / 4), full: false },
+        { name: '100B-6p', recordSize: 100, partitions: 6, mib: Math.floor(mainMiB / 8), full: false },
+        { name: '10KiB-6p', recordSize: 10240, partitions: 6, mib: Math.floor(mainMiB / 4), full: false },
+      ];
   try {
-    await createTopic(source, topic, { partitions });
-    await createTopic(source, smallTopic, { partitions });
-    log(`filling ${topic}: ${records} records of ${RECORD_SIZE} B over ${partitions} partitions`);
-    const write = await producerCeiling(env, topic, records);
-    await producerCeiling(env, smallTopic, smallRecords);
-    await sleep(1000);
-    log('measuring the read ceiling');
-    const read = await consumerCeiling(env, topic, records);
-
-    log('our backup to MinIO');
-    const backupS3 = await ourRun(
-      'kafka-backup backup → MinIO (S3)',
-      'backup',
-      {
-        kafkaCluster: cluster,
-        topics: [topic],
-        storage: s3Storage('s3'),
-        backupId: 'bench-s3',
-        segmentMaxBytes: BENCH_SEGMENT_MAX_BYTES,
-      },
-      cliEnv,
-      workDir,
-      records,
-    );
-    log('our backup to a volume');
-    const profileDir = profile ? join(workDir, 'profile') : undefined;
-    const backupFs = await ourRun(
-      'kafka-backup backup → volume',
-      'backup',
-      {
-        kafkaCluster: cluster,
-        topics: [topic],
-        storage: { storageType: 'filesystem', filesystem: { path: join(workDir, 'volume') } },
-        backupId: 'bench-fs',
-        segmentMaxBytes: BENCH_SEGMENT_MAX_BYTES,
-      },
-      cliEnv,
-      workDir,
-      records,
-      profileDir,
-    );
-    log('our backup of a topic 8x smaller (memory must not depend on topic size)');
-    const backupSmall = await ourRun(
-      'kafka-backup backup → volume, 1/8 of the data',
-      'backup',
-      {
-        kafkaCluster: cluster,
-        topics: [smallTopic],
-        storage: { storageType: 'filesystem', filesystem: { path: join(workDir, 'volume-small') } },
-        backupId: 'bench-small',
-        segmentMaxBytes: BENCH_SEGMENT_MAX_BYTES,
-      },
-      cliEnv,
-      workDir,
-      smallRecords,
-    );
-    log('our restore from MinIO into an empty topic');
-    const restore = await ourRun(
-      'kafka-backup restore MinIO (S3) → empty topic',
-      'restore',
-      {
-        kafkaCluster: cluster,
-        storage: s3Storage('s3'),
-        backupRef: { backupId: 'bench-s3' },
-        topicMapping: { [topic]: `${topic}-restored` },
-        createTopics: true,
-      },
-      cliEnv,
-      workDir,
-      records,
-    );
-
-    const results = {
+    const results: CaseResult[] = [];
+    for (const c of cases) results.push(await runCase(s, c));
+    const extras = quick ? undefined : await runExtras(s, results[0] as CaseResult);
+    writeReport(join(ROOT, 'bench/results'), quick ? 'quick' : 'latest', {
       date: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: round(totalmem() / 2 ** 30) },
-      node: process.version,
-      kafkaLibDir: kafka.libDir.split('/').slice(-2).join('/'),
-      topic: { records, recordBytes: RECORD_SIZE, partitions, mib: sizeMiB },
-      note: 'ProducerPerformance writes one random payload repeated, so the data compresses well (zstd in our backup).',
-      ceilings: { write, read },
-      ours: { backupS3, backupFs, backupSmall, restore },
-      ratios: {
-        backupS3VsRead: round(backupS3.mbPerSec / read.mbPerSec),
-        backupFsVsRead: round(backupFs.mbPerSec / read.mbPerSec),
-        restoreVsWrite: round(restore.mbPerSec / write.mbPerSec),
-        peakRssFullVsEighth: round((backupFs.peakRssMiB ?? 0) / (backupSmall.peakRssMiB ?? 1)),
+      quick,
+      minutes: round((Date.now() - started) / 60_000, 1),
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? '',
+        memoryGiB: round(totalmem() / 2 ** 30),
       },
-      profile: profileDir ? topFunctions(profileDir) : undefined,
-    };
-    writeResults(results);
+      versions: versions(rust),
+      kafka: env.kafka.libDir.split('/').slice(-2).join('/'),
+      parameters: {
+        runsPerContender: runs,
+        segmentMaxBytes: SEGMENT_MAX_BYTES,
+        maxConcurrentPartitions: CONCURRENCY,
+        compression: 'zstd',
+      },
+      rust: rust
+        ? { version: rust.version, failed: rustFailures }
+        : { failed: rustFailures, skipped: !withRust },
+      cases: results,
+      ...(extras ? { extras } : {}),
+    });
   } finally {
+    const source = kafkaConnection(env.kafka, 'source');
+    for (const c of cases) await deleteTopic(source, `bench-${c.name}-${s.stamp}`).catch(() => {});
     await deleteS3Bucket(client, bucket).catch(() => {});
     rmSync(workDir, { recursive: true, force: true });
     await stop();
   }
 }
 
-function writeResults(results: {
-  date: string;
-  ceilings: Record<string, Measurement>;
-  ours: Record<string, Measurement>;
-  ratios: Record<string, number>;
-  profile?: { fn: string; selfPercent: number }[] | undefined;
-  [k: string]: unknown;
-}): void {
-  const dir = join(ROOT, 'bench/results');
-  mkdirSync(dir, { recursive: true });
-  const rows = [...Object.values(results.ceilings), ...Object.values(results.ours)].map(
-    (m) => `| ${m.name} | ${m.mbPerSec} | ${m.recordsPerSec} | ${m.seconds} | ${m.peakRssMiB ?? ''} |`,
-  );
-  const md = [
-    `# Benchmark ${results.date}`,
-    '',
-    '| run | MB/s | records/s | seconds | peak RSS (MiB) |',
-    '|---|---:|---:|---:|---:|',
-    ...rows,
-    '',
-    '| ratio | value |',
-    '|---|---:|',
-    ...Object.entries(results.ratios).map(([k, v]) => `| ${k} | ${v} |`),
-    '',
-    ...(results.profile
-      ? [
-          'Biggest self-time costs of the backup to a volume:',
-          '',
-          '| function | self % |',
-          '|---|---:|',
-          ...results.profile.map((p) => `| \`${p.fn}\` | ${p.selfPercent} |`),
-          '',
-        ]
-      : []),
-  ].join('\n');
-  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(dir, 'latest.md'), `${md}\n`);
-  process.stdout.write(`${md}\n`);
-  log(`written to ${dir}/latest.{json,md}`);
-}
-
 main().catch((error: unknown) => {
-  process.stderr.write(`[bench] failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { StoredBatch } from '../format/batch-block.ts';
+import { decodeBatchRecords, LOG_APPEND_TIME } from '../format/kafka-batch.ts';
 import { type SegmentRead, selectRecords } from '../format/planner.ts';
 import {
   type Backup,
@@ -463,12 +465,16 @@ async function restoreHoldingLease(
     const fixed = unit.route.kind === 'fixed' ? unit.route.partition : -1;
 
     progress.working(unit.targetTopic);
+    // Stored batches go to the target as they are when nothing splits them: one target partition
+    // (no repartitioning) and, per batch, every record selected (readAhead decides the rest).
+    const wholeBatches = fixed >= 0 ? { maxRecords: batchSize } : undefined;
     for (let si = state.sourceIndex; si < unit.sources.length; si++) {
       const source = unit.sources[si] as (typeof unit.sources)[number];
       const from = si === state.sourceIndex ? state.nextOffset : undefined;
       const reads = source.reads.filter((r) => from === undefined || r.toOffset >= from);
-      for await (const records of readAhead(backup, reads, plan.bounds)) {
-        if (options.signal?.aborted) throw new EngineError('interrupted', 'restore interrupted');
+
+      /** Records of the source, in order: routed, produced in chunks, mapped, then the state moves. */
+      const produceRecords = async (records: readonly KafkaRecord[]): Promise<void> => {
         const selected = from === undefined ? records : records.filter((r) => r.offset >= from);
         for (let i = 0; i < selected.length; i += batchSize) {
           const chunk = selected.slice(i, i + batchSize);
@@ -493,13 +499,7 @@ async function restoreHoldingLease(
               let bytes = 0;
               for (const batch of produceBatchesOf(list.slice(skip), batchSize)) {
                 const { baseOffset } = await kafka.produce(tp, batch.map(toProduceRecord));
-                if (baseOffset >= 0n && baseOffset !== end) {
-                  throw new EngineError(
-                    'conflict',
-                    `${partitionKey(tp)}: the batch landed at offset ${baseOffset}, expected ${end}; another ` +
-                      'producer is writing to the target partition. A restore needs exclusive use of its targets',
-                  );
-                }
+                checkLanded(tp, baseOffset, end);
                 end += BigInt(batch.length);
                 for (const r of batch) bytes += recordBytes(r);
               }
@@ -530,8 +530,49 @@ async function restoreHoldingLease(
           progressReports.report(progress.snapshot());
           await limiter.take(chunk.length, bytes);
         }
-        progress.segmentRead();
+      };
+
+      /** A stored batch, produced as it is: its records land contiguously from the partition's end. */
+      const produceWhole = async (batch: StoredBatch): Promise<void> => {
+        const { stats } = batch;
+        const tp = { topic: unit.targetTopic, partition: fixed };
+        const start = state.targets.get(fixed) as bigint;
+        lease.assertHeld();
+        const { baseOffset } = await kafka.produceBatch(tp, batch.bytes, stats.recordCount);
+        checkLanded(tp, baseOffset, start);
+        const mapping = mappingFor(state, source.topic, source.partition, fixed);
+        for (let k = 0; k < stats.recordCount; k++) {
+          addMapping(mapping, stats.firstOffset + BigInt(k), start + BigInt(k), () =>
+            describeUnit(unit, source, fixed),
+          );
+        }
+        state.targets.set(fixed, start + BigInt(stats.recordCount));
+        state.sourceIndex = si;
+        state.nextOffset = stats.lastOffset + 1n;
+        state.records += stats.recordCount;
+        progress.advance(stats.recordCount, stats.payloadBytes);
         progressReports.report(progress.snapshot());
+        await limiter.take(stats.recordCount, stats.payloadBytes);
+      };
+
+      for await (const piece of readAhead(backup, reads, plan.bounds, wholeBatches)) {
+        if (options.signal?.aborted) throw new EngineError('interrupted', 'restore interrupted');
+        if (piece.kind === 'segment-end') {
+          progress.segmentRead();
+          progressReports.report(progress.snapshot());
+        } else if (piece.kind === 'records') {
+          await produceRecords(piece.records);
+        } else if (from !== undefined && piece.batch.stats.lastOffset < from) {
+          // Produced by the run this one resumes.
+        } else if (
+          (from !== undefined && piece.batch.stats.firstOffset < from) ||
+          (pendingSkips.get(fixed) ?? 0n) > 0n
+        ) {
+          // A resume inside the batch, or records an interrupted run wrote past its checkpoint.
+          await produceRecords(decodeBatchRecords(piece.batch.bytes, piece.batch.header));
+        } else {
+          await produceWhole(piece.batch);
+        }
       }
       state.sourceIndex = si + 1;
       state.nextOffset = undefined;
@@ -666,18 +707,87 @@ function mappingFor(state: UnitState, topic: string, partition: number, target: 
 }
 
 /** Decoded, filtered records of each read, fetching the next segment while the current one is produced. */
+/** What readAhead gives a unit, in source order. */
+type RestorePiece =
+  | { readonly kind: 'records'; readonly records: KafkaRecord[] }
+  | { readonly kind: 'batch'; readonly batch: StoredBatch }
+  | { readonly kind: 'segment-end' };
+
+/**
+ * The selected content of each planned segment, the next segment read while this one is produced.
+ * With `wholeBatches`, a v2 segment's batch whose every record is selected and that a producer could
+ * have written (records numbered 0..n-1, CreateTime, within the request limits) comes whole; the
+ * others are decoded and their selected records gathered (docs/format/v2.md §5).
+ */
 async function* readAhead(
   backup: ReadableBackup,
   reads: readonly SegmentRead[],
   bounds: RestorePlan['bounds'],
-): AsyncGenerator<KafkaRecord[]> {
-  let pending = reads[0] ? backup.readSegment(reads[0].segment) : undefined;
+  wholeBatches: { readonly maxRecords: number } | undefined,
+): AsyncGenerator<RestorePiece> {
+  const open = (read: SegmentRead | undefined) =>
+    read === undefined
+      ? undefined
+      : wholeBatches && backup.readSegmentContent
+        ? backup.readSegmentContent(read.segment)
+        : backup.readSegment(read.segment);
+  let pending = open(reads[0]);
   for (let i = 0; i < reads.length; i++) {
-    const decoded = await (pending as NonNullable<typeof pending>);
-    const next = reads[i + 1];
-    pending = next ? backup.readSegment(next.segment) : undefined;
+    const content = await (pending as NonNullable<typeof pending>);
+    const read = reads[i] as SegmentRead;
+    pending = open(reads[i + 1]);
     pending?.catch(() => {}); // surfaced when awaited
-    yield selectRecords(decoded.records, reads[i] as SegmentRead, bounds);
+    if (!('batches' in content)) {
+      yield { kind: 'records', records: selectRecords(content.records, read, bounds) };
+    } else {
+      let gathered: KafkaRecord[] = [];
+      for (const batch of content.batches) {
+        if (wholeBatches && producibleWhole(batch, read, bounds, wholeBatches.maxRecords)) {
+          if (gathered.length > 0) yield { kind: 'records', records: gathered };
+          gathered = [];
+          yield { kind: 'batch', batch };
+        } else {
+          for (const r of selectRecords(decodeBatchRecords(batch.bytes, batch.header), read, bounds))
+            gathered.push(r);
+        }
+      }
+      if (gathered.length > 0) yield { kind: 'records', records: gathered };
+    }
+    yield { kind: 'segment-end' };
+  }
+}
+
+function producibleWhole(
+  batch: StoredBatch,
+  read: SegmentRead,
+  bounds: RestorePlan['bounds'],
+  maxRecords: number,
+): boolean {
+  const { stats, header } = batch;
+  return (
+    stats.firstOffset >= read.fromOffset &&
+    stats.lastOffset <= read.toOffset &&
+    (bounds.fromOffset === undefined || stats.firstOffset >= bounds.fromOffset) &&
+    (bounds.toOffset === undefined || stats.lastOffset <= bounds.toOffset) &&
+    (bounds.startTime === undefined || stats.minTimestamp >= bounds.startTime) &&
+    (bounds.endTime === undefined || stats.maxTimestamp <= bounds.endTime) &&
+    // As a producer writes it: a compacted batch's holes or LogAppendTime need records re-encoded.
+    stats.firstOffset === header.baseOffset &&
+    stats.recordCount === header.lastOffsetDelta + 1 &&
+    (header.attributes & LOG_APPEND_TIME) === 0 &&
+    stats.recordCount <= maxRecords &&
+    batch.bytes.length <= MAX_PRODUCE_BYTES
+  );
+}
+
+/** A produce that did not land where the unit's own count says: someone else writes to the target. */
+function checkLanded(tp: { topic: string; partition: number }, baseOffset: bigint, expected: bigint): void {
+  if (baseOffset >= 0n && baseOffset !== expected) {
+    throw new EngineError(
+      'conflict',
+      `${partitionKey(tp)}: the batch landed at offset ${baseOffset}, expected ${expected}; another ` +
+        'producer is writing to the target partition. A restore needs exclusive use of its targets',
+    );
   }
 }
 

@@ -1,7 +1,9 @@
 import type { KafkaRecord } from '../record.ts';
 import { FormatUsageError } from './errors.ts';
 import {
+  type BatchHeader,
   type BatchStats,
+  type BatchSummary,
   batchCrcValid,
   batchStats,
   CONTROL,
@@ -98,14 +100,23 @@ export class BatchBlockEncoder {
   }
 }
 
+/** A batch of a verified v2 segment: its bytes, header and what its records hold. */
+export interface StoredBatch {
+  readonly bytes: Uint8Array;
+  readonly header: BatchHeader;
+  readonly stats: BatchStats & BatchSummary;
+}
+
 /**
- * Verifies a batches block against its segment header and returns its records: every batch is
- * whole, of magic 2, passes its CRC-32C, is not a control batch, and follows the previous one; the
- * record count, last offset and timestamp range equal the header's. Throws RangeError otherwise.
+ * Verifies a batches block against its segment header (docs/format/v2.md §3.2) without decoding a
+ * record: every batch is whole, of magic 2, passes its CRC-32C, is not a control batch, holds a
+ * record and follows the previous one; the record count, first and last offsets and timestamp range
+ * equal the header's. Throws RangeError otherwise.
  */
-export function decodeBatchBlock(block: Uint8Array, expected: RecordBlockStats): KafkaRecord[] {
-  const records: KafkaRecord[] = [];
+export function verifyBatchBlock(block: Uint8Array, expected: RecordBlockStats): StoredBatch[] {
+  const batches: StoredBatch[] = [];
   let previous: bigint | undefined;
+  let count = 0;
   let minTs = 0n;
   let maxTs = 0n;
   for (let pos = 0; pos < block.length; ) {
@@ -120,20 +131,32 @@ export function decodeBatchBlock(block: Uint8Array, expected: RecordBlockStats):
     if (previous !== undefined && stats.firstOffset <= previous) {
       throw new RangeError(`batch at byte ${pos} does not follow offset ${previous}`);
     }
-    if (records.length === 0 || stats.minTimestamp < minTs) minTs = stats.minTimestamp;
-    if (records.length === 0 || stats.maxTimestamp > maxTs) maxTs = stats.maxTimestamp;
-    for (const r of decodeBatchRecords(bytes, header)) records.push(r);
+    if (count === 0 || stats.minTimestamp < minTs) minTs = stats.minTimestamp;
+    if (count === 0 || stats.maxTimestamp > maxTs) maxTs = stats.maxTimestamp;
+    if (count === 0 && stats.firstOffset !== expected.firstOffset) {
+      throw new RangeError("the records' offsets differ from the header's range");
+    }
+    count += stats.recordCount;
     previous = stats.lastOffset;
+    batches.push({ bytes, header, stats });
     pos += header.size;
   }
-  if (records.length !== expected.recordCount) {
-    throw new RangeError(`${records.length} records, the header says ${expected.recordCount}`);
+  if (count !== expected.recordCount) {
+    throw new RangeError(`${count} records, the header says ${expected.recordCount}`);
   }
-  if (records[0]?.offset !== expected.firstOffset || previous !== expected.lastOffset) {
+  if (previous !== expected.lastOffset)
     throw new RangeError("the records' offsets differ from the header's range");
-  }
   if (minTs !== expected.minTimestamp || maxTs !== expected.maxTimestamp) {
     throw new RangeError('record timestamps differ from the header');
+  }
+  return batches;
+}
+
+/** Verifies a batches block (verifyBatchBlock) and returns its records. */
+export function decodeBatchBlock(block: Uint8Array, expected: RecordBlockStats): KafkaRecord[] {
+  const records: KafkaRecord[] = [];
+  for (const b of verifyBatchBlock(block, expected)) {
+    for (const r of decodeBatchRecords(b.bytes, b.header)) records.push(r);
   }
   return records;
 }

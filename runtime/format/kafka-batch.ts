@@ -469,3 +469,28 @@ export function compressBatch(batch: Uint8Array, codec: BatchCodec): Buffer {
   stampCrc(out);
   return out;
 }
+
+export interface ProducerStamp {
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  readonly baseSequence: number;
+}
+
+/**
+ * Re-stamps a stored batch, in place, for the producer that writes it to the target: base offset 0
+ * and no leader epoch (the broker assigns both), this producer's id, epoch and sequence, not
+ * transactional (a restore commits no transaction), and the CRC-32C recomputed. Records, their
+ * compression and timestamps are untouched.
+ */
+export function stampForProduce(batch: Uint8Array, stamp: ProducerStamp): void {
+  const b = view(batch);
+  const header = readBatchHeader(b);
+  if (!header || header.size !== b.length) throw new BatchFormatError('not exactly one whole record batch');
+  b.writeBigInt64BE(0n, 0);
+  b.writeInt32BE(-1, 12);
+  b.writeInt16BE(header.attributes & ~TRANSACTIONAL, ATTRIBUTES_OFFSET);
+  b.writeBigInt64BE(stamp.producerId, PRODUCER_ID_OFFSET);
+  b.writeInt16BE(stamp.producerEpoch, PRODUCER_EPOCH_OFFSET);
+  b.writeInt32BE(stamp.baseSequence, BASE_SEQUENCE_OFFSET);
+  stampCrc(b);
+}

@@ -35,7 +35,13 @@ import {
 import { pruneFacts, segmentsToDelete } from './prune.ts';
 import { planRetention, type RetentionPlan, type RetentionPolicy } from './retention-plan.ts';
 import { openSealedJson, sealJson } from './sealed-json.ts';
-import { type DecodedSegment, decodeSegment, type SegmentHeader } from './segment.ts';
+import {
+  type DecodedSegment,
+  decodeSegment,
+  decodeSegmentContent,
+  type SegmentBatches,
+  type SegmentHeader,
+} from './segment.ts';
 import {
   PartitionBatchWriter,
   PartitionSegmentWriter,
@@ -64,6 +70,11 @@ export interface ReadableBackup {
   manifest(): Promise<BackupManifest>;
   /** Fetches, verifies (size, checksum, frame, authentication, records) and decodes a segment. */
   readSegment(entry: SegmentEntry): Promise<DecodedSegment>;
+  /**
+   * Verified as readSegment() verifies; a v2 segment's batches are kept whole (no record decoded), a
+   * segment of records (v1) gives its records. Absent on imported backups, which hold no batches.
+   */
+  readSegmentContent?(entry: SegmentEntry): Promise<SegmentBatches | DecodedSegment>;
   /** Quick: the object exists with the recorded size. Deep: readSegment() succeeds. Throws CorruptObjectError. */
   verifySegment(entry: SegmentEntry, deep: boolean): Promise<void>;
   getDocument<T = unknown>(name: string): Promise<T | undefined>;
@@ -426,6 +437,18 @@ export class Backup implements ReadableBackup {
     });
     checkHeaderMatchesEntry(decoded.header, entry);
     return decoded;
+  }
+
+  async readSegmentContent(entry: SegmentEntry): Promise<SegmentBatches | DecodedSegment> {
+    const bytes = await getObject(this.store, entry.key);
+    const opened = await decodeSegmentContent(bytes, {
+      key: entry.key,
+      expectedSize: entry.size,
+      ...(entry.sha256 !== undefined ? { expectedSha256: entry.sha256 } : {}),
+      ...(this.encryption ? { encryption: this.encryption } : {}),
+    });
+    checkHeaderMatchesEntry(opened.header, entry);
+    return opened;
   }
 
   async verifySegment(entry: SegmentEntry, deep: boolean): Promise<void> {

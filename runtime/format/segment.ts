@@ -1,7 +1,7 @@
 import { createHash, webcrypto } from 'node:crypto';
 import zlib from 'node:zlib';
 import type { KafkaRecord } from '../record.ts';
-import { decodeBatchBlock } from './batch-block.ts';
+import { decodeBatchBlock, type StoredBatch, verifyBatchBlock } from './batch-block.ts';
 import { COMPRESSION_CODES, compress, compressionFromCode, decompress } from './compression.ts';
 import { decrypt, encrypt, NONCE_LENGTH, randomNonce, TAG_LENGTH } from './encryption.ts';
 import {
@@ -219,6 +219,48 @@ export async function decodeSegment(
   bytes: Uint8Array,
   options: DecodeSegmentOptions,
 ): Promise<DecodedSegment> {
+  const { header, block } = await openSegment(bytes, options);
+  try {
+    const records =
+      header.version === BATCH_SEGMENT_VERSION
+        ? decodeBatchBlock(block, header)
+        : decodeRecordBlock(block, header);
+    return { header, records };
+  } catch (cause) {
+    throw new CorruptObjectError(options.key, `records block is malformed: ${message(cause)}`, { cause });
+  }
+}
+
+/** A verified v2 segment's batches, kept whole (docs/format/v2.md §3.2): what a restore produces as they are. */
+export interface SegmentBatches {
+  readonly header: SegmentHeader;
+  readonly batches: readonly StoredBatch[];
+}
+
+/**
+ * Verifies a segment as decodeSegment() does and, for a v2 segment, returns its batches without
+ * decoding a record; a v1 segment's records otherwise (there are no batches to keep).
+ */
+export async function decodeSegmentContent(
+  bytes: Uint8Array,
+  options: DecodeSegmentOptions,
+): Promise<SegmentBatches | DecodedSegment> {
+  if (readSegmentHeader(bytes, options.key).version !== BATCH_SEGMENT_VERSION) {
+    return decodeSegment(bytes, options);
+  }
+  const { header, block } = await openSegment(bytes, options);
+  try {
+    return { header, batches: verifyBatchBlock(block, header) };
+  } catch (cause) {
+    throw new CorruptObjectError(options.key, `records block is malformed: ${message(cause)}`, { cause });
+  }
+}
+
+/** Size, SHA-256, frame, CRC, authentication tag and decompressed length: the block, checked. */
+async function openSegment(
+  bytes: Uint8Array,
+  options: DecodeSegmentOptions,
+): Promise<{ header: SegmentHeader; block: Uint8Array }> {
   const { key } = options;
   await verifyStoredObject(bytes, options);
   const header = readSegmentHeader(bytes, key);
@@ -236,9 +278,8 @@ export async function decodeSegment(
       });
     }
   }
-  let block: Uint8Array;
   try {
-    block = await decompress(header.compression, payload, header.uncompressedSize);
+    return { header, block: await decompress(header.compression, payload, header.uncompressedSize) };
   } catch (cause) {
     throw new CorruptObjectError(
       key,
@@ -247,15 +288,6 @@ export async function decodeSegment(
         cause,
       },
     );
-  }
-  try {
-    const records =
-      header.version === BATCH_SEGMENT_VERSION
-        ? decodeBatchBlock(block, header)
-        : decodeRecordBlock(block, header);
-    return { header, records };
-  } catch (cause) {
-    throw new CorruptObjectError(key, `records block is malformed: ${message(cause)}`, { cause });
   }
 }
 

@@ -21,6 +21,7 @@ import {
   kGetConnection,
   Producer,
 } from '@platformatic/kafka';
+import { stampForProduce } from '../format/kafka-batch.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import { partitionKey, type TopicPartition } from '../record.ts';
@@ -47,6 +48,7 @@ import {
   type Watermarks,
 } from './port.ts';
 import { type RawFetchPartition, type RawFetchResponse, rawFetchApi } from './raw-fetch.ts';
+import { type RawProduceResponse, rawProduceApi } from './raw-produce.ts';
 import { committedBatches, DamagedBatchError, decodeCommitted, type WireBatch } from './record-batches.ts';
 
 const READ_COMMITTED = 1;
@@ -56,6 +58,11 @@ const ERROR_OFFSET_OUT_OF_RANGE = 1;
 /** Errors after which the partition's leader must be looked up again. */
 const STALE_METADATA_ERRORS = new Set([3, 5, 6, 74, 75, 100]);
 const FETCH_ATTEMPTS = 8;
+/**
+ * Produce errors a retry cannot fix: out-of-order or duplicate sequence, invalid producer epoch,
+ * unknown producer id, record too large, invalid record (the target's limits or validation).
+ */
+const FATAL_PRODUCE_ERRORS = new Set([45, 46, 47, 59, 10, 87, 2]);
 /**
  * A fetch stops retrying once this long has passed (or twice requestTimeoutMs, if longer). Without a
  * budget, attempts multiply with the client's own retries and a silent broker took ~48 min to fail.
@@ -711,6 +718,156 @@ export class PlatformaticKafka implements KafkaPort {
       });
     }
     return { baseOffset: produced.offset };
+  }
+
+  /** One producer id for the batches this port produces whole; sequences are per partition. */
+  #batchProducer: Promise<{ producerId: bigint; producerEpoch: number }> | undefined;
+  readonly #sequences = new Map<string, number>();
+
+  #batchProducerInfo(): Promise<{ producerId: bigint; producerEpoch: number }> {
+    if (!this.#batchProducer) {
+      // The client's idempotent producer asks the cluster for an id; this port then stamps and
+      // sequences the batches itself (the client would encode records again).
+      const producer = new Producer({ ...this.#baseOptions('produce-batches'), idempotent: true });
+      this.#watchSockets(producer);
+      this.#batchProducer = (async () => {
+        try {
+          return await this.#wrap('initialize an idempotent producer', () =>
+            producer.initIdempotentProducer({}),
+          );
+        } finally {
+          await producer.close().catch(() => {});
+        }
+      })();
+      this.#batchProducer.catch(() => {
+        this.#batchProducer = undefined;
+      });
+    }
+    return this.#batchProducer;
+  }
+
+  async produceBatch(
+    tp: TopicPartition,
+    batch: Uint8Array,
+    recordCount: number,
+  ): Promise<{ baseOffset: bigint }> {
+    await this.#ensureConnected();
+    const acks = this.#options.produceAcks ?? -1;
+    const key = partitionKey(tp);
+    const sequence = this.#sequences.get(key) ?? 0;
+    // Idempotence needs acks=all; with fewer acks the batch carries no producer id, as the client's would.
+    const info = acks === -1 ? await this.#batchProducerInfo() : undefined;
+    stampForProduce(batch, {
+      producerId: info?.producerId ?? -1n,
+      producerEpoch: info?.producerEpoch ?? -1,
+      baseSequence: info ? sequence : -1,
+    });
+    const bytes = Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
+    const client = this.#fetcher(tp);
+    const timeoutMs = this.#options.produceTimeoutMs ?? 30_000;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < FETCH_ATTEMPTS; attempt++) {
+      if (attempt > 0) {
+        this.#options.onRetry?.(diagnoseKafkaFailure(lastError, this.#failureContext)?.kind ?? 'other');
+        await sleep(Math.min(2000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2));
+      }
+      try {
+        const metadata = await (client as unknown as ClientLike).metadata({
+          topics: [tp.topic],
+          forceUpdate: attempt > 0,
+        });
+        const leaderId = metadata.topics.get(tp.topic)?.partitions[tp.partition]?.leader;
+        const broker = leaderId === undefined ? undefined : metadata.brokers.get(leaderId);
+        if (!broker) {
+          lastError = new KafkaError(`no leader known for ${key}`, { retriable: true });
+          continue;
+        }
+        const response = await this.#produceTo(client, broker, tp, bytes, acks, timeoutMs);
+        if (acks === 0) return { baseOffset: -1n };
+        const partition = response?.responses[0]?.partitionResponses.find((p) => p.index === tp.partition);
+        if (!partition)
+          throw new KafkaError(`the broker did not acknowledge the write to ${key}`, { retriable: true });
+        if (partition.errorCode === 0) {
+          // Sequences wrap at 2^31 (Kafka's rule); a retry above re-sent the same sequence.
+          if (info) this.#sequences.set(key, (sequence + recordCount) % 2 ** 31);
+          return { baseOffset: partition.baseOffset };
+        }
+        if (FATAL_PRODUCE_ERRORS.has(partition.errorCode)) {
+          throw new KafkaError(
+            `write to ${key} refused (Kafka error ${partition.errorCode}${partition.errorMessage ? `: ${partition.errorMessage}` : ''}); ` +
+              'rerun the restore: it resumes from its last checkpoint',
+            { retriable: false },
+          );
+        }
+        lastError = new KafkaError(`write to ${key} failed with Kafka error ${partition.errorCode}`, {
+          retriable: true,
+        });
+        if (STALE_METADATA_ERRORS.has(partition.errorCode)) client.clearMetadata();
+      } catch (error) {
+        if (error instanceof KafkaError && !error.retriable) throw error;
+        const failure = diagnoseKafkaFailure(error, this.#failureContext);
+        if (failure?.terminal) {
+          throw new KafkaError(`could not write to ${key}: ${failure.message}`, { cause: error, failure });
+        }
+        lastError = error;
+        client.clearMetadata();
+      }
+    }
+    throw new KafkaError(`could not write to ${key} from ${this.description}: ${describe(lastError)}`, {
+      retriable: true,
+      cause: lastError,
+    });
+  }
+
+  /** One Produce request carrying one encoded batch, to the partition's leader. */
+  #produceTo(
+    client: Admin,
+    broker: Broker,
+    tp: TopicPartition,
+    batch: Buffer,
+    acks: number,
+    timeoutMs: number,
+  ): Promise<RawProduceResponse | undefined> {
+    const internals = client as unknown as {
+      [kGetApi]: (name: string, cb: (error: Error | null, api?: Api) => void) => void;
+      [kGetConnection]: (broker: Broker, cb: (error: Error | null, connection?: unknown) => void) => void;
+    };
+    return new Promise((resolve, reject) => {
+      internals[kGetConnection](broker, (error, connection) => {
+        if (error) return reject(error);
+        internals[kGetApi]('Produce', (error, negotiated) => {
+          if (error || !negotiated)
+            return reject(error ?? new KafkaError('the broker does not support Produce'));
+          const api = rawProduceApi(negotiated.version);
+          if (!api) {
+            return reject(
+              new KafkaError(
+                `the broker speaks Produce v${negotiated.version}; restore needs v9 or later (Kafka 2.4+)`,
+                {
+                  retriable: false,
+                },
+              ),
+            );
+          }
+          (api as unknown as Api)(
+            connection,
+            acks,
+            timeoutMs,
+            tp.topic,
+            tp.partition,
+            batch,
+            (err: unknown, res: unknown) => {
+              const response = (res ?? (err as { response?: RawProduceResponse } | null)?.response) as
+                | RawProduceResponse
+                | undefined;
+              // A partition-level error arrives as an error carrying the response.
+              if (response?.responses || acks === 0) return resolve(response);
+              reject(err ?? new KafkaError('empty produce response'));
+            },
+          );
+        });
+      });
+    });
   }
 
   async createTopic(spec: TopicSpec): Promise<void> {

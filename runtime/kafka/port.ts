@@ -79,6 +79,13 @@ export interface KafkaPort extends ConsumerGroupAdmin {
    * and returns the offset the first one got; the others follow contiguously.
    */
   produce(tp: TopicPartition, records: readonly ProduceRecord[]): Promise<{ baseOffset: bigint }>;
+  /**
+   * Appends one record batch as it is (a batch a backup stored) to one partition, re-stamped for this
+   * port's producer (base offset, producer id, epoch and sequence, CRC: docs/format/v2.md §5), and
+   * returns the offset its first record got. The batch is changed in place. Its records must be
+   * numbered 0..n-1 and carry CreateTime, as a producer writes them; `recordCount` is theirs.
+   */
+  produceBatch(tp: TopicPartition, batch: Uint8Array, recordCount: number): Promise<{ baseOffset: bigint }>;
   createTopic(spec: TopicSpec): Promise<void>;
   deleteTopics(topics: readonly string[]): Promise<void>;
   /** Deletes every record of the partition below `offset` (DeleteRecords). */

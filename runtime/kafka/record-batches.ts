@@ -1,7 +1,7 @@
+import type { StoredBatch } from '../format/batch-block.ts';
 import {
-  type BatchHeader,
-  type BatchSummary,
   type BatchStats,
+  type BatchSummary,
   batchCrcValid,
   batchStats,
   CONTROL,
@@ -134,11 +134,7 @@ function addSkipped(ranges: SkippedRange[], start: bigint, end: bigint): void {
 }
 
 /** A batch of committed records, kept as Kafka wrote it (or cut to the fetched range). */
-export interface CommittedBatch {
-  readonly bytes: Uint8Array;
-  readonly header: BatchHeader;
-  readonly stats: BatchStats & BatchSummary;
-}
+export type CommittedBatch = StoredBatch;
 
 export interface CommittedBatches {
   readonly batches: CommittedBatch[];

@@ -74,19 +74,40 @@ describe('backup stores record batches whole (format v2)', () => {
       }
       assert.ok(batches >= 4);
 
+      // The restore produces the stored batches as they are: no record goes through the client's encoder.
       const targetKafka = kafkaPort('target');
+      let wholeBatches = 0;
+      let recordProduces = 0;
+      const counting = new Proxy(targetKafka, {
+        get(port, name) {
+          if (name === 'produceBatch') wholeBatches++;
+          if (name === 'produce') recordProduces++;
+          const member = Reflect.get(port, name, port);
+          return typeof member === 'function' ? member.bind(port) : member;
+        },
+      });
       const restored = await runRestore(
-        { kafka: targetKafka, repository: repo.repository },
+        { kafka: counting, repository: repo.repository },
         { backupId, createTopics: true },
       );
-      await targetKafka.close();
       topics.push([target, topic]);
       assert.equal(restored.records, 1200);
+      assert.equal(recordProduces, 0);
+      assert.equal(wholeBatches, batches);
       const copy = await readTopic(target, topic);
       assert.deepEqual(
         copy.map((p) => p.map((r) => content(r, true))),
         original.map((p) => p.map((r) => content(r, true))),
       );
+      // On the target too, every batch carries the producer's codec: nothing was re-compressed.
+      for (const partition of [0, 1]) {
+        const page = await targetKafka.fetchBatches({ topic, partition }, 0n);
+        assert.equal(page.kind, 'batches');
+        if (page.kind !== 'batches') continue;
+        assert.ok(page.batches.length > 0);
+        for (const b of page.batches) assert.equal(b.header.attributes & COMPRESSION_MASK, bits);
+      }
+      await targetKafka.close();
     });
   }
 });

@@ -1,4 +1,4 @@
-import { encodeBatch } from '../../../runtime/format/kafka-batch.ts';
+import { decodeBatchRecords, encodeBatch, readBatchHeader } from '../../../runtime/format/kafka-batch.ts';
 import type {
   BatchFetchResult,
   FetchOptions,
@@ -138,6 +138,20 @@ export class MemoryKafka implements KafkaPort {
       log.push({ ...r, offset: baseOffset + BigInt(i), timestampType: 'CreateTime' });
     }
     return { baseOffset };
+  }
+
+  /** Decodes the batch (the real decoder) and appends its records, as a broker assigns offsets. */
+  async produceBatch(
+    tp: TopicPartition,
+    batch: Uint8Array,
+    recordCount: number,
+  ): Promise<{ baseOffset: bigint }> {
+    const header = readBatchHeader(batch);
+    if (!header) throw new Error('not a whole record batch');
+    const records = decodeBatchRecords(batch, header);
+    if (records.length !== recordCount)
+      throw new Error(`${records.length} records, the caller says ${recordCount}`);
+    return this.produce(tp, records);
   }
 
   async createTopic(spec: TopicSpec): Promise<void> {

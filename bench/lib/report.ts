@@ -1,0 +1,183 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Figures, ratio, type Spread } from './stats.ts';
+
+export interface CaseResult {
+  readonly name: string;
+  readonly topic: {
+    readonly records: number;
+    readonly recordBytes: number;
+    readonly partitions: number;
+    readonly mib: number;
+  };
+  /** The read ceiling first, then the contenders. */
+  readonly read: readonly Figures[];
+  /** The write ceiling first, then the contenders. */
+  readonly write: readonly Figures[];
+  readonly profile?: readonly { fn: string; selfPercent: number }[];
+}
+
+export interface Extras {
+  readonly pitr: {
+    readonly records: number;
+    readonly windowRecords: number;
+    readonly windowShare: number;
+    readonly backupBytes: number;
+    readonly bytesRead: number;
+    readonly fractionRead: number;
+    readonly ratioToShare: number;
+    readonly restoreSeconds: number;
+  };
+  readonly incremental: {
+    readonly records: number;
+    readonly added: number;
+    readonly share: number;
+    readonly secondsFraction: Spread;
+    readonly bytesFraction: Spread;
+    readonly firstRunSeconds: number;
+  };
+  readonly memory: {
+    readonly smallMiB: number;
+    readonly bigMiB: number;
+    readonly smallPeakRssMiB: Spread;
+    readonly bigPeakRssMiB: Spread;
+    readonly growth: number;
+    readonly big: Figures;
+  };
+}
+
+export interface Report {
+  readonly date: string;
+  readonly quick: boolean;
+  readonly minutes: number;
+  readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly memoryGiB: number };
+  readonly versions: Readonly<Record<string, string>>;
+  readonly kafka: string;
+  readonly parameters: Readonly<Record<string, unknown>>;
+  readonly rust: {
+    readonly version?: string;
+    readonly failed: readonly { version: string; error: string }[];
+    readonly skipped?: boolean;
+  };
+  readonly cases: readonly CaseResult[];
+  readonly extras?: Extras;
+}
+
+const fmt = (s: Spread | undefined, digits = 1): string =>
+  s === undefined ? '' : `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+
+function table(rows: readonly Figures[], references: readonly Figures[]): string[] {
+  const refNames = references.map((r) => r.name.replace(/ \(.*\)$/, ''));
+  return [
+    `| contender | MB/s | records/s | CPU s | peak RSS MiB | ${refNames.map((n) => `× ${n}`).join(' | ')} |`,
+    `|---|---:|---:|---:|---:|${references.map(() => '---:').join('|')}|`,
+    ...rows.map(
+      (f) =>
+        `| ${f.name} | ${fmt(f.mbPerSec)} | ${fmt(f.recordsPerSec, 0)} | ${fmt(f.cpuSeconds)} | ${fmt(f.peakRssMiB, 0)} | ` +
+        `${references.map((r) => (r === f ? '—' : ratio(f, r).toFixed(2))).join(' | ')} |`,
+    ),
+  ];
+}
+
+/** The headline ratios of a case: ours against each reference, by median throughput. */
+export function headline(c: CaseResult): Record<string, number> {
+  const find = (list: readonly Figures[], prefix: string) => list.find((f) => f.name.startsWith(prefix));
+  const out: Record<string, number> = {};
+  const readCeiling = c.read[0];
+  const writeCeiling = c.write[0];
+  const pairs: [string, Figures | undefined, Figures | undefined][] = [
+    ['backup → volume ÷ read ceiling', find(c.read, 'kafka-backup backup → volume'), readCeiling],
+    ['backup → MinIO ÷ read ceiling', find(c.read, 'kafka-backup backup → MinIO'), readCeiling],
+    ['restore ÷ write ceiling', find(c.write, 'kafka-backup restore'), writeCeiling],
+    [
+      'backup → volume ÷ Rust engine',
+      find(c.read, 'kafka-backup backup → volume'),
+      find(c.read, 'Rust engine backup → volume'),
+    ],
+    [
+      'backup → MinIO ÷ Rust engine',
+      find(c.read, 'kafka-backup backup → MinIO'),
+      find(c.read, 'Rust engine backup → MinIO'),
+    ],
+    ['restore ÷ Rust engine', find(c.write, 'kafka-backup restore'), find(c.write, 'Rust engine restore')],
+  ];
+  for (const [name, ours, ref] of pairs) if (ours && ref) out[name] = ratio(ours, ref);
+  return out;
+}
+
+export function writeReport(dir: string, name: string, report: Report): void {
+  mkdirSync(dir, { recursive: true });
+  const md: string[] = [
+    `# Benchmark ${report.date}${report.quick ? ' (quick)' : ''}`,
+    '',
+    `${report.machine.cpus} cores (${report.machine.cpuModel}), ${report.machine.memoryGiB} GiB; ` +
+      `Kafka ${report.kafka}; ${Object.entries(report.versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}. ${report.minutes} minutes.`,
+    '',
+    `Every figure is the median of ${report.parameters.runsPerContender} runs, min–max in parentheses. ` +
+      'MB/s counts record payload (MiB of values) per wall-clock second of the whole process, start-up ' +
+      "included, except Kafka's tools, whose own clocks leave out the JVM's start. Parameters: " +
+      `${Object.entries(report.parameters)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}.`,
+    '',
+    report.rust.version
+      ? `Rust engine: kafka-backup-core ${report.rust.version} (bench/rust-engine/).`
+      : report.rust.skipped
+        ? 'Rust engine: left out of this run.'
+        : 'Rust engine: did not build.',
+    ...report.rust.failed.map((f) => `- kafka-backup-core ${f.version} did not build: ${f.error}`),
+    '',
+  ];
+  for (const c of report.cases) {
+    md.push(
+      `## ${c.name}: ${c.topic.records} records of ${c.topic.recordBytes} B, ${c.topic.partitions} partition(s), ${c.topic.mib} MiB`,
+      '',
+      '### Reading (backup)',
+      '',
+      ...table(c.read, [c.read[0] as Figures, ...c.read.filter((f) => f.name.startsWith('Rust'))]),
+      '',
+      '### Writing (restore)',
+      '',
+      ...table(c.write, [c.write[0] as Figures, ...c.write.filter((f) => f.name.startsWith('Rust'))]),
+      '',
+      '| ratio | value |',
+      '|---|---:|',
+      ...Object.entries(headline(c)).map(([k, v]) => `| ${k} | ${v.toFixed(2)} |`),
+      '',
+    );
+    if (c.profile) {
+      md.push(
+        'Costliest functions of a backup to a volume (self time, % of busy time):',
+        '',
+        '| function | self % |',
+        '|---|---:|',
+        ...c.profile.map((p) => `| \`${p.fn}\` | ${p.selfPercent} |`),
+        '',
+      );
+    }
+  }
+  const x = report.extras;
+  if (x) {
+    md.push(
+      '## The format at work',
+      '',
+      '| measure | value | goal |',
+      '|---|---:|---|',
+      `| PITR: bytes read to restore 1 h of 24 h, ÷ the backup | ${x.pitr.fractionRead} (${x.pitr.bytesRead} of ${x.pitr.backupBytes} B; ${x.pitr.windowRecords} records) | ≤ 1.2 × ${x.pitr.windowShare} |`,
+      `| PITR: that ÷ the window's share | ${x.pitr.ratioToShare} | ≤ 1.2 |`,
+      `| incremental: stored bytes of a run after 1 % new data ÷ the first run's | ${fmt(x.incremental.bytesFraction, 4)} | ≤ 1.2 × ${x.incremental.share} |`,
+      `| incremental: its time ÷ the first run's (${x.incremental.firstRunSeconds} s) | ${fmt(x.incremental.secondsFraction, 4)} | ≤ 1.2 × ${x.incremental.share} |`,
+      `| memory: peak RSS backing up ${x.memory.bigMiB} MiB ÷ ${x.memory.smallMiB} MiB | ${x.memory.growth} (${fmt(x.memory.bigPeakRssMiB, 0)} vs ${fmt(x.memory.smallPeakRssMiB, 0)} MiB) | ≤ 1.2 |`,
+      '',
+      'Operator scale (1,000 KafkaBackup resources on the API server) is not measured by this benchmark yet.',
+      '',
+    );
+  }
+  const text = `${md.join('\n')}\n`;
+  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(dir, `${name}.md`), text);
+  process.stdout.write(text);
+  process.stderr.write(`[bench] written to ${dir}/${name}.{json,md}\n`);
+}
