@@ -21,7 +21,7 @@ import { stringify } from 'yaml';
 import { down, findRunningEnv, hasComponent, up } from '../test/env/environment.ts';
 import { createTopic, deleteTopic, kafkaConnection, produce } from '../test/env/kafka-client.ts';
 import type { EnvState } from '../test/env/state.ts';
-import { createS3Bucket, deleteS3Bucket, s3Client } from '../test/env/storage-clients.ts';
+import { createS3Bucket, deleteS3Bucket, getS3Object, s3Client } from '../test/env/storage-clients.ts';
 import { consumerPerf, producerPerf, writePayloadFile } from './lib/kafka-tools.ts';
 import { measure, mustSucceed } from './lib/process.ts';
 import { type CaseResult, type Extras, writeReport } from './lib/report.ts';
@@ -178,6 +178,13 @@ async function rustRun(
       `kafka-backup-core restore: expected ${expected} records, it reported ${summary.records}`,
     );
   }
+  if (command === 'backup') {
+    // Its backup reports no count: its manifest must list every record, or the run timed less work.
+    const stored = await rustBackupRecords(s, config);
+    if (stored !== expected) {
+      throw new Error(`kafka-backup-core backup: its manifest holds ${stored} of ${expected} records`);
+    }
+  }
   return {
     seconds: result.seconds,
     cpuSeconds: result.cpuSeconds,
@@ -185,6 +192,27 @@ async function rustRun(
     records: expected,
     bytes: expected * recordSize,
   };
+}
+
+/** Records the Rust engine's manifest (`{backupId}/manifest.json`) lists, from a volume or MinIO. */
+async function rustBackupRecords(s: Setting, config: Record<string, unknown>): Promise<number> {
+  const storage = config.storage as { backend: string; path?: string; prefix?: string };
+  const key = `${config.backup_id as string}/manifest.json`;
+  const bytes =
+    storage.backend === 'filesystem'
+      ? readFileSync(join(storage.path as string, key))
+      : await getS3Object(
+          s3Client(s.env.s3 as NonNullable<EnvState['s3']>),
+          s.bucket,
+          `${storage.prefix}/${key}`,
+        );
+  const manifest = JSON.parse(Buffer.from(bytes).toString('utf8')) as {
+    topics: { partitions: { segments: { record_count: number }[] }[] }[];
+  };
+  return manifest.topics
+    .flatMap((t) => t.partitions)
+    .flatMap((p) => p.segments)
+    .reduce((n, seg) => n + seg.record_count, 0);
 }
 
 async function clientPath(
@@ -446,8 +474,9 @@ async function runExtras(s: Setting, main: CaseResult): Promise<Extras> {
   const stepMs = day / pitrRecords;
   log(`pitr: filling ${pitrTopic} with ${pitrRecords} records over 24 h of timestamps`);
   const value = Buffer.alloc(recordSize - 16, 'x');
-  for (let i = 0; i < pitrRecords; i += 5000) {
-    const n = Math.min(5000, pitrRecords - i);
+  // 500 records a request keeps each under the broker's 1 MiB request limit.
+  for (let i = 0; i < pitrRecords; i += 500) {
+    const n = Math.min(500, pitrRecords - i);
     await produce(
       source,
       pitrTopic,
@@ -647,7 +676,10 @@ function versions(rust: RustEngine | undefined): Record<string, string> {
 async function main(): Promise<void> {
   const started = Date.now();
   log('building the CLI as installed (tsc -p tsconfig.build.json)');
-  mustSucceed('tsc', await measure(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(ROOT, 'tsconfig.build.json')]));
+  mustSucceed(
+    'tsc',
+    await measure(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(ROOT, 'tsconfig.build.json')]),
+  );
   const { env, stop } = await environment();
   if (!env.kafka || !env.s3) throw new Error('the benchmark needs Kafka and MinIO from the test environment');
   const workDir = mkdtempSync(join(tmpdir(), 'kafka-backup-bench-'));

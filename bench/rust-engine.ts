@@ -31,6 +31,8 @@ function build(version: string, log: (m: string) => void): { ok: true } | { ok: 
   );
   writeFileSync(join(dir, 'Cargo.toml'), manifest);
   copyFileSync(join(HARNESS, 'src/main.rs'), join(dir, 'src/main.rs'));
+  // The committed lock file pins the pinned version's dependencies; other versions resolve anew.
+  if (version === VERSIONS[0]) copyFileSync(join(HARNESS, 'Cargo.lock'), join(dir, 'Cargo.lock'));
   log(`building the Rust engine harness with kafka-backup-core ${version} (cached after the first time)`);
   const result = spawnSync('cargo', ['build', '--release', '--quiet'], {
     cwd: dir,

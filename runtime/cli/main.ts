@@ -17,6 +17,10 @@ if (major < NODE_MAJOR) {
   );
   process.exitCode = 2;
 } else {
+  // Compiled code is cached on disk (NODE_COMPILE_CACHE, else the temp directory), so every run
+  // after the first starts faster; best effort: a read-only disk leaves it off.
+  const { enableCompileCache } = await import('node:module');
+  enableCompileCache?.();
   const { main } = await import('./run.ts');
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -10,8 +10,6 @@ import { CorruptObjectError } from '../format/errors.ts';
 import { BackupRepository, type PruneResult, type ReadableBackup } from '../format/repository.ts';
 import type { BackupManifest } from '../format/types.ts';
 import { createLogger, type Logger, type LogLevel, scrub } from '../log.ts';
-import { operatorMain } from '../operator/main.ts';
-import { runWorkerMain } from '../operator/runs/job-worker.ts';
 import { toolVersion } from '../version.ts';
 import { evidenceCli } from './evidence.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
@@ -88,9 +86,10 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   // Subcommands with their own options: consumer offsets, validation, evidence (docs/offsets.md, docs/evidence.md).
-  if (argv[0] === 'operator') return operatorMain(argv.slice(1));
+  // The operator and the Job worker load the Kubernetes client: only their subcommands pay for it.
+  if (argv[0] === 'operator') return (await import('../operator/main.ts')).operatorMain(argv.slice(1));
   // One run handed to a Kubernetes Job by the operator's Job runner.
-  if (argv[0] === 'run') return runWorkerMain(argv.slice(1));
+  if (argv[0] === 'run') return (await import('../operator/runs/job-worker.ts')).runWorkerMain(argv.slice(1));
   if (argv[0] === 'offsets') return offsetsCli(argv.slice(1));
   if (argv[0] === 'validate') return validateCli(argv.slice(1));
   if (argv[0] === 'evidence') return evidenceCli(argv.slice(1));

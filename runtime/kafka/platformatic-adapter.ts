@@ -291,19 +291,28 @@ export class PlatformaticKafka implements KafkaPort {
    */
   async #refuseHidden(topics: readonly string[]): Promise<void> {
     // One by one (only names a listing missed, so few): the refusal then names exactly the topic.
-    for (const topic of topics) {
-      try {
-        await this.#wrap(`describe topic ${topic}`, () => this.#admin.metadata({ topics: [topic] }));
-      } catch (error) {
-        if (!(error instanceof KafkaError) || error.failure?.kind !== 'not-authorized') continue;
-        const broker = this.#config.bootstrapServers.join(',');
-        const failure = partitionErrorFailure(29, topic, broker, this.#failureContext) ?? error.failure;
-        throw new KafkaError(`could not describe topic ${topic}: ${failure.message}`, {
-          cause: error,
-          failure,
-        });
-      }
-      // Anything else (an unknown topic): it does not exist, as the listing says.
+    // A client without retries: the answer for a topic that does not exist (the usual case: a
+    // restore's new target) is final, and the shared admin would retry it for over a second.
+    const probe = new Admin({ ...this.#baseOptions('describe'), retries: 0 });
+    try {
+      for (const topic of topics) await this.#refuseIfHidden(probe, topic);
+    } finally {
+      await probe.close().catch(() => {});
+    }
+  }
+
+  async #refuseIfHidden(probe: Admin, topic: string): Promise<void> {
+    try {
+      await this.#wrap(`describe topic ${topic}`, () => probe.metadata({ topics: [topic] }));
+    } catch (error) {
+      // Anything but a refusal (an unknown topic): it does not exist, as the listing says.
+      if (!(error instanceof KafkaError) || error.failure?.kind !== 'not-authorized') return;
+      const broker = this.#config.bootstrapServers.join(',');
+      const failure = partitionErrorFailure(29, topic, broker, this.#failureContext) ?? error.failure;
+      throw new KafkaError(`could not describe topic ${topic}: ${failure.message}`, {
+        cause: error,
+        failure,
+      });
     }
   }
 
