@@ -323,6 +323,18 @@ async function runCase(s: Setting, c: Case): Promise<CaseResult> {
       return run.sample;
     }),
   );
+  if (c.full && !quick) {
+    // What zstd costs on this machine: the same backup with segments left uncompressed.
+    read.push(
+      await repeat('kafka-backup backup → volume, compression none', async (i) => {
+        const path = join(s.workDir, `plain-${key(String(i))}`);
+        const config = { ...backupConfig('b', fsStorage(path)), compression: 'none' };
+        const run = await ours(s, 'backup', config, records, c.recordSize);
+        rmSync(path, { recursive: true, force: true });
+        return run.sample;
+      }),
+    );
+  }
   if (c.full) {
     read.push(
       await repeat(
