@@ -3,29 +3,32 @@
  * machine, against references measured in the same run like any contender (medians of at least three
  * runs, min and max beside them): Kafka's own consumer and producer performance tools (the ceilings),
  * the existing operator's Rust engine (kafka-backup-core, bench/rust-engine/), and the consume and
- * produce paths of two Node clients. Then point-in-time selectivity, incremental cost and the memory
- * bound. Nothing is asserted: results go to bench/results/ as Markdown and JSON.
+ * produce paths of two Node clients. Then point-in-time selectivity, incremental cost, the memory
+ * bound and the operator's scale. Nothing is asserted: results go to bench/results/ as Markdown and JSON.
  *
  *   --quick              the main case only, small, Kafka's tools and ours (under two minutes)
+ *   --only operator-scale  just the operator with BENCH_RESOURCES (1000) KafkaBackups
  *   BENCH_MB=1024        size of the main topic (MiB of records)
  *   BENCH_RUNS=3         runs per contender
  *   BENCH_PROFILE=1      also CPU-profile one backup to a volume and list its costliest functions
  *   BENCH_RUST=0         leave the Rust engine out (it is built with cargo the first time)
  *
- * It uses the test environment (Kafka + MinIO): a running one (`npm run env -- up`), or one it starts.
+ * It uses the test environment (Kafka, MinIO and, but for --quick, kube-apiserver): a running one
+ * (`npm run env -- up`), or one it starts.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { down, findRunningEnv, hasComponent, up } from '../test/env/environment.ts';
+import { type ComponentName, down, findRunningEnv, hasComponent, up } from '../test/env/environment.ts';
 import { createTopic, deleteTopic, kafkaConnection, produce } from '../test/env/kafka-client.ts';
 import type { EnvState } from '../test/env/state.ts';
 import { createS3Bucket, deleteS3Bucket, getS3Object, s3Client } from '../test/env/storage-clients.ts';
 import { consumerPerf, producerPerf, writePayloadFile } from './lib/kafka-tools.ts';
 import { measure, mustSucceed } from './lib/process.ts';
-import { type CaseResult, type Extras, writeReport } from './lib/report.ts';
+import { type CaseResult, type Extras, writeOperatorScale, writeReport } from './lib/report.ts';
 import { type Figures, figures, round, type Sample, spread } from './lib/stats.ts';
+import { type OperatorScale, operatorScale } from './operator-scale.ts';
 import {
   type RustEngine,
   type RustStorage,
@@ -47,7 +50,10 @@ const quick = process.argv.includes('--quick');
 const runs = Math.max(3, Number(process.env.BENCH_RUNS ?? 3));
 const mainMiB = Number(process.env.BENCH_MB ?? (quick ? 128 : 1024));
 const profile = process.env.BENCH_PROFILE === '1';
-const withRust = process.env.BENCH_RUST !== '0' && !quick;
+/** `--only operator-scale`: just the operator's scale (bench/results/operator-scale.*). */
+const onlyOperatorScale = process.argv.includes('operator-scale');
+const withRust = process.env.BENCH_RUST !== '0' && !quick && !onlyOperatorScale;
+const scaleResources = Number(process.env.BENCH_RESOURCES ?? 1000);
 
 function log(message: string): void {
   process.stderr.write(`[bench] ${new Date().toISOString().slice(11, 19)} ${message}\n`);
@@ -661,13 +667,21 @@ function topFunctions(dir: string, limit = 14): { fn: string; selfPercent: numbe
 
 async function environment(): Promise<{ env: EnvState; stop: () => Promise<void> }> {
   const running = findRunningEnv();
-  if (running && hasComponent(running.state, 'kafka') && hasComponent(running.state, 's3')) {
+  const needed: ComponentName[] = ['kafka', 's3', ...(quick ? [] : (['kube'] as const))];
+  if (running && needed.every((c) => hasComponent(running.state, c))) {
     log(`using the running test environment ${running.file}`);
+    process.env.KAFKA_BACKUP_TEST_ENV = running.file;
     return { env: running.state, stop: async () => {} };
   }
-  log('starting Kafka and MinIO');
-  const started = await up(['kafka', 's3']);
+  log(`starting ${needed.join(', ')}`);
+  const started = await up([...needed]);
+  process.env.KAFKA_BACKUP_TEST_ENV = started.file;
   return { env: started.state, stop: () => down(started.file) };
+}
+
+async function runOperatorScale(s: Setting): Promise<OperatorScale | { skipped: string }> {
+  if (!s.env.kube) return { skipped: 'the environment has no kube-apiserver' };
+  return operatorScale(s.env.s3 as NonNullable<EnvState['s3']>, s.bucket, scaleResources, 60_000, log);
 }
 
 function versions(rust: RustEngine | undefined): Record<string, string> {
@@ -725,9 +739,15 @@ async function main(): Promise<void> {
         { name: '10KiB-6p', recordSize: 10240, partitions: 6, mib: Math.floor(mainMiB / 4), full: false },
       ];
   try {
+    if (onlyOperatorScale) {
+      writeOperatorScale(join(ROOT, 'bench/results'), await runOperatorScale(s));
+      return;
+    }
     const results: CaseResult[] = [];
     for (const c of cases) results.push(await runCase(s, c));
-    const extras = quick ? undefined : await runExtras(s, results[0] as CaseResult);
+    const extras = quick
+      ? undefined
+      : { ...(await runExtras(s, results[0] as CaseResult)), operator: await runOperatorScale(s) };
     writeReport(join(ROOT, 'bench/results'), quick ? 'quick' : 'latest', {
       date: new Date().toISOString(),
       quick,

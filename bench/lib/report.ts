@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { OperatorScale } from '../operator-scale.ts';
 import { type Figures, ratio, type Spread } from './stats.ts';
 
 export interface CaseResult {
@@ -44,6 +45,7 @@ export interface Extras {
     readonly growth: number;
     readonly big: Figures;
   };
+  readonly operator?: OperatorScale | { readonly skipped: string };
 }
 
 export interface Report {
@@ -171,8 +173,7 @@ export function writeReport(dir: string, name: string, report: Report): void {
       `| incremental: its time ÷ the first run's (${x.incremental.firstRunSeconds} s) | ${fmt(x.incremental.secondsFraction, 4)} | ≤ 1.2 × ${x.incremental.share} |`,
       `| memory: peak RSS backing up ${x.memory.bigMiB} MiB ÷ ${x.memory.smallMiB} MiB | ${x.memory.growth} (${fmt(x.memory.bigPeakRssMiB, 0)} vs ${fmt(x.memory.smallPeakRssMiB, 0)} MiB) | ≤ 1.2 |`,
       '',
-      'Operator scale (1,000 KafkaBackup resources on the API server) is not measured by this benchmark yet.',
-      '',
+      ...operatorLines(x.operator),
     );
   }
   const text = `${md.join('\n')}\n`;
@@ -180,4 +181,29 @@ export function writeReport(dir: string, name: string, report: Report): void {
   writeFileSync(join(dir, `${name}.md`), text);
   process.stdout.write(text);
   process.stderr.write(`[bench] written to ${dir}/${name}.{json,md}\n`);
+}
+
+function operatorLines(o: OperatorScale | { readonly skipped: string } | undefined): string[] {
+  if (!o) return [];
+  if ('skipped' in o) return [`Operator scale: not measured (${o.skipped}).`, ''];
+  return [
+    `## Operator scale: ${o.resources} scheduled KafkaBackup resources, one operator process`,
+    '',
+    '| measure | value |',
+    '|---|---:|',
+    `| time from the operator's start until every resource is Ready | ${o.secondsToAllReady} s |`,
+    `| operator RSS once settled (peak) | ${o.rssMiB} MiB (${o.peakRssMiB} MiB) |`,
+    `| API server requests per minute once settled (${o.settledMinutes} min) | ${o.apiRequestsPerMinute} |`,
+    '',
+    'The operator runs from the sources (node --import tsx), as its integration tests run it.',
+    '',
+  ];
+}
+
+export function writeOperatorScale(dir: string, o: OperatorScale | { readonly skipped: string }): void {
+  mkdirSync(dir, { recursive: true });
+  const text = `${[`# Operator scale ${new Date().toISOString()}`, '', ...operatorLines(o)].join('\n')}\n`;
+  writeFileSync(join(dir, 'operator-scale.json'), `${JSON.stringify(o, null, 2)}\n`);
+  writeFileSync(join(dir, 'operator-scale.md'), text);
+  process.stdout.write(text);
 }
