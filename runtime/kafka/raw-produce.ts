@@ -7,7 +7,7 @@ import { createAPI, produceV9, produceV10, produceV11, Writer } from '@platforma
  */
 
 function createRawRequest(acks: number, timeoutMs: number, topic: string, partition: number, batch: Buffer) {
-  return Writer.create()
+  const writer = Writer.create()
     .appendString(null) // transactional id: none
     .appendInt16(acks)
     .appendInt32(timeoutMs)
@@ -19,6 +19,9 @@ function createRawRequest(acks: number, timeoutMs: number, topic: string, partit
       });
     })
     .appendTaggedFields();
+  // acks=0: the broker sends no response, so none is awaited (as the client's own Produce does).
+  if (acks === 0) writer.context.noResponse = true;
+  return writer;
 }
 
 const PARSERS: Record<number, unknown> = {

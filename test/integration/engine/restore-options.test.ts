@@ -132,6 +132,41 @@ describe('restore options on real Kafka', { timeout: 300_000 }, () => {
     }
   });
 
+  // The timeout guards against waiting on answers that never come: each whole batch would stall for
+  // the client's request timeout.
+  test('produceAcks 0 writes every record without waiting for an answer (whole batches included)', {
+    timeout: 30_000,
+  }, async () => {
+    const to = uniqueName('acks0');
+    cleanup.push([target, to]);
+    const port = kafkaPort('target', { produceAcks: 0 });
+    let wholeBatches = 0;
+    const produceBatch = port.produceBatch.bind(port);
+    port.produceBatch = (...args) => {
+      wholeBatches++;
+      return produceBatch(...args);
+    };
+    try {
+      const result = await runRestore(
+        { kafka: port, repository: repo.repository },
+        { backupId: 'older', topicMapping: { [topic]: to }, createTopics: true },
+      );
+      assert.ok(result.records > 0);
+      // Unacknowledged writes land shortly after they are sent.
+      const deadline = Date.now() + 15_000;
+      let landed = 0n;
+      while (Date.now() < deadline) {
+        landed = (await endOffsets(target, to)).reduce((a, b) => a + b, 0n);
+        if (landed >= BigInt(result.records)) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(landed, BigInt(result.records));
+      assert.ok(wholeBatches > 0, 'the stored batches were produced whole');
+    } finally {
+      await port.close();
+    }
+  });
+
   test('existing target records are kept (appended after) unless purgeTopics is set', async () => {
     const to = uniqueName('purge');
     cleanup.push([target, to]);
