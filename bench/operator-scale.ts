@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_KUBE_API_RATE_LIMIT } from '../runtime/operator/kube/port.ts';
 import type { CleanupScope } from '../test/env/kube-client.ts';
 import type { S3Info } from '../test/env/state.ts';
 import {
@@ -26,6 +27,8 @@ export interface OperatorScale {
   readonly peakRssMiB: number;
   readonly apiRequestsPerMinute: number;
   readonly settledMinutes: number;
+  /** The operator's client-side limit of API requests, as its flags set it. */
+  readonly apiRateLimit: string;
 }
 
 interface Listed {
@@ -57,6 +60,8 @@ export async function operatorScale(
   count: number,
   settleMs: number,
   log: (m: string) => void,
+  /** --kube-api-qps (and burst) to run with; undefined: the operator's defaults. */
+  kubeApiQps?: string,
 ): Promise<OperatorScale> {
   const cleanups: (() => unknown)[] = [];
   const scope: CleanupScope = { after: (fn) => cleanups.push(fn) };
@@ -74,7 +79,11 @@ export async function operatorScale(
     for (let i = 0; i < resources.length; i += 100) await admin.apply(resources.slice(i, i + 100), watched);
 
     const started = Date.now();
-    const operator = startReplica('op-scale', { kubeconfig, watched, args: ['--log-level=warn'] });
+    const operator = startReplica('op-scale', {
+      kubeconfig,
+      watched,
+      args: ['--log-level=warn', ...(kubeApiQps ? [`--kube-api-qps=${kubeApiQps}`] : [])],
+    });
     try {
       let ready = 0;
       while (ready < count) {
@@ -104,6 +113,12 @@ export async function operatorScale(
         // Less the two metrics reads themselves.
         apiRequestsPerMinute: round(((after - before - 2) * 60_000) / settleMs),
         settledMinutes: round(settleMs / 60_000),
+        apiRateLimit:
+          kubeApiQps === undefined
+            ? `${DEFAULT_KUBE_API_RATE_LIMIT.qps} requests/s, burst ${DEFAULT_KUBE_API_RATE_LIMIT.burst} (the operator's default)`
+            : kubeApiQps === '-1'
+              ? 'none (--kube-api-qps=-1)'
+              : `--kube-api-qps=${kubeApiQps}, burst ${DEFAULT_KUBE_API_RATE_LIMIT.burst}`,
       };
     } finally {
       await operator.stop();

@@ -8,6 +8,7 @@
  *
  *   --quick              the main case only, small, Kafka's tools and ours (under two minutes)
  *   --only operator-scale  just the operator with BENCH_RESOURCES (1000) KafkaBackups
+ *   BENCH_KUBE_API_QPS=-1  the operator's --kube-api-qps for that (default: its own default)
  *   BENCH_MB=1024        size of the main topic (MiB of records)
  *   BENCH_RUNS=3         runs per contender
  *   BENCH_PROFILE=1      also CPU-profile one backup to a volume and list its costliest functions
@@ -681,7 +682,14 @@ async function environment(): Promise<{ env: EnvState; stop: () => Promise<void>
 
 async function runOperatorScale(s: Setting): Promise<OperatorScale | { skipped: string }> {
   if (!s.env.kube) return { skipped: 'the environment has no kube-apiserver' };
-  return operatorScale(s.env.s3 as NonNullable<EnvState['s3']>, s.bucket, scaleResources, 60_000, log);
+  return operatorScale(
+    s.env.s3 as NonNullable<EnvState['s3']>,
+    s.bucket,
+    scaleResources,
+    60_000,
+    log,
+    process.env.BENCH_KUBE_API_QPS,
+  );
 }
 
 function versions(rust: RustEngine | undefined): Record<string, string> {

@@ -195,6 +195,8 @@ function operatorLines(o: OperatorScale | { readonly skipped: string } | undefin
     `| operator RSS once settled (peak) | ${o.rssMiB} MiB (${o.peakRssMiB} MiB) |`,
     `| API server requests per minute once settled (${o.settledMinutes} min) | ${o.apiRequestsPerMinute} |`,
     '',
+    `Client-side limit of the operator's API requests: ${o.apiRateLimit}.`,
+    '',
     'The operator runs from the sources (node --import tsx), as its integration tests run it.',
     '',
   ];

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { LogLevel } from '../log.ts';
 import { parseBindAddress } from './http-endpoints.ts';
+import { DEFAULT_KUBE_API_RATE_LIMIT } from './kube/port.ts';
 import type { JobPodTemplate, JobSettings } from './runs/job-manifest.ts';
 import { JobTemplateError, parseJobTemplate } from './runs/job-template.ts';
 
@@ -26,6 +27,9 @@ Flags:
   --watch-namespaces NS[,NS...]      namespaces to watch (default: all)
   --sync-period D                    re-reconcile every object this often (default 5m; 0 disables)
   --max-concurrent-reconciles N      reconciles at once, over all kinds (default 4)
+  --kube-api-qps Q                   requests per second to the API server, client-side (default 50;
+                                     -1 disables the limit and leaves it to the server's priority and fairness)
+  --kube-api-burst N                 requests above that rate allowed at once (default 100)
   --graceful-shutdown-timeout D      on SIGTERM, wait this long for reconciles in progress (default 20s)
   --runner in-process|job            where runs execute: in the operator process (default), or each as a
                                      Kubernetes Job of --job-image running \`kafka-backup run\`
@@ -53,6 +57,8 @@ export interface OperatorFlags {
   readonly watchNamespaces: string[];
   readonly syncPeriodMs: number;
   readonly maxConcurrentReconciles: number;
+  /** Client-side rate limit of API requests; undefined: none (--kube-api-qps=-1). */
+  readonly kubeApiRateLimit: { readonly qps: number; readonly burst: number } | undefined;
   readonly gracefulShutdownTimeoutMs: number;
   readonly kubeconfig: string | undefined;
   readonly logLevel: LogLevel;
@@ -94,6 +100,8 @@ export function parseOperatorFlags(
         'watch-namespaces': { type: 'string', default: '' },
         'sync-period': { type: 'string', default: '5m' },
         'max-concurrent-reconciles': { type: 'string', default: '4' },
+        'kube-api-qps': { type: 'string', default: String(DEFAULT_KUBE_API_RATE_LIMIT.qps) },
+        'kube-api-burst': { type: 'string', default: String(DEFAULT_KUBE_API_RATE_LIMIT.burst) },
         'graceful-shutdown-timeout': { type: 'string', default: '20s' },
         kubeconfig: { type: 'string' },
         runner: { type: 'string', default: 'in-process' },
@@ -119,6 +127,18 @@ export function parseOperatorFlags(
       `--max-concurrent-reconciles: expected a whole number of at least 1, got "${str('max-concurrent-reconciles')}"`,
     );
   }
+  const qps = Number(str('kube-api-qps'));
+  if (!(Number.isFinite(qps) && (qps > 0 || qps === -1))) {
+    throw new FlagError(
+      `--kube-api-qps: expected a positive number or -1 (no limit), got "${str('kube-api-qps')}"`,
+    );
+  }
+  const burst = Number(str('kube-api-burst'));
+  if (!Number.isInteger(burst) || burst < 1) {
+    throw new FlagError(
+      `--kube-api-burst: expected a whole number of at least 1, got "${str('kube-api-burst')}"`,
+    );
+  }
   const watchNamespaces = str('watch-namespaces')
     .split(',')
     .map((ns) => ns.trim())
@@ -135,6 +155,7 @@ export function parseOperatorFlags(
     watchNamespaces: [...new Set(watchNamespaces)],
     syncPeriodMs: parseDuration('--sync-period', str('sync-period')),
     maxConcurrentReconciles: concurrency,
+    kubeApiRateLimit: qps === -1 ? undefined : { qps, burst },
     gracefulShutdownTimeoutMs: parseDuration('--graceful-shutdown-timeout', str('graceful-shutdown-timeout')),
     kubeconfig: str('kubeconfig'),
     logLevel,

@@ -60,7 +60,11 @@ export async function operatorMain(
   const log = (options.log ?? createLogger({ level: flags.logLevel })).child({ component: 'operator' });
   let kube: KubePort;
   try {
-    kube = options.kube ?? new ClientNodeKube(loadKubeConfig(flags.kubeconfig, env));
+    kube =
+      options.kube ??
+      new ClientNodeKube(loadKubeConfig(flags.kubeconfig, env), {
+        rateLimit: flags.kubeApiRateLimit ?? null,
+      });
   } catch (error) {
     log.error('cannot reach Kubernetes', { error });
     return 2;

@@ -22,16 +22,17 @@ import {
 import { TokenBucket } from '../../storage/rate-limit.ts';
 import { KubeApiError } from '../errors.ts';
 import type { KubeObject, ObjectKey, ResourceKind } from '../resource.ts';
-import type {
-  ConditionView,
-  EventRecord,
-  JobView,
-  KubePort,
-  LeaseRecord,
-  ListResult,
-  PodView,
-  WatchEvent,
-  WatchRequest,
+import {
+  type ConditionView,
+  DEFAULT_KUBE_API_RATE_LIMIT,
+  type EventRecord,
+  type JobView,
+  type KubePort,
+  type LeaseRecord,
+  type ListResult,
+  type PodView,
+  type WatchEvent,
+  type WatchRequest,
 } from './port.ts';
 
 export interface ClientNodeKubeOptions {
@@ -40,13 +41,12 @@ export interface ClientNodeKubeOptions {
   /** Page size of lists. @default 500 */
   readonly pageSize?: number;
   /**
-   * Client-side rate limit of requests and watch opens, as client-go's QPS and burst (the values
-   * controller-runtime uses): after an outage, every informer reconnecting at once is spread out.
-   * @default 20
+   * Client-side rate limit of requests and watch opens, as client-go's QPS and burst: after an
+   * outage, every informer reconnecting at once is spread out. Null: no client-side limit (the API
+   * server's priority and fairness still applies).
+   * @default DEFAULT_KUBE_API_RATE_LIMIT
    */
-  readonly qps?: number;
-  /** @default 30 */
-  readonly burst?: number;
+  readonly rateLimit?: { readonly qps: number; readonly burst: number } | null;
 }
 
 type RequestOptions = NonNullable<Parameters<CustomObjectsApi['getNamespacedCustomObject']>[1]>;
@@ -59,7 +59,7 @@ export class ClientNodeKube implements KubePort {
   private readonly watcher: Watch;
   private readonly requestTimeoutMs: number;
   private readonly pageSize: number;
-  private readonly limiter: TokenBucket;
+  private readonly limiter: TokenBucket | undefined;
 
   constructor(config: KubeConfig, options: ClientNodeKubeOptions = {}) {
     this.custom = config.makeApiClient(CustomObjectsApi);
@@ -69,7 +69,8 @@ export class ClientNodeKube implements KubePort {
     this.watcher = new Watch(config);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.pageSize = options.pageSize ?? 500;
-    this.limiter = new TokenBucket(options.qps ?? 20, { burst: options.burst ?? 30 });
+    const limit = options.rateLimit === undefined ? DEFAULT_KUBE_API_RATE_LIMIT : options.rateLimit;
+    this.limiter = limit ? new TokenBucket(limit.qps, { burst: limit.burst }) : undefined;
   }
 
   async list(kind: ResourceKind, namespace: string | undefined): Promise<ListResult> {
@@ -100,7 +101,7 @@ export class ClientNodeKube implements KubePort {
   }
 
   async watch(kind: ResourceKind, request: WatchRequest): Promise<void> {
-    await this.limiter.take(1);
+    await this.limiter?.take(1);
     const base = `/apis/${kind.group}/${kind.version}`;
     const path =
       request.namespace === undefined
@@ -334,7 +335,7 @@ export class ClientNodeKube implements KubePort {
   ): Promise<T> {
     const timeout = timeoutOptions(this.requestTimeoutMs);
     const options = contentType ? setHeaderOptions('Content-Type', contentType, timeout) : timeout;
-    await this.limiter.take(1);
+    await this.limiter?.take(1);
     try {
       return await request(options);
     } catch (error) {

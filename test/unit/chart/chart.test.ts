@@ -253,6 +253,10 @@ describe('the Helm chart', () => {
     assert.equal(tuned.syncPeriodMs, 10 * 60_000);
     assert.equal(tuned.maxConcurrentReconciles, 8);
     assert.equal(parseOperatorFlags(await args({ syncPeriod: 0 }), env).syncPeriodMs, 0);
+    assert.deepEqual(defaults.kubeApiRateLimit, { qps: 50, burst: 100 }, "the operator's default");
+    const faster = parseOperatorFlags(await args({ kubeApiQps: 200, kubeApiBurst: 400 }), env);
+    assert.deepEqual(faster.kubeApiRateLimit, { qps: 200, burst: 400 });
+    assert.equal(parseOperatorFlags(await args({ kubeApiQps: -1 }), env).kubeApiRateLimit, undefined);
   });
 
   test('pod placement, pull secrets, annotations and labels reach the Pod', async () => {
@@ -392,6 +396,9 @@ describe('the Helm chart', () => {
       [{ crds: { keep: false } }, /at '\/crds': additional properties 'keep' not allowed/],
       [{ syncPeriod: '5 minutes' }, /at '\/syncPeriod': '5 minutes' does not match pattern/],
       [{ maxConcurrentReconciles: 0 }, /at '\/maxConcurrentReconciles': minimum: got 0, want 1/],
+      [{ kubeApiQps: 0 }, /at '\/kubeApiQps'/],
+      [{ kubeApiQps: -2 }, /at '\/kubeApiQps'/],
+      [{ kubeApiBurst: 0 }, /at '\/kubeApiBurst': minimum: got 0, want 1/],
       [{ watchNamespaces: ['a', 'a'] }, /at '\/watchNamespaces': items at 0 and 1 are equal/],
       [{ watchNamespaces: ['Team_A'] }, /at '\/watchNamespaces\/0': 'Team_A' does not match pattern/],
       [{ serviceAccount: { create: false } }, /at '\/serviceAccount\/name': minLength: got 0, want 1/],

@@ -41,7 +41,7 @@ async function emptyListServer(t: { after(fn: () => unknown): void }) {
 
 test('requests are rate-limited client-side (QPS and burst), so reconnecting informers cannot flood the API server', async (t) => {
   const { config, seen } = await emptyListServer(t);
-  const kube = new ClientNodeKube(config, { qps: 20, burst: 5 });
+  const kube = new ClientNodeKube(config, { rateLimit: { qps: 20, burst: 5 } });
   const started = Date.now();
   const lists = await Promise.all(Array.from({ length: 25 }, () => kube.list(KAFKA_KINDS.KafkaBackup, 'ns')));
   const took = Date.now() - started;

@@ -49,6 +49,28 @@ describe('operator flags', () => {
       [15_000, 10_000, 2000],
     );
     assert.equal(flags.syncPeriodMs, 300_000);
+    assert.deepEqual(flags.kubeApiRateLimit, { qps: 50, burst: 100 });
+  });
+
+  test('--kube-api-qps and --kube-api-burst set the client-side limit; a qps of -1 removes it', () => {
+    assert.deepEqual(
+      parseOperatorFlags(['--kube-api-qps=12.5', '--kube-api-burst=20'], {}).kubeApiRateLimit,
+      {
+        qps: 12.5,
+        burst: 20,
+      },
+    );
+    assert.equal(parseOperatorFlags(['--kube-api-qps=-1'], {}).kubeApiRateLimit, undefined);
+    for (const bad of ['0', '-2', 'fast', '']) {
+      assert.throws(
+        () => parseOperatorFlags([`--kube-api-qps=${bad}`], {}),
+        /--kube-api-qps: expected a positive number or -1/,
+      );
+    }
+    assert.throws(
+      () => parseOperatorFlags(['--kube-api-burst=0'], {}),
+      /--kube-api-burst: expected a whole number/,
+    );
   });
 
   test('a bare --leader-elect means true; --watch-namespaces tolerates spaces and repeats', () => {
