@@ -2,7 +2,15 @@ import { backupConfigFromSpec } from '../config/load.ts';
 import { meterOptions } from '../config/metrics.ts';
 import { type BackupResult, runBackup } from '../engine/backup.ts';
 import { BackupRepository } from '../format/repository.ts';
-import { type AppPorts, metered, openRunStore, type RunControls, runHooks, withKafka } from './ports.ts';
+import {
+  type AppPorts,
+  metered,
+  openRunStore,
+  type RunControls,
+  runHooks,
+  withKafka,
+  withStore,
+} from './ports.ts';
 
 /**
  * One run of a KafkaBackup: `spec` is the resource's spec as plain JSON. A run stopped through
@@ -16,12 +24,13 @@ export async function backup(spec: unknown, ports: AppPorts, run: RunControls = 
     run.context ?? { source: 'KafkaBackup spec' },
   );
   return metered(run, meterOptions(config.metrics), async (meter) => {
-    const store = await openRunStore(ports, config, meter);
     const connect = meter ? { onRetry: (kind: string) => meter.retried('kafka', kind) } : {};
-    return withKafka(ports, config.kafka, connect, (kafka) =>
-      runBackup(
-        { kafka, repository: new BackupRepository(store), log: ports.log, ...runHooks(run, meter) },
-        { ...config.options, ...(run.signal ? { signal: run.signal } : {}) },
+    return withStore(openRunStore(ports, config, meter), (store) =>
+      withKafka(ports, config.kafka, connect, (kafka) =>
+        runBackup(
+          { kafka, repository: new BackupRepository(store), log: ports.log, ...runHooks(run, meter) },
+          { ...config.options, ...(run.signal ? { signal: run.signal } : {}) },
+        ),
       ),
     );
   });

@@ -28,6 +28,7 @@ export {
   type OpenStoreRequest,
   productionPorts,
   type RunControls,
+  withStore,
 } from './ports.ts';
 export { type RestoreRunResult, restore } from './restore.ts';
 export { retention } from './retention.ts';

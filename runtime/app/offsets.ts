@@ -19,7 +19,7 @@ import {
 import { OffsetsUsageError } from '../offsets/errors.ts';
 import { openMappingSource } from '../offsets/mapping-store.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
-import { type AppPorts, withKafka } from './ports.ts';
+import { type AppPorts, withKafka, withStore } from './ports.ts';
 
 /**
  * The consumer-offset use cases: KafkaOffsetReset and KafkaOffsetRollback from their specs, and the
@@ -144,8 +144,9 @@ export async function showOffsetMapping(
   options: { readonly backupId: string; readonly restoreId?: string },
   ports: AppPorts,
 ): Promise<CommandResult> {
-  const store = await openStorage(target, ports);
-  return runOffsetsShowMapping(options, { openBackup: backupOpener(store) });
+  return withStore(openStorage(target, ports), (store) =>
+    runOffsetsShowMapping(options, { openBackup: backupOpener(store) }),
+  );
 }
 
 /** Opens the storage and, when the target names one, a connection to the cluster for `run`. */
@@ -157,8 +158,12 @@ async function withOffsets(
 ): Promise<CommandResult> {
   const store = options.storageOptional && !target.storage ? undefined : await openStorage(target, ports);
   const deps: OffsetsDeps = store ? { store, openBackup: backupOpener(store) } : {};
-  if (!target.kafka) return run(deps);
-  return withKafka(ports, target.kafka, {}, (admin) => run({ ...deps, admin }));
+  try {
+    if (!target.kafka) return await run(deps);
+    return await withKafka(ports, target.kafka, {}, (admin) => run({ ...deps, admin }));
+  } finally {
+    store?.close?.();
+  }
 }
 
 async function openStorage(target: OperationTarget, ports: AppPorts): Promise<ObjectStore> {

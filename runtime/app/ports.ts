@@ -135,6 +135,19 @@ export function runHooks(
 }
 
 /** Runs `use` with a connection and closes it whatever happens. */
+/** Runs `use` with a store opened for it, and releases the store's connections however it ends. */
+export async function withStore<T>(
+  opened: Promise<ObjectStore>,
+  use: (store: ObjectStore) => Promise<T>,
+): Promise<T> {
+  const store = await opened;
+  try {
+    return await use(store);
+  } finally {
+    store.close?.();
+  }
+}
+
 export async function withKafka<T>(
   ports: AppPorts,
   config: KafkaConnectionConfig,

@@ -4,7 +4,15 @@ import { type RestoreResult, runRestore } from '../engine/restore.ts';
 import { BackupRepository } from '../format/repository.ts';
 import { handleOffsetsAfterRestore } from '../offsets/after-restore.ts';
 import type { CommandResult } from '../offsets/commands.ts';
-import { type AppPorts, metered, openRunStore, type RunControls, runHooks, withKafka } from './ports.ts';
+import {
+  type AppPorts,
+  metered,
+  openRunStore,
+  type RunControls,
+  runHooks,
+  withKafka,
+  withStore,
+} from './ports.ts';
 
 export interface RestoreRunResult extends RestoreResult {
   /** The consumer group offsets handled after the data (autoConsumerGroups, offsetReset), if asked. */
@@ -29,28 +37,29 @@ export async function restore(
   );
   const dryRun = run.dryRun === true || config.options.dryRun === true;
   // A dry run moves nothing: no meter.
-  return metered(run, dryRun ? undefined : meterOptions(config.metrics), async (meter) => {
-    const store = await openRunStore(ports, config, meter);
-    const repository = new BackupRepository(store);
-    const connect = {
-      produceAcks: config.produceAcks,
-      produceTimeoutMs: config.produceTimeoutMs,
-      ...(meter ? { onRetry: (kind: string) => meter.retried('kafka', kind) } : {}),
-    };
-    return withKafka(ports, config.kafka, connect, async (kafka) => {
-      const result = await runRestore(
-        { kafka, repository, log: ports.log, ...runHooks(run, meter) },
-        { ...config.options, dryRun, ...(run.signal ? { signal: run.signal } : {}) },
-      );
-      // Offsets are translated through the mapping, which only a completed restore writes.
-      if (result.outcome !== 'complete') return result;
-      const consumerGroups = await handleOffsetsAfterRestore(
-        config.offsetHandling,
-        kafka,
-        repository,
-        result,
-      );
-      return consumerGroups ? { ...result, consumerGroups } : result;
-    });
-  });
+  return metered(run, dryRun ? undefined : meterOptions(config.metrics), (meter) =>
+    withStore(openRunStore(ports, config, meter), (store) => {
+      const repository = new BackupRepository(store);
+      const connect = {
+        produceAcks: config.produceAcks,
+        produceTimeoutMs: config.produceTimeoutMs,
+        ...(meter ? { onRetry: (kind: string) => meter.retried('kafka', kind) } : {}),
+      };
+      return withKafka(ports, config.kafka, connect, async (kafka) => {
+        const result = await runRestore(
+          { kafka, repository, log: ports.log, ...runHooks(run, meter) },
+          { ...config.options, dryRun, ...(run.signal ? { signal: run.signal } : {}) },
+        );
+        // Offsets are translated through the mapping, which only a completed restore writes.
+        if (result.outcome !== 'complete') return result;
+        const consumerGroups = await handleOffsetsAfterRestore(
+          config.offsetHandling,
+          kafka,
+          repository,
+          result,
+        );
+        return consumerGroups ? { ...result, consumerGroups } : result;
+      });
+    }),
+  );
 }

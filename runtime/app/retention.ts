@@ -2,7 +2,7 @@ import { backupConfigFromSpec } from '../config/load.ts';
 import { runRetention } from '../engine/retention.ts';
 import { BackupRepository, type PruneResult } from '../format/repository.ts';
 import { UsageError } from './errors.ts';
-import { type AppPorts, openRunStore, type RunControls } from './ports.ts';
+import { type AppPorts, openRunStore, type RunControls, withStore } from './ports.ts';
 
 /**
  * A retention pass of a KafkaBackup (`spec.retention`): deletes the runs its limits make eligible,
@@ -23,18 +23,19 @@ export async function retention(
     );
   }
   const { dryRun, minSuccessful, keepLast, maxAgeDays } = config.retention;
-  const store = await openRunStore(ports, config);
-  return runRetention(
-    { repository: new BackupRepository(store), log: ports.log },
-    {
-      backupId: config.options.backupId,
-      policy: {
-        minSuccessful,
-        ...(keepLast !== undefined ? { keepLast } : {}),
-        ...(maxAgeDays !== undefined ? { maxAgeDays } : {}),
+  return withStore(openRunStore(ports, config), (store) =>
+    runRetention(
+      { repository: new BackupRepository(store), log: ports.log },
+      {
+        backupId: config.options.backupId,
+        policy: {
+          minSuccessful,
+          ...(keepLast !== undefined ? { keepLast } : {}),
+          ...(maxAgeDays !== undefined ? { maxAgeDays } : {}),
+        },
+        dryRun: run.dryRun === true || dryRun,
+        ...(config.options.encryption ? { encryption: config.options.encryption } : {}),
       },
-      dryRun: run.dryRun === true || dryRun,
-      ...(config.options.encryption ? { encryption: config.options.encryption } : {}),
-    },
+    ),
   );
 }

@@ -53,7 +53,12 @@ export async function validateWith(
   const wantCluster = run.clusterChecks === true || (config.hasChecks && config.kafka !== undefined);
   if (wantCluster && !config.kafka) throw new UsageError('the cluster checks need kafkaCluster');
   const store = await ports.openStore(config.storage);
-  const evidenceStore = config.evidenceStorage ? await ports.openStore(config.evidenceStorage) : undefined;
+  const evidenceStore = config.evidenceStorage
+    ? await ports.openStore(config.evidenceStorage).catch((error: unknown) => {
+        store.close?.();
+        throw error;
+      })
+    : undefined;
   const kafka: KafkaPort | undefined =
     config.kafka && (wantCluster || config.restoreSample !== undefined)
       ? ports.connectKafka(config.kafka)
@@ -106,5 +111,7 @@ export async function validateWith(
     );
   } finally {
     await kafka?.close();
+    store.close?.();
+    evidenceStore?.close?.();
   }
 }

@@ -188,6 +188,7 @@ export function withCircuitBreaker(store: ObjectStore, breaker: CircuitBreaker):
   };
   return {
     description: store.description,
+    close: () => store.close?.(),
     put: (key: string, body: Uint8Array | AsyncIterable<Uint8Array>, options?: PutOptions) =>
       breaker.run(
         key,

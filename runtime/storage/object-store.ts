@@ -18,6 +18,12 @@ export interface ObjectStore {
   list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo>;
   /** Deletes an object; deleting a missing object is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Releases the store's connections (an S3 client keeps one open per request it pooled); the store
+   * is not used afterwards. A long-lived process that opens a store per reconcile or run would
+   * otherwise keep a socket and its file descriptor per store until the server drops it.
+   */
+  close?(): void;
 }
 
 export interface PutOptions {

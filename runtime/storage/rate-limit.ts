@@ -58,6 +58,7 @@ export function withRateLimit(store: ObjectStore, bucket: TokenBucket): ObjectSt
   }
   return {
     description: store.description,
+    close: () => store.close?.(),
     async put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, options?: PutOptions) {
       if (body instanceof Uint8Array) {
         await bucket.take(body.length);

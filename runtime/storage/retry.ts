@@ -49,6 +49,7 @@ export function withRetry(store: ObjectStore, policy: RetryPolicy = {}): ObjectS
 
   return {
     description: store.description,
+    close: () => store.close?.(),
     put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, options?: PutOptions) {
       if (!(body instanceof Uint8Array)) return store.put(key, body, options);
       return attempt('put', key, () => store.put(key, body, options));

@@ -3,7 +3,7 @@
  * is read from the bucket, not remembered, so a fresh cluster that applies the same resource from
  * Git lists the runs already stored.
  */
-import type { AppPorts } from '../../app/index.ts';
+import { type AppPorts, withStore } from '../../app/index.ts';
 import { backupConfigFromSpec } from '../../config/load.ts';
 import { BackupNotFoundError } from '../../format/errors.ts';
 import { BackupRepository } from '../../format/repository.ts';
@@ -40,17 +40,18 @@ export async function readStoredState(
 ): Promise<StoredState> {
   const config = await backupConfigFromSpec(spec, ports.secrets, context);
   const backupId = config.options.backupId;
-  const store = await ports.openStore(config.storage);
-  try {
-    const backup = await new BackupRepository(store).open(
-      backupId,
-      config.options.encryption ? { encryption: config.options.encryption } : {},
-    );
-    return summarize(backupId, await backup.manifest());
-  } catch (error) {
-    if (error instanceof BackupNotFoundError) return summarize(backupId, undefined);
-    throw error;
-  }
+  return withStore(ports.openStore(config.storage), async (store) => {
+    try {
+      const backup = await new BackupRepository(store).open(
+        backupId,
+        config.options.encryption ? { encryption: config.options.encryption } : {},
+      );
+      return summarize(backupId, await backup.manifest());
+    } catch (error) {
+      if (error instanceof BackupNotFoundError) return summarize(backupId, undefined);
+      throw error;
+    }
+  });
 }
 
 /** Runs oldest first, and the time range of the stored records (what a restore can reach). */

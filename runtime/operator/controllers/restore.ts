@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { resultStatus } from '../../app/errors.ts';
-import { productionPorts } from '../../app/ports.ts';
+import { productionPorts, withStore } from '../../app/ports.ts';
 import { type RestoreRunResult, restore } from '../../app/restore.ts';
 import { storageConfigFromSpec } from '../../config/load.ts';
 import type { SecretResolver } from '../../config/secrets.ts';
@@ -244,8 +244,7 @@ export function restoreKind(log: Logger, live?: LiveRunMetrics): OneShotKind<Res
       needed: (status) => snapshotIdOfStatus(status) !== undefined,
       async run(object, context) {
         const snapshotId = snapshotIdOfStatus(statusOf(object)) as string;
-        const store = await snapshotStore(object, context);
-        await store.delete(snapshotKey(snapshotId));
+        await withStore(snapshotStore(object, context), (store) => store.delete(snapshotKey(snapshotId)));
         return `offset snapshot ${snapshotId} deleted with the restore`;
       },
     },
@@ -254,8 +253,9 @@ export function restoreKind(log: Logger, live?: LiveRunMetrics): OneShotKind<Res
       if (upkeep.action === 'none') return undefined;
       if (upkeep.action === 'wait') return { requeueAfterMs: upkeep.ms };
       // rollback.snapshotRetentionHours passed: the snapshot goes, with the means to roll back to it.
-      const store = await snapshotStore(object, context);
-      await store.delete(snapshotKey(upkeep.snapshotId));
+      await withStore(snapshotStore(object, context), (store) =>
+        store.delete(snapshotKey(upkeep.snapshotId)),
+      );
       await writeStatus(
         { client: context.client, recorder: context.recorder },
         KAFKA_KINDS.KafkaRestore,

@@ -250,3 +250,16 @@ describe('circuitBreaker.operationTimeoutMs', () => {
     assert.deepEqual([...(await inner.get('segment'))], [2]);
   });
 });
+
+test('closing a wrapped store closes the store beneath every wrapper (its connections are released)', () => {
+  let closed = 0;
+  const base = Object.assign(new MemoryObjectStore(), { close: () => void closed++ });
+  const wrapped = withRateLimit(
+    withRetry(withCircuitBreaker(base, new CircuitBreaker('test', {}))),
+    new TokenBucket(1024 * 1024),
+  );
+  wrapped.close?.();
+  assert.equal(closed, 1);
+  // A store without connections has nothing to close: closing its wrappers is harmless.
+  withRetry(new MemoryObjectStore()).close?.();
+});

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { productionPorts } from '../../../runtime/app/ports.ts';
+import { silentLogger } from '../../../runtime/log.ts';
+import { readStoredState } from '../../../runtime/operator/controllers/backup-storage.ts';
+import { need } from '../../env/fixture.ts';
+import { createS3Bucket, deleteS3Bucket, s3Client } from '../../env/storage-clients.ts';
+import { mapSecrets } from '../../unit/app/memory-ports.ts';
+
+const openDescriptors = () => readdirSync('/proc/self/fd').length;
+
+/**
+ * The operator reads a KafkaBackup's storage on every reconcile. Each read opens a store whose S3
+ * client pools a keep-alive socket: unless the store is closed, that socket and its file
+ * descriptor stay until the server drops them, one per reconcile.
+ */
+describe('storage connections on real S3 (MinIO)', () => {
+  const s3 = need('s3');
+  const client = s3Client(s3);
+  let bucket: string;
+  before(async () => {
+    bucket = await createS3Bucket(client, 'connections');
+  });
+  after(async () => {
+    await deleteS3Bucket(client, bucket);
+    client.destroy();
+  });
+
+  const ports = () =>
+    productionPorts({
+      log: silentLogger,
+      secrets: mapSecrets({
+        's3-creds/AWS_ACCESS_KEY_ID': s3.accessKeyId,
+        's3-creds/AWS_SECRET_ACCESS_KEY': s3.secretAccessKey,
+      }),
+    });
+  const spec = () => ({
+    backupId: 'nightly',
+    kafkaCluster: { bootstrapServers: ['unused:9092'] },
+    topics: ['orders'],
+    storage: {
+      storageType: 's3',
+      s3: {
+        bucket,
+        region: s3.region,
+        endpoint: s3.endpoint,
+        pathStyle: true,
+        allowHttp: true,
+        credentialsSecret: { name: 's3-creds' },
+      },
+    },
+  });
+  const reads = 40;
+
+  test('reading a backup’s stored state, reconcile after reconcile, leaves no connection open', async () => {
+    const p = ports();
+    const before = openDescriptors();
+    for (let i = 0; i < reads; i++) {
+      const state = await readStoredState(spec(), p, { source: 'KafkaBackup ns/nightly', name: 'nightly' });
+      assert.equal(state.storedRunCount, 0);
+    }
+    const grown = openDescriptors() - before;
+    assert.ok(grown < 5, `${grown} more file descriptors open after ${reads} reads`);
+  });
+
+  test('the same reads without closing each store would keep one socket each (what the test above rules out)', async () => {
+    const p = ports();
+    const before = openDescriptors();
+    const stores = [];
+    for (let i = 0; i < reads; i++) {
+      const store = await p.openStore({
+        type: 's3',
+        bucket,
+        region: s3.region,
+        endpoint: s3.endpoint,
+        pathStyle: true,
+        allowHttp: true,
+        accessKeyId: { kind: 'secret', name: 's3-creds', key: 'AWS_ACCESS_KEY_ID' },
+        secretAccessKey: { kind: 'secret', name: 's3-creds', key: 'AWS_SECRET_ACCESS_KEY' },
+      });
+      await store.head('nothing-here');
+      stores.push(store);
+    }
+    const grown = openDescriptors() - before;
+    for (const store of stores) store.close?.();
+    assert.ok(grown >= reads - 2, `only ${grown} more file descriptors for ${reads} unclosed stores`);
+  });
+});
