@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { StoredBatch } from '../format/batch-block.ts';
-import { decodeBatchRecords, LOG_APPEND_TIME } from '../format/kafka-batch.ts';
+import { batchStats, decodeBatchRecords, LOG_APPEND_TIME, splitBatch } from '../format/kafka-batch.ts';
 import { type SegmentRead, selectRecords } from '../format/planner.ts';
 import {
   type Backup,
@@ -742,10 +742,17 @@ async function* readAhead(
     } else {
       let gathered: KafkaRecord[] = [];
       for (const batch of content.batches) {
-        if (wholeBatches && producibleWhole(batch, read, bounds, wholeBatches.maxRecords)) {
+        if (wholeBatches && producibleWhole(batch, read, bounds)) {
           if (gathered.length > 0) yield { kind: 'records', records: gathered };
           gathered = [];
-          yield { kind: 'batch', batch };
+          if (batch.stats.recordCount <= wholeBatches.maxRecords) {
+            yield { kind: 'batch', batch };
+          } else {
+            // More records than one produce may carry (produceBatchSize): split, records untouched.
+            for (const piece of splitBatch(batch.bytes, batch.header, wholeBatches.maxRecords)) {
+              yield { kind: 'batch', batch: { ...piece, stats: batchStats(piece.bytes, piece.header) } };
+            }
+          }
         } else {
           for (const r of selectRecords(decodeBatchRecords(batch.bytes, batch.header), read, bounds))
             gathered.push(r);
@@ -757,12 +764,7 @@ async function* readAhead(
   }
 }
 
-function producibleWhole(
-  batch: StoredBatch,
-  read: SegmentRead,
-  bounds: RestorePlan['bounds'],
-  maxRecords: number,
-): boolean {
+function producibleWhole(batch: StoredBatch, read: SegmentRead, bounds: RestorePlan['bounds']): boolean {
   const { stats, header } = batch;
   return (
     stats.firstOffset >= read.fromOffset &&
@@ -775,7 +777,6 @@ function producibleWhole(
     stats.firstOffset === header.baseOffset &&
     stats.recordCount === header.lastOffsetDelta + 1 &&
     (header.attributes & LOG_APPEND_TIME) === 0 &&
-    stats.recordCount <= maxRecords &&
     batch.bytes.length <= MAX_PRODUCE_BYTES
   );
 }

@@ -135,6 +135,9 @@ interface RawRecord {
   readonly end: number;
   /** Where its key length is. */
   readonly fields: number;
+  /** Where its attributes byte is (after the length prefix), and where its offset delta is. */
+  readonly body: number;
+  readonly offsetDeltaAt: number;
 }
 
 function zigzag32(n: number): number {
@@ -157,6 +160,7 @@ function* walkRecords(records: Buffer, header: BatchHeader): Generator<RawRecord
     if (length < 0 || end > records.length) throw new BatchFormatError(`record ${i} runs past its batch`);
     cursor.u8(); // attributes, unused by Kafka
     const tsDelta = cursor.zigzagVarlong();
+    const offsetDeltaAt = cursor.pos;
     const offsetDelta = zigzag32(cursor.uvarint());
     if (offsetDelta < 0) throw new BatchFormatError(`record ${i} lies before its batch's base offset`);
     const timestamp = logAppend
@@ -166,7 +170,15 @@ function* walkRecords(records: Buffer, header: BatchHeader): Generator<RawRecord
           header.baseTimestamp +
             (typeof tsDelta === 'number' ? BigInt(zigzag32(tsDelta)) : unzigzag(tsDelta)),
         );
-    yield { offset: header.baseOffset + BigInt(offsetDelta), timestamp, start, end, fields: cursor.pos };
+    yield {
+      offset: header.baseOffset + BigInt(offsetDelta),
+      timestamp,
+      start,
+      end,
+      fields: cursor.pos,
+      body: bodyStart,
+      offsetDeltaAt,
+    };
     cursor.pos = end;
   }
   if (cursor.pos !== records.length)
@@ -448,7 +460,54 @@ function writeNullable(out: Buffer, pos: number, bytes: Uint8Array | null): numb
   return pos + bytes.length;
 }
 
+/**
+ * A batch of more than `maxRecords` records as consecutive batches of at most that many, each as a
+ * producer writes one: its own base offset, offset deltas 0..n-1, the original base timestamp (so
+ * every record keeps its timestamp delta), the original codec and a new CRC. Only each record's
+ * offset delta is rewritten; its key, value and headers are copied, never decoded. Restore bounds the
+ * records per produce request (produceBatchSize) this way instead of re-encoding every record.
+ * The records must follow each other without holes and carry CreateTime (restore checks both).
+ */
+export function splitBatch(
+  batch: Uint8Array,
+  header: BatchHeader,
+  maxRecords: number,
+): { bytes: Buffer; header: BatchHeader }[] {
+  if (!(maxRecords >= 1)) throw new BatchFormatError('a split batch holds at least one record');
+  const records = recordsBytes(batch, header);
+  const all = [...walkRecords(records, header)];
+  const codec = header.attributes & COMPRESSION_MASK;
+  const pieces: { bytes: Buffer; header: BatchHeader }[] = [];
+  for (let i = 0; i < all.length; i += maxRecords) {
+    const chunk = all.slice(i, i + maxRecords);
+    const sizes = chunk.map((r, delta) => r.offsetDeltaAt - r.body + zigzagSize(delta) + (r.end - r.fields));
+    const bodyLength = sizes.reduce((n, size) => n + zigzagSize(size) + size, 0);
+    const out = Buffer.allocUnsafe(BATCH_HEADER_LENGTH + bodyLength);
+    view(batch).copy(out, 0, 0, BATCH_HEADER_LENGTH);
+    let pos = BATCH_HEADER_LENGTH;
+    let maxTs = (chunk[0] as RawRecord).timestamp;
+    for (const [delta, r] of chunk.entries()) {
+      pos = writeZigzag(out, pos, sizes[delta] as number);
+      pos += records.copy(out, pos, r.body, r.offsetDeltaAt);
+      pos = writeZigzag(out, pos, delta);
+      pos += records.copy(out, pos, r.fields, r.end);
+      if (r.timestamp > maxTs) maxTs = r.timestamp;
+    }
+    out.writeBigInt64BE((chunk[0] as RawRecord).offset, 0);
+    out.writeInt32BE(out.length - LENGTH_PREFIX, 8);
+    out.writeInt16BE(header.attributes & ~COMPRESSION_MASK, ATTRIBUTES_OFFSET);
+    out.writeInt32BE(chunk.length - 1, LAST_OFFSET_DELTA_OFFSET);
+    out.writeBigInt64BE(maxTs, MAX_TIMESTAMP_OFFSET);
+    out.writeInt32BE(chunk.length, RECORD_COUNT_OFFSET);
+    stampCrc(out);
+    const bytes = codec === 0 ? out : compressBatch(out, CODEC_NAMES[codec] as BatchCodec);
+    pieces.push({ bytes, header: readBatchHeader(bytes) as BatchHeader });
+  }
+  return pieces;
+}
+
 export type BatchCodec = 'gzip' | 'snappy' | 'lz4' | 'zstd';
+const CODEC_NAMES: Readonly<Record<number, BatchCodec>> = { 1: 'gzip', 2: 'snappy', 3: 'lz4', 4: 'zstd' };
 const CODEC_BITS: Readonly<Record<BatchCodec, number>> = { gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
 
 /** An uncompressed batch with its records compressed as a producer configured with `codec` does. */

@@ -107,6 +107,32 @@ describe('backup stores record batches whole (format v2)', () => {
         assert.ok(page.batches.length > 0);
         for (const b of page.batches) assert.equal(b.header.attributes & COMPRESSION_MASK, bits);
       }
+
+      // With produceBatchSize below the stored batches' record counts, each is split into batches
+      // of at most that many records: still no record re-encoded, the codec and every record kept.
+      const split = `${topic}-split`;
+      wholeBatches = 0;
+      const again = await runRestore(
+        { kafka: counting, repository: repo.repository },
+        { backupId, createTopics: true, topicMapping: { [topic]: split }, produceBatchSize: 40 },
+      );
+      topics.push([target, split]);
+      assert.equal(again.records, 1200);
+      assert.equal(recordProduces, 0);
+      assert.ok(wholeBatches > batches, `${wholeBatches} produced for ${batches} stored batches`);
+      assert.deepEqual(
+        (await readTopic(target, split)).map((p) => p.map((r) => content(r, true))),
+        original.map((p) => p.map((r) => content(r, true))),
+      );
+      for (const partition of [0, 1]) {
+        const page = await targetKafka.fetchBatches({ topic: split, partition }, 0n);
+        assert.equal(page.kind, 'batches');
+        if (page.kind !== 'batches') continue;
+        for (const b of page.batches) {
+          assert.equal(b.header.attributes & COMPRESSION_MASK, bits);
+          assert.ok(b.stats.recordCount <= 40);
+        }
+      }
       await targetKafka.close();
     });
   }

@@ -91,11 +91,25 @@ describe('restore options on real Kafka', { timeout: 300_000 }, () => {
     const to = uniqueName('idem');
     cleanup.push([target, to]);
     const port = kafkaPort('target', { produceAcks: -1, produceTimeoutMs: 5000 });
+    const calls = { batches: 0, records: 0 };
+    const produceBatch = port.produceBatch.bind(port);
+    const produce = port.produce.bind(port);
+    port.produceBatch = (...args) => {
+      calls.batches++;
+      return produceBatch(...args);
+    };
+    port.produce = (...args) => {
+      calls.records++;
+      return produce(...args);
+    };
     try {
       const result = await runRestore(
         { kafka: port, repository: repo.repository },
         { topicMapping: { [topic]: to }, createTopics: true, produceBatchSize: 150 },
       );
+      // The stored batches hold more than 150 records: they are split, not re-encoded record by record.
+      assert.equal(calls.records, 0, 'no record went through the record-by-record path');
+      assert.ok(calls.batches >= Math.ceil(2000 / 150), `${calls.batches} batches produced`);
       assert.equal(result.backupId, 'newer', 'without a backup id the latest backup is restored');
       for (const p of [0, 1]) {
         const stored = await batches(to, p);

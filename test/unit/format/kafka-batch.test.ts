@@ -12,6 +12,7 @@ import {
   encodeBatch,
   readBatchHeader,
   sliceBatch,
+  splitBatch,
   stampCrc,
 } from '../../../runtime/format/kafka-batch.ts';
 import { committedBatches, DamagedBatchError } from '../../../runtime/kafka/record-batches.ts';
@@ -123,6 +124,44 @@ describe('Kafka record batches', () => {
       assert.equal(sliceBatch(batch, header(batch), 60n, 70n), undefined);
     });
   }
+
+  /** Contiguous CreateTime records from `base`, as a producer writes them (what restore splits). */
+  const producedArb = batchRecordsArb.map((records) =>
+    records.map((r, i): KafkaRecord => ({ ...r, offset: 1000n + BigInt(i), timestampType: 'CreateTime' })),
+  );
+
+  test('splitting a batch gives batches of at most n records, as a producer writes them, records unchanged', () => {
+    fc.assert(
+      fc.property(
+        producedArb.filter((r) => r.length > 0),
+        fc.integer({ min: 1, max: 12 }),
+        fc.constantFrom(undefined, ...codecs),
+        (records, n, codec) => {
+          const plain = encodeBatch(records);
+          const batch = codec ? compressBatch(plain, codec) : plain;
+          const pieces = splitBatch(batch, header(batch), n);
+          assert.equal(pieces.length, Math.ceil(records.length / n));
+          const back: KafkaRecord[] = [];
+          for (const [i, piece] of pieces.entries()) {
+            const h = piece.header;
+            assert.ok(batchCrcValid(piece.bytes, h));
+            assert.equal(
+              h.attributes & COMPRESSION_MASK,
+              batch.readInt16BE(21) & COMPRESSION_MASK,
+              'codec kept',
+            );
+            assert.equal(h.recordCount, Math.min(n, records.length - i * n));
+            assert.equal(h.lastOffsetDelta, h.recordCount - 1, 'offset deltas 0..n-1');
+            assert.equal(h.baseOffset, records[i * n]?.offset);
+            const stats = batchStats(piece.bytes, h);
+            assert.equal(h.maxTimestamp, stats.maxTimestamp);
+            back.push(...decodeBatchRecords(piece.bytes, h));
+          }
+          assert.ok(sameRecords(back, records));
+        },
+      ),
+    );
+  });
 });
 
 describe('committedBatches (READ_COMMITTED per batch, batches kept whole)', () => {
