@@ -286,6 +286,23 @@ export class PlatformaticKafka implements KafkaPort {
   }
 
   /**
+   * Kafka's own internal topics (`__consumer_offsets`, `__transaction_state`...) are listed, but the
+   * client keeps no metadata for them (partitions, leaders), so they can be neither described nor
+   * read here: say so, rather than wait for partitions that never come and blame the cluster.
+   */
+  async #refuseInternal(topics: readonly string[]): Promise<void> {
+    const visible = new Set(await this.listTopics());
+    const internal = topics.filter((t) => !visible.has(t));
+    if (internal.length === 0) return;
+    throw new KafkaError(
+      `${internal.join(', ')}: Kafka's internal ${internal.length === 1 ? 'topic is' : 'topics are'} not backed up ` +
+        'by this version (its client cannot read their partitions). Leave them out of topics; consumer group ' +
+        'offsets are saved with consumerGroupSnapshot',
+      { retriable: false },
+    );
+  }
+
+  /**
    * Topics the user may not describe are left out of every listing, as if they did not exist;
    * asked for by name, the broker says which it refuses (an ACL to grant, not a topic to create).
    */
@@ -319,7 +336,6 @@ export class PlatformaticKafka implements KafkaPort {
   async describeTopics(topics: readonly string[]): Promise<TopicDescription[]> {
     if (topics.length === 0) return [];
     const all = new Set(await this.listTopics({ includeInternal: true }));
-    const visible = new Set(await this.listTopics());
     const existing = topics.filter((t) => all.has(t));
     const unlisted = topics.filter((t) => !all.has(t));
     if (unlisted.length > 0) await this.#refuseHidden(unlisted);
@@ -335,6 +351,7 @@ export class PlatformaticKafka implements KafkaPort {
         return !m || m.partitionsCount < 1 || m.partitions.length !== m.partitionsCount;
       });
       if (incomplete.length === 0) break;
+      if (attempt === 1) await this.#refuseInternal(incomplete);
       if (attempt === 4) {
         throw new KafkaError(
           `the metadata of ${incomplete.join(', ')} lists no partitions; is the cluster healthy?`,
@@ -383,7 +400,6 @@ export class PlatformaticKafka implements KafkaPort {
         partitionCount: topic.partitionsCount,
         replicationFactor: topic.partitions[0]?.replicas.length ?? 1,
         configs: configsByTopic.get(name) ?? {},
-        internal: !visible.has(name),
         compacted: compacted.has(name),
       };
     });

@@ -99,7 +99,6 @@ export interface TopicDescription {
   readonly replicationFactor: number;
   /** Configs set on the topic (not broker defaults). */
   readonly configs: Readonly<Record<string, string>>;
-  readonly internal: boolean;
   /**
    * The effective `cleanup.policy` (set on the topic or inherited from the broker) includes
    * `compact`: only then may offsets be missing from the log without explanation.

@@ -4,7 +4,7 @@ import { after, describe, test } from 'node:test';
 import { runBackup } from '../../../runtime/engine/backup.ts';
 import { PlatformaticKafka } from '../../../runtime/kafka/platformatic-adapter.ts';
 import { need, uniqueName } from '../../env/fixture.ts';
-import { createTopic, deleteTopic, produce, withAdmin } from '../../env/kafka-client.ts';
+import { createTopic, deleteTopic, produce, produceTransactions, withAdmin } from '../../env/kafka-client.ts';
 import { fidelityRecords, kafkaPort, produceAll, tempRepository, testConnection } from './helpers.ts';
 
 const source = testConnection('source');
@@ -78,6 +78,29 @@ describe('Kafka port on the real cluster', { timeout: 300_000 }, () => {
     } finally {
       await port.close();
       await repo.cleanup();
+    }
+  });
+
+  test("Kafka's internal topics are refused by name, not blamed on the cluster; other '__' topics are described", async () => {
+    // A transaction makes the broker create __transaction_state.
+    const topic = uniqueName('tx-made');
+    await createTopic(source, topic, { partitions: 1 });
+    topics.push(topic);
+    await produceTransactions(source, topic, [{ records: fidelityRecords(3, 1), outcome: 'commit' }]);
+    const lookalike = uniqueName('__connect-offsets');
+    await createTopic(source, lookalike, { partitions: 2 });
+    topics.push(lookalike);
+    const port = kafkaPort('source');
+    try {
+      assert.ok((await port.listTopics({ includeInternal: true })).includes('__transaction_state'));
+      await assert.rejects(
+        port.describeTopics([lookalike, '__transaction_state']),
+        /__transaction_state: Kafka's internal topic is not backed up by this version.*consumerGroupSnapshot/,
+      );
+      const [described] = await port.describeTopics([lookalike]);
+      assert.equal(described?.partitionCount, 2, 'a topic that only looks internal is an ordinary topic');
+    } finally {
+      await port.close();
     }
   });
 

@@ -73,7 +73,6 @@ export class MemoryKafka implements KafkaPort {
               partitionCount: t.length,
               replicationFactor: 1,
               configs: {},
-              internal: false,
               compacted: false,
             },
           ]
