@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { StoredBatch } from '../format/batch-block.ts';
-import { batchStats, decodeBatchRecords, LOG_APPEND_TIME, splitBatch } from '../format/kafka-batch.ts';
+import { decodeBatchRecords, LOG_APPEND_TIME, splitBatch } from '../format/kafka-batch.ts';
 import { type SegmentRead, selectRecords } from '../format/planner.ts';
 import {
   type Backup,
@@ -750,7 +750,7 @@ async function* readAhead(
           } else {
             // More records than one produce may carry (produceBatchSize): split, records untouched.
             for (const piece of splitBatch(batch.bytes, batch.header, wholeBatches.maxRecords)) {
-              yield { kind: 'batch', batch: { ...piece, stats: batchStats(piece.bytes, piece.header) } };
+              yield { kind: 'batch', batch: piece };
             }
           }
         } else {

@@ -472,12 +472,12 @@ export function splitBatch(
   batch: Uint8Array,
   header: BatchHeader,
   maxRecords: number,
-): { bytes: Buffer; header: BatchHeader }[] {
+): { bytes: Buffer; header: BatchHeader; stats: BatchStats & BatchSummary }[] {
   if (!(maxRecords >= 1)) throw new BatchFormatError('a split batch holds at least one record');
   const records = recordsBytes(batch, header);
   const all = [...walkRecords(records, header)];
   const codec = header.attributes & COMPRESSION_MASK;
-  const pieces: { bytes: Buffer; header: BatchHeader }[] = [];
+  const pieces: { bytes: Buffer; header: BatchHeader; stats: BatchStats & BatchSummary }[] = [];
   for (let i = 0; i < all.length; i += maxRecords) {
     const chunk = all.slice(i, i + maxRecords);
     const sizes = chunk.map((r, delta) => r.offsetDeltaAt - r.body + zigzagSize(delta) + (r.end - r.fields));
@@ -485,13 +485,17 @@ export function splitBatch(
     const out = Buffer.allocUnsafe(BATCH_HEADER_LENGTH + bodyLength);
     view(batch).copy(out, 0, 0, BATCH_HEADER_LENGTH);
     let pos = BATCH_HEADER_LENGTH;
-    let maxTs = (chunk[0] as RawRecord).timestamp;
+    let minTs = (chunk[0] as RawRecord).timestamp;
+    let maxTs = minTs;
+    let payloadBytes = 0;
     for (const [delta, r] of chunk.entries()) {
       pos = writeZigzag(out, pos, sizes[delta] as number);
       pos += records.copy(out, pos, r.body, r.offsetDeltaAt);
       pos = writeZigzag(out, pos, delta);
       pos += records.copy(out, pos, r.fields, r.end);
+      if (r.timestamp < minTs) minTs = r.timestamp;
       if (r.timestamp > maxTs) maxTs = r.timestamp;
+      payloadBytes += payloadOf(records, r);
     }
     out.writeBigInt64BE((chunk[0] as RawRecord).offset, 0);
     out.writeInt32BE(out.length - LENGTH_PREFIX, 8);
@@ -501,14 +505,26 @@ export function splitBatch(
     out.writeInt32BE(chunk.length, RECORD_COUNT_OFFSET);
     stampCrc(out);
     const bytes = codec === 0 ? out : compressBatch(out, CODEC_NAMES[codec] as BatchCodec);
-    pieces.push({ bytes, header: readBatchHeader(bytes) as BatchHeader });
+    // What batchStats would read back, known already: no need to decompress the piece again.
+    const stats = {
+      recordCount: chunk.length,
+      firstOffset: (chunk[0] as RawRecord).offset,
+      lastOffset: (chunk.at(-1) as RawRecord).offset,
+      minTimestamp: minTs,
+      maxTimestamp: maxTs,
+      holes: [],
+      payloadBytes,
+    };
+    pieces.push({ bytes, header: readBatchHeader(bytes) as BatchHeader, stats });
   }
   return pieces;
 }
 
 export type BatchCodec = 'gzip' | 'snappy' | 'lz4' | 'zstd';
-const CODEC_NAMES: Readonly<Record<number, BatchCodec>> = { 1: 'gzip', 2: 'snappy', 3: 'lz4', 4: 'zstd' };
 const CODEC_BITS: Readonly<Record<BatchCodec, number>> = { gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
+const CODEC_NAMES: Readonly<Record<number, BatchCodec>> = Object.fromEntries(
+  Object.entries(CODEC_BITS).map(([name, bits]) => [bits, name as BatchCodec]),
+);
 
 /** An uncompressed batch with its records compressed as a producer configured with `codec` does. */
 export function compressBatch(batch: Uint8Array, codec: BatchCodec): Buffer {

@@ -7,7 +7,15 @@ import { findPartition, readSegmentHeader } from '../../../runtime/format/index.
 import { COMPRESSION_MASK, readBatchHeader } from '../../../runtime/format/kafka-batch.ts';
 import { uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic, produce } from '../../env/kafka-client.ts';
-import { content, fidelityRecords, kafkaPort, readTopic, tempRepository, testConnection } from './helpers.ts';
+import {
+  content,
+  countProduces,
+  fidelityRecords,
+  kafkaPort,
+  readTopic,
+  tempRepository,
+  testConnection,
+} from './helpers.ts';
 
 /**
  * Backup keeps Kafka's record batches as the broker sent them (format v2): a producer's compression
@@ -76,24 +84,15 @@ describe('backup stores record batches whole (format v2)', () => {
 
       // The restore produces the stored batches as they are: no record goes through the client's encoder.
       const targetKafka = kafkaPort('target');
-      let wholeBatches = 0;
-      let recordProduces = 0;
-      const counting = new Proxy(targetKafka, {
-        get(port, name) {
-          if (name === 'produceBatch') wholeBatches++;
-          if (name === 'produce') recordProduces++;
-          const member = Reflect.get(port, name, port);
-          return typeof member === 'function' ? member.bind(port) : member;
-        },
-      });
+      const calls = countProduces(targetKafka);
       const restored = await runRestore(
-        { kafka: counting, repository: repo.repository },
+        { kafka: targetKafka, repository: repo.repository },
         { backupId, createTopics: true },
       );
       topics.push([target, topic]);
       assert.equal(restored.records, 1200);
-      assert.equal(recordProduces, 0);
-      assert.equal(wholeBatches, batches);
+      assert.equal(calls.records, 0);
+      assert.equal(calls.batches, batches);
       const copy = await readTopic(target, topic);
       assert.deepEqual(
         copy.map((p) => p.map((r) => content(r, true))),
@@ -111,15 +110,15 @@ describe('backup stores record batches whole (format v2)', () => {
       // With produceBatchSize below the stored batches' record counts, each is split into batches
       // of at most that many records: still no record re-encoded, the codec and every record kept.
       const split = `${topic}-split`;
-      wholeBatches = 0;
+      calls.batches = 0;
       const again = await runRestore(
-        { kafka: counting, repository: repo.repository },
+        { kafka: targetKafka, repository: repo.repository },
         { backupId, createTopics: true, topicMapping: { [topic]: split }, produceBatchSize: 40 },
       );
       topics.push([target, split]);
       assert.equal(again.records, 1200);
-      assert.equal(recordProduces, 0);
-      assert.ok(wholeBatches > batches, `${wholeBatches} produced for ${batches} stored batches`);
+      assert.equal(calls.records, 0);
+      assert.ok(calls.batches > batches, `${calls.batches} produced for ${batches} stored batches`);
       assert.deepEqual(
         (await readTopic(target, split)).map((p) => p.map((r) => content(r, true))),
         original.map((p) => p.map((r) => content(r, true))),

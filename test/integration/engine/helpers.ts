@@ -4,6 +4,7 @@ import path from 'node:path';
 import { BackupRepository } from '../../../runtime/format/repository.ts';
 import type { KafkaConnectionConfig } from '../../../runtime/kafka/connection.ts';
 import { PlatformaticKafka } from '../../../runtime/kafka/platformatic-adapter.ts';
+import type { KafkaPort } from '../../../runtime/kafka/port.ts';
 import { FilesystemObjectStore } from '../../../runtime/storage/filesystem.ts';
 import { need } from '../../env/fixture.ts';
 import {
@@ -36,6 +37,22 @@ export function kafkaPort(
   options: ConstructorParameters<typeof PlatformaticKafka>[1] = {},
 ) {
   return new PlatformaticKafka(clusterConfig(cluster), options);
+}
+
+/** Counts, as they happen, the port's record produces and its whole-batch produces. */
+export function countProduces(port: KafkaPort): { records: number; batches: number } {
+  const calls = { records: 0, batches: 0 };
+  const produce = port.produce.bind(port);
+  const produceBatch = port.produceBatch.bind(port);
+  port.produce = (...args) => {
+    calls.records++;
+    return produce(...args);
+  };
+  port.produceBatch = (...args) => {
+    calls.batches++;
+    return produceBatch(...args);
+  };
+  return calls;
 }
 
 export async function tempRepository(): Promise<{

@@ -6,7 +6,14 @@ import { runRestore } from '../../../runtime/engine/restore.ts';
 import { PlatformaticKafka } from '../../../runtime/kafka/platformatic-adapter.ts';
 import { need, uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic, endOffsets, produce, withAdmin } from '../../env/kafka-client.ts';
-import { fidelityRecords, kafkaPort, produceAll, tempRepository, testConnection } from './helpers.ts';
+import {
+  countProduces,
+  fidelityRecords,
+  kafkaPort,
+  produceAll,
+  tempRepository,
+  testConnection,
+} from './helpers.ts';
 
 const source = testConnection('source');
 const target = testConnection('target');
@@ -91,17 +98,7 @@ describe('restore options on real Kafka', { timeout: 300_000 }, () => {
     const to = uniqueName('idem');
     cleanup.push([target, to]);
     const port = kafkaPort('target', { produceAcks: -1, produceTimeoutMs: 5000 });
-    const calls = { batches: 0, records: 0 };
-    const produceBatch = port.produceBatch.bind(port);
-    const produce = port.produce.bind(port);
-    port.produceBatch = (...args) => {
-      calls.batches++;
-      return produceBatch(...args);
-    };
-    port.produce = (...args) => {
-      calls.records++;
-      return produce(...args);
-    };
+    const calls = countProduces(port);
     try {
       const result = await runRestore(
         { kafka: port, repository: repo.repository },
@@ -154,12 +151,7 @@ describe('restore options on real Kafka', { timeout: 300_000 }, () => {
     const to = uniqueName('acks0');
     cleanup.push([target, to]);
     const port = kafkaPort('target', { produceAcks: 0 });
-    let wholeBatches = 0;
-    const produceBatch = port.produceBatch.bind(port);
-    port.produceBatch = (...args) => {
-      wholeBatches++;
-      return produceBatch(...args);
-    };
+    const calls = countProduces(port);
     try {
       const result = await runRestore(
         { kafka: port, repository: repo.repository },
@@ -175,7 +167,7 @@ describe('restore options on real Kafka', { timeout: 300_000 }, () => {
         await new Promise((r) => setTimeout(r, 200));
       }
       assert.equal(landed, BigInt(result.records));
-      assert.ok(wholeBatches > 0, 'the stored batches were produced whole');
+      assert.ok(calls.batches > 0, 'the stored batches were produced whole');
     } finally {
       await port.close();
     }

@@ -7,6 +7,7 @@ import { readStoredState } from '../../../runtime/operator/controllers/backup-st
 import { need } from '../../env/fixture.ts';
 import { createS3Bucket, deleteS3Bucket, s3Client } from '../../env/storage-clients.ts';
 import { mapSecrets } from '../../unit/app/memory-ports.ts';
+import { minioStorage } from '../operator/operator-env.ts';
 
 const openDescriptors = () => readdirSync('/proc/self/fd').length;
 
@@ -39,17 +40,7 @@ describe('storage connections on real S3 (MinIO)', () => {
     backupId: 'nightly',
     kafkaCluster: { bootstrapServers: ['unused:9092'] },
     topics: ['orders'],
-    storage: {
-      storageType: 's3',
-      s3: {
-        bucket,
-        region: s3.region,
-        endpoint: s3.endpoint,
-        pathStyle: true,
-        allowHttp: true,
-        credentialsSecret: { name: 's3-creds' },
-      },
-    },
+    storage: minioStorage(s3, bucket, 's3-creds'),
   });
   const reads = 40;
 

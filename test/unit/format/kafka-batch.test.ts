@@ -155,6 +155,7 @@ describe('Kafka record batches', () => {
             assert.equal(h.baseOffset, records[i * n]?.offset);
             const stats = batchStats(piece.bytes, h);
             assert.equal(h.maxTimestamp, stats.maxTimestamp);
+            assert.deepEqual(piece.stats, stats, 'the stats it gives are what the piece holds');
             back.push(...decodeBatchRecords(piece.bytes, h));
           }
           assert.ok(sameRecords(back, records));
