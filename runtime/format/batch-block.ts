@@ -1,4 +1,12 @@
 import type { KafkaRecord } from '../record.ts';
+import {
+  DEFAULT_SEGMENT_MAX_BYTES,
+  fullBlockCapacity,
+  grownCapacity,
+  MIN_BLOCK_CAPACITY,
+  nextBlockBuffer,
+  recyclable,
+} from './block-buffer.ts';
 import { FormatUsageError } from './errors.ts';
 import {
   type BatchHeader,
@@ -27,8 +35,9 @@ export class BatchBlockEncoder {
   private maxTs = 0n;
   private spare: Buffer | undefined;
 
-  constructor(initialCapacity = 1024 * 1024) {
-    this.buf = Buffer.allocUnsafe(initialCapacity);
+  /** `fullCapacity`: what a full segment needs (fullBlockCapacity of the writer's maxBytes). */
+  constructor(private readonly fullCapacity = fullBlockCapacity(DEFAULT_SEGMENT_MAX_BYTES)) {
+    this.buf = Buffer.allocUnsafe(MIN_BLOCK_CAPACITY);
   }
 
   get length(): number {
@@ -65,9 +74,7 @@ export class BatchBlockEncoder {
   }
 
   private grow(needed: number): void {
-    let capacity = this.buf.length * 2;
-    while (capacity < needed) capacity *= 2;
-    const next = Buffer.allocUnsafe(capacity);
+    const next = Buffer.allocUnsafe(grownCapacity(this.buf.length, needed, this.fullCapacity));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }
@@ -82,11 +89,8 @@ export class BatchBlockEncoder {
       minTimestamp: this.minTs,
       maxTimestamp: this.maxTs,
     };
-    // As RecordBlockEncoder.take(): no regrowth for a steady stream, a recycled buffer when big enough.
-    const wanted = Math.max(64 * 1024, block.length + (block.length >>> 3));
-    const spare = this.spare;
+    this.buf = nextBlockBuffer(this.spare, block.length, this.fullCapacity);
     this.spare = undefined;
-    this.buf = spare && spare.length >= wanted ? spare : Buffer.allocUnsafe(wanted);
     this.pos = 0;
     this.count = 0;
     return { block, stats };
@@ -94,9 +98,7 @@ export class BatchBlockEncoder {
 
   /** Hands back a block from take() once it has been compressed or copied into its segment. */
   recycle(block: Uint8Array): void {
-    if (block.byteOffset !== 0 || block.buffer.byteLength < 64 * 1024 || block.buffer === this.buf.buffer)
-      return;
-    this.spare = Buffer.from(block.buffer as ArrayBuffer, 0, block.buffer.byteLength);
+    this.spare = recyclable(block, this.buf) ?? this.spare;
   }
 }
 

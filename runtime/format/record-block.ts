@@ -1,4 +1,12 @@
 import type { KafkaRecord, RecordHeader, TimestampType } from '../record.ts';
+import {
+  DEFAULT_SEGMENT_MAX_BYTES,
+  fullBlockCapacity,
+  grownCapacity,
+  MIN_BLOCK_CAPACITY,
+  nextBlockBuffer,
+  recyclable,
+} from './block-buffer.ts';
 import { FormatUsageError } from './errors.ts';
 import {
   ByteCursor,
@@ -55,7 +63,11 @@ export class RecordBlockEncoder {
   private readonly keyCache = new Map<string, Buffer>();
   private spare: Buffer | undefined;
 
-  constructor(initialCapacity = 64 * 1024) {
+  /** `fullCapacity`: what a full segment needs (fullBlockCapacity of the writer's maxBytes). */
+  constructor(
+    initialCapacity = MIN_BLOCK_CAPACITY,
+    private readonly fullCapacity = fullBlockCapacity(DEFAULT_SEGMENT_MAX_BYTES),
+  ) {
     this.buf = Buffer.allocUnsafe(initialCapacity);
   }
 
@@ -177,13 +189,8 @@ export class RecordBlockEncoder {
   take(): { block: Buffer; stats: RecordBlockStats } {
     const block = this.buf.subarray(0, this.pos);
     const stats = this.stats();
-    // Size the next buffer after this segment so a steady stream fills it without regrowing:
-    // regrowth copies, and large short-lived buffers make V8 collect more often. A buffer handed
-    // back by recycle() is reused when big enough.
-    const wanted = Math.max(64 * 1024, block.length + (block.length >>> 3));
-    const spare = this.spare;
+    this.buf = nextBlockBuffer(this.spare, block.length, this.fullCapacity);
     this.spare = undefined;
-    this.buf = spare && spare.length >= wanted ? spare : Buffer.allocUnsafe(wanted);
     this.pos = 0;
     this.count = 0;
     this.prevTimestamp = 0n;
@@ -196,17 +203,13 @@ export class RecordBlockEncoder {
    * into the segment object), so the next segment reuses its memory instead of allocating anew.
    */
   recycle(block: Uint8Array): void {
-    if (block.byteOffset !== 0 || block.buffer.byteLength < 64 * 1024 || block.buffer === this.buf.buffer)
-      return;
-    this.spare = Buffer.from(block.buffer as ArrayBuffer, 0, block.buffer.byteLength);
+    this.spare = recyclable(block, this.buf) ?? this.spare;
   }
 
   private ensure(extra: number): void {
     const needed = this.pos + extra;
     if (needed <= this.buf.length) return;
-    let capacity = this.buf.length * 2;
-    while (capacity < needed) capacity *= 2;
-    const next = Buffer.allocUnsafe(capacity);
+    const next = Buffer.allocUnsafe(grownCapacity(this.buf.length, needed, this.fullCapacity));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }

@@ -1,5 +1,6 @@
 import type { KafkaRecord, TopicPartition } from '../record.ts';
 import { BatchBlockEncoder } from './batch-block.ts';
+import { DEFAULT_SEGMENT_MAX_BYTES, fullBlockCapacity } from './block-buffer.ts';
 import { FormatUsageError } from './errors.ts';
 import type { BatchStats } from './kafka-batch.ts';
 import { RecordBlockEncoder, type RecordBlockStats } from './record-block.ts';
@@ -20,7 +21,12 @@ export interface SegmentWriterOptions extends Omit<EncodeSegmentOptions, 'nonce'
 /** A finished segment object, ready for Backup.writeSegment(). */
 export interface SealedSegment extends TopicPartition, EncodedSegment {}
 
-export const DEFAULT_SEGMENT_MAX_BYTES = 16 * 1024 * 1024;
+export { DEFAULT_SEGMENT_MAX_BYTES };
+
+/** What the buffer of a full segment holds, for the encoder to grow and recycle it by. */
+function blockCapacity(options: SegmentWriterOptions): number {
+  return fullBlockCapacity(options.maxBytes ?? DEFAULT_SEGMENT_MAX_BYTES);
+}
 
 /** What a writer needs of its block encoder (RecordBlockEncoder for v1, BatchBlockEncoder for v2). */
 interface BlockEncoder {
@@ -93,7 +99,7 @@ abstract class SegmentWriterBase<E extends BlockEncoder> {
  */
 export class PartitionSegmentWriter extends SegmentWriterBase<RecordBlockEncoder> {
   constructor(tp: TopicPartition, options: SegmentWriterOptions = {}) {
-    super(tp, new RecordBlockEncoder(), encodeRecordBlock, options);
+    super(tp, new RecordBlockEncoder(undefined, blockCapacity(options)), encodeRecordBlock, options);
   }
 
   /** Adds a record; returns true when the segment is full and should be sealed now. */
@@ -111,7 +117,7 @@ export class PartitionSegmentWriter extends SegmentWriterBase<RecordBlockEncoder
  */
 export class PartitionBatchWriter extends SegmentWriterBase<BatchBlockEncoder> {
   constructor(tp: TopicPartition, options: SegmentWriterOptions = {}) {
-    super(tp, new BatchBlockEncoder(), encodeBatchBlock, options);
+    super(tp, new BatchBlockEncoder(blockCapacity(options)), encodeBatchBlock, options);
   }
 
   /** Adds a batch; returns true when the segment is full and should be sealed now. */
