@@ -119,7 +119,7 @@ export interface KafkaBackupSpec {
   readonly excludeTopics?: string[];
 
   /**
-   * Let patterns in topics select internal topics (names starting with '__', e.g. __consumer_offsets). Consumer group offsets are better saved with consumerGroupSnapshot. Defaults to false.
+   * Let patterns in topics select topics whose names start with '__'. Kafka's own internal topics (__consumer_offsets, __transaction_state) are not backed up by this version: a backup that selects one fails before reading any record, naming it; leave them out with excludeTopics, and save consumer group offsets with consumerGroupSnapshot. Defaults to false.
    *
    * @default false.
    * @schema KafkaBackupSpec#includeInternalTopics

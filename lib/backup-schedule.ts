@@ -97,7 +97,10 @@ export interface KafkaBackupScheduleProps extends RunOptions {
    */
   readonly excludeTopics?: string[];
   /**
-   * Let patterns select internal topics (names starting with `__`, e.g. `__consumer_offsets`).
+   * Let patterns select topics whose names start with `__`. Kafka's own internal topics
+   * (`__consumer_offsets`, `__transaction_state`) are not backed up by this version: a backup that
+   * selects one fails before reading any record, naming it; leave them out with `excludeTopics`, and
+   * save consumer group offsets with `consumerGroupSnapshot`.
    * @default false
    */
   readonly includeInternalTopics?: boolean;

@@ -296,8 +296,9 @@ export class PlatformaticKafka implements KafkaPort {
     if (internal.length === 0) return;
     throw new KafkaError(
       `${internal.join(', ')}: Kafka's internal ${internal.length === 1 ? 'topic is' : 'topics are'} not backed up ` +
-        'by this version (its client cannot read their partitions). Leave them out of topics; consumer group ' +
-        'offsets are saved with consumerGroupSnapshot',
+        'by this version (its client cannot read their partitions). Leave them out of topics (a pattern ' +
+        'selects them only with includeInternalTopics; excludeTopics leaves them out); consumer group offsets ' +
+        'are saved with consumerGroupSnapshot',
       { retriable: false },
     );
   }
