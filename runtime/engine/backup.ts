@@ -443,76 +443,86 @@ async function backupHoldingLease(
     while (!r.done) {
       if (options.signal?.aborted) break;
       if (r.stopAt !== undefined && r.position >= r.stopAt) break;
-      const release = await permits.acquire();
-      let result: Awaited<ReturnType<KafkaPort['fetchBatches']>>;
-      try {
-        result = await kafka.fetchBatches(r.tp, r.position, {
-          maxBytes: options.fetchMaxBytes ?? 4 * 1024 * 1024,
-          maxWaitMs: options.continuous ? 500 : 100,
-        });
-      } finally {
-        release();
-      }
-      if (result.kind === 'out-of-range') {
-        if (result.logStartOffset > r.position) {
-          r.gaps.add(r.position, result.logStartOffset, 'retention', Date.now());
-          log.warn('records were deleted by retention before they were backed up', {
-            partition: key,
-            from: r.position,
-            to: result.logStartOffset,
-          });
-          r.position = result.logStartOffset;
-          continue;
-        }
-        throw new EngineError(
-          'conflict',
-          `${key}: offset ${r.position} is beyond the partition's end (${result.lastStableOffset}); ` +
-            'the topic was probably deleted and recreated: back it up under a new backup id',
-        );
-      }
-      const stop = r.stopAt;
-      let count = 0;
-      let bytes = 0;
-      let expected = r.position;
-      for (const fetched of result.batches) {
-        if (stop !== undefined && fetched.stats.firstOffset >= stop) break;
-        // A batch reaching past the run's end (appended after the end was captured) is cut there.
-        const batch =
-          stop !== undefined && fetched.stats.lastOffset >= stop ? cutBatch(fetched, stop) : fetched;
-        if (!batch) break;
-        const { stats } = batch;
-        if (stats.firstOffset > expected) recordHoles(r, expected, stats.firstOffset, result.skipped);
-        for (const hole of stats.holes) recordHoles(r, hole.start, hole.end, result.skipped);
-        if (r.writer.appendBatch(batch.bytes, stats)) {
-          r.position = stats.lastOffset + 1n;
-          await flush(r, false);
-        }
-        expected = stats.lastOffset + 1n;
-        count += stats.recordCount;
-        bytes += stats.payloadBytes;
-      }
-      let next = result.nextOffset;
-      if (stop !== undefined && next > stop) next = stop;
-      if (next > expected) recordHoles(r, expected, next, result.skipped);
-      if (next > r.position) r.position = next;
-      r.records += count;
-      observer?.partition?.(r.tp.topic, r.tp.partition, r.position, stop ?? result.lastStableOffset);
-      if (count > 0) {
-        progress.advance(count, bytes);
-        progressReports.report(progress.snapshot());
-        await limiter.take(count, bytes);
-      }
-      if (r.writer.bufferedRecords > 0 && Date.now() - r.writerOpenedAt >= maxAge) await flush(r, false);
-      if (count === 0 && result.batches.length === 0 && options.continuous) {
-        await sleep(options.pollIntervalMs ?? 100, options.signal);
-      } else if (count === 0 && stop !== undefined && result.nextOffset <= r.position && r.position < stop) {
-        // Nothing returned below the captured end: the records there are not readable yet
-        // (e.g. behind a slow replica); try again shortly.
-        await sleep(50, options.signal);
-      }
+      await fetchInto(r, key, maxAge);
     }
     await flush(r, true);
     r.done = true;
+  };
+
+  /**
+   * One fetch of a partition, its batches appended to the partition's segment: the fetch copies its
+   * bytes straight into the segment's buffer (lend()), where they are kept without a second copy.
+   */
+  const fetchInto = async (r: PartitionRun, key: string, maxAge: number): Promise<void> => {
+    const release = await permits.acquire();
+    let result: Awaited<ReturnType<KafkaPort['fetchBatches']>>;
+    try {
+      result = await kafka.fetchBatches(r.tp, r.position, {
+        maxBytes: options.fetchMaxBytes ?? 4 * 1024 * 1024,
+        maxWaitMs: options.continuous ? 500 : 100,
+        into: (length) => r.writer.lend(length),
+      });
+    } finally {
+      release();
+    }
+    if (result.kind === 'out-of-range') {
+      if (result.logStartOffset > r.position) {
+        r.gaps.add(r.position, result.logStartOffset, 'retention', Date.now());
+        log.warn('records were deleted by retention before they were backed up', {
+          partition: key,
+          from: r.position,
+          to: result.logStartOffset,
+        });
+        r.position = result.logStartOffset;
+        return;
+      }
+      throw new EngineError(
+        'conflict',
+        `${key}: offset ${r.position} is beyond the partition's end (${result.lastStableOffset}); ` +
+          'the topic was probably deleted and recreated: back it up under a new backup id',
+      );
+    }
+    const stop = r.stopAt;
+    let count = 0;
+    let bytes = 0;
+    let expected = r.position;
+    for (const fetched of result.batches) {
+      if (stop !== undefined && fetched.stats.firstOffset >= stop) break;
+      // A batch reaching past the run's end (appended after the end was captured) is cut there;
+      // it is the last one appended, so its new bytes overwrite no batch still to come (lend()).
+      const batch =
+        stop !== undefined && fetched.stats.lastOffset >= stop ? cutBatch(fetched, stop) : fetched;
+      if (!batch) break;
+      const { stats } = batch;
+      if (stats.firstOffset > expected) recordHoles(r, expected, stats.firstOffset, result.skipped);
+      for (const hole of stats.holes) recordHoles(r, hole.start, hole.end, result.skipped);
+      if (r.writer.appendBatch(batch.bytes, stats)) {
+        r.position = stats.lastOffset + 1n;
+        await flush(r, false);
+      }
+      expected = stats.lastOffset + 1n;
+      count += stats.recordCount;
+      bytes += stats.payloadBytes;
+    }
+    let next = result.nextOffset;
+    if (stop !== undefined && next > stop) next = stop;
+    if (next > expected) recordHoles(r, expected, next, result.skipped);
+    if (next > r.position) r.position = next;
+    r.records += count;
+    observer?.partition?.(r.tp.topic, r.tp.partition, r.position, stop ?? result.lastStableOffset);
+    if (count > 0) {
+      progress.advance(count, bytes);
+      progressReports.report(progress.snapshot());
+      await limiter.take(count, bytes);
+    }
+    if (r.writer.bufferedRecords > 0 && Date.now() - r.writerOpenedAt >= maxAge) await flush(r, false);
+    if (count === 0 && result.batches.length === 0 && options.continuous) {
+      await sleep(options.pollIntervalMs ?? 100, options.signal);
+    } else if (count === 0 && stop !== undefined && result.nextOffset <= r.position && r.position < stop) {
+      // Nothing returned below the captured end: the records there are not readable yet
+      // (e.g. behind a slow replica); try again shortly.
+      await sleep(50, options.signal);
+    }
   };
 
   let failure: unknown;

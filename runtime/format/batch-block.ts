@@ -22,8 +22,9 @@ import type { RecordBlockStats } from './record-block.ts';
 
 /**
  * The batches block of a v2 segment (docs/format/v2.md §3.1): Kafka record batches back to back,
- * each exactly as the broker sent it (or cut to the backed-up range). Appending a batch is one copy
- * of its bytes; no record is decoded or re-encoded on the way to storage.
+ * each exactly as the broker sent it (or cut to the backed-up range). No record is decoded or
+ * re-encoded on the way to storage, and a fetch can copy its bytes straight into the block (lend()):
+ * a batch appended where it already lies is not copied again.
  */
 export class BatchBlockEncoder {
   private buf: Buffer;
@@ -58,8 +59,14 @@ export class BatchBlockEncoder {
     if (this.count > 0 && stats.firstOffset <= this.last) {
       throw new FormatUsageError(`batch at offset ${stats.firstOffset} does not follow offset ${this.last}`);
     }
-    if (this.pos + bytes.length > this.buf.length) this.grow(this.pos + bytes.length);
-    this.buf.set(bytes, this.pos);
+    if (bytes.buffer === this.buf.buffer) {
+      // From the lent region: in place already, or moved down over a batch the fetch left out.
+      const at = bytes.byteOffset - this.buf.byteOffset;
+      if (at !== this.pos) this.buf.copyWithin(this.pos, at, at + bytes.length);
+    } else {
+      if (this.pos + bytes.length > this.buf.length) this.grow(this.pos + bytes.length);
+      this.buf.set(bytes, this.pos);
+    }
     this.pos += bytes.length;
     if (this.count === 0) {
       this.first = stats.firstOffset;
@@ -71,6 +78,23 @@ export class BatchBlockEncoder {
     }
     this.last = stats.lastOffset;
     this.count += stats.recordCount;
+  }
+
+  /**
+   * Lends the `length` bytes after the buffered ones for a fetch to copy its batches into
+   * (BatchFetchOptions.into), or undefined when they would take the buffer past a full segment.
+   * Its batches are then appended in order, each landing where it lies or below: the region's bytes
+   * still to come are never overwritten, even when take() detaches the buffer mid-fetch and it
+   * returns as the spare (appends into it start again from 0). A batch with bytes of its own
+   * (cut, possibly longer) must come after the region's last one (forLender() sees to it).
+   */
+  lend(length: number): Buffer | undefined {
+    const needed = this.pos + length;
+    if (needed > this.buf.length) {
+      if (needed > this.fullCapacity) return undefined;
+      this.grow(needed);
+    }
+    return this.buf.subarray(this.pos, needed);
   }
 
   private grow(needed: number): void {

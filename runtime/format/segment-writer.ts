@@ -125,4 +125,9 @@ export class PartitionBatchWriter extends SegmentWriterBase<BatchBlockEncoder> {
     this.encoder.append(bytes, stats);
     return this.isFull;
   }
+
+  /** Lends the next `length` bytes of the segment for a fetch to copy into (BatchBlockEncoder.lend). */
+  lend(length: number): Buffer | undefined {
+    return this.encoder.lend(length);
+  }
 }

@@ -34,6 +34,7 @@ import {
 import { diagnoseKafkaFailure, type KafkaFailureContext, partitionErrorFailure } from './failures.ts';
 import { PlatformaticGroupAdmin } from './platformatic-group-admin.ts';
 import {
+  type BatchFetchOptions,
   type BatchFetchResult,
   type FetchOptions,
   type FetchResult,
@@ -47,9 +48,15 @@ import {
   type TopicSpec,
   type Watermarks,
 } from './port.ts';
-import { type RawFetchPartition, type RawFetchResponse, rawFetchApi } from './raw-fetch.ts';
+import { gatherRecords, type RawFetchPartition, type RawFetchResponse, rawFetchApi } from './raw-fetch.ts';
 import { type RawProduceResponse, rawProduceApi } from './raw-produce.ts';
-import { committedBatches, DamagedBatchError, decodeCommitted, type WireBatch } from './record-batches.ts';
+import {
+  committedBatches,
+  DamagedBatchError,
+  decodeCommitted,
+  forLender,
+  type WireBatch,
+} from './record-batches.ts';
 
 const READ_COMMITTED = 1;
 const TOPIC_RESOURCE = 2;
@@ -487,7 +494,7 @@ export class PlatformaticKafka implements KafkaPort {
   async fetchBatches(
     tp: TopicPartition,
     offset: bigint,
-    options: FetchOptions = {},
+    options: BatchFetchOptions = {},
   ): Promise<BatchFetchResult> {
     // A batch damaged on the way (its CRC-32C fails) is fetched again, within the same attempts.
     for (let attempt = 1; ; attempt++) {
@@ -495,10 +502,12 @@ export class PlatformaticKafka implements KafkaPort {
       if (got.kind === 'out-of-range') return got;
       const { partition } = got;
       try {
-        const kept = committedBatches(partition.records as Buffer, partition.abortedTransactions, offset);
+        const { bytes, lent } = gatherRecords(partition.records as readonly Buffer[], options.into);
+        const kept = committedBatches(bytes, partition.abortedTransactions, offset);
         return {
           kind: 'batches',
           ...kept,
+          batches: lent ? forLender(kept.batches, bytes) : kept.batches,
           logStartOffset: partition.logStartOffset,
           lastStableOffset: partition.lastStableOffset,
           highWatermark: partition.highWatermark,

@@ -73,7 +73,7 @@ export interface KafkaPort extends ConsumerGroupAdmin {
    * aborted and control batches are left out and reported in `skipped`, a batch that starts below
    * `offset` is cut, and every batch passed its CRC-32C.
    */
-  fetchBatches(tp: TopicPartition, offset: bigint, options?: FetchOptions): Promise<BatchFetchResult>;
+  fetchBatches(tp: TopicPartition, offset: bigint, options?: BatchFetchOptions): Promise<BatchFetchResult>;
   /**
    * Appends records, in order, to one partition through an idempotent producer (when acks = all)
    * and returns the offset the first one got; the others follow contiguously.
@@ -117,6 +117,17 @@ export interface FetchOptions {
   readonly maxBytes?: number;
   /** How long the broker may wait for data when none is available. */
   readonly maxWaitMs?: number;
+}
+
+export interface BatchFetchOptions extends FetchOptions {
+  /**
+   * Lends the region the fetched bytes are copied into (exactly `length` bytes; undefined: the port
+   * allocates its own), so a caller that keeps the batches (backup's segment buffer) copies them
+   * once. Batches returned as views of the region lie in it in order, each after the previous; a
+   * batch cut below the offset, and every batch after it, has bytes of its own. The caller writes
+   * the region only from its start, batch by batch, as it keeps them.
+   */
+  readonly into?: (length: number) => Uint8Array | undefined;
 }
 
 export interface SkippedRange {

@@ -23,8 +23,11 @@ export interface RawFetchPartition {
   readonly lastStableOffset: bigint;
   readonly logStartOffset: bigint;
   readonly abortedTransactions: AbortedTransaction[] | null;
-  /** The records bytes (whole batches, the last one possibly cut short by maxBytes). */
-  readonly records: Buffer;
+  /**
+   * The records bytes (whole batches, the last one possibly cut short by maxBytes) as they came off
+   * the socket: views of its chunks, in order, not yet copied (gatherRecords() makes them one piece).
+   */
+  readonly records: readonly Buffer[];
 }
 
 export interface RawFetchResponse {
@@ -32,7 +35,12 @@ export interface RawFetchResponse {
   readonly responses: { readonly topicId: string; readonly partitions: RawFetchPartition[] }[];
 }
 
-const EMPTY: Buffer = Buffer.alloc(0);
+const NONE: readonly Buffer[] = [];
+
+/** What the parser reads of the response buffer besides the Reader's methods (a DynamicBuffer). */
+interface ChunkedBytes {
+  subarray(start: number, end: number): { readonly buffers: Buffer[] };
+}
 
 function parseRawResponse(_correlationId: number, _apiKey: number, _apiVersion: number, reader: Reader) {
   reader.readInt32(); // throttle time
@@ -53,13 +61,10 @@ function parseRawResponse(_correlationId: number, _apiKey: number, _apiVersion: 
         }));
         r.readInt32(); // preferred read replica
         const size = r.readUnsignedVarInt();
-        let records: Buffer = EMPTY;
+        let records = NONE;
         if (size > 1) {
-          // A view when the bytes arrived in one socket chunk, one copy otherwise.
-          records = (r.buffer as unknown as { slice(s: number, e: number): Buffer }).slice(
-            r.position,
-            r.position + size - 1,
-          );
+          // Views only: the bytes are copied once, by gatherRecords(), where they are to be kept.
+          records = (r.buffer as unknown as ChunkedBytes).subarray(r.position, r.position + size - 1).buffers;
           r.skip(size - 1);
         }
         r.readTaggedFields();
@@ -79,6 +84,30 @@ function parseRawResponse(_correlationId: number, _apiKey: number, _apiVersion: 
   }));
   reader.readTaggedFields();
   return { errorCode, responses } satisfies RawFetchResponse;
+}
+
+/**
+ * A partition's records bytes in one piece: the chunk itself when they arrived in one, else copied
+ * once into the region `into` lends (`lent`: the caller's own buffer) or into a new buffer.
+ */
+export function gatherRecords(
+  chunks: readonly Buffer[],
+  into?: (length: number) => Uint8Array | undefined,
+): { readonly bytes: Uint8Array; readonly lent: boolean } {
+  if (chunks.length <= 1) return { bytes: chunks[0] ?? Buffer.alloc(0), lent: false };
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  const region = into?.(length);
+  if (region && region.length !== length) {
+    throw new RangeError(`a lent region of ${region.length} bytes for ${length} fetched bytes`);
+  }
+  const bytes = region ?? Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return { bytes, lent: region !== undefined };
 }
 
 const CREATE_REQUEST: Record<number, (...args: never[]) => unknown> = {

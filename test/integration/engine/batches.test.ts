@@ -46,6 +46,7 @@ describe('backup stores record batches whole (format v2)', () => {
         await produce(source, topic, records.slice(i, i + 300), { compression: codec });
       }
       const original = await readTopic(source, topic);
+      assert.equal(original.flat().length, 1200, 'the topic holds what was produced');
       const backupId = `b-${codec}`;
 
       const sourceKafka = kafkaPort('source');

@@ -4,7 +4,14 @@ import { after, describe, test } from 'node:test';
 import { runBackup } from '../../../runtime/engine/backup.ts';
 import { PlatformaticKafka } from '../../../runtime/kafka/platformatic-adapter.ts';
 import { need, uniqueName } from '../../env/fixture.ts';
-import { createTopic, deleteTopic, produce, produceTransactions, withAdmin } from '../../env/kafka-client.ts';
+import {
+  createTopic,
+  deleteTopic,
+  endOffsets,
+  produce,
+  produceTransactions,
+  withAdmin,
+} from '../../env/kafka-client.ts';
 import { fidelityRecords, kafkaPort, produceAll, tempRepository, testConnection } from './helpers.ts';
 
 const source = testConnection('source');
@@ -65,6 +72,7 @@ describe('Kafka port on the real cluster', { timeout: 300_000 }, () => {
     await createTopic(source, topic, { partitions: 2 });
     topics.push(topic);
     await produce(source, topic, fidelityRecords(200, 2));
+    assert.deepEqual(await endOffsets(source, topic), [100n, 100n], 'the topic holds what was produced');
     const port = kafkaPort('source');
     const repo = await tempRepository();
     try {

@@ -8,6 +8,7 @@ import {
   MIN_BLOCK_CAPACITY,
   nextBlockBuffer,
 } from '../../../runtime/format/block-buffer.ts';
+import { type CommittedBatch, forLender } from '../../../runtime/kafka/record-batches.ts';
 
 const MiB = 1024 * 1024;
 
@@ -92,5 +93,98 @@ describe('block buffer sizing', () => {
       assert.equal(stats.recordCount, 40);
       encoder.recycle(block);
     }
+  });
+});
+
+describe('a fetch copied straight into the segment buffer (lend)', () => {
+  /** A batch of the model: its size, and whether the fetch leaves it out (aborted or a marker). */
+  const batchArb = fc.record({ size: fc.integer({ min: 1, max: 6000 }), dropped: fc.boolean() });
+  const fetchArb = fc.record({
+    batches: fc.array(batchArb, { minLength: 1, maxLength: 12 }),
+    // The first batch cut below the fetch offset: bytes of its own, recompressed maybe longer.
+    cutFirst: fc.option(fc.integer({ min: -500, max: 500 }), { nil: undefined }),
+    // The run's end inside the last batch: cut too, and the last one appended.
+    cutLast: fc.option(fc.integer({ min: -500, max: 500 }), { nil: undefined }),
+  });
+
+  test('every segment holds exactly the kept batches, whatever is dropped, cut or sealed mid-fetch', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fetchArb, { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 1024, max: 40_000 }),
+        fc.infiniteStream(fc.boolean()),
+        fc.infiniteStream(fc.nat(7)),
+        (fetches, maxBytes, recycleNow, records) => {
+          const encoder = new BatchBlockEncoder(fullBlockCapacity(maxBytes));
+          let seq = 0;
+          const unique = (size: number) => {
+            const b = Buffer.allocUnsafe(Math.max(1, size));
+            for (let i = 0; i < b.length; i++) b[i] = (seq * 31 + i) % 251;
+            seq++;
+            return b;
+          };
+          let offset = 0;
+          let expected: Buffer[] = [];
+          const sealed: { block: Buffer; content: Buffer }[] = [];
+          const recycleOne = () => {
+            const s = sealed.shift();
+            if (!s) return;
+            // Nothing may have written into a sealed block before it is handed back.
+            assert.ok(s.block.equals(s.content), 'a sealed block changed before it was recycled');
+            encoder.recycle(s.block);
+          };
+          const seal = () => {
+            const { block } = encoder.take();
+            const content = Buffer.concat(expected);
+            assert.ok(block.equals(content), 'a segment does not hold the kept batches');
+            sealed.push({ block, content: Buffer.from(content) });
+            expected = [];
+          };
+          for (const fetch of fetches) {
+            const bytes = Buffer.concat(fetch.batches.map((b) => unique(b.size)));
+            const region = encoder.lend(bytes.length);
+            const target = region ?? Buffer.allocUnsafe(bytes.length);
+            target.set(bytes);
+            let at = 0;
+            let batches = fetch.batches.flatMap((b) => {
+              const view = target.subarray(at, at + b.size);
+              at += b.size;
+              return b.dropped ? [] : [{ bytes: view as Uint8Array }];
+            });
+            if (fetch.cutFirst !== undefined && batches[0]) {
+              batches[0] = { bytes: unique(batches[0].bytes.length + fetch.cutFirst) };
+            }
+            if (region) {
+              batches = forLender(
+                batches as unknown as CommittedBatch[],
+                region,
+              ) as unknown as typeof batches;
+            }
+            // What each batch holds as fetched, before anything is appended.
+            const contents = batches.map((b) => Buffer.from(b.bytes));
+            for (const [i, b] of batches.entries()) {
+              const last = fetch.cutLast !== undefined && i === batches.length - 1;
+              const kept = last ? unique(b.bytes.length + (fetch.cutLast ?? 0)) : b.bytes;
+              const { stats } = batch(offset++, 1);
+              encoder.append(kept, stats);
+              expected.push(last ? Buffer.from(kept) : (contents[i] as Buffer));
+              // Full by bytes, or by records (maxRecords) at any point of a fetch.
+              if (encoder.length >= maxBytes || records.next().value === 0) seal();
+              if (recycleNow.next().value) recycleOne();
+            }
+            if (recycleNow.next().value) recycleOne();
+          }
+          if (encoder.recordCount > 0) seal();
+          while (sealed.length > 0) recycleOne();
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test('a fetch that would take the buffer past a full segment copies into its own buffer', () => {
+    const encoder = new BatchBlockEncoder(fullBlockCapacity(MiB));
+    assert.ok(encoder.lend(MiB));
+    assert.equal(encoder.lend(fullBlockCapacity(MiB) + 1), undefined);
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { BatchBlockEncoder, decodeBatchBlock } from '../../../runtime/format/batch-block.ts';
 import {
   BATCH_HEADER_LENGTH,
   type BatchCodec,
@@ -15,7 +16,8 @@ import {
   splitBatch,
   stampCrc,
 } from '../../../runtime/format/kafka-batch.ts';
-import { committedBatches, DamagedBatchError } from '../../../runtime/kafka/record-batches.ts';
+import { gatherRecords } from '../../../runtime/kafka/raw-fetch.ts';
+import { committedBatches, DamagedBatchError, forLender } from '../../../runtime/kafka/record-batches.ts';
 import type { KafkaRecord } from '../../../runtime/record.ts';
 import { GOLDEN_RECORDS } from '../../fixtures/format/golden-records.ts';
 import { recordsArb, sameRecords } from './arbitraries.ts';
@@ -221,6 +223,71 @@ describe('committedBatches (READ_COMMITTED per batch, batches kept whole)', () =
     assert.equal(got.batches[0]?.stats.firstOffset, 1n);
     assert.equal(got.batches[0]?.stats.recordCount, 2);
     assert.equal(got.nextOffset, 3n);
+  });
+
+  test('a fetch gathered into a lent segment buffer keeps its batches there, verified, byte for byte', () => {
+    const cutBelow = compressBatch(encodeBatch([rec(0n, 'a'), rec(1n, 'b'), rec(2n, 'c')]), 'zstd');
+    const aborted = flagged(encodeBatch([rec(3n, 'x')]), 1 << 4, 7n);
+    const abort = marker(4n, 7n, 0);
+    const kept = encodeBatch([rec(5n, 'd'), rec(6n, 'e')]);
+    const tail = compressBatch(encodeBatch([rec(7n, 'f')]), 'lz4');
+    const fetched = Buffer.concat([cutBelow, aborted, abort, kept, tail]);
+    // As the socket delivered it: in chunks that split batches anywhere.
+    const chunks = [fetched.subarray(0, 10), fetched.subarray(10, 150), fetched.subarray(150)];
+    const encoder = new BatchBlockEncoder();
+    let lent: Uint8Array | undefined;
+    const { bytes, lent: wasLent } = gatherRecords(chunks, (length) => {
+      lent = encoder.lend(length);
+      return lent;
+    });
+    assert.ok(wasLent && bytes === lent && Buffer.from(bytes).equals(fetched));
+    const got = committedBatches(bytes, [{ producerId: 7n, firstOffset: 3n }], 1n);
+    const batches = forLender(got.batches, bytes);
+    // The cut batch has bytes of its own; the views after it are copied out of the lent region.
+    assert.ok(batches.every((b) => b.bytes.buffer !== bytes.buffer));
+    for (const b of batches) encoder.append(b.bytes, b.stats);
+    const { block, stats } = encoder.take();
+    const records = decodeBatchBlock(block, stats);
+    assert.deepEqual(
+      records.map((r) => [r.offset, Buffer.from(r.value ?? []).toString()]),
+      [
+        [1n, 'b'],
+        [2n, 'c'],
+        [5n, 'd'],
+        [6n, 'e'],
+        [7n, 'f'],
+      ],
+    );
+    assert.ok(
+      Buffer.from(block)
+        .subarray(block.length - kept.length - tail.length)
+        .equals(Buffer.concat([kept, tail])),
+    );
+
+    // Without a cut, kept batches stay where the fetch put them (moved down over the ones left out).
+    const again = new BatchBlockEncoder();
+    const region = gatherRecords([fetched.subarray(cutBelow.length, 200), fetched.subarray(200)], (n) =>
+      again.lend(n),
+    );
+    const plain = forLender(
+      committedBatches(region.bytes, [{ producerId: 7n, firstOffset: 3n }], 3n).batches,
+      region.bytes,
+    );
+    assert.ok(plain.every((b) => b.bytes.buffer === region.bytes.buffer));
+    for (const b of plain) again.append(b.bytes, b.stats);
+    assert.ok(Buffer.from(again.take().block).equals(Buffer.concat([kept, tail])));
+  });
+
+  test('gathering: one chunk is used as it is; without a lender the bytes get a buffer of their own', () => {
+    const one = Buffer.from('abc');
+    assert.deepEqual(
+      gatherRecords([one], () => assert.fail('nothing to copy')),
+      { bytes: one, lent: false },
+    );
+    const two = gatherRecords([Buffer.from('ab'), Buffer.from('cd')]);
+    assert.equal(two.lent, false);
+    assert.equal(Buffer.from(two.bytes).toString(), 'abcd');
+    assert.throws(() => gatherRecords([one, one], () => Buffer.alloc(5)), /lent region of 5 bytes for 6/);
   });
 
   test('a batch damaged on the way is refused, never stored', () => {
