@@ -185,10 +185,90 @@ function* walkRecords(records: Buffer, header: BatchHeader): Generator<RawRecord
     throw new BatchFormatError('bytes left after the last record of a batch');
 }
 
-/** Offsets and timestamps of a batch's records (decompressing them when needed). */
+/**
+ * Offsets and timestamps of a batch's records (decompressing them when needed): what backup learns
+ * of every batch it stores, so one tight pass in plain numbers (offset and timestamp deltas), with
+ * no object or bigint per record. A timestamp delta beyond 2^53 takes the walk below.
+ */
 export function batchStats(batch: Uint8Array, header: BatchHeader): BatchStats & BatchSummary {
-  const holes: { start: bigint; end: bigint }[] = [];
   const records = recordsBytes(batch, header);
+  const cursor = new ByteCursor(records, 0, records.length);
+  const holes: { start: bigint; end: bigint }[] = [];
+  let payloadBytes = 0;
+  let count = 0;
+  let firstDelta = 0;
+  let lastDelta = 0;
+  let minTs = 0;
+  let maxTs = 0;
+  const field = (end: number): void => {
+    const n = zigzag32(cursor.uvarint());
+    if (n > 0) {
+      cursor.pos += n;
+      payloadBytes += n;
+    }
+    if (cursor.pos > end) throw new BatchFormatError("a record's fields run past its length");
+  };
+  for (let i = 0; i < header.recordCount; i++) {
+    const length = zigzag32(cursor.uvarint());
+    const end = cursor.pos + length;
+    if (length < 0 || end > records.length) throw new BatchFormatError(`record ${i} runs past its batch`);
+    cursor.u8(); // attributes, unused by Kafka
+    const tsDelta = cursor.zigzagVarlong();
+    if (typeof tsDelta !== 'number') return batchStatsByWalk(records, header);
+    const ts = zigzag32(tsDelta);
+    const delta = zigzag32(cursor.uvarint());
+    if (delta < 0) throw new BatchFormatError(`record ${i} lies before its batch's base offset`);
+    field(end);
+    field(end);
+    const headerCount = zigzag32(cursor.uvarint());
+    for (let h = 0; h < headerCount; h++) {
+      field(end);
+      field(end);
+    }
+    if (count === 0) {
+      firstDelta = delta;
+      minTs = ts;
+      maxTs = ts;
+    } else {
+      if (delta <= lastDelta) throw new BatchFormatError('record offsets do not increase within a batch');
+      if (delta > lastDelta + 1) {
+        holes.push({
+          start: header.baseOffset + BigInt(lastDelta + 1),
+          end: header.baseOffset + BigInt(delta),
+        });
+      }
+      if (ts < minTs) minTs = ts;
+      if (ts > maxTs) maxTs = ts;
+    }
+    lastDelta = delta;
+    count++;
+    cursor.pos = end;
+  }
+  if (cursor.pos !== records.length)
+    throw new BatchFormatError('bytes left after the last record of a batch');
+  if (count > 0 && lastDelta > header.lastOffsetDelta) {
+    throw new BatchFormatError("a record's offset lies beyond its batch's last offset");
+  }
+  const logAppend = (header.attributes & LOG_APPEND_TIME) !== 0;
+  const min = logAppend ? header.maxTimestamp : header.baseTimestamp + BigInt(minTs);
+  const max = logAppend ? header.maxTimestamp : header.baseTimestamp + BigInt(maxTs);
+  // A timestamp past the 64-bit range wraps (as Kafka's does); the walk orders the wrapped values.
+  if (BigInt.asIntN(64, min) !== min || BigInt.asIntN(64, max) !== max)
+    return batchStatsByWalk(records, header);
+  return {
+    recordCount: count,
+    firstOffset: count === 0 ? 0n : header.baseOffset + BigInt(firstDelta),
+    lastOffset: count === 0 ? 0n : header.baseOffset + BigInt(lastDelta),
+    minTimestamp: count === 0 ? 0n : min,
+    maxTimestamp: count === 0 ? 0n : max,
+    holes,
+    payloadBytes,
+  };
+}
+
+/** batchStats by walking the records with bigint offsets and timestamps: any value Kafka allows. */
+export function batchStatsByWalk(records: Buffer, header: BatchHeader): BatchStats & BatchSummary {
+  const holes: { start: bigint; end: bigint }[] = [];
   let payloadBytes = 0;
   let count = 0;
   let first = 0n;
