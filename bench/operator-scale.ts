@@ -1,12 +1,14 @@
 /**
  * Operator scale: `count` scheduled KafkaBackup resources on the real API server, reconciled by one
- * `kafka-backup operator` process (installed as the integration tests install it: its
- * ServiceAccount and RBAC as lib/operator.ts synthesizes them, storage in the environment's MinIO).
+ * `kafka-backup operator` process, compiled and started as the image starts it (installed as the
+ * integration tests install it: its ServiceAccount and RBAC as lib/operator.ts synthesizes them,
+ * storage in the environment's MinIO).
  * Measured: the time from the operator's start until every resource is Ready for its generation,
  * the operator's resident memory once settled (and its peak), and the API server's request rate
  * once settled (apiserver_request_total: during the quiet minute only the operator talks to it).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_KUBE_API_RATE_LIMIT } from '../runtime/operator/kube/port.ts';
 import type { CleanupScope } from '../test/env/kube-client.ts';
@@ -29,6 +31,38 @@ export interface OperatorScale {
   readonly settledMinutes: number;
   /** The operator's client-side limit of API requests, as its flags set it. */
   readonly apiRateLimit: string;
+  /** The memory limit the operator ran under (a memory cgroup, as a Pod's limit), if any. */
+  readonly memoryLimitMiB?: number;
+}
+
+/**
+ * A memory cgroup of `mib` for the operator to start in, as the chart's `resources.limits.memory`
+ * confines it in a Pod: Node then sizes its heap after the limit, and the kernel enforces it.
+ * cgroup v2 or v1 (the memory hierarchy this process is in); needs root.
+ */
+function memoryCgroup(mib: number): { dir: string; peakMiB(): number; oomKills(): number; remove(): void } {
+  const name = `kafka-backup-bench-${process.pid}`;
+  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+  const own = readFileSync('/proc/self/cgroup', 'utf8')
+    .split('\n')
+    .map((line) => line.split(':'))
+    .find(([, controllers]) => (v2 ? controllers === '' : controllers?.split(',').includes('memory')))?.[2];
+  if (own === undefined)
+    throw new Error('no memory cgroup for this process: run without BENCH_OPERATOR_MEMORY_MIB');
+  const dir = join(v2 ? '/sys/fs/cgroup' : '/sys/fs/cgroup/memory', own, name);
+  mkdirSync(dir);
+  const bytes = String(mib * 1024 * 1024);
+  writeFileSync(join(dir, v2 ? 'memory.max' : 'memory.limit_in_bytes'), bytes);
+  const read = (file: string) => readFileSync(join(dir, file), 'utf8');
+  return {
+    dir,
+    peakMiB: () => Number(read(v2 ? 'memory.peak' : 'memory.max_usage_in_bytes')) / 2 ** 20,
+    oomKills: () =>
+      v2
+        ? Number(/oom_kill (\d+)/.exec(read('memory.events'))?.[1] ?? 0)
+        : Number(/oom_kill (\d+)/.exec(read('memory.oom_control'))?.[1] ?? 0),
+    remove: () => rmdirSync(dir),
+  };
 }
 
 interface Listed {
@@ -62,6 +96,8 @@ export async function operatorScale(
   log: (m: string) => void,
   /** --kube-api-qps (and burst) to run with; undefined: the operator's defaults. */
   kubeApiQps?: string,
+  /** Run the operator in a memory cgroup of this many MiB (memoryCgroup). */
+  memoryLimitMiB?: number,
 ): Promise<OperatorScale> {
   const cleanups: (() => unknown)[] = [];
   const scope: CleanupScope = { after: (fn) => cleanups.push(fn) };
@@ -78,17 +114,27 @@ export async function operatorScale(
     );
     for (let i = 0; i < resources.length; i += 100) await admin.apply(resources.slice(i, i + 100), watched);
 
+    const cgroup = memoryLimitMiB === undefined ? undefined : memoryCgroup(memoryLimitMiB);
+    if (cgroup) cleanups.push(() => cgroup.remove());
     const started = Date.now();
     const operator = startReplica('op-scale', {
       kubeconfig,
       watched,
+      compiled: true,
+      ...(cgroup ? { cgroup: cgroup.dir } : {}),
       args: ['--log-level=warn', ...(kubeApiQps ? [`--kube-api-qps=${kubeApiQps}`] : [])],
     });
     try {
       let ready = 0;
       while (ready < count) {
-        if (operator.child.exitCode !== null)
-          throw new Error(`the operator exited:\n${operator.output().slice(-3000)}`);
+        if (operator.child.exitCode !== null || operator.child.signalCode !== null) {
+          const killed = cgroup
+            ? `; OOM kills in its ${memoryLimitMiB} MiB cgroup: ${cgroup.oomKills()}`
+            : '';
+          throw new Error(
+            `the operator exited (${operator.child.exitCode ?? operator.child.signalCode}) with ${ready} of ${count} Ready${killed}:\n${operator.output().slice(-3000)}`,
+          );
+        }
         if (Date.now() - started > 15 * 60_000)
           throw new Error(`only ${ready} of ${count} Ready after 15 minutes`);
         await sleep(1000);
@@ -105,7 +151,10 @@ export async function operatorScale(
       await sleep(settleMs);
       const after = await apiRequests(admin);
       const memory = memoryOf(operator.child.pid as number);
+      if (cgroup)
+        log(`operator scale: the cgroup's peak usage ${round(cgroup.peakMiB())} MiB (page cache included)`);
       return {
+        ...(memoryLimitMiB === undefined ? {} : { memoryLimitMiB }),
         resources: count,
         secondsToAllReady: round(secondsToAllReady),
         rssMiB: round(memory.rss / 1024),

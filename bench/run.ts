@@ -9,6 +9,8 @@
  *   --quick              the main case only, small, Kafka's tools and ours (under two minutes)
  *   --only operator-scale  just the operator with BENCH_RESOURCES (1000) KafkaBackups
  *   BENCH_KUBE_API_QPS=-1  the operator's --kube-api-qps for that (default: its own default)
+ *   BENCH_OPERATOR_MEMORY_MIB=512  run that operator in a memory cgroup of this size (root), as
+ *                        the chart's memory limit confines it in a Pod
  *   BENCH_MB=1024        size of the main topic (MiB of records)
  *   BENCH_RUNS=3         runs per contender
  *   BENCH_PROFILE=1      also CPU-profile one backup to a volume and list its costliest functions
@@ -680,6 +682,7 @@ async function runOperatorScale(s: Setting): Promise<OperatorScale | { skipped: 
     60_000,
     log,
     process.env.BENCH_KUBE_API_QPS,
+    process.env.BENCH_OPERATOR_MEMORY_MIB ? Number(process.env.BENCH_OPERATOR_MEMORY_MIB) : undefined,
   );
 }
 

@@ -31,29 +31,45 @@ export interface ReplicaOptions {
   readonly args?: readonly string[];
   /** The program to run instead of the real operator (a fixture with a test controller). */
   readonly entry?: string;
+  /** Run the compiled operator (build/, `npm run build`) with plain node, as the image runs it. */
+  readonly compiled?: boolean;
+  /**
+   * A memory cgroup directory to start the process in (a container's limit: Node sizes its heap
+   * after it at start, as in a Pod).
+   */
+  readonly cgroup?: string;
 }
 
 /** Starts one replica named `name`; a test stops it (t.after) with stop() or SIGKILL. */
 export function startReplica(name: string, options: ReplicaOptions): OperatorReplica {
   const env: NodeJS.ProcessEnv = { ...process.env, POD_NAME: name };
   delete env.KUBERNETES_SERVICE_HOST;
-  const entry = options.entry ? [options.entry] : [join(REPO, 'runtime/cli/main.ts'), 'operator'];
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      ...entry,
-      `--kubeconfig=${options.kubeconfig}`,
-      ...(options.watched ? [`--watch-namespaces=${options.watched}`] : []),
-      '--leader-elect=false',
-      '--metrics-bind-address=0',
-      '--health-probe-bind-address=0',
-      '--log-level=info',
-      ...(options.args ?? []),
-    ],
-    { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const entry = options.compiled
+    ? [join(REPO, 'build/runtime/cli/main.js'), 'operator']
+    : [
+        '--import',
+        'tsx',
+        options.entry ?? join(REPO, 'runtime/cli/main.ts'),
+        ...(options.entry ? [] : ['operator']),
+      ];
+  const args = [
+    ...entry,
+    `--kubeconfig=${options.kubeconfig}`,
+    ...(options.watched ? [`--watch-namespaces=${options.watched}`] : []),
+    '--leader-elect=false',
+    '--metrics-bind-address=0',
+    '--health-probe-bind-address=0',
+    '--log-level=info',
+    ...(options.args ?? []),
+  ];
+  // In a cgroup: the shell joins it, then becomes node (same pid), so node starts inside it.
+  const [command, argv] = options.cgroup
+    ? [
+        '/bin/sh',
+        ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', options.cgroup, process.execPath, ...args],
+      ]
+    : [process.execPath, args];
+  const child = spawn(command, argv, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Array<Record<string, unknown>> = [];
   let text = '';
   let partial = '';
