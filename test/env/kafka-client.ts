@@ -153,7 +153,13 @@ function toMessages(topic: string, records: readonly TestRecord[]): MessageToPro
   }));
 }
 
-/** Produces records to one topic (acks=all) and returns their offsets. */
+/**
+ * Produces records to one topic (acks=all) and returns their offsets. Idempotent unless asked
+ * otherwise: the client retries a request for several partitions whole when one of them fails (on a
+ * new topic, a partition whose leader is not ready yet), and without idempotence the broker appends
+ * the partitions that had succeeded a second time. Seen as 100 or 150 duplicated records in about
+ * one engine-suite run in six.
+ */
 export async function produce(
   connection: KafkaConnection,
   topic: string,
@@ -163,7 +169,7 @@ export async function produce(
   const producer = new Producer({
     clientId: clientId('producer'),
     ...connection,
-    idempotent: options.idempotent,
+    idempotent: options.idempotent ?? true,
     ...(options.compression ? { compression: options.compression } : {}),
   });
   try {
