@@ -86,7 +86,7 @@ export class BatchBlockEncoder {
    * Its batches are then appended in order, each landing where it lies or below: the region's bytes
    * still to come are never overwritten, even when take() detaches the buffer mid-fetch and it
    * returns as the spare (appends into it start again from 0). A batch with bytes of its own
-   * (cut, possibly longer) must come after the region's last one (forLender() sees to it).
+   * (cut, and uncompressed: possibly longer) must come after the region's last one (forLender() sees to it).
    */
   lend(length: number): Buffer | undefined {
     const needed = this.pos + length;

@@ -223,8 +223,8 @@ export function committedBatches(
  * The batches of a fetch whose bytes were copied into a region the caller lent (BatchFetchOptions.into),
  * made safe for it to keep in place. It writes the region from its start as it keeps batches, so a
  * view can only be overwritten once it is behind the write position, except after a batch with bytes
- * of its own (cut below the fetch offset; recompressed, it may be longer than the bytes it replaces):
- * from there on, views are copied out.
+ * of its own (cut below the fetch offset and written uncompressed, it can be longer than the bytes it
+ * replaces): from there on, views are copied out.
  */
 export function forLender(batches: readonly CommittedBatch[], region: Uint8Array): CommittedBatch[] {
   const inRegion = (b: CommittedBatch) => b.bytes.buffer === region.buffer;
