@@ -134,7 +134,6 @@ export function runHooks(
   };
 }
 
-/** Runs `use` with a connection and closes it whatever happens. */
 /** Runs `use` with a store opened for it, and releases the store's connections however it ends. */
 export async function withStore<T>(
   opened: Promise<ObjectStore>,
@@ -148,6 +147,7 @@ export async function withStore<T>(
   }
 }
 
+/** Runs `use` with a connection and closes it whatever happens. */
 export async function withKafka<T>(
   ports: AppPorts,
   config: KafkaConnectionConfig,

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { productionPorts } from '../../../runtime/app/ports.ts';
-import { silentLogger } from '../../../runtime/log.ts';
 import { readStoredState } from '../../../runtime/operator/controllers/backup-storage.ts';
 import { need } from '../../env/fixture.ts';
 import { createS3Bucket, deleteS3Bucket, s3Client } from '../../env/storage-clients.ts';
-import { mapSecrets } from '../../unit/app/memory-ports.ts';
-import { minioStorage } from '../operator/operator-env.ts';
+import { minioPorts, minioStorage, openMinioStore } from '../operator/operator-env.ts';
 
 const openDescriptors = () => readdirSync('/proc/self/fd').length;
 
@@ -28,14 +25,7 @@ describe('storage connections on real S3 (MinIO)', () => {
     client.destroy();
   });
 
-  const ports = () =>
-    productionPorts({
-      log: silentLogger,
-      secrets: mapSecrets({
-        's3-creds/AWS_ACCESS_KEY_ID': s3.accessKeyId,
-        's3-creds/AWS_SECRET_ACCESS_KEY': s3.secretAccessKey,
-      }),
-    });
+  const ports = () => minioPorts(s3, 's3-creds');
   const spec = () => ({
     backupId: 'nightly',
     kafkaCluster: { bootstrapServers: ['unused:9092'] },
@@ -56,20 +46,10 @@ describe('storage connections on real S3 (MinIO)', () => {
   });
 
   test('the same reads without closing each store would keep one socket each (what the test above rules out)', async () => {
-    const p = ports();
     const before = openDescriptors();
     const stores = [];
     for (let i = 0; i < reads; i++) {
-      const store = await p.openStore({
-        type: 's3',
-        bucket,
-        region: s3.region,
-        endpoint: s3.endpoint,
-        pathStyle: true,
-        allowHttp: true,
-        accessKeyId: { kind: 'secret', name: 's3-creds', key: 'AWS_ACCESS_KEY_ID' },
-        secretAccessKey: { kind: 'secret', name: 's3-creds', key: 'AWS_SECRET_ACCESS_KEY' },
-      });
+      const store = await openMinioStore(s3, bucket, 's3-creds');
       await store.head('nothing-here');
       stores.push(store);
     }
