@@ -23,11 +23,21 @@ export const DEFAULT_ZSTD_LEVEL = 3;
 
 /**
  * zlib's one-shot helpers stream in 16 KiB chunks by default, one thread-pool round trip each: a
- * 16 MiB segment then takes a thousand of them (3-4x slower). One chunk the size of the data does it
- * in one.
+ * 16 MiB segment then takes a thousand of them (3-4x slower). Decompressing, one output chunk the
+ * size of the data does it in one.
  */
 function chunkFor(bytes: number): number {
   return Math.max(64 * 1024, Math.min(bytes + 1024, 64 * 1024 * 1024));
+}
+
+/**
+ * Compressing, the output is usually a fraction of the input, and every chunk is a fresh buffer:
+ * a chunk the size of a 16 MiB segment allocated 16 MiB to hold ~1 MiB, and each such buffer pushes
+ * V8 towards a full collection (external memory). Chunks of at most 1 MiB cost nothing measurable
+ * on incompressible data (16 round trips instead of one).
+ */
+function compressChunkFor(bytes: number): number {
+  return Math.min(chunkFor(bytes), 1024 * 1024);
 }
 
 export async function compress(codec: Compression, data: Uint8Array, level?: number): Promise<Uint8Array> {
@@ -36,14 +46,14 @@ export async function compress(codec: Compression, data: Uint8Array, level?: num
       return data;
     case 'zstd':
       return zstdCompress(data, {
-        chunkSize: chunkFor(data.length),
+        chunkSize: compressChunkFor(data.length),
         params: {
           [zlib.constants.ZSTD_c_compressionLevel]: level ?? DEFAULT_ZSTD_LEVEL,
           [zlib.constants.ZSTD_c_checksumFlag]: 0,
         },
       });
     case 'gzip':
-      return gzip(data, { level: level ?? 6, chunkSize: chunkFor(data.length) });
+      return gzip(data, { level: level ?? 6, chunkSize: compressChunkFor(data.length) });
     case 'lz4':
       return compressFrame(data);
   }
