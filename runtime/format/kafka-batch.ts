@@ -1,6 +1,7 @@
 import { crc32c } from '@node-rs/crc32';
 import { compressionsAlgorithmsByBitmask } from '@platformatic/kafka';
 import type { KafkaRecord, RecordHeader, TimestampType } from '../record.ts';
+import { crc32cPatched } from './crc32c-patch.ts';
 import { ByteCursor, unzigzag } from './varint.ts';
 
 /**
@@ -31,6 +32,8 @@ const PRODUCER_ID_OFFSET = 43;
 const PRODUCER_EPOCH_OFFSET = 51;
 const BASE_SEQUENCE_OFFSET = 53;
 const RECORD_COUNT_OFFSET = 57;
+/** The end of the header fields a produce re-stamps inside the CRC's range (attributes to base sequence). */
+const STAMPED_END = RECORD_COUNT_OFFSET;
 
 export const COMPRESSION_MASK = 0x07;
 export const LOG_APPEND_TIME = 1 << 3;
@@ -634,18 +637,24 @@ export interface ProducerStamp {
 /**
  * Re-stamps a stored batch, in place, for the producer that writes it to the target: base offset 0
  * and no leader epoch (the broker assigns both), this producer's id, epoch and sequence, not
- * transactional (a restore commits no transaction), and the CRC-32C recomputed. Records, their
- * compression and timestamps are untouched.
+ * transactional (a restore commits no transaction), and the CRC-32C brought up to date. Records,
+ * their compression and timestamps are untouched.
+ *
+ * The batch's CRC must be valid, as every stored batch's is when read (verifyBatchBlock): the new
+ * one is derived from it and the changed header bytes alone, without a pass over the records. Were
+ * it not, the broker would refuse the batch as corrupt (CORRUPT_MESSAGE), never store it.
  */
 export function stampForProduce(batch: Uint8Array, stamp: ProducerStamp): void {
   const b = view(batch);
   const header = readBatchHeader(b);
   if (!header || header.size !== b.length) throw new BatchFormatError('not exactly one whole record batch');
+  const before = Buffer.from(b.subarray(CRC_START, STAMPED_END));
   b.writeBigInt64BE(0n, 0);
   b.writeInt32BE(-1, 12);
   b.writeInt16BE(header.attributes & ~TRANSACTIONAL, ATTRIBUTES_OFFSET);
   b.writeBigInt64BE(stamp.producerId, PRODUCER_ID_OFFSET);
   b.writeInt16BE(stamp.producerEpoch, PRODUCER_EPOCH_OFFSET);
   b.writeInt32BE(stamp.baseSequence, BASE_SEQUENCE_OFFSET);
-  stampCrc(b);
+  const crc = crc32cPatched(header.crc, before, b.subarray(CRC_START, STAMPED_END), b.length - STAMPED_END);
+  b.writeUInt32BE(crc, CRC_OFFSET);
 }

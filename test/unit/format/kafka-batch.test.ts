@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { crc32c } from '@node-rs/crc32';
 import fc from 'fast-check';
 import { BatchBlockEncoder, decodeBatchBlock } from '../../../runtime/format/batch-block.ts';
+import { crc32cPatched } from '../../../runtime/format/crc32c-patch.ts';
 import {
   BATCH_HEADER_LENGTH,
   type BatchCodec,
@@ -17,6 +19,8 @@ import {
   sliceBatch,
   splitBatch,
   stampCrc,
+  stampForProduce,
+  TRANSACTIONAL,
 } from '../../../runtime/format/kafka-batch.ts';
 import { gatherRecords } from '../../../runtime/kafka/raw-fetch.ts';
 import { committedBatches, DamagedBatchError, forLender } from '../../../runtime/kafka/record-batches.ts';
@@ -38,6 +42,11 @@ const batchRecordsArb = recordsArb(30).map((records) => {
       return { ...r, timestampType: type, timestamp };
     });
 });
+
+/** Contiguous CreateTime records from `base`, as a producer writes them (what restore splits). */
+const producedArb = batchRecordsArb.map((records) =>
+  records.map((r, i): KafkaRecord => ({ ...r, offset: 1000n + BigInt(i), timestampType: 'CreateTime' })),
+);
 
 /** What a LogAppendTime batch gives back: every record carries the batch's (max) timestamp. */
 function asStored(records: readonly KafkaRecord[]): KafkaRecord[] {
@@ -140,11 +149,6 @@ describe('Kafka record batches', () => {
     });
   }
 
-  /** Contiguous CreateTime records from `base`, as a producer writes them (what restore splits). */
-  const producedArb = batchRecordsArb.map((records) =>
-    records.map((r, i): KafkaRecord => ({ ...r, offset: 1000n + BigInt(i), timestampType: 'CreateTime' })),
-  );
-
   test('splitting a batch gives batches of at most n records, as a producer writes them, records unchanged', () => {
     fc.assert(
       fc.property(
@@ -174,6 +178,60 @@ describe('Kafka record batches', () => {
             back.push(...decodeBatchRecords(piece.bytes, h));
           }
           assert.ok(sameRecords(back, records));
+        },
+      ),
+    );
+  });
+});
+
+describe('re-stamping a batch for the producer that restores it', () => {
+  test('the patched CRC-32C equals one computed over all the bytes, for any change of a prefix', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 40 }),
+        fc.uint8Array({ maxLength: 5000 }),
+        fc.uint8Array({ minLength: 40, maxLength: 40 }),
+        (before, rest, replacement) => {
+          const after = replacement.subarray(0, before.length);
+          const patched = crc32cPatched(crc32c(Buffer.concat([before, rest])), before, after, rest.length);
+          assert.equal(patched, crc32c(Buffer.concat([after, rest])));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  test('stamps id, epoch, sequence, base offset and leader epoch, clears the transactional bit, keeps records', () => {
+    fc.assert(
+      fc.property(
+        producedArb.filter((r) => r.length > 0),
+        fc.constantFrom(undefined, ...codecs),
+        fc.record({
+          producerId: fc.bigInt(-1n, 2n ** 63n - 1n),
+          producerEpoch: fc.integer({ min: -1, max: 32767 }),
+          baseSequence: fc.integer({ min: -1, max: 2 ** 31 - 1 }),
+        }),
+        fc.boolean(),
+        (records, codec, stamp, transactional) => {
+          const plain = encodeBatch(records);
+          const batch = codec ? compressBatch(plain, codec) : plain;
+          batch.writeBigInt64BE(123n, 0);
+          batch.writeInt32BE(7, 12);
+          if (transactional) batch.writeInt16BE(batch.readInt16BE(21) | TRANSACTIONAL, 21);
+          batch.writeBigInt64BE(42n, 43);
+          stampCrc(batch);
+          stampForProduce(batch, stamp);
+          const h = header(batch);
+          assert.ok(batchCrcValid(batch, h), 'the CRC matches the stamped bytes');
+          assert.equal(h.baseOffset, 0n);
+          assert.equal(batch.readInt32BE(12), -1, 'no leader epoch');
+          assert.equal(h.attributes & TRANSACTIONAL, 0);
+          assert.equal(h.producerId, stamp.producerId);
+          assert.equal(h.producerEpoch, stamp.producerEpoch);
+          assert.equal(h.baseSequence, stamp.baseSequence);
+          // The broker numbers them from the partition's end: here they read from base offset 0.
+          const renumbered = records.map((r, i) => ({ ...r, offset: BigInt(i) }));
+          assert.ok(sameRecords(decodeBatchRecords(batch, h), renumbered));
         },
       ),
     );
