@@ -10,11 +10,10 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 # --ignore-scripts: the `node` devDependency would download a second Node; the base image has it.
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-COPY lib lib
+COPY tsconfig.json ./
 COPY runtime runtime
-COPY imports imports
-RUN npx tsc -p tsconfig.build.json --outDir /app/build --declaration false --sourceMap false \
+COPY scripts/bundle-cli.ts scripts/
+RUN node --import tsx scripts/bundle-cli.ts --outdir /app/build/cli \
  && cp package.json package-lock.json /app/ \
  && cd /app && npm ci --omit=dev --ignore-scripts --no-audit --no-fund && rm package-lock.json
 
@@ -32,5 +31,5 @@ LABEL org.opencontainers.image.title="kafka-backup-k8s" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.version="0.1.0" \
       org.opencontainers.image.source="https://github.com/oso/kafka-backup-k8s"
-ENTRYPOINT ["/usr/local/bin/node", "/app/build/runtime/cli/main.js"]
+ENTRYPOINT ["/usr/local/bin/node", "/app/build/cli/kafka-backup.js"]
 CMD ["operator"]

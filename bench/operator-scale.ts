@@ -1,6 +1,6 @@
 /**
  * Operator scale: `count` scheduled KafkaBackup resources on the real API server, reconciled by one
- * `kafka-backup operator` process, compiled and started as the image starts it (installed as the
+ * `kafka-backup operator` process, bundled and started as the image starts it (installed as the
  * integration tests install it: its ServiceAccount and RBAC as lib/operator.ts synthesizes them,
  * storage in the environment's MinIO).
  * Measured: the time from the operator's start until every resource is Ready for its generation,
@@ -120,7 +120,6 @@ export async function operatorScale(
     const operator = startReplica('op-scale', {
       kubeconfig,
       watched,
-      compiled: true,
       ...(cgroup ? { cgroup: cgroup.dir } : {}),
       args: ['--log-level=warn', ...(kubeApiQps ? [`--kube-api-qps=${kubeApiQps}`] : [])],
     });

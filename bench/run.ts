@@ -23,6 +23,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { bundleCli, CLI_BUNDLE } from '../scripts/bundle-cli.ts';
 import { type ComponentName, down, findRunningEnv, hasComponent, up } from '../test/env/environment.ts';
 import { createTopic, deleteTopic, kafkaConnection, produce } from '../test/env/kafka-client.ts';
 import type { EnvState } from '../test/env/state.ts';
@@ -42,8 +43,8 @@ import {
 
 const ROOT = resolve(import.meta.dirname, '..');
 const NODE = join(ROOT, 'node_modules/.bin/node');
-/** The CLI as installed (`npm run build` output), built at the start of every run. */
-const CLI = join(ROOT, 'build/runtime/cli/main.js');
+/** The CLI as installed: the bundled bin (scripts/bundle-cli.ts), bundled at the start of every run. */
+const CLI = CLI_BUNDLE;
 const CLIENT_PATHS = join(ROOT, 'bench/client-paths.ts');
 /** Segments of 16 MiB, as every recorded result used; the engine's default is the CRD's 128 MiB. */
 const SEGMENT_MAX_BYTES = 16 * 1024 * 1024;
@@ -703,11 +704,8 @@ function versions(rust: RustEngine | undefined): Record<string, string> {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  log('building the CLI as installed (tsc -p tsconfig.build.json)');
-  mustSucceed(
-    'tsc',
-    await measure(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(ROOT, 'tsconfig.build.json')]),
-  );
+  log('bundling the CLI as installed (scripts/bundle-cli.ts)');
+  await bundleCli();
   const { env, stop } = await environment();
   if (!env.kafka || !env.s3) throw new Error('the benchmark needs Kafka and MinIO from the test environment');
   const workDir = mkdtempSync(join(tmpdir(), 'kafka-backup-bench-'));

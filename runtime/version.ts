@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 
 /**
  * The package's version (`kafka-backup --version`, evidence reports), read from package.json next to
- * the source (runtime/ -> ..) or the compiled code (build/runtime/ -> ../..; the image's /app).
+ * the source (runtime/ -> ..), the compiled code (build/runtime/ -> ../..) or the bundled CLI's
+ * chunks (build/cli/chunks/ -> ../../..; the image's /app).
  */
 export function toolVersion(): string {
-  for (const up of ['../package.json', '../../package.json']) {
+  for (const up of ['../package.json', '../../package.json', '../../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
         name?: string;

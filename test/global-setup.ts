@@ -3,6 +3,7 @@
  * starts a private one for this run and stops it afterwards. Test files find it through
  * KAFKA_BACKUP_TEST_ENV.
  */
+import { bundleCli } from '../scripts/bundle-cli.ts';
 import { cacheDir } from './env/cache.ts';
 import { COMPONENTS, down, findRunningEnv, hasComponent, up } from './env/environment.ts';
 import { operatorImage } from './env/images.ts';
@@ -11,6 +12,9 @@ let startedHere: string | undefined;
 
 export async function globalSetup(): Promise<void> {
   await environment();
+  // The CLI and operator tests run the package's bin, the bundled CLI: bundled afresh from runtime/
+  // so they never run a stale build.
+  await bundleCli();
   // The tests that run Pods on the node share this checkout's operator image. Building it (a
   // compile, an npm install and a buildah commit, a minute or two of both cores) before any test
   // starts keeps that load away from the tests that measure time.

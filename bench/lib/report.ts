@@ -197,7 +197,7 @@ function operatorLines(o: OperatorScale | { readonly skipped: string } | undefin
     '',
     `Client-side limit of the operator's API requests: ${o.apiRateLimit}.`,
     '',
-    'The operator runs compiled (build/runtime/cli/main.js) with plain node, as the image runs it' +
+    'The operator runs bundled (build/cli/kafka-backup.js) with plain node, as the image runs it' +
       (o.memoryLimitMiB === undefined
         ? ', with no memory limit.'
         : `, in a memory cgroup of ${o.memoryLimitMiB} MiB (as a Pod's limit: Node sizes its heap after it).`),

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * The `kafka-backup` executable. The package's bin is the compiled build/runtime/cli/main.js
- * (`npm run build`, also run by `npm ci` through `prepare`); from a checkout the sources run with
- * `node --import tsx runtime/cli/main.ts`.
+ * The `kafka-backup` executable. The package's bin is this file bundled with everything it loads,
+ * build/cli/kafka-backup.js (scripts/bundle-cli.ts; `npm run build`, also run by `npm ci` through
+ * `prepare`); from a checkout the sources run with `node --import tsx runtime/cli/main.ts`.
  */
 
 /** The oldest Node.js major the runtime supports (package.json's engines). */

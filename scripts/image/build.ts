@@ -1,8 +1,9 @@
 /**
  * `npm run image`: builds the operator image without a Docker daemon or a registry, as an OCI
  * archive. Same configuration and layout as the Dockerfile (scripts/image/config.ts, rootfs.sh):
- * compiles lib/ and runtime/, installs the production dependencies from package-lock.json, puts
- * them with the running Node 24 on a root filesystem, and commits that with buildah.
+ * bundles the CLI (scripts/bundle-cli.ts), installs the production dependencies from
+ * package-lock.json (the bundle loads its native addons from them), puts them with the running
+ * Node 24 on a root filesystem, and commits that with buildah.
  *
  *   npm run image                         writes build/image/kafka-backup-k8s.oci.tar
  *   npm run image -- --out F --tag T      another archive path or tag
@@ -14,6 +15,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
+import { bundleCli } from '../bundle-cli.ts';
 import { buildahImage } from './buildah.ts';
 import { IMAGE_CONFIG, IMAGE_REPOSITORY, IMAGE_VERSION } from './config.ts';
 
@@ -33,16 +35,14 @@ export async function imageInputs(): Promise<string[]> {
       'ls-files',
       '-z',
       '--',
-      // What tsc compiles (tsconfig.build.json): the TypeScript of lib/, runtime/ and imports/, not
-      // the chart, the docs or the Lua beside it.
-      'lib/*.ts',
+      // What the bundle is made of (scripts/bundle-cli.ts): the TypeScript of runtime/, not the
+      // chart, the docs or the Lua beside it.
       'runtime/*.ts',
-      'imports/*.ts',
+      'scripts/bundle-cli.ts',
       'scripts/image',
       'package.json',
       'package-lock.json',
       'tsconfig.json',
-      'tsconfig.build.json',
     ],
     { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
   );
@@ -86,21 +86,8 @@ export async function buildImage(options: {
   const work = mkdtempSync(path.join(tmpdir(), 'kafka-backup-image-'));
   try {
     const app = path.join(work, 'app');
-    await step(
-      'compiling lib/ and runtime/',
-      path.join(ROOT, 'node_modules/.bin/tsc'),
-      [
-        '-p',
-        'tsconfig.build.json',
-        '--outDir',
-        path.join(app, 'build'),
-        '--declaration',
-        'false',
-        '--sourceMap',
-        'false',
-      ],
-      ROOT,
-    );
+    process.stderr.write('image: bundling the CLI\n');
+    await bundleCli(path.join(app, 'build/cli'));
     copyFileSync(path.join(ROOT, 'package.json'), path.join(app, 'package.json'));
     copyFileSync(path.join(ROOT, 'package-lock.json'), path.join(app, 'package-lock.json'));
     // Exactly the locked production dependencies; no install scripts run (none is needed at run time).

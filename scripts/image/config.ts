@@ -1,9 +1,10 @@
 /**
  * The operator image's configuration: one source for the Dockerfile (checked by a test) and for the
  * daemonless build (`npm run image`, scripts/image/build.ts). Both produce the same layout: a root
- * filesystem holding only Node, its shared libraries, CA certificates, the compiled `build/` and the
- * production `node_modules` under /app, run as an unprivileged user on a read-only root filesystem
- * (writes go to /tmp, which the Deployment and the run Jobs mount as an emptyDir).
+ * filesystem holding only Node, its shared libraries, CA certificates, the bundled CLI (`build/cli/`,
+ * scripts/bundle-cli.ts) and the production `node_modules` (the native addons it loads) under /app,
+ * run as an unprivileged user on a read-only root filesystem (writes go to /tmp, which the
+ * Deployment and the run Jobs mount as an emptyDir).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -32,7 +33,7 @@ export const IMAGE_CONFIG: ImageConfig = {
   // The distroless "nonroot" user, as the Deployment's securityContext expects.
   user: '65532:65532',
   workingDir: '/app',
-  entrypoint: ['/usr/local/bin/node', '/app/build/runtime/cli/main.js'],
+  entrypoint: ['/usr/local/bin/node', '/app/build/cli/kafka-backup.js'],
   cmd: ['operator'],
   env: { NODE_ENV: 'production' },
   labels: {

@@ -4,12 +4,12 @@
 #
 # usage: rootfs.sh NODE_BINARY APP_DIR OUT_DIR
 #   NODE_BINARY  the node executable to ship (Node 24)
-#   APP_DIR      a directory with package.json, build/ (compiled) and node_modules/ (production only)
+#   APP_DIR      a directory with package.json, build/cli/ (the bundled CLI) and node_modules/ (production only)
 #   OUT_DIR      the root filesystem to create (must not exist)
 set -euo pipefail
 node_bin=$1 app=$2 out=$3
 [ -x "$node_bin" ] || { echo "rootfs.sh: $node_bin is not an executable" >&2; exit 2; }
-for f in package.json build/runtime/cli/main.js node_modules; do
+for f in package.json build/cli/kafka-backup.js node_modules; do
   [ -e "$app/$f" ] || { echo "rootfs.sh: $app/$f is missing (build and install production dependencies first)" >&2; exit 2; }
 done
 [ ! -e "$out" ] || { echo "rootfs.sh: $out already exists" >&2; exit 2; }

@@ -3,10 +3,18 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { CLI_BUNDLE } from '../../../scripts/bundle-cli.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const NODE = path.join(ROOT, 'node_modules/.bin/node');
-const MAIN = path.join(ROOT, 'runtime/cli/main.ts');
+
+/**
+ * `kafka-backup` as the package's bin and the image start it: the bundled CLI (build/cli/), which
+ * the tests' global setup bundles afresh from runtime/, under Node 24.
+ */
+export function cliCommand(args: readonly string[]): [string, string[]] {
+  return [NODE, [CLI_BUNDLE, ...args]];
+}
 
 export interface CliRun {
   readonly code: number | null;
@@ -18,7 +26,7 @@ export interface CliRun {
 /** Runs `kafka-backup` as a child process the way a user would (Node 24, the package's bin). */
 export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, ['--import', 'tsx', MAIN, ...args], {
+    const child = spawn(...cliCommand(args), {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -46,7 +54,7 @@ export function runCliAndKill(
   delayMs = 0,
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, ['--import', 'tsx', MAIN, ...args], {
+    const child = spawn(...cliCommand(args), {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -79,7 +87,7 @@ export interface StartedCli {
 }
 
 export function startCli(args: readonly string[], env: Record<string, string> = {}): StartedCli {
-  const child = spawn(NODE, ['--import', 'tsx', MAIN, ...args], {
+  const child = spawn(...cliCommand(args), {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

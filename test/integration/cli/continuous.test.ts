@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { need, uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic } from '../../env/kafka-client.ts';
 import { fidelityRecords, produceAll, testConnection } from '../engine/helpers.ts';
-import { parseJsonOutput, runCli, workspace } from './cli-helpers.ts';
-
-const ROOT = path.resolve(import.meta.dirname, '../../..');
+import { cliCommand, parseJsonOutput, runCli, workspace } from './cli-helpers.ts';
 
 describe('continuous backup', { timeout: 300_000 }, () => {
   const source = testConnection('source');
@@ -32,13 +29,7 @@ describe('continuous backup', { timeout: 300_000 }, () => {
       segmentMaxIntervalMs: 300,
       checkpoint: { intervalSecs: 1 },
     });
-    const child = spawn(
-      path.join(ROOT, 'node_modules/.bin/node'),
-      ['--import', 'tsx', path.join(ROOT, 'runtime/cli/main.ts'), 'backup', '-c', config],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(...cliCommand(['backup', '-c', config]), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => {
       stderr += d;

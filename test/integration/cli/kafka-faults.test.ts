@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin } from '@platformatic/kafka';
@@ -8,7 +7,7 @@ import { need, uniqueName } from '../../env/fixture.ts';
 import { type ConsumedRecord, createTopic, deleteTopic, type TestRecord } from '../../env/kafka-client.ts';
 import { proxySourceKafka, type SourceKafkaProxy } from '../../env/kafka-proxy.ts';
 import { content, fidelityRecords, produceAll, readTopic, testConnection } from '../engine/helpers.ts';
-import { type CliRun, parseJsonOutput, workspace } from './cli-helpers.ts';
+import { type CliRun, cliCommand, parseJsonOutput, workspace } from './cli-helpers.ts';
 
 /**
  * Kafka reached through toxiproxy (the source cluster's PROXIED listener, so every broker connection
@@ -17,9 +16,6 @@ import { type CliRun, parseJsonOutput, workspace } from './cli-helpers.ts';
  * no success, and the same command then completes with every record exactly once.
  */
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-const NODE = path.join(ROOT, 'node_modules/.bin/node');
-const MAIN = path.join(ROOT, 'runtime/cli/main.ts');
 /** A run that takes longer than this hangs (a healthy one takes a few seconds). */
 const RUN_LIMIT_MS = 60_000;
 const FIDELITY = 2000;
@@ -46,7 +42,7 @@ function runCli(
   limitMs = RUN_LIMIT_MS,
 ): Promise<FaultedRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(...cliCommand(args), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let exited = false;

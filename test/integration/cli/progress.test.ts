@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { need, uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic } from '../../env/kafka-client.ts';
 import { fidelityRecords, produceAll, testConnection } from '../engine/helpers.ts';
-import { workspace } from './cli-helpers.ts';
+import { cliCommand, workspace } from './cli-helpers.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
 const source = testConnection('source');
 const topic = uniqueName('tty');
 let ws: Awaited<ReturnType<typeof workspace>>;
@@ -29,17 +27,8 @@ test('on a terminal the backup shows a progress line with throughput and ETA ins
     storage: { storageType: 'filesystem', filesystem: { path: `${ws.dir}/store` } },
     rateLimiting: { recordsPerSec: 8000 },
   });
-  const command = [
-    path.join(ROOT, 'node_modules/.bin/node'),
-    '--import',
-    'tsx',
-    path.join(ROOT, 'runtime/cli/main.ts'),
-    'backup',
-    '-c',
-    config,
-  ]
-    .map((a) => `'${a}'`)
-    .join(' ');
+  const [node, args] = cliCommand(['backup', '-c', config]);
+  const command = [node, ...args].map((a) => `'${a}'`).join(' ');
   // script(1) runs the CLI on a pseudo-terminal, as a person would.
   const { stdout } = await promisify(execFile)('script', ['-qec', command, '/dev/null'], {
     timeout: 120_000,

@@ -22,6 +22,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { validateSpec } from '../../../lib/index.ts';
 import { buildConstructsPackage } from '../../../scripts/build-constructs.ts';
+import { CLI_BUNDLE } from '../../../scripts/bundle-cli.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 /** The Node 22 LTS the constructs are tested on, from the npm registry's `node` package. */
@@ -158,7 +159,7 @@ describe('the constructs package, installed as a cdk8s user does', { timeout: 60
   });
 
   test('on Node 22 the CLI (the full package) says which Node it needs, before loading anything', () => {
-    const cli = join(root, 'build/runtime/cli/main.js');
+    const cli = CLI_BUNDLE;
     assert.ok(existsSync(cli), 'npm run build first');
     let failed: { status: number; stderr: string } | undefined;
     try {

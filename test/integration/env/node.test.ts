@@ -133,7 +133,7 @@ describe('the test node', () => {
       'job/version',
       '--timeout=120s',
     ]);
-    // The compiled CLI in the image finds its package.json (/app) for the version.
+    // The bundled CLI in the image finds its package.json (/app) for the version.
     const logs = await admin.kubectl(['logs', '-n', namespace, 'job/version']);
     assert.equal(logs.trim(), `kafka-backup ${IMAGE_VERSION}`);
   });

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { CLI_BUNDLE } from '../../../scripts/bundle-cli.ts';
 import { REPO } from '../api/crd-install.ts';
 
 export interface OperatorReplica {
@@ -29,10 +29,12 @@ export interface ReplicaOptions {
   readonly watched?: string;
   /** Flags after the defaults (later flags win): e.g. leader election, ports, log level. */
   readonly args?: readonly string[];
-  /** The program to run instead of the real operator (a fixture with a test controller). */
+  /**
+   * The program to run (with tsx) instead of the real operator, a fixture with a test controller.
+   * Without it, the operator runs as the image starts it: the bundled CLI (build/cli/, bundled
+   * afresh by the tests' global setup) under plain node.
+   */
   readonly entry?: string;
-  /** Run the compiled operator (build/, `npm run build`) with plain node, as the image runs it. */
-  readonly compiled?: boolean;
   /**
    * A memory cgroup directory to start the process in (a container's limit: Node sizes its heap
    * after it at start, as in a Pod).
@@ -44,14 +46,7 @@ export interface ReplicaOptions {
 export function startReplica(name: string, options: ReplicaOptions): OperatorReplica {
   const env: NodeJS.ProcessEnv = { ...process.env, POD_NAME: name };
   delete env.KUBERNETES_SERVICE_HOST;
-  const entry = options.compiled
-    ? [join(REPO, 'build/runtime/cli/main.js'), 'operator']
-    : [
-        '--import',
-        'tsx',
-        options.entry ?? join(REPO, 'runtime/cli/main.ts'),
-        ...(options.entry ? [] : ['operator']),
-      ];
+  const entry = options.entry ? ['--import', 'tsx', options.entry] : [CLI_BUNDLE, 'operator'];
   const args = [
     ...entry,
     `--kubeconfig=${options.kubeconfig}`,
