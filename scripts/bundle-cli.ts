@@ -46,6 +46,10 @@ export async function bundleCli(outdir = CLI_BUNDLE_DIR): Promise<void> {
       js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);",
     },
     legalComments: 'linked',
+    // For reading profiles and stack traces against runtime/ (the benchmark maps its profiles);
+    // Node loads them only with --enable-source-maps, and the image leaves them out.
+    sourcemap: 'linked',
+    sourcesContent: false,
     logLevel: 'warning',
   });
   if (result.errors.length > 0) throw new Error(`bundling the CLI failed: ${result.errors.length} errors`);

@@ -15,7 +15,10 @@ export interface CaseResult {
   readonly read: readonly Figures[];
   /** The write ceiling first, then the contenders. */
   readonly write: readonly Figures[];
+  /** Costliest functions of one backup to a volume (BENCH_PROFILE=1). */
   readonly profile?: readonly { fn: string; selfPercent: number }[];
+  /** Costliest functions of one restore from MinIO (BENCH_PROFILE=1). */
+  readonly restoreProfile?: readonly { fn: string; selfPercent: number }[];
 }
 
 export interface Extras {
@@ -149,13 +152,17 @@ export function writeReport(dir: string, name: string, report: Report): void {
       ...Object.entries(headline(c)).map(([k, v]) => `| ${k} | ${v.toFixed(2)} |`),
       '',
     );
-    if (c.profile) {
+    for (const [what, profile] of [
+      ['a backup to a volume', c.profile],
+      ['a restore from MinIO', c.restoreProfile],
+    ] as const) {
+      if (!profile) continue;
       md.push(
-        'Costliest functions of a backup to a volume (self time, % of busy time):',
+        `Costliest functions of ${what} (self time, % of busy time):`,
         '',
         '| function | self % |',
         '|---|---:|',
-        ...c.profile.map((p) => `| \`${p.fn}\` | ${p.selfPercent} |`),
+        ...profile.map((p) => `| \`${p.fn}\` | ${p.selfPercent} |`),
         '',
       );
     }
