@@ -200,7 +200,7 @@ function operatorLines(o: OperatorScale | { readonly skipped: string } | undefin
     '|---|---:|',
     `| time from the operator's start until every resource is Ready | ${o.secondsToAllReady} s |`,
     `| operator RSS once settled (peak) | ${o.rssMiB} MiB (${o.peakRssMiB} MiB) |`,
-    `| API server requests per minute once settled (${o.settledMinutes} min) | ${o.apiRequestsPerMinute} |`,
+    `| the operator's API requests per minute once settled (${o.settledMinutes} min; the server's other clients', measured before it started, taken off) | ${o.apiRequestsPerMinute} (others: ${o.backgroundRequestsPerMinute}) |`,
     '',
     `Client-side limit of the operator's API requests: ${o.apiRateLimit}.`,
     '',
