@@ -5,9 +5,9 @@
  * after tsc has checked the types.
  *
  * Why: loaded as ~1,000 separate modules, every start spent about 0.2 s resolving and reading them
- * (0.6 s to print --help). Bundled, Node reads one file, plus one chunk per part loaded on demand
- * (the operator, each storage backend), so a scheduled run that finds little new data finishes in
- * half the time.
+ * (about 0.5 s to print --help). Bundled, Node reads one file, plus one chunk per part loaded on
+ * demand (the operator, each storage backend): a scheduled run that finds nothing new takes 0.7 of
+ * the time it took.
  *
  *   npm run build:cli                       writes build/cli/ (also part of npm run build)
  *   npm run build:cli -- --outdir DIR       elsewhere (the image build)

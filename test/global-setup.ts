@@ -16,7 +16,7 @@ export async function globalSetup(): Promise<void> {
   // so they never run a stale build.
   await bundleCli();
   // The tests that run Pods on the node share this checkout's operator image. Building it (a
-  // compile, an npm install and a buildah commit, a minute or two of both cores) before any test
+  // bundle, an npm install and a buildah commit, a minute or two of both cores) before any test
   // starts keeps that load away from the tests that measure time.
   const started = Date.now();
   const image = await operatorImage(cacheDir());
