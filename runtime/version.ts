@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 
 /**
  * The package's version (`kafka-backup --version`, evidence reports), read from package.json next to
- * the source (runtime/ -> ..), the compiled code (build/runtime/ -> ../..) or the bundled CLI's
- * chunks (build/cli/chunks/ -> ../../..; the image's /app).
+ * the source (runtime/ -> ..) or the bundled CLI (build/cli/ -> ../.., its chunks in
+ * build/cli/chunks/ -> ../../..; the image's /app).
  */
 export function toolVersion(): string {
   for (const up of ['../package.json', '../../package.json', '../../../package.json']) {
