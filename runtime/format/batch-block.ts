@@ -81,8 +81,10 @@ export class BatchBlockEncoder {
   }
 
   /**
-   * Lends the `length` bytes after the buffered ones for a fetch to copy its batches into
-   * (BatchFetchOptions.into), or undefined when they would take the buffer past a full segment.
+   * Lends `length` bytes for a fetch to copy its batches into (BatchFetchOptions.into): those after
+   * the buffered ones, or, when they would take the buffer past a full segment, the start of the
+   * spare, which take() makes the next segment's buffer: the batches that still fit are copied into
+   * this segment, the rest stay where they landed. Undefined only for a fetch bigger than a segment.
    * Its batches are then appended in order, each landing where it lies or below: the region's bytes
    * still to come are never overwritten, even when take() detaches the buffer mid-fetch and it
    * returns as the spare (appends into it start again from 0). A batch with bytes of its own
@@ -90,11 +92,16 @@ export class BatchBlockEncoder {
    */
   lend(length: number): Buffer | undefined {
     const needed = this.pos + length;
-    if (needed > this.buf.length) {
-      if (needed > this.fullCapacity) return undefined;
-      this.grow(needed);
+    if (needed <= this.fullCapacity) {
+      if (needed > this.buf.length) this.grow(needed);
+      return this.buf.subarray(this.pos, needed);
     }
-    return this.buf.subarray(this.pos, needed);
+    if (length > this.fullCapacity) return undefined;
+    // Allocated here rather than by take() (which would make a buffer of this size next), so the
+    // fetch needs no buffer of its own, nor its bytes a second copy.
+    if (!this.spare || this.spare.length < this.fullCapacity)
+      this.spare = Buffer.allocUnsafe(this.fullCapacity);
+    return this.spare.subarray(0, length);
   }
 
   private grow(needed: number): void {

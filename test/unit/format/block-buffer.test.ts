@@ -182,9 +182,31 @@ describe('a fetch copied straight into the segment buffer (lend)', () => {
     );
   });
 
-  test('a fetch that would take the buffer past a full segment copies into its own buffer', () => {
-    const encoder = new BatchBlockEncoder(fullBlockCapacity(MiB));
-    assert.ok(encoder.lend(MiB));
-    assert.equal(encoder.lend(fullBlockCapacity(MiB) + 1), undefined);
+  test("a fetch that would take the buffer past a full segment lands in the next segment's buffer", () => {
+    const full = fullBlockCapacity(64 * 1024);
+    const encoder = new BatchBlockEncoder(full);
+    const first = batch(0, 60 * 1024);
+    const lent = encoder.lend(first.bytes.length);
+    assert.ok(lent);
+    lent.set(first.bytes);
+    encoder.append(lent, first.stats);
+    // 8 KiB would fit this segment, 16 KiB would not: the region is the spare's start.
+    const small = batch(1, 4 * 1024);
+    const big = batch(2, 12 * 1024);
+    const fetched = Buffer.concat([small.bytes, big.bytes]);
+    const region = encoder.lend(fetched.length);
+    assert.ok(region && region.length === fetched.length);
+    region.set(fetched);
+    encoder.append(region.subarray(0, small.bytes.length), small.stats); // copied here; now full
+    const sealed = encoder.take();
+    assert.ok(Buffer.from(sealed.block).equals(Buffer.concat([first.bytes, small.bytes])));
+    assert.ok(sealed.block.buffer !== region.buffer);
+    encoder.append(region.subarray(small.bytes.length), big.stats); // already in the new segment's buffer: moved down, not copied
+    const next = encoder.take();
+    assert.equal(next.block.buffer, region.buffer);
+    assert.ok(Buffer.from(next.block).equals(big.bytes));
+    // Nothing bigger than a whole segment is lent.
+    assert.equal(encoder.lend(full + 1), undefined);
+    assert.ok(encoder.lend(full));
   });
 });
