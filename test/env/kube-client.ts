@@ -275,6 +275,11 @@ function execute(
       if (signal) reject(new Error(`${command} ${args.join(' ')} was killed by ${signal}: ${stderr.trim()}`));
       else resolve({ code: code ?? 1, stdout, stderr });
     });
+    // A child that exits without reading its input closes the pipe first (kubectl, quick to fail or
+    // done): the EPIPE says nothing that its exit code and output do not.
+    child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(error);
+    });
     child.stdin.end(options.input ?? '');
   });
 }
