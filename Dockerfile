@@ -31,5 +31,5 @@ LABEL org.opencontainers.image.title="kafka-backup-k8s" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.version="0.1.0" \
       org.opencontainers.image.source="https://github.com/oso/kafka-backup-k8s"
-ENTRYPOINT ["/usr/local/bin/node", "--initial-old-space-size=96", "/app/build/cli/kafka-backup.js"]
+ENTRYPOINT ["/usr/local/bin/node", "/app/build/cli/kafka-backup.js"]
 CMD ["operator"]

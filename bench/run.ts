@@ -26,7 +26,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { bundleCli, CLI_BUNDLE, CLI_NODE_FLAGS } from '../scripts/bundle-cli.ts';
+import { bundleCli, CLI_BUNDLE } from '../scripts/bundle-cli.ts';
 import { type ComponentName, down, findRunningEnv, hasComponent, up } from '../test/env/environment.ts';
 import { createTopic, deleteTopic, kafkaConnection, produce } from '../test/env/kafka-client.ts';
 import type { EnvState } from '../test/env/state.ts';
@@ -124,9 +124,8 @@ interface CliSummary {
 }
 
 /**
- * One run of our CLI, started as the image starts it (`node` with CLI_NODE_FLAGS and the bundle, no
- * tsx loader, which would add ~0.3 s to every start); the summary it prints must account for
- * `expected` records.
+ * One run of our CLI, started as the bin and the image start it (plain `node`, no tsx loader, which
+ * would add ~0.3 s to every start); the summary it prints must account for `expected` records.
  */
 async function ours(
   s: Setting,
@@ -143,18 +142,7 @@ async function ours(
     `kafka-backup ${command}`,
     await measure(
       NODE,
-      [
-        ...CLI_NODE_FLAGS,
-        ...nodeArgs,
-        CLI,
-        command,
-        '--config',
-        file,
-        '--output',
-        'json',
-        '--log-level',
-        'warn',
-      ],
+      [...nodeArgs, CLI, command, '--config', file, '--output', 'json', '--log-level', 'warn'],
       s.cliEnv,
     ),
   );
@@ -810,7 +798,6 @@ async function main(): Promise<void> {
         segmentMaxBytes: SEGMENT_MAX_BYTES,
         maxConcurrentPartitions: CONCURRENCY,
         compression: 'zstd',
-        ourNodeFlags: CLI_NODE_FLAGS.join(' '),
       },
       rust: rust
         ? { version: rust.version, failed: rustFailures }

@@ -25,17 +25,6 @@ export const CLI_BUNDLE_DIR = join(ROOT, 'build/cli');
 export const CLI_BUNDLE = join(CLI_BUNDLE_DIR, 'kafka-backup.js');
 
 /**
- * Node's flags in the image's entrypoint (scripts/image/config.ts), which the tests and the
- * benchmark start the bundle with too. V8 counts the Buffers that socket reads allocate (a GiB of
- * them per GiB backed up, garbage once copied into a segment) against the old generation's limit,
- * which it keeps at ~58 MB for the CLI's ~13 MB heap: it marked the whole heap every ~45 MB read,
- * 39 times in a 1 GiB backup, a quarter of the process's CPU on its marking thread. A limit that
- * starts at 96 MiB halves that: the backup took 0.91 of the time and CPU (10 pairs), peak RSS
- * +25 MiB (423 against 398). A V8 flag: NODE_OPTIONS does not take it, nor can a portable shebang.
- */
-export const CLI_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=96'];
-
-/**
  * Left out of the bundle, loaded from node_modules at run time: native addons, and a module that
  * reads its WebAssembly from beside its own file.
  */

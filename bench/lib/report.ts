@@ -1,6 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI_NODE_FLAGS } from '../../scripts/bundle-cli.ts';
 import type { OperatorScale } from '../operator-scale.ts';
 import { type Figures, ratio, type Spread } from './stats.ts';
 
@@ -206,7 +205,7 @@ function operatorLines(o: OperatorScale | { readonly skipped: string } | undefin
     '',
     `Client-side limit of the operator's API requests: ${o.apiRateLimit}.`,
     '',
-    `The operator runs bundled (build/cli/kafka-backup.js) under node ${CLI_NODE_FLAGS.join(' ')}, as the image runs it` +
+    'The operator runs bundled (build/cli/kafka-backup.js) with plain node, as the image runs it' +
       (o.memoryLimitMiB === undefined
         ? ', with no memory limit.'
         : `, in a memory cgroup of ${o.memoryLimitMiB} MiB (as a Pod's limit: Node sizes its heap after it).`),

@@ -8,7 +8,6 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CLI_NODE_FLAGS } from '../bundle-cli.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
@@ -34,7 +33,7 @@ export const IMAGE_CONFIG: ImageConfig = {
   // The distroless "nonroot" user, as the Deployment's securityContext expects.
   user: '65532:65532',
   workingDir: '/app',
-  entrypoint: ['/usr/local/bin/node', ...CLI_NODE_FLAGS, '/app/build/cli/kafka-backup.js'],
+  entrypoint: ['/usr/local/bin/node', '/app/build/cli/kafka-backup.js'],
   cmd: ['operator'],
   env: { NODE_ENV: 'production' },
   labels: {

@@ -3,17 +3,17 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { CLI_BUNDLE, CLI_NODE_FLAGS } from '../../../scripts/bundle-cli.ts';
+import { CLI_BUNDLE } from '../../../scripts/bundle-cli.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const NODE = path.join(ROOT, 'node_modules/.bin/node');
 
 /**
- * `kafka-backup` as the image starts it: the bundled CLI (build/cli/), which the tests' global
- * setup bundles afresh from runtime/, under Node 24 with the image's flags.
+ * `kafka-backup` as the package's bin and the image start it: the bundled CLI (build/cli/), which
+ * the tests' global setup bundles afresh from runtime/, under Node 24.
  */
 export function cliCommand(args: readonly string[]): [string, string[]] {
-  return [NODE, [...CLI_NODE_FLAGS, CLI_BUNDLE, ...args]];
+  return [NODE, [CLI_BUNDLE, ...args]];
 }
 
 export interface CliRun {

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { CLI_BUNDLE, CLI_NODE_FLAGS } from '../../../scripts/bundle-cli.ts';
+import { CLI_BUNDLE } from '../../../scripts/bundle-cli.ts';
 import { REPO } from '../api/crd-install.ts';
 
 export interface OperatorReplica {
@@ -46,9 +46,7 @@ export interface ReplicaOptions {
 export function startReplica(name: string, options: ReplicaOptions): OperatorReplica {
   const env: NodeJS.ProcessEnv = { ...process.env, POD_NAME: name };
   delete env.KUBERNETES_SERVICE_HOST;
-  const entry = options.entry
-    ? ['--import', 'tsx', options.entry]
-    : [...CLI_NODE_FLAGS, CLI_BUNDLE, 'operator'];
+  const entry = options.entry ? ['--import', 'tsx', options.entry] : [CLI_BUNDLE, 'operator'];
   const args = [
     ...entry,
     `--kubeconfig=${options.kubeconfig}`,
