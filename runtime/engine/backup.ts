@@ -19,6 +19,7 @@ import { partitionKey, type TopicPartition } from '../record.ts';
 import { sourceWatermarksDocument, sourceWatermarksDocumentName } from '../validation/source-watermarks.ts';
 import { EngineError } from './errors.ts';
 import { GapTracker } from './gap-tracker.ts';
+import { partitionsAtOnce, segmentBuffersPerPartition } from './memory-budget.ts';
 import {
   type CheckpointEvent,
   type Progress,
@@ -446,6 +447,9 @@ async function backupHoldingLease(
       await fetchInto(r, key, maxAge);
     }
     await flush(r, true);
+    // Its segment buffers (up to twice segmentMaxBytes) go now: memory is bounded by the partitions
+    // in progress (maxConcurrentPartitions), not by how many partitions the backup has done.
+    r.writer.release();
     r.done = true;
   };
 
@@ -527,9 +531,20 @@ async function backupHoldingLease(
 
   let failure: unknown;
   try {
-    const limit = options.maxConcurrentPartitions ?? 4;
     // Continuous runs keep every partition open (they mostly wait); the limit bounds concurrent fetches.
-    await runLimited(runs, options.continuous ? runs.length : limit, processPartition, options.signal);
+    await runLimited(
+      runs,
+      options.continuous
+        ? runs.length
+        : partitionsAtOnce(
+            Math.min(options.maxConcurrentPartitions ?? 4, runs.length),
+            segmentBuffersPerPartition(segmentLimits.maxBytes),
+            log,
+            'lower segmentMaxBytes, or raise the memory limit, to back up more partitions at once',
+          ),
+      processPartition,
+      options.signal,
+    );
   } catch (error) {
     failure = error;
   } finally {

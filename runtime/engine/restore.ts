@@ -17,6 +17,7 @@ import { type KafkaRecord, partitionKey } from '../record.ts';
 import { type ObjectStore, StorageError } from '../storage/object-store.ts';
 import { recordBytes, runLimited } from './backup.ts';
 import { EngineError } from './errors.ts';
+import { partitionsAtOnce, segmentReadsPerPartition } from './memory-budget.ts';
 import { MappingBuilder } from './offset-map.ts';
 import { Repartitioner } from './partitioner.ts';
 import {
@@ -582,7 +583,15 @@ async function restoreHoldingLease(
 
   let failure: unknown;
   try {
-    await runLimited(plan.units, options.maxConcurrentPartitions ?? 4, runUnit, options.signal);
+    const atOnce = partitionsAtOnce(
+      Math.min(options.maxConcurrentPartitions ?? 4, plan.units.length),
+      segmentReadsPerPartition(
+        plan.units.flatMap((u) => u.sources.flatMap((s) => s.reads.map((r) => r.segment))),
+      ),
+      log,
+      'raise the memory limit to restore more partitions at once (a backup with a smaller segmentMaxBytes needs less)',
+    );
+    await runLimited(plan.units, atOnce, runUnit, options.signal);
   } catch (error) {
     failure = error;
   } finally {

@@ -35,6 +35,7 @@ export class BatchBlockEncoder {
   private minTs = 0n;
   private maxTs = 0n;
   private spare: Buffer | undefined;
+  private released = false;
 
   /** `fullCapacity`: what a full segment needs (fullBlockCapacity of the writer's maxBytes). */
   constructor(private readonly fullCapacity = fullBlockCapacity(DEFAULT_SEGMENT_MAX_BYTES)) {
@@ -104,8 +105,27 @@ export class BatchBlockEncoder {
     return this.spare.subarray(0, length);
   }
 
+  /** Bytes of buffer held: the block's buffer and the spare. */
+  get heldBytes(): number {
+    return this.buf.length + (this.spare?.length ?? 0);
+  }
+
+  /**
+   * Frees the buffer and the spare of an encoder whose partition is done, so that a backup holds
+   * buffers only for the partitions in progress, not for every partition it has backed up. Its
+   * batches must have been taken. Appending again starts from a small buffer.
+   */
+  release(): void {
+    if (this.count > 0)
+      throw new FormatUsageError('release() with batches still buffered: take() them first');
+    this.buf = Buffer.alloc(0);
+    this.spare = undefined;
+    this.released = true;
+  }
+
   private grow(needed: number): void {
-    const next = Buffer.allocUnsafe(grownCapacity(this.buf.length, needed, this.fullCapacity));
+    const current = Math.max(this.buf.length, MIN_BLOCK_CAPACITY);
+    const next = Buffer.allocUnsafe(grownCapacity(current, needed, this.fullCapacity));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }
@@ -129,6 +149,7 @@ export class BatchBlockEncoder {
 
   /** Hands back a block from take() once it has been compressed or copied into its segment. */
   recycle(block: Uint8Array): void {
+    if (this.released) return; // a block sealed before release() is not kept alive as the spare
     this.spare = recyclable(block, this.buf) ?? this.spare;
   }
 }

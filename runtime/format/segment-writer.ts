@@ -130,4 +130,14 @@ export class PartitionBatchWriter extends SegmentWriterBase<BatchBlockEncoder> {
   lend(length: number): Buffer | undefined {
     return this.encoder.lend(length);
   }
+
+  /** Bytes of buffer the writer holds (BatchBlockEncoder.heldBytes). */
+  get heldBytes(): number {
+    return this.encoder.heldBytes;
+  }
+
+  /** Frees the buffers of a writer whose last segment is sealed (BatchBlockEncoder.release). */
+  release(): void {
+    this.encoder.release();
+  }
 }

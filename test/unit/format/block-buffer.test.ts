@@ -210,3 +210,32 @@ describe('a fetch copied straight into the segment buffer (lend)', () => {
     assert.ok(encoder.lend(full));
   });
 });
+
+describe("releasing a finished partition's buffers", () => {
+  test('release() frees the buffer and the spare; a block sealed before it is not kept as the spare', () => {
+    const encoder = new BatchBlockEncoder(fullBlockCapacity(MiB));
+    let offset = 0;
+    const fill = () => {
+      for (let n = 0; n < 20; n++) {
+        const { bytes, stats } = batch(offset++, 64 * 1024);
+        encoder.append(bytes, stats);
+      }
+    };
+    fill();
+    const first = encoder.take();
+    encoder.recycle(first.block);
+    fill();
+    assert.ok(encoder.heldBytes >= 2 * MiB, `held ${encoder.heldBytes}`);
+    assert.throws(() => encoder.release(), /still buffered/);
+    const last = encoder.take();
+    encoder.release();
+    assert.equal(encoder.heldBytes, 0);
+    encoder.recycle(last.block); // its compression finished after release()
+    assert.equal(encoder.heldBytes, 0);
+    // Still usable: appending again starts from a small buffer.
+    const { bytes, stats } = batch(offset++, 100);
+    encoder.append(bytes, stats);
+    assert.ok(encoder.heldBytes > 0 && encoder.heldBytes < MiB);
+    assert.ok(Buffer.from(encoder.take().block).equals(bytes));
+  });
+});
