@@ -10,11 +10,11 @@
  * and watch all the while, about 45 requests a minute that vary by a few (a difference of the two
  * is that noise, not the operator's rate).
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_KUBE_API_RATE_LIMIT } from '../runtime/operator/kube/port.ts';
 import type { CleanupScope } from '../test/env/kube-client.ts';
+import { memoryCgroup } from '../test/env/memory-cgroup.ts';
 import type { S3Info } from '../test/env/state.ts';
 import {
   installOperator,
@@ -39,36 +39,6 @@ export interface OperatorScale {
   readonly apiRateLimit: string;
   /** The memory limit the operator ran under (a memory cgroup, as a Pod's limit), if any. */
   readonly memoryLimitMiB?: number;
-}
-
-/**
- * A memory cgroup of `mib` for the operator to start in, as the chart's `resources.limits.memory`
- * confines it in a Pod: Node then sizes its heap after the limit, and the kernel enforces it.
- * cgroup v2 or v1 (the memory hierarchy this process is in); needs root.
- */
-function memoryCgroup(mib: number): { dir: string; peakMiB(): number; oomKills(): number; remove(): void } {
-  const name = `kafka-backup-bench-${process.pid}`;
-  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
-  const own = readFileSync('/proc/self/cgroup', 'utf8')
-    .split('\n')
-    .map((line) => line.split(':'))
-    .find(([, controllers]) => (v2 ? controllers === '' : controllers?.split(',').includes('memory')))?.[2];
-  if (own === undefined)
-    throw new Error('no memory cgroup for this process: run without BENCH_OPERATOR_MEMORY_MIB');
-  const dir = join(v2 ? '/sys/fs/cgroup' : '/sys/fs/cgroup/memory', own, name);
-  mkdirSync(dir);
-  const bytes = String(mib * 1024 * 1024);
-  writeFileSync(join(dir, v2 ? 'memory.max' : 'memory.limit_in_bytes'), bytes);
-  const read = (file: string) => readFileSync(join(dir, file), 'utf8');
-  return {
-    dir,
-    peakMiB: () => Number(read(v2 ? 'memory.peak' : 'memory.max_usage_in_bytes')) / 2 ** 20,
-    oomKills: () =>
-      v2
-        ? Number(/oom_kill (\d+)/.exec(read('memory.events'))?.[1] ?? 0)
-        : Number(/oom_kill (\d+)/.exec(read('memory.oom_control'))?.[1] ?? 0),
-    remove: () => rmdirSync(dir),
-  };
 }
 
 interface Listed {
@@ -128,7 +98,10 @@ export async function operatorScale(
     await sleep(settleMs);
     const background = (await apiRequests(admin)) - quietFrom - 2;
 
-    const cgroup = memoryLimitMiB === undefined ? undefined : memoryCgroup(memoryLimitMiB);
+    const cgroup =
+      memoryLimitMiB === undefined
+        ? undefined
+        : memoryCgroup(memoryLimitMiB, `kafka-backup-bench-${process.pid}`);
     if (cgroup) cleanups.push(() => cgroup.remove());
     const started = Date.now();
     const operator = startReplica('op-scale', {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { CLI_BUNDLE } from '../../../scripts/bundle-cli.ts';
+import { cgroupCommand } from '../../env/memory-cgroup.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const NODE = path.join(ROOT, 'node_modules/.bin/node');
@@ -23,10 +24,19 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs `kafka-backup` as a child process the way a user would (Node 24, the package's bin). */
-export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+/**
+ * Runs `kafka-backup` as a child process the way a user would (Node 24, the package's bin), in the
+ * memory cgroup `cgroupDir` when given (test/env/memory-cgroup.ts).
+ */
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  cgroupDir?: string,
+): Promise<CliRun> {
+  const [node, argv] = cliCommand(args);
+  const [command, commandArgs] = cgroupDir ? cgroupCommand(cgroupDir, node, argv) : [node, argv];
   return new Promise((resolve, reject) => {
-    const child = spawn(...cliCommand(args), {
+    const child = spawn(command, commandArgs, {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

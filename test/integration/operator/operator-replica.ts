@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { CLI_BUNDLE } from '../../../scripts/bundle-cli.ts';
+import { cgroupCommand } from '../../env/memory-cgroup.ts';
 import { REPO } from '../api/crd-install.ts';
 
 export interface OperatorReplica {
@@ -59,10 +60,7 @@ export function startReplica(name: string, options: ReplicaOptions): OperatorRep
   ];
   // In a cgroup: the shell joins it, then becomes node (same pid), so node starts inside it.
   const [command, argv] = options.cgroup
-    ? [
-        '/bin/sh',
-        ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', options.cgroup, process.execPath, ...args],
-      ]
+    ? cgroupCommand(options.cgroup, process.execPath, args)
     : [process.execPath, args];
   const child = spawn(command, argv, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Array<Record<string, unknown>> = [];
