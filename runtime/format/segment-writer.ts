@@ -131,11 +131,6 @@ export class PartitionBatchWriter extends SegmentWriterBase<BatchBlockEncoder> {
     return this.encoder.lend(length);
   }
 
-  /** Bytes of buffer the writer holds (BatchBlockEncoder.heldBytes). */
-  get heldBytes(): number {
-    return this.encoder.heldBytes;
-  }
-
   /** Frees the buffers of a writer whose last segment is sealed (BatchBlockEncoder.release). */
   release(): void {
     this.encoder.release();

@@ -47,50 +47,31 @@ describe('backup and restore under a 512 MiB memory limit, default segments', { 
   test('each completes with every record, fewer partitions at once, and says why', {
     skip: unavailable,
   }, async () => {
-    const dir = cgroup?.dir as string;
+    /** `command` in the cgroup: completes with every record, unkilled, saying it ran fewer at once. */
+    const inLimit = async (command: 'backup' | 'restore', config: Record<string, unknown>) => {
+      const file = await ws.writeConfig(`${command}.yaml`, config);
+      const run = await runCli([command, '--config', file, '--output', 'json'], {}, cgroup?.dir);
+      const tail = run.stderr.slice(-2000);
+      assert.equal(cgroup?.oomKills(), 0, `${command} killed for memory: ${tail}`);
+      assert.equal(run.code, 0, tail);
+      assert.equal(parseJsonOutput(run).records, RECORDS);
+      assert.match(run.stderr, /fewer partitions at once than maxConcurrentPartitions/);
+      return run;
+    };
     const storage = { storageType: 'filesystem', filesystem: { path: join(ws.dir, 'volume') } };
-    const backup = await runCli(
-      [
-        'backup',
-        '--config',
-        await ws.writeConfig('backup.yaml', {
-          kafkaCluster: { bootstrapServers: [need('kafka').source.bootstrap] },
-          topics: [topic],
-          storage,
-          backupId: 'mem',
-        }),
-        '--output',
-        'json',
-      ],
-      {},
-      dir,
-    );
-    assert.equal(cgroup?.oomKills(), 0, `killed for memory: ${backup.stderr.slice(-2000)}`);
-    assert.equal(backup.code, 0, backup.stderr.slice(-2000));
-    assert.equal(parseJsonOutput(backup).records, RECORDS);
-    assert.match(backup.stderr, /fewer partitions at once than maxConcurrentPartitions/);
+    const backup = await inLimit('backup', {
+      kafkaCluster: { bootstrapServers: [need('kafka').source.bootstrap] },
+      topics: [topic],
+      storage,
+      backupId: 'mem',
+    });
     assert.match(backup.stderr, /lower segmentMaxBytes/);
-
-    const restore = await runCli(
-      [
-        'restore',
-        '--config',
-        await ws.writeConfig('restore.yaml', {
-          kafkaCluster: { bootstrapServers: [need('kafka').target.bootstrap] },
-          storage,
-          backupRef: { backupId: 'mem' },
-          topicMapping: { [topic]: restored },
-          createTopics: true,
-        }),
-        '--output',
-        'json',
-      ],
-      {},
-      dir,
-    );
-    assert.equal(cgroup?.oomKills(), 0, `killed for memory: ${restore.stderr.slice(-2000)}`);
-    assert.equal(restore.code, 0, restore.stderr.slice(-2000));
-    assert.equal(parseJsonOutput(restore).records, RECORDS);
-    assert.match(restore.stderr, /fewer partitions at once than maxConcurrentPartitions/);
+    await inLimit('restore', {
+      kafkaCluster: { bootstrapServers: [need('kafka').target.bootstrap] },
+      storage,
+      backupRef: { backupId: 'mem' },
+      topicMapping: { [topic]: restored },
+      createTopics: true,
+    });
   });
 });
