@@ -33,6 +33,48 @@ const EXTERNAL = ['@node-rs/crc32', 'lz4-napi', '@platformatic/wasm-utils'];
 /** The client's modules that make its options' validators, one per kind of client. */
 const CLIENT_OPTIONS = /[\\/]@platformatic[\\/]kafka[\\/]dist[\\/]clients[\\/][^\\/]+[\\/]options\.js$/;
 const LAZY_VALIDATOR = join(ROOT, 'runtime/kafka/lazy-validator.ts');
+/** The client's Connection, which makes its sockets. */
+const CLIENT_CONNECTION = /[\\/]@platformatic[\\/]kafka[\\/]dist[\\/]network[\\/]connection\.js$/;
+const READ_BUFFERS = join(ROOT, 'runtime/kafka/read-buffers.ts');
+
+/** The two socket options objects the client's Connection makes, as its source spells them. */
+const SOCKET_OPTIONS = [
+  '{ ...this.#options.tls, ...connectionOptions }',
+  '{ ...connectionOptions, port, host }',
+] as const;
+
+/**
+ * The Connection's source with both its sockets (TCP and TLS) made with socketReadOptions(its options)
+ * added (runtime/kafka/read-buffers.ts, imported from `helper`): a client made with `readBuffers`
+ * then reads into recycled memory. `missing`: the options objects not found, which fails the build.
+ */
+export function readIntoBuffers(source: string, helper: string): { code: string; missing: string[] } {
+  const missing = SOCKET_OPTIONS.filter((options) => source.split(options).length !== 2);
+  if (missing.length > 0) return { code: source, missing };
+  let code = source;
+  for (const options of SOCKET_OPTIONS) {
+    code = code.replace(options, `${options.slice(0, -2)}, ...__socketReadOptions(this.#options) }`);
+  }
+  return {
+    code: `import { socketReadOptions as __socketReadOptions } from ${JSON.stringify(helper)};\n${code}`,
+    missing,
+  };
+}
+
+/** Rewrites the Connection (readIntoBuffers); `found` records what it could not find. */
+function socketReadBuffers(found: { files: number; missing: string[] }): Plugin {
+  return {
+    name: 'client-socket-read-buffers',
+    setup(b) {
+      b.onLoad({ filter: CLIENT_CONNECTION }, async ({ path }) => {
+        const { code, missing } = readIntoBuffers(await readFile(path, 'utf8'), READ_BUFFERS);
+        found.files++;
+        found.missing.push(...missing);
+        return { contents: code, loader: 'js', resolveDir: resolve(path, '..') };
+      });
+    },
+  };
+}
 
 /**
  * The source of one of those modules with each `ajv.compile(schema)` made
@@ -71,6 +113,7 @@ function lazyValidators(found: { files: number; without: string[] }): Plugin {
 export async function bundleCli(outdir = CLI_BUNDLE_DIR): Promise<void> {
   rmSync(outdir, { recursive: true, force: true });
   const validators = { files: 0, without: [] as string[] };
+  const sockets = { files: 0, missing: [] as string[] };
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: { 'kafka-backup': 'runtime/cli/main.ts' },
@@ -92,7 +135,7 @@ export async function bundleCli(outdir = CLI_BUNDLE_DIR): Promise<void> {
     sourcemap: 'linked',
     sourcesContent: false,
     logLevel: 'warning',
-    plugins: [lazyValidators(validators)],
+    plugins: [lazyValidators(validators), socketReadBuffers(sockets)],
   });
   if (result.errors.length > 0) throw new Error(`bundling the CLI failed: ${result.errors.length} errors`);
   if (validators.files === 0 || validators.without.length > 0) {
@@ -102,6 +145,16 @@ export async function bundleCli(outdir = CLI_BUNDLE_DIR): Promise<void> {
         : `no ajv.compile() left to rewrite in ${validators.without.join(', ')}`;
     throw new Error(
       `@platformatic/kafka no longer makes its option validators as lazyValidators() expects (${what}): ` +
+        'update it in scripts/bundle-cli.ts',
+    );
+  }
+  if (sockets.files !== 1 || sockets.missing.length > 0) {
+    const what =
+      sockets.files !== 1
+        ? `the bundle loaded ${sockets.files} network/connection.js modules, not one`
+        : `no ${sockets.missing.join(' nor ')} in network/connection.js`;
+    throw new Error(
+      `@platformatic/kafka no longer makes its sockets as socketReadBuffers() expects (${what}): ` +
         'update it in scripts/bundle-cli.ts',
     );
   }

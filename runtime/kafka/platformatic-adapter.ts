@@ -50,6 +50,7 @@ import {
 } from './port.ts';
 import { gatherRecords, type RawFetchPartition, type RawFetchResponse, rawFetchApi } from './raw-fetch.ts';
 import { type RawProduceResponse, rawProduceApi } from './raw-produce.ts';
+import { type ReadBufferStats, ReadBuffers } from './read-buffers.ts';
 import {
   committedBatches,
   DamagedBatchError,
@@ -117,6 +118,8 @@ export class PlatformaticKafka implements KafkaPort {
   readonly #admin: Admin;
   readonly #groups: PlatformaticGroupAdmin;
   readonly #fetchers: Admin[] = [];
+  /** What the fetch connections read into (read-buffers.ts; the bundled CLI's clients use it). */
+  readonly #readBuffers = new ReadBuffers();
   readonly #producers: (Producer | undefined)[];
   readonly #slots: number;
 
@@ -249,7 +252,12 @@ export class PlatformaticKafka implements KafkaPort {
     let client = this.#fetchers[slot];
     if (!client) {
       // fetch() retries itself within a time budget: one client-level retry keeps each attempt short.
-      client = new Admin({ ...this.#baseOptions(`fetch-${slot}`), retries: 1 });
+      client = new Admin({
+        ...this.#baseOptions(`fetch-${slot}`),
+        retries: 1,
+        // Not one of the client's options: its Connection hands it to socketReadOptions().
+        ...({ readBuffers: this.#readBuffers } as object),
+      });
       this.#watchSockets(client);
       this.#fetchers[slot] = client;
     }
@@ -500,9 +508,14 @@ export class PlatformaticKafka implements KafkaPort {
     for (let attempt = 1; ; attempt++) {
       const got = await this.#fetchPartition(tp, offset, options, true);
       if (got.kind === 'out-of-range') return got;
-      const { partition } = got;
+      const { partition, release } = got;
       try {
-        const { bytes, lent } = gatherRecords(partition.records as readonly Buffer[], options.into);
+        // Read into memory that is read into again once released: copied out first, always.
+        const { bytes, lent } = gatherRecords(
+          partition.records as readonly Buffer[],
+          options.into,
+          release !== undefined,
+        );
         const kept = committedBatches(bytes, partition.abortedTransactions, offset);
         return {
           kind: 'batches',
@@ -524,6 +537,8 @@ export class PlatformaticKafka implements KafkaPort {
           partition: partitionKey(tp),
           error: (error as Error).message,
         });
+      } finally {
+        release?.();
       }
     }
   }
@@ -538,7 +553,7 @@ export class PlatformaticKafka implements KafkaPort {
     options: FetchOptions,
     raw: boolean,
   ): Promise<
-    | { kind: 'partition'; partition: FetchResponsePartition }
+    | { kind: 'partition'; partition: FetchResponsePartition; release: (() => void) | undefined }
     | { kind: 'out-of-range'; logStartOffset: bigint; lastStableOffset: bigint }
   > {
     // A port's first request is its connection, attempted once at a time (see #connect).
@@ -622,7 +637,7 @@ export class PlatformaticKafka implements KafkaPort {
           if (STALE_METADATA_ERRORS.has(partition.errorCode)) client.clearMetadata();
           continue;
         }
-        return { kind: 'partition', partition };
+        return { kind: 'partition', partition, release: (response as RawFetchResponse).release };
       } catch (error) {
         // Denied by an ACL, refused credentials or TLS: the same request fails again, at once.
         if (error instanceof KafkaError && !error.retriable) throw error;
@@ -991,9 +1006,16 @@ export class PlatformaticKafka implements KafkaPort {
     return this.#groups.offsetsForTimestamp(partitions, timestamp);
   }
 
+  /** How the fetch connections' read memory was used: slabs allocated, reused and dropped. */
+  get readBufferStats(): ReadBufferStats {
+    return this.#readBuffers.stats;
+  }
+
   async close(): Promise<void> {
     const clients = [this.#admin, ...this.#fetchers, ...this.#producers].filter((c) => c !== undefined);
     await Promise.allSettled(clients.map((c) => c.close()));
+    const reads = this.#readBuffers.stats;
+    if (reads.bytesRead > 0) this.#log.debug('fetch connections read into recycled memory', { ...reads });
   }
 }
 

@@ -7,6 +7,7 @@ import {
   fetchV17,
   type Reader,
 } from '@platformatic/kafka';
+import { responseRelease } from './read-buffers.ts';
 import type { AbortedTransaction } from './record-batches.ts';
 
 /**
@@ -33,16 +34,27 @@ export interface RawFetchPartition {
 export interface RawFetchResponse {
   readonly errorCode: number;
   readonly responses: { readonly topicId: string; readonly partitions: RawFetchPartition[] }[];
+  /**
+   * Set when the response was read into recycled memory (read-buffers.ts): its records are views of
+   * it, to be copied (gatherRecords() with `copy`) before calling this, and never read after.
+   */
+  readonly release?: () => void;
 }
+
+/** Size, correlation id and the (empty) tagged fields of a flexible response header: Fetch v12+. */
+const RESPONSE_HEADER_BYTES = 4 + 4 + 1;
 
 const NONE: readonly Buffer[] = [];
 
 /** What the parser reads of the response buffer besides the Reader's methods (a DynamicBuffer). */
 interface ChunkedBytes {
+  readonly buffers: readonly Buffer[];
   subarray(start: number, end: number): { readonly buffers: Buffer[] };
 }
 
 function parseRawResponse(_correlationId: number, _apiKey: number, _apiVersion: number, reader: Reader) {
+  // Now, while the bytes are still where they were read: a slab is never reused before its release.
+  const release = responseRelease((reader.buffer as unknown as ChunkedBytes).buffers, RESPONSE_HEADER_BYTES);
   reader.readInt32(); // throttle time
   const errorCode = reader.readInt16();
   reader.readInt32(); // session id
@@ -83,18 +95,21 @@ function parseRawResponse(_correlationId: number, _apiKey: number, _apiVersion: 
     ),
   }));
   reader.readTaggedFields();
-  return { errorCode, responses } satisfies RawFetchResponse;
+  return (release ? { errorCode, responses, release } : { errorCode, responses }) satisfies RawFetchResponse;
 }
 
 /**
- * A partition's records bytes in one piece: the chunk itself when they arrived in one, else copied
- * once into the region `into` lends (`lent`: the caller's own buffer) or into a new buffer.
+ * A partition's records bytes in one piece: the chunk itself when they arrived in one (unless they
+ * must be `copy`-ed: memory that will be read into again), else copied once into the region `into`
+ * lends (`lent`: the caller's own buffer) or into a new buffer.
  */
 export function gatherRecords(
   chunks: readonly Buffer[],
   into?: (length: number) => Uint8Array | undefined,
+  copy = false,
 ): { readonly bytes: Uint8Array; readonly lent: boolean } {
-  if (chunks.length <= 1) return { bytes: chunks[0] ?? Buffer.alloc(0), lent: false };
+  if (chunks.length === 0) return { bytes: Buffer.alloc(0), lent: false };
+  if (chunks.length === 1 && !copy) return { bytes: chunks[0] as Buffer, lent: false };
   let length = 0;
   for (const chunk of chunks) length += chunk.length;
   const region = into?.(length);
