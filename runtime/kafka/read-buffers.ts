@@ -21,6 +21,12 @@
 export const SLAB_BYTES = 1024 * 1024;
 /** A read is never offered less room than this (Node's own reads are 64 KiB; TLS records 16 KiB). */
 export const MIN_READ_BYTES = 64 * 1024;
+/**
+ * Sealed slabs a socket waits on for releases, at most: more than the fetch responses in flight on
+ * one connection span (4 MiB each). Past it the oldest is dropped, so a connection that reads what is
+ * never released (a decoded fetch, produce acknowledgements) holds no more than this.
+ */
+export const MAX_PENDING_SLABS = 16;
 
 export interface ReadBufferStats {
   /** Slabs allocated, reused from the pool, and dropped (something in them was never released). */
@@ -178,8 +184,18 @@ class SocketReads {
   }
 
   #seal(slab: Slab): void {
-    if (!this.#untracked && slab.released === slab.filled) this.#recycle(slab);
-    else this.#sealed.push(slab);
+    if (!this.#untracked && slab.released === slab.filled) {
+      this.#recycle(slab);
+      return;
+    }
+    this.#sealed.push(slab);
+    if (this.#sealed.length > MAX_PENDING_SLABS) this.#drop(this.#sealed.shift() as Slab);
+  }
+
+  /** Never read into again: the collector has it once the views of it are gone. */
+  #drop(slab: Slab): void {
+    slabs.delete(slab.buffer.buffer);
+    this.pool.dropped();
   }
 
   #recycle(slab: Slab): void {
@@ -214,10 +230,9 @@ class SocketReads {
         return false;
       }
       // Wholly before this response and not all released: responses arrive in order, so what is
-      // left in it belonged to one that is never released. The collector has it when its views go.
+      // left in it belonged to one that is never released.
       if (slab.start + slab.filled <= start) {
-        slabs.delete(slab.buffer.buffer);
-        this.pool.dropped();
+        this.#drop(slab);
         return false;
       }
       return true;

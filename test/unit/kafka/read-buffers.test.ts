@@ -3,7 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createConnection, createServer } from 'node:net';
 import { describe, it } from 'node:test';
-import { ReadBuffers, responseRelease, socketReadOptions } from '../../../runtime/kafka/read-buffers.ts';
+import {
+  MAX_PENDING_SLABS,
+  ReadBuffers,
+  responseRelease,
+  socketReadOptions,
+} from '../../../runtime/kafka/read-buffers.ts';
 
 /**
  * Real sockets on loopback: a server writes length-prefixed frames (a 4-byte size, as Kafka's
@@ -145,6 +150,20 @@ describe('ReadBuffers', () => {
     });
     (late.at(-1) as Frame).release?.();
     assert.ok(buffers.stats.reused > 20, JSON.stringify(buffers.stats));
+  });
+
+  it('waits on no more than MAX_PENDING_SLABS slabs for what is never released', async () => {
+    const buffers = new ReadBuffers(64 * 1024, 4, 16 * 1024);
+    const sent = frames(300, () => 20_000);
+    const received: Buffer[] = [];
+    // Produce acknowledgements or decoded fetches: never released.
+    await exchange(buffers, sent, (frame) => received.push(Buffer.concat(frame.views)));
+    assert.deepEqual(received, sent);
+    const { allocated, dropped, reused } = buffers.stats;
+    assert.equal(reused, 0);
+    assert.ok(allocated > MAX_PENDING_SLABS + 40, JSON.stringify(buffers.stats));
+    // All but the active slab and the pending ones were let go.
+    assert.equal(dropped, allocated - 1 - MAX_PENDING_SLABS);
   });
 
   it('releases a response once, however often asked', async () => {
