@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { compressFrame, decompressFrame } from 'lz4-napi';
+import { lz4 } from './lz4.ts';
 import type { Compression } from './types.ts';
 
 /**
@@ -55,7 +55,7 @@ export async function compress(codec: Compression, data: Uint8Array, level?: num
     case 'gzip':
       return gzip(data, { level: level ?? 6, chunkSize: compressChunkFor(data.length) });
     case 'lz4':
-      return compressFrame(data);
+      return lz4().compressFrame(data);
   }
 }
 
@@ -83,7 +83,7 @@ export async function decompress(
       });
       break;
     case 'lz4':
-      out = await decompressFrame(data);
+      out = await lz4().decompressFrame(data);
       break;
   }
   if (out.length !== expectedLength) {

@@ -1,7 +1,7 @@
 import zlib from 'node:zlib';
-import { uncompressSync } from 'lz4-napi';
 import type { KafkaRecord, RecordHeader } from '../../record.ts';
 import { CorruptObjectError, UnsupportedFormatError } from '../errors.ts';
+import { lz4 } from '../lz4.ts';
 
 /**
  * Segments written by the Rust tool (osodevops/kafka-backup 0.x), read-only. Two kinds:
@@ -75,7 +75,7 @@ function decodeKbak(b: Buffer, key: string): { header: OsoSegmentHeader; records
         ? body
         : compression === 'zstd'
           ? zlib.zstdDecompressSync(body)
-          : uncompressSync(body);
+          : lz4().uncompressSync(body);
   } catch (cause) {
     throw new CorruptObjectError(key, `${compression} body does not decompress`, { cause });
   }
@@ -155,7 +155,7 @@ function decodeJsonSegment(b: Buffer, key: string): KafkaRecord[] {
     const data = key.endsWith('.zst')
       ? zlib.zstdDecompressSync(b)
       : key.endsWith('.lz4')
-        ? uncompressSync(b)
+        ? lz4().uncompressSync(b)
         : b;
     text = data.toString('utf8');
   } catch (cause) {
