@@ -33,41 +33,56 @@ const EXTERNAL = ['@node-rs/crc32', 'lz4-napi', '@platformatic/wasm-utils'];
 /** The client's modules that make its options' validators, one per kind of client. */
 const CLIENT_OPTIONS = /[\\/]@platformatic[\\/]kafka[\\/]dist[\\/]clients[\\/][^\\/]+[\\/]options\.js$/;
 const LAZY_VALIDATOR = join(ROOT, 'runtime/kafka/lazy-validator.ts');
-/** The client's Connection, which makes its sockets. */
+/** The client's Connection, which makes its sockets and writes its requests. */
 const CLIENT_CONNECTION = /[\\/]@platformatic[\\/]kafka[\\/]dist[\\/]network[\\/]connection\.js$/;
-const READ_BUFFERS = join(ROOT, 'runtime/kafka/read-buffers.ts');
+const CONNECTION_HELPERS = {
+  socketReadOptions: join(ROOT, 'runtime/kafka/read-buffers.ts'),
+  writeGathered: join(ROOT, 'runtime/kafka/gathered-write.ts'),
+};
 
-/** The two socket options objects the client's Connection makes, as its source spells them. */
-const SOCKET_OPTIONS = [
-  '{ ...this.#options.tls, ...connectionOptions }',
-  '{ ...connectionOptions, port, host }',
-] as const;
+/** What the bundle changes in the Connection: each text as its source spells it, and its replacement. */
+const CONNECTION_EDITS: readonly (readonly [string, string])[] = [
+  // Both sockets, TLS and TCP, read into recycled memory when the client was made with readBuffers.
+  [
+    '{ ...this.#options.tls, ...connectionOptions }',
+    '{ ...this.#options.tls, ...connectionOptions, ...__socketReadOptions(this.#options) }',
+  ],
+  [
+    '{ ...connectionOptions, port, host }',
+    '{ ...connectionOptions, port, host, ...__socketReadOptions(this.#options) }',
+  ],
+  // A request is written as its chunks instead of first copied into one new buffer.
+  ['payload: writer.buffer,', 'payload: writer.buffers,'],
+  ['this.#socket.write(request.payload)', '__writeGathered(this.#socket, request.payload)'],
+];
 
 /**
- * The Connection's source with both its sockets (TCP and TLS) made with socketReadOptions(its options)
- * added (runtime/kafka/read-buffers.ts, imported from `helper`): a client made with `readBuffers`
- * then reads into recycled memory. `missing`: the options objects not found, which fails the build.
+ * The Connection's source with CONNECTION_EDITS made and their helpers imported (from `helpers`):
+ * reads into runtime/kafka/read-buffers.ts, writes through runtime/kafka/gathered-write.ts. All or
+ * nothing (a request's chunks must not reach a socket that expects one buffer): `missing` names
+ * the texts not found exactly once, and then nothing is changed; the build fails on it.
  */
-export function readIntoBuffers(source: string, helper: string): { code: string; missing: string[] } {
-  const missing = SOCKET_OPTIONS.filter((options) => source.split(options).length !== 2);
+export function rewriteConnection(
+  source: string,
+  helpers: { readonly socketReadOptions: string; readonly writeGathered: string } = CONNECTION_HELPERS,
+): { code: string; missing: string[] } {
+  const missing = CONNECTION_EDITS.filter(([text]) => source.split(text).length !== 2).map(([text]) => text);
   if (missing.length > 0) return { code: source, missing };
   let code = source;
-  for (const options of SOCKET_OPTIONS) {
-    code = code.replace(options, `${options.slice(0, -2)}, ...__socketReadOptions(this.#options) }`);
-  }
-  return {
-    code: `import { socketReadOptions as __socketReadOptions } from ${JSON.stringify(helper)};\n${code}`,
-    missing,
-  };
+  for (const [text, replacement] of CONNECTION_EDITS) code = code.replace(text, () => replacement);
+  const imports =
+    `import { socketReadOptions as __socketReadOptions } from ${JSON.stringify(helpers.socketReadOptions)};\n` +
+    `import { writeGathered as __writeGathered } from ${JSON.stringify(helpers.writeGathered)};\n`;
+  return { code: imports + code, missing };
 }
 
-/** Rewrites the Connection (readIntoBuffers); `found` records what it could not find. */
-function socketReadBuffers(found: { files: number; missing: string[] }): Plugin {
+/** Rewrites the Connection (rewriteConnection); `found` records what it could not find. */
+function connectionEdits(found: { files: number; missing: string[] }): Plugin {
   return {
-    name: 'client-socket-read-buffers',
+    name: 'client-connection-reads-and-writes',
     setup(b) {
       b.onLoad({ filter: CLIENT_CONNECTION }, async ({ path }) => {
-        const { code, missing } = readIntoBuffers(await readFile(path, 'utf8'), READ_BUFFERS);
+        const { code, missing } = rewriteConnection(await readFile(path, 'utf8'));
         found.files++;
         found.missing.push(...missing);
         return { contents: code, loader: 'js', resolveDir: resolve(path, '..') };
@@ -113,7 +128,7 @@ function lazyValidators(found: { files: number; without: string[] }): Plugin {
 export async function bundleCli(outdir = CLI_BUNDLE_DIR): Promise<void> {
   rmSync(outdir, { recursive: true, force: true });
   const validators = { files: 0, without: [] as string[] };
-  const sockets = { files: 0, missing: [] as string[] };
+  const connection = { files: 0, missing: [] as string[] };
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: { 'kafka-backup': 'runtime/cli/main.ts' },
@@ -135,7 +150,7 @@ export async function bundleCli(outdir = CLI_BUNDLE_DIR): Promise<void> {
     sourcemap: 'linked',
     sourcesContent: false,
     logLevel: 'warning',
-    plugins: [lazyValidators(validators), socketReadBuffers(sockets)],
+    plugins: [lazyValidators(validators), connectionEdits(connection)],
   });
   if (result.errors.length > 0) throw new Error(`bundling the CLI failed: ${result.errors.length} errors`);
   if (validators.files === 0 || validators.without.length > 0) {
@@ -148,14 +163,14 @@ export async function bundleCli(outdir = CLI_BUNDLE_DIR): Promise<void> {
         'update it in scripts/bundle-cli.ts',
     );
   }
-  if (sockets.files !== 1 || sockets.missing.length > 0) {
+  if (connection.files !== 1 || connection.missing.length > 0) {
     const what =
-      sockets.files !== 1
-        ? `the bundle loaded ${sockets.files} network/connection.js modules, not one`
-        : `no ${sockets.missing.join(' nor ')} in network/connection.js`;
+      connection.files !== 1
+        ? `the bundle loaded ${connection.files} network/connection.js modules, not one`
+        : `no ${connection.missing.map((text) => `'${text}'`).join(' nor ')} in network/connection.js`;
     throw new Error(
-      `@platformatic/kafka no longer makes its sockets as socketReadBuffers() expects (${what}): ` +
-        'update it in scripts/bundle-cli.ts',
+      `@platformatic/kafka's Connection no longer reads as CONNECTION_EDITS expects (${what}): ` +
+        'update them in scripts/bundle-cli.ts',
     );
   }
   chmodSync(join(outdir, 'kafka-backup.js'), 0o755);
