@@ -50,7 +50,7 @@ import {
 } from './port.ts';
 import { gatherRecords, type RawFetchPartition, type RawFetchResponse, rawFetchApi } from './raw-fetch.ts';
 import { type RawProduceResponse, rawProduceApi } from './raw-produce.ts';
-import { type ReadBufferStats, ReadBuffers } from './read-buffers.ts';
+import { ReadBuffers } from './read-buffers.ts';
 import {
   committedBatches,
   DamagedBatchError,
@@ -1004,11 +1004,6 @@ export class PlatformaticKafka implements KafkaPort {
   ): Promise<Map<string, bigint>> {
     await this.#ensureConnected();
     return this.#groups.offsetsForTimestamp(partitions, timestamp);
-  }
-
-  /** How the fetch connections' read memory was used: slabs allocated, reused and dropped. */
-  get readBufferStats(): ReadBufferStats {
-    return this.#readBuffers.stats;
   }
 
   async close(): Promise<void> {

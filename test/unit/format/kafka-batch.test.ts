@@ -361,6 +361,19 @@ describe('committedBatches (READ_COMMITTED per batch, batches kept whole)', () =
     assert.throws(() => gatherRecords([one, one], () => Buffer.alloc(5)), /lent region of 5 bytes for 6/);
   });
 
+  test('gathering bytes read into memory that is read into again: one chunk is copied too', () => {
+    const one = Buffer.from('abc');
+    const region = Buffer.alloc(3);
+    const lent = gatherRecords([one], () => region, true);
+    assert.equal(lent.bytes, region);
+    assert.equal(lent.lent, true);
+    const own = gatherRecords([one], undefined, true);
+    assert.equal(own.lent, false);
+    one.fill(0); // the socket reads into it again
+    assert.equal(Buffer.from(own.bytes).toString(), 'abc');
+    assert.equal(region.toString(), 'abc');
+  });
+
   test('a batch damaged on the way is refused, never stored', () => {
     const batch = encodeBatch([rec(0n, 'payload')]);
     batch.writeUInt8((batch.readUInt8(BATCH_HEADER_LENGTH + 5) ^ 0xff) & 0xff, BATCH_HEADER_LENGTH + 5);
