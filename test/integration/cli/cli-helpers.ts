@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { CLI_BUNDLE } from '../../../scripts/bundle-cli.ts';
+import { need } from '../../env/fixture.ts';
 import { cgroupCommand } from '../../env/memory-cgroup.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -167,6 +168,25 @@ export async function workspace(): Promise<{
     },
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+export type Workspace = Awaited<ReturnType<typeof workspace>>;
+
+/**
+ * The source cluster's CA as the mounted Secret `kafka-ca`, and its first SCRAM user as the Secret
+ * `secret` (username, password), in the workspace's secrets directory: that user.
+ */
+export async function writeSourceSaslSecrets(
+  ws: Workspace,
+  secret: string,
+): Promise<{ readonly username: string; readonly password: string }> {
+  const kafka = need('kafka');
+  const user = kafka.source.saslSsl.users[0];
+  if (!user) throw new Error('the test environment has no SCRAM user on the source cluster');
+  await ws.writeSecret('kafka-ca', 'ca.crt', await readFile(kafka.source.saslSsl.caFile, 'utf8'));
+  await ws.writeSecret(secret, 'username', user.username);
+  await ws.writeSecret(secret, 'password', user.password);
+  return user;
 }
 
 export function parseJsonOutput(run: CliRun): Record<string, unknown> {

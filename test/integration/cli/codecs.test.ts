@@ -5,7 +5,7 @@ import { need, uniqueName } from '../../env/fixture.ts';
 import type { ConsumedRecord } from '../../env/kafka-client.ts';
 import { createTopic, deleteTopic } from '../../env/kafka-client.ts';
 import { content, fidelityRecords, produceAll, readTopic, testConnection } from '../engine/helpers.ts';
-import { parseJsonOutput, runCli, workspace } from './cli-helpers.ts';
+import { parseJsonOutput, runCli, type Workspace, workspace } from './cli-helpers.ts';
 
 /**
  * Every codec through the bundled CLI, as users run it: the codecs load outside the bundle (zlib's
@@ -17,7 +17,7 @@ describe('kafka-backup CLI: each codec backs up and restores byte for byte', { t
   const target = testConnection('target');
   const topic = uniqueName('codecs');
   const restored: string[] = [];
-  let ws: Awaited<ReturnType<typeof workspace>>;
+  let ws: Workspace;
   let original: ConsumedRecord[][];
 
   before(async () => {

@@ -7,7 +7,7 @@ import { AclOperations, AclPermissionTypes, ResourcePatternTypes, ResourceTypes 
 import { need, uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic, kafkaConnection, withAdmin } from '../../env/kafka-client.ts';
 import { fidelityRecords, produceAll } from '../engine/helpers.ts';
-import { type CliRun, runCli, workspace } from './cli-helpers.ts';
+import { type CliRun, runCli, type Workspace, workspace, writeSourceSaslSecrets } from './cli-helpers.ts';
 
 /**
  * Issue 10: each mistake at the Kafka port gets its own message and reason. Authentication and TLS
@@ -15,17 +15,13 @@ import { type CliRun, runCli, workspace } from './cli-helpers.ts';
  * refused connections and unresolvable names are retried and summarised once.
  */
 describe('CLI: Kafka connection failures are named (real listeners)', { timeout: 180_000 }, () => {
-  let ws: Awaited<ReturnType<typeof workspace>>;
+  let ws: Workspace;
   let env: Record<string, string>;
   const password = 'wrong-password-7f3a';
   before(async () => {
     ws = await workspace();
     const kafka = need('kafka');
-    const user = kafka.source.saslSsl.users[0];
-    assert.ok(user);
-    await ws.writeSecret('kafka-ca', 'ca.crt', await readFile(kafka.source.saslSsl.caFile, 'utf8'));
-    await ws.writeSecret('good-user', 'username', user.username);
-    await ws.writeSecret('good-user', 'password', user.password);
+    const user = await writeSourceSaslSecrets(ws, 'good-user');
     await ws.writeSecret('wrong-user', 'username', user.username);
     const denied = kafka.source.saslSsl.users[1];
     assert.ok(denied);

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { producerPerf, writePayloadFile } from '../../../bench/lib/kafka-tools.ts';
@@ -7,7 +6,7 @@ import { need, testEnv, uniqueName } from '../../env/fixture.ts';
 import type { ConsumedRecord } from '../../env/kafka-client.ts';
 import { createTopic, deleteTopic } from '../../env/kafka-client.ts';
 import { content, fidelityRecords, produceAll, readTopic, testConnection } from '../engine/helpers.ts';
-import { parseJsonOutput, runCli, workspace } from './cli-helpers.ts';
+import { parseJsonOutput, runCli, type Workspace, workspace, writeSourceSaslSecrets } from './cli-helpers.ts';
 
 /**
  * The bundled CLI reads its fetches into memory it reuses (runtime/kafka/read-buffers.ts), over
@@ -22,7 +21,7 @@ describe('backup reads its fetches into recycled memory, and every byte arrives'
   const FIDELITY = 30_000;
   const BULK = 40_960;
   const restored: string[] = [];
-  let ws: Awaited<ReturnType<typeof workspace>>;
+  let ws: Workspace;
   let original: ConsumedRecord[][];
 
   before(async () => {
@@ -34,12 +33,7 @@ describe('backup reads its fetches into recycled memory, and every byte arrives'
     writePayloadFile(payload, 1024);
     await producerPerf(testEnv(), topic, BULK, payload, 1024);
     original = await readTopic(source, topic);
-    const kafka = need('kafka');
-    const user = kafka.source.saslSsl.users[0];
-    assert.ok(user);
-    await ws.writeSecret('kafka-ca', 'ca.crt', await readFile(kafka.source.saslSsl.caFile, 'utf8'));
-    await ws.writeSecret('backup-user', 'username', user.username);
-    await ws.writeSecret('backup-user', 'password', user.password);
+    await writeSourceSaslSecrets(ws, 'backup-user');
   });
 
   after(async () => {

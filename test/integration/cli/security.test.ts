@@ -1,27 +1,21 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { need, uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic } from '../../env/kafka-client.ts';
 import { fidelityRecords, produceAll, testConnection } from '../engine/helpers.ts';
-import { parseJsonOutput, runCli, workspace } from './cli-helpers.ts';
+import { parseJsonOutput, runCli, type Workspace, workspace, writeSourceSaslSecrets } from './cli-helpers.ts';
 
 describe('CLI over SASL_SSL (SCRAM-SHA-512, private CA) with credentials from mounted secrets', {
   timeout: 120_000,
 }, () => {
   const source = testConnection('source');
   const topic = uniqueName('secure');
-  let ws: Awaited<ReturnType<typeof workspace>>;
+  let ws: Workspace;
   before(async () => {
     ws = await workspace();
     await createTopic(source, topic, { partitions: 1 });
     await produceAll(source, topic, fidelityRecords(500, 1));
-    const kafka = need('kafka');
-    const user = kafka.source.saslSsl.users[0];
-    assert.ok(user);
-    await ws.writeSecret('kafka-ca', 'ca.crt', await readFile(kafka.source.saslSsl.caFile, 'utf8'));
-    await ws.writeSecret('backup-user', 'username', user.username);
-    await ws.writeSecret('backup-user', 'password', user.password);
+    const user = await writeSourceSaslSecrets(ws, 'backup-user');
     await ws.writeSecret('wrong-user', 'username', user.username);
     await ws.writeSecret('wrong-user', 'password', 'wrong-password-123');
   });
