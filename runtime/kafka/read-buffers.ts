@@ -55,7 +55,9 @@ interface Slab {
   /** The socket's stream position of buffer[0]. */
   readonly start: number;
   filled: number;
+  /** Bytes released, and where: stream ranges [start, end), sorted, disjoint, neighbours merged. */
   released: number;
+  readonly ranges: [number, number][];
 }
 
 /** Which slab a view lies in: views carry their ArrayBuffer, and every slab has one of its own. */
@@ -162,6 +164,7 @@ class SocketReads {
       start: this.#position,
       filled: 0,
       released: 0,
+      ranges: [],
     };
     slabs.set(slab.buffer.buffer, slab);
     return slab;
@@ -212,18 +215,16 @@ class SocketReads {
   /** The stream range [start, end) is done with: its bytes may be read into again. */
   release(start: number, end: number): void {
     if (this.#untracked) return;
-    const mine = [...this.#sealed, this.#active];
-    const overlaps = mine.map((slab) =>
-      Math.max(0, Math.min(end, slab.start + slab.filled) - Math.max(start, slab.start)),
-    );
-    // More released than was read: a range released twice. Reusing nothing more is the safe answer.
-    if (mine.some((slab, i) => slab.released + (overlaps[i] as number) > slab.filled)) {
-      this.#untrack();
-      return;
+    for (const slab of [...this.#sealed, this.#active]) {
+      const from = Math.max(start, slab.start);
+      const to = Math.min(end, slab.start + slab.filled);
+      // Bytes released before (twice, or a neighbour's): the accounting is wrong, and reusing
+      // nothing more of this socket's memory is the safe answer.
+      if (to > from && !addReleased(slab, from, to)) {
+        this.#untrack();
+        return;
+      }
     }
-    mine.forEach((slab, i) => {
-      slab.released += overlaps[i] as number;
-    });
     this.#sealed = this.#sealed.filter((slab) => {
       if (slab.released === slab.filled) {
         this.#recycle(slab);
@@ -238,6 +239,34 @@ class SocketReads {
       return true;
     });
   }
+}
+
+/** Adds [from, to) to the slab's released ranges; false, changing nothing, if it overlaps one. */
+function addReleased(slab: Slab, from: number, to: number): boolean {
+  const ranges = slab.ranges;
+  let lo = 0;
+  let hi = ranges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((ranges[mid] as [number, number])[0] < from) lo = mid + 1;
+    else hi = mid;
+  }
+  const before = ranges[lo - 1];
+  const after = ranges[lo];
+  if ((before && before[1] > from) || (after && after[0] < to)) return false;
+  if (before && before[1] === from) {
+    before[1] = to;
+    if (after && after[0] === to) {
+      before[1] = after[1];
+      ranges.splice(lo, 1);
+    }
+  } else if (after && after[0] === to) {
+    after[0] = from;
+  } else {
+    ranges.splice(lo, 0, [from, to]);
+  }
+  slab.released += to - from;
+  return true;
 }
 
 /**
