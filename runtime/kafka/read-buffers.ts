@@ -55,9 +55,15 @@ interface Slab {
   /** The socket's stream position of buffer[0]. */
   readonly start: number;
   filled: number;
-  /** Bytes released, and where: stream ranges [start, end), sorted, disjoint, neighbours merged. */
-  released: number;
+  /** The stream ranges [start, end) released: sorted, disjoint, neighbours merged. */
   readonly ranges: [number, number][];
+}
+
+/** Every byte read into the slab was released: its ranges have merged into one that covers it. */
+function wholeReleased(slab: Slab): boolean {
+  if (slab.filled === 0) return true;
+  const only = slab.ranges.length === 1 ? slab.ranges[0] : undefined;
+  return only !== undefined && only[0] === slab.start && only[1] === slab.start + slab.filled;
 }
 
 /** Which slab a view lies in: views carry their ArrayBuffer, and every slab has one of its own. */
@@ -163,7 +169,6 @@ class SocketReads {
       reads: this,
       start: this.#position,
       filled: 0,
-      released: 0,
       ranges: [],
     };
     slabs.set(slab.buffer.buffer, slab);
@@ -187,7 +192,7 @@ class SocketReads {
   }
 
   #seal(slab: Slab): void {
-    if (!this.#untracked && slab.released === slab.filled) {
+    if (!this.#untracked && wholeReleased(slab)) {
       this.#recycle(slab);
       return;
     }
@@ -226,7 +231,7 @@ class SocketReads {
       }
     }
     this.#sealed = this.#sealed.filter((slab) => {
-      if (slab.released === slab.filled) {
+      if (wholeReleased(slab)) {
         this.#recycle(slab);
         return false;
       }
@@ -265,7 +270,6 @@ function addReleased(slab: Slab, from: number, to: number): boolean {
   } else {
     ranges.splice(lo, 0, [from, to]);
   }
-  slab.released += to - from;
   return true;
 }
 
