@@ -1,11 +1,25 @@
 import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { readSegmentHeader, SEGMENT_MAGIC } from '../../../runtime/format/segment.ts';
 import { need, uniqueName } from '../../env/fixture.ts';
 import type { ConsumedRecord } from '../../env/kafka-client.ts';
 import { createTopic, deleteTopic } from '../../env/kafka-client.ts';
 import { content, fidelityRecords, produceAll, readTopic, testConnection } from '../engine/helpers.ts';
 import { parseJsonOutput, runCli, type Workspace, workspace } from './cli-helpers.ts';
+
+/** Every segment object under a filesystem store: the files that start with a segment's magic. */
+async function storedSegments(dir: string): Promise<[string, Buffer][]> {
+  const found: [string, Buffer][] = [];
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = join(entry.parentPath, entry.name);
+    const bytes = await readFile(file);
+    if (bytes.length >= 4 && bytes.readUInt32LE(0) === SEGMENT_MAGIC) found.push([file, bytes]);
+  }
+  return found;
+}
 
 /**
  * Every codec through the bundled CLI, as users run it: the codecs load outside the bundle (zlib's
@@ -51,6 +65,12 @@ describe('kafka-backup CLI: each codec backs up and restores byte for byte', { t
       ]);
       assert.equal(backup.code, 0, backup.stderr);
       assert.equal(parseJsonOutput(backup).records, 3000);
+      // The segments say they were written with this codec (a codec ignored would pass the rest).
+      const segments = await storedSegments(storage.filesystem.path);
+      assert.ok(segments.length > 0, 'the backup wrote segments');
+      for (const [file, bytes] of segments) {
+        assert.equal(readSegmentHeader(bytes, file).compression, compression, file);
+      }
 
       const to = `${topic}-${compression}`;
       restored.push(to);

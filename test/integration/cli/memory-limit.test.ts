@@ -6,7 +6,7 @@ import { need, testEnv, uniqueName } from '../../env/fixture.ts';
 import { createTopic, deleteTopic } from '../../env/kafka-client.ts';
 import { type MemoryCgroup, memoryCgroup, memoryCgroupUnavailable } from '../../env/memory-cgroup.ts';
 import { testConnection } from '../engine/helpers.ts';
-import { parseJsonOutput, runCli, workspace } from './cli-helpers.ts';
+import { parseJsonOutput, runCli, type Workspace, workspace } from './cli-helpers.ts';
 
 /**
  * A backup and a restore with the default segments (128 MiB) and maxConcurrentPartitions (4),
@@ -22,7 +22,7 @@ describe('backup and restore under a 512 MiB memory limit, default segments', { 
   const target = testConnection('target');
   const topic = uniqueName('mem');
   const restored = `${topic}-restored`;
-  let ws: Awaited<ReturnType<typeof workspace>>;
+  let ws: Workspace;
   let cgroup: MemoryCgroup | undefined;
 
   before(async () => {
