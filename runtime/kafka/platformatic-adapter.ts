@@ -60,6 +60,9 @@ import {
 } from './record-batches.ts';
 
 const READ_COMMITTED = 1;
+
+/** How long a new topic may take to have every partition led and answering. */
+const TOPIC_READY_TIMEOUT_MS = 10_000;
 const TOPIC_RESOURCE = 2;
 const DYNAMIC_TOPIC_CONFIG = 1;
 const ERROR_OFFSET_OUT_OF_RANGE = 1;
@@ -929,25 +932,51 @@ export class PlatformaticKafka implements KafkaPort {
         configs: Object.entries(spec.configs).map(([name, value]) => ({ name, value })),
       }),
     );
-    // A new topic is usable once every partition has a leader.
-    for (let attempt = 0; attempt < 50; attempt++) {
-      this.#admin.clearMetadata();
-      try {
-        const metadata = await this.#admin.metadata({ topics: [spec.name], forceUpdate: true });
-        const topic = metadata.topics.get(spec.name);
-        if (
-          topic &&
-          topic.partitions.length === spec.partitions &&
-          topic.partitions.every((p) => p.leader >= 0)
-        ) {
-          return;
+    await this.#untilUsable(spec);
+  }
+
+  /**
+   * Returns once every partition of a new topic has a leader that answers for its offsets. The
+   * broker names a leader in its metadata some tens of milliseconds before the partition serves
+   * requests; a request in that window waits out the client's retry delay (250 ms, a quarter of a
+   * small restore). So this asks on a client without retries, at short intervals.
+   */
+  async #untilUsable(spec: TopicSpec): Promise<void> {
+    const probe = new Admin({ ...this.#baseOptions('create'), retries: 0 });
+    const started = Date.now();
+    let problem = 'its partitions have no leader';
+    try {
+      for (let delay = 10; Date.now() - started < TOPIC_READY_TIMEOUT_MS; delay = Math.min(delay * 2, 200)) {
+        const leaders = await probe
+          .metadata({ topics: [spec.name], forceUpdate: true })
+          .then((m) => m.topics.get(spec.name)?.partitions)
+          .catch(() => undefined);
+        if (!leaders || leaders.length !== spec.partitions || leaders.some((p) => p.leader < 0)) {
+          problem = 'its partitions have no leader';
+        } else {
+          const partitions = Array.from({ length: spec.partitions }, (_, partitionIndex) => ({
+            partitionIndex,
+            timestamp: -1n,
+          }));
+          const answered = await probe.listOffsets({ topics: [{ name: spec.name, partitions }] }).then(
+            () => true,
+            (error: unknown) => {
+              problem = `its partitions do not answer for their offsets (${describe(error)})`;
+              return false;
+            },
+          );
+          if (answered) return;
         }
-      } catch {
-        // not visible yet
+        await sleep(delay);
       }
-      await sleep(200);
+    } finally {
+      await probe.close().catch(() => {});
     }
-    throw new KafkaError(`topic '${spec.name}' was created but its partitions have no leader after 10 s`);
+    throw new KafkaError(
+      `topic '${spec.name}' was created but ${problem} after ${TOPIC_READY_TIMEOUT_MS / 1000} s; ` +
+        "check the brokers' health (kafka-topics --describe)",
+      { retriable: true },
+    );
   }
 
   async deleteTopics(topics: readonly string[]): Promise<void> {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
+import { Admin } from '@platformatic/kafka';
 import { runBackup } from '../../../runtime/engine/backup.ts';
 import { PlatformaticKafka } from '../../../runtime/kafka/platformatic-adapter.ts';
 import { need, uniqueName } from '../../env/fixture.ts';
@@ -108,6 +109,32 @@ describe('Kafka port on the real cluster', { timeout: 300_000 }, () => {
       const [described] = await port.describeTopics([lookalike]);
       assert.equal(described?.partitionCount, 2, 'a topic that only looks internal is an ordinary topic');
     } finally {
+      await port.close();
+    }
+  });
+
+  test('a topic the port creates answers for every partition at once, without a retry', async () => {
+    // The broker names a new partition's leader a little before the partition serves requests; a
+    // restore's first request in that window waited out the client's 250 ms retry delay.
+    const port = kafkaPort('source');
+    const probe = new Admin({ clientId: uniqueName('no-retries'), ...source, retries: 0 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const topic = uniqueName('created');
+        topics.push(topic);
+        await port.createTopic({ name: topic, partitions: 6, replicationFactor: 1, configs: {} });
+        const partitions = Array.from({ length: 6 }, (_, partitionIndex) => ({
+          partitionIndex,
+          timestamp: -1n,
+        }));
+        const listed = await probe.listOffsets({ topics: [{ name: topic, partitions }] });
+        assert.deepEqual(
+          listed.flatMap((t) => t.partitions.map((p) => [p.partitionIndex, p.offset])).sort(),
+          Array.from({ length: 6 }, (_, p) => [p, 0n]),
+        );
+      }
+    } finally {
+      await probe.close();
       await port.close();
     }
   });
