@@ -5,7 +5,8 @@ export interface Spread {
   readonly max: number;
 }
 
-export function spread(values: readonly number[]): Spread {
+/** Median, min and max of `values`, rounded to `digits` (fractions of a few percent need 4). */
+export function spread(values: readonly number[], digits = 2): Spread {
   if (values.length === 0) throw new Error('no values');
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -13,7 +14,11 @@ export function spread(values: readonly number[]): Spread {
     sorted.length % 2 === 1
       ? (sorted[mid] as number)
       : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-  return { median: round(median), min: round(sorted[0] as number), max: round(sorted.at(-1) as number) };
+  return {
+    median: round(median, digits),
+    min: round(sorted[0] as number, digits),
+    max: round(sorted.at(-1) as number, digits),
+  };
 }
 
 export function round(n: number, digits = 2): number {
