@@ -450,6 +450,7 @@ async function restoreHoldingLease(
   progressRecords = () => progress.snapshot().records;
   const limiter = new RateLimiter(options.rateLimits);
   const batchSize = options.produceBatchSize ?? 1000;
+  const batchesInFlight = Math.max(1, kafka.batchesInFlight ?? 1);
   const timer = setInterval(() => {
     saveCheckpoint('running').catch((error) => log.warn('restore checkpoint failed; will retry', { error }));
   }, options.checkpointIntervalMs ?? 5000);
@@ -533,14 +534,21 @@ async function restoreHoldingLease(
         }
       };
 
-      /** A stored batch, produced as it is: its records land contiguously from the partition's end. */
-      const produceWhole = async (batch: StoredBatch): Promise<void> => {
-        const { stats } = batch;
-        const tp = { topic: unit.targetTopic, partition: fixed };
-        const start = state.targets.get(fixed) as bigint;
-        lease.assertHeld();
-        const { baseOffset } = await kafka.produceBatch(tp, batch.bytes, stats.recordCount);
+      /**
+       * Stored batches produced as they are, oldest first, not yet acknowledged: up to
+       * kafka.batchesInFlight of them, so the partition does not wait a round trip per batch. Each
+       * lands contiguously after the one before; the unit's state moves only as they are
+       * acknowledged, in order, so a checkpoint never counts a batch still in flight.
+       */
+      const inFlight: { batch: StoredBatch; start: bigint; written: Promise<{ baseOffset: bigint }> }[] = [];
+      const tp = { topic: unit.targetTopic, partition: fixed };
+
+      const settleOldest = async (): Promise<void> => {
+        const { batch, start, written } = inFlight[0] as (typeof inFlight)[number];
+        const { baseOffset } = await written;
+        inFlight.shift();
         checkLanded(tp, baseOffset, start);
+        const { stats } = batch;
         const mapping = mappingFor(state, source.topic, source.partition, fixed);
         for (let k = 0; k < stats.recordCount; k++) {
           addMapping(mapping, stats.firstOffset + BigInt(k), start + BigInt(k), () =>
@@ -555,13 +563,34 @@ async function restoreHoldingLease(
         progressReports.report(progress.snapshot());
         await limiter.take(stats.recordCount, stats.payloadBytes);
       };
+      const settleAll = async (): Promise<void> => {
+        while (inFlight.length > 0) await settleOldest();
+      };
+
+      /** A stored batch, produced as it is: its records land contiguously from the partition's end. */
+      const produceWhole = async (batch: StoredBatch): Promise<void> => {
+        const last = inFlight.at(-1);
+        const start = last
+          ? last.start + BigInt(last.batch.stats.recordCount)
+          : (state.targets.get(fixed) as bigint);
+        lease.assertHeld();
+        const written = kafka.produceBatch(tp, batch.bytes, batch.stats.recordCount);
+        written.catch(() => {}); // observed in order by settleOldest()
+        inFlight.push({ batch, start, written });
+        if (inFlight.length >= batchesInFlight) await settleOldest();
+      };
 
       for await (const piece of readAhead(backup, reads, plan.bounds, wholeBatches)) {
-        if (options.signal?.aborted) throw new EngineError('interrupted', 'restore interrupted');
+        if (options.signal?.aborted) {
+          // What is in flight lands or fails now: the checkpoint then counts every batch written.
+          await settleAll().catch(() => {});
+          throw new EngineError('interrupted', 'restore interrupted');
+        }
         if (piece.kind === 'segment-end') {
           progress.segmentRead();
           progressReports.report(progress.snapshot());
         } else if (piece.kind === 'records') {
+          await settleAll();
           await produceRecords(piece.records);
         } else if (from !== undefined && piece.batch.stats.lastOffset < from) {
           // Produced by the run this one resumes.
@@ -570,11 +599,13 @@ async function restoreHoldingLease(
           (pendingSkips.get(fixed) ?? 0n) > 0n
         ) {
           // A resume inside the batch, or records an interrupted run wrote past its checkpoint.
+          await settleAll();
           await produceRecords(decodeBatchRecords(piece.batch.bytes, piece.batch.header));
         } else {
           await produceWhole(piece.batch);
         }
       }
+      await settleAll();
       state.sourceIndex = si + 1;
       state.nextOffset = undefined;
     }

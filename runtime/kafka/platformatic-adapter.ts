@@ -74,6 +74,8 @@ const FETCH_ATTEMPTS = 8;
  * unknown producer id, record too large, invalid record (the target's limits or validation).
  */
 const FATAL_PRODUCE_ERRORS = new Set([45, 46, 47, 59, 10, 87, 2]);
+/** Kafka's OUT_OF_ORDER_SEQUENCE_NUMBER: fatal, unless the batch overtook one still in flight. */
+const OUT_OF_ORDER_SEQUENCE = 45;
 /**
  * A fetch stops retrying once this long has passed (or twice requestTimeoutMs, if longer). Without a
  * budget, attempts multiply with the client's own retries and a silent broker took ~48 min to fail.
@@ -125,6 +127,11 @@ export class PlatformaticKafka implements KafkaPort {
   readonly #readBuffers = new ReadBuffers();
   readonly #producers: (Producer | undefined)[];
   readonly #slots: number;
+  /**
+   * Idempotent writes (acks = all) keep up to four batches of a partition in flight: the broker
+   * remembers a producer's last five per partition, so a retried one is still recognised.
+   */
+  readonly batchesInFlight: number;
 
   constructor(config: KafkaConnectionConfig, options: PlatformaticKafkaOptions = {}) {
     const problems = connectionProblems(config);
@@ -135,6 +142,7 @@ export class PlatformaticKafka implements KafkaPort {
     this.#log = options.logger ?? silentLogger;
     this.description = `kafka://${config.bootstrapServers.join(',')}`;
     this.#slots = config.connection?.connectionsPerBroker ?? DEFAULT_CONNECTIONS_PER_BROKER;
+    this.batchesInFlight = (options.produceAcks ?? -1) === -1 ? 4 : 1;
     this.#admin = new Admin(this.#baseOptions('admin'));
     this.#watchSockets(this.#admin);
     this.#groups = new PlatformaticGroupAdmin(this.#admin);
@@ -799,6 +807,16 @@ export class PlatformaticKafka implements KafkaPort {
     return this.#batchProducer;
   }
 
+  /**
+   * Per partition, the last batch handed to produceBatch(): whether it has settled, and whether it
+   * was written. A caller may keep several batches of a partition in flight (their sequences are
+   * reserved in call order); the broker takes them in sequence order and refuses one that arrives
+   * before its predecessor (OUT_OF_ORDER_SEQUENCE_NUMBER), which is then sent again once that
+   * predecessor is written.
+   */
+  readonly #lastBatch = new Map<string, BatchInFlight>();
+
+
   async produceBatch(
     tp: TopicPartition,
     batch: Uint8Array,
@@ -807,23 +825,58 @@ export class PlatformaticKafka implements KafkaPort {
     await this.#ensureConnected();
     const acks = this.#options.produceAcks ?? -1;
     const key = partitionKey(tp);
-    const sequence = this.#sequences.get(key) ?? 0;
     // Idempotence needs acks=all; with fewer acks the batch carries no producer id, as the client's would.
     const info = acks === -1 ? await this.#batchProducerInfo() : undefined;
+    // Reserved at once, in call order (callers awaiting the same producer id resume in order).
+    // Sequences wrap at 2^31 (Kafka's rule). A batch that fails leaves a gap: the partition's later
+    // batches are refused as out of order, and the run fails; the next one resumes from its checkpoint.
+    const sequence = this.#sequences.get(key) ?? 0;
+    if (info) this.#sequences.set(key, (sequence + recordCount) % 2 ** 31);
+    const previous = this.#lastBatch.get(key);
+    const mine = new BatchInFlight();
+    this.#lastBatch.set(key, mine);
     stampForProduce(batch, {
       producerId: info?.producerId ?? -1n,
       producerEpoch: info?.producerEpoch ?? -1,
       baseSequence: info ? sequence : -1,
     });
+    try {
+      const written = await this.#sendBatch(tp, batch, acks, previous);
+      mine.settle(true);
+      return written;
+    } catch (error) {
+      mine.settle(false);
+      throw error;
+    } finally {
+      if (this.#lastBatch.get(key) === mine) this.#lastBatch.delete(key);
+    }
+  }
+
+  async #sendBatch(
+    tp: TopicPartition,
+    batch: Uint8Array,
+    acks: number,
+    previous: BatchInFlight | undefined,
+  ): Promise<{ baseOffset: bigint }> {
+    const key = partitionKey(tp);
     const bytes = Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
     const client = this.#fetcher(tp);
     const timeoutMs = this.#options.produceTimeoutMs ?? 30_000;
+    const failedBefore = () =>
+      new KafkaError(
+        `write to ${key} not attempted: the batch before it could not be written; ` +
+          'rerun the restore: it resumes from its last checkpoint',
+        { retriable: false },
+      );
     let lastError: unknown;
+    let resendNow = false;
     for (let attempt = 0; attempt < FETCH_ATTEMPTS; attempt++) {
-      if (attempt > 0) {
+      if (attempt > 0 && !resendNow) {
         this.#options.onRetry?.(diagnoseKafkaFailure(lastError, this.#failureContext)?.kind ?? 'other');
         await sleep(Math.min(2000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2));
       }
+      resendNow = false;
+      if (previous?.written === false) throw failedBefore();
       try {
         const metadata = await (client as unknown as ClientLike).metadata({
           topics: [tp.topic],
@@ -835,15 +888,19 @@ export class PlatformaticKafka implements KafkaPort {
           lastError = new KafkaError(`no leader known for ${key}`, { retriable: true });
           continue;
         }
+        const predecessorPending = previous !== undefined && !previous.settled;
         const response = await this.#produceTo(client, broker, tp, bytes, acks, timeoutMs);
         if (acks === 0) return { baseOffset: -1n };
         const partition = response?.responses[0]?.partitionResponses.find((p) => p.index === tp.partition);
         if (!partition)
           throw new KafkaError(`the broker did not acknowledge the write to ${key}`, { retriable: true });
-        if (partition.errorCode === 0) {
-          // Sequences wrap at 2^31 (Kafka's rule); a retry above re-sent the same sequence.
-          if (info) this.#sequences.set(key, (sequence + recordCount) % 2 ** 31);
-          return { baseOffset: partition.baseOffset };
+        if (partition.errorCode === 0) return { baseOffset: partition.baseOffset };
+        if (partition.errorCode === OUT_OF_ORDER_SEQUENCE && predecessorPending) {
+          // Ahead of the batch before it (being retried, or not yet arrived): send it again once
+          // that one is written; if that one failed, this one cannot be written either.
+          if (!(await previous.settledAs)) throw failedBefore();
+          resendNow = true;
+          continue;
         }
         if (FATAL_PRODUCE_ERRORS.has(partition.errorCode)) {
           throw new KafkaError(
@@ -1040,6 +1097,26 @@ export class PlatformaticKafka implements KafkaPort {
     await Promise.allSettled(clients.map((c) => c.close()));
     const reads = this.#readBuffers.stats;
     if (reads.bytesRead > 0) this.#log.debug('fetch connections read into recycled memory', { ...reads });
+  }
+}
+
+/** One batch of a partition on its way to the broker (PlatformaticKafka.produceBatch). */
+class BatchInFlight {
+  /** Undefined while in flight; then whether it was written. */
+  written: boolean | undefined;
+  #resolve!: (written: boolean) => void;
+  /** Settles as `written` does. */
+  readonly settledAs = new Promise<boolean>((resolve) => {
+    this.#resolve = resolve;
+  });
+
+  get settled(): boolean {
+    return this.written !== undefined;
+  }
+
+  settle(written: boolean): void {
+    this.written = written;
+    this.#resolve(written);
   }
 }
 

@@ -84,8 +84,16 @@ export interface KafkaPort extends ConsumerGroupAdmin {
    * port's producer (base offset, producer id, epoch and sequence, CRC: docs/format/v2.md §5), and
    * returns the offset its first record got. The batch is changed in place. Its records must be
    * numbered 0..n-1 and carry CreateTime, as a producer writes them; `recordCount` is theirs.
+   * Up to batchesInFlight calls of one partition may be in flight; they land in call order.
    */
   produceBatch(tp: TopicPartition, batch: Uint8Array, recordCount: number): Promise<{ baseOffset: bigint }>;
+  /**
+   * How many produceBatch() calls of one partition may be in flight at once, their records landing
+   * in call order whatever fails: more than 1 only when the port writes idempotently (a batch that
+   * fails then fails every later one of its partition; without idempotence a later batch could land
+   * in its place). Undefined: 1.
+   */
+  readonly batchesInFlight?: number;
   createTopic(spec: TopicSpec): Promise<void>;
   deleteTopics(topics: readonly string[]): Promise<void>;
   /** Deletes every record of the partition below `offset` (DeleteRecords). */
