@@ -899,6 +899,9 @@ export class PlatformaticKafka implements KafkaPort {
           // Ahead of the batch before it (being retried, or not yet arrived): send it again once
           // that one is written; if that one failed, this one cannot be written either.
           if (!(await previous.settledAs)) throw failedBefore();
+          this.#log.debug('a batch arrived before the one preceding it; sending it again', {
+            partition: key,
+          });
           resendNow = true;
           continue;
         }
