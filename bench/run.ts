@@ -254,16 +254,35 @@ async function clientPath(
   };
 }
 
-/** Runs `once` `runs` times (each with its own index, for fresh names) and summarizes. */
-async function repeat(name: string, once: (i: number) => Promise<Sample>): Promise<Figures> {
-  const samples: Sample[] = [];
+/** A contender: one timed run of it (`i`: the run's index, for fresh names). */
+interface Contender {
+  readonly name: string;
+  readonly once: (i: number) => Promise<Sample>;
+}
+
+/**
+ * Runs every contender `runs` times, interleaved (A B C, A B C, ...), and summarizes each: the
+ * machine's speed drifts during a session (the broker flushing what was just written, other
+ * load), and interleaving spreads that drift over all of them instead of over whichever ran then.
+ */
+async function interleaved(contenders: readonly Contender[]): Promise<Figures[]> {
+  const samples = contenders.map((): Sample[] => []);
   for (let i = 0; i < runs; i++) {
-    log(`${name}: run ${i + 1} of ${runs}`);
-    samples.push(await once(i));
+    for (const [k, c] of contenders.entries()) {
+      log(`${c.name}: run ${i + 1} of ${runs}`);
+      samples[k]?.push(await c.once(i));
+    }
   }
-  const f = figures(name, samples);
-  log(`${name}: ${f.mbPerSec.median} MB/s (${f.mbPerSec.min}-${f.mbPerSec.max})`);
-  return f;
+  return contenders.map((c, k) => {
+    const f = figures(c.name, samples[k] as Sample[]);
+    log(`${c.name}: ${f.mbPerSec.median} MB/s (${f.mbPerSec.min}-${f.mbPerSec.max})`);
+    return f;
+  });
+}
+
+/** One contender run `runs` times on its own. */
+async function repeat(name: string, once: (i: number) => Promise<Sample>): Promise<Figures> {
+  return (await interleaved([{ name, once }]))[0] as Figures;
 }
 
 /** A fresh topic for one run to write into, deleted afterwards (Kafka's disk is not the benchmark's). */
@@ -309,53 +328,47 @@ async function runCase(s: Setting, c: Case): Promise<CaseResult> {
   });
 
   // Reading: the read ceiling, our backups, the Rust engine's, the clients' consume paths.
-  read.push(
-    await repeat('Kafka consumer perf tool (read ceiling)', () =>
-      consumerPerf(s.env, topic, records, c.recordSize),
-    ),
-  );
   const volume = (i: number) => join(s.workDir, `volume-${key(String(i))}`);
-  read.push(
-    await repeat('kafka-backup backup → volume', async (i) => {
-      const run = await ours(s, 'backup', backupConfig('b', fsStorage(volume(i))), records, c.recordSize);
-      // Kept: the restores below read the first run's backup; the others go.
-      if (i > 0) rmSync(volume(i), { recursive: true, force: true });
-      return run.sample;
-    }),
-  );
-  // Profiled in a run of its own: the profiler's overhead stays out of the timed runs.
-  const profiled = profile && c.full ? join(s.workDir, 'profile') : undefined;
-  if (profiled) {
-    log('kafka-backup backup → volume: one more run, CPU-profiled');
-    const path = join(s.workDir, `profiled-${key('backup')}`);
-    await ours(s, 'backup', backupConfig('b', fsStorage(path)), records, c.recordSize, profiled);
-    rmSync(path, { recursive: true, force: true });
-  }
+  const readers: Contender[] = [
+    {
+      name: 'Kafka consumer perf tool (read ceiling)',
+      once: () => consumerPerf(s.env, topic, records, c.recordSize),
+    },
+    {
+      name: 'kafka-backup backup → volume',
+      once: async (i) => {
+        const run = await ours(s, 'backup', backupConfig('b', fsStorage(volume(i))), records, c.recordSize);
+        // Kept: the restores below read the first run's backup; the others go.
+        if (i > 0) rmSync(volume(i), { recursive: true, force: true });
+        return run.sample;
+      },
+    },
+  ];
   if (c.full && !quick) {
     // What zstd costs on this machine: the same backup with segments left uncompressed.
-    read.push(
-      await repeat('kafka-backup backup → volume, compression none', async (i) => {
+    readers.push({
+      name: 'kafka-backup backup → volume, compression none',
+      once: async (i) => {
         const path = join(s.workDir, `plain-${key(String(i))}`);
         const config = { ...backupConfig('b', fsStorage(path)), compression: 'none' };
         const run = await ours(s, 'backup', config, records, c.recordSize);
         rmSync(path, { recursive: true, force: true });
         return run.sample;
-      }),
-    );
+      },
+    });
   }
   if (c.full) {
-    read.push(
-      await repeat(
-        'kafka-backup backup → MinIO',
-        async (i) =>
-          (await ours(s, 'backup', backupConfig('b', s3Storage(s, key(`s3-${i}`))), records, c.recordSize))
-            .sample,
-      ),
-    );
+    readers.push({
+      name: 'kafka-backup backup → MinIO',
+      once: async (i) =>
+        (await ours(s, 'backup', backupConfig('b', s3Storage(s, key(`s3-${i}`))), records, c.recordSize))
+          .sample,
+    });
   }
   if (s.rust) {
-    read.push(
-      await repeat('Rust engine backup → volume', async (i) => {
+    readers.push({
+      name: 'Rust engine backup → volume',
+      once: async (i) => {
         const path = join(s.workDir, `rust-volume-${key(String(i))}`);
         const config = rustBackupConfig({
           bootstrap: s.env.kafka?.source.bootstrap as string,
@@ -368,11 +381,12 @@ async function runCase(s: Setting, c: Case): Promise<CaseResult> {
         const sample = await rustRun(s, 'backup', config, records, c.recordSize);
         if (i > 0 || !c.full) rmSync(path, { recursive: true, force: true });
         return sample;
-      }),
-    );
+      },
+    });
     if (c.full) {
-      read.push(
-        await repeat('Rust engine backup → MinIO', async (i) => {
+      readers.push({
+        name: 'Rust engine backup → MinIO',
+        once: (i) => {
           const config = rustBackupConfig({
             bootstrap: s.env.kafka?.source.bootstrap as string,
             topic,
@@ -382,47 +396,50 @@ async function runCase(s: Setting, c: Case): Promise<CaseResult> {
             maxConcurrentPartitions: CONCURRENCY,
           });
           return rustRun(s, 'backup', config, records, c.recordSize);
-        }),
-      );
+        },
+      });
     }
   }
   if (c.full && !quick) {
     for (const client of ['kafkajs', 'platformatic'] as const) {
-      read.push(
-        await repeat(`${client} consume (client only, no storage)`, () =>
-          clientPath(s, client, 'consume', topic, c, records),
-        ),
-      );
+      readers.push({
+        name: `${client} consume (client only, no storage)`,
+        once: () => clientPath(s, client, 'consume', topic, c, records),
+      });
     }
+  }
+  read.push(...(await interleaved(readers)));
+  // Profiled in a run of its own: the profiler's overhead stays out of the timed runs.
+  const profiled = profile && c.full ? join(s.workDir, 'profile') : undefined;
+  if (profiled) {
+    log('kafka-backup backup → volume: one more run, CPU-profiled');
+    const path = join(s.workDir, `profiled-${key('backup')}`);
+    await ours(s, 'backup', backupConfig('b', fsStorage(path)), records, c.recordSize, profiled);
+    rmSync(path, { recursive: true, force: true });
   }
 
   // Writing: the write ceiling, our restore, the Rust engine's, the clients' produce paths.
-  write.push(
-    await repeat('Kafka producer perf tool (write ceiling)', (i) =>
-      intoFreshTopic(s, `${topic}-ceiling-${i}`, async (t) => {
-        await createTopic(source, t, { partitions: c.partitions });
-        return producerPerf(s.env, t, records, payload, c.recordSize);
-      }),
-    ),
-  );
   const restoreFrom = c.full ? s3Storage(s, key('s3-0')) : fsStorage(volume(0));
-  write.push(
-    await repeat(`kafka-backup restore ${c.full ? 'MinIO' : 'volume'} → empty topic`, (i) =>
-      intoFreshTopic(
-        s,
-        `${topic}-restored-${i}`,
-        async (t) =>
-          (await ours(s, 'restore', restoreConfig('b', restoreFrom, t), records, c.recordSize)).sample,
-      ),
-    ),
-  );
-  const restoreProfiled = profile && c.full ? join(s.workDir, 'restore-profile') : undefined;
-  if (restoreProfiled) {
-    log('kafka-backup restore: one more run, CPU-profiled');
-    await intoFreshTopic(s, `${topic}-profiled`, (t) =>
-      ours(s, 'restore', restoreConfig('b', restoreFrom, t), records, c.recordSize, restoreProfiled),
-    );
-  }
+  const writers: Contender[] = [
+    {
+      name: 'Kafka producer perf tool (write ceiling)',
+      once: (i) =>
+        intoFreshTopic(s, `${topic}-ceiling-${i}`, async (t) => {
+          await createTopic(source, t, { partitions: c.partitions });
+          return producerPerf(s.env, t, records, payload, c.recordSize);
+        }),
+    },
+    {
+      name: `kafka-backup restore ${c.full ? 'MinIO' : 'volume'} → empty topic`,
+      once: (i) =>
+        intoFreshTopic(
+          s,
+          `${topic}-restored-${i}`,
+          async (t) =>
+            (await ours(s, 'restore', restoreConfig('b', restoreFrom, t), records, c.recordSize)).sample,
+        ),
+    },
+  ];
   if (s.rust) {
     const rustFrom: RustStorage = c.full
       ? rustS3(s, key('rust-s3-0'))
@@ -444,8 +461,9 @@ async function runCase(s: Setting, c: Case): Promise<CaseResult> {
         c.recordSize,
       );
     }
-    write.push(
-      await repeat(`Rust engine restore ${c.full ? 'MinIO' : 'volume'} → empty topic`, (i) =>
+    writers.push({
+      name: `Rust engine restore ${c.full ? 'MinIO' : 'volume'} → empty topic`,
+      once: (i) =>
         intoFreshTopic(s, `${topic}-rust-restored-${i}`, (t) =>
           rustRun(
             s,
@@ -462,20 +480,27 @@ async function runCase(s: Setting, c: Case): Promise<CaseResult> {
             c.recordSize,
           ),
         ),
-      ),
-    );
+    });
   }
   if (c.full && !quick) {
     for (const client of ['kafkajs', 'platformatic'] as const) {
-      write.push(
-        await repeat(`${client} produce (client only, acks=all, idempotent)`, (i) =>
+      writers.push({
+        name: `${client} produce (client only, acks=all, idempotent)`,
+        once: (i) =>
           intoFreshTopic(s, `${topic}-${client}-${i}`, async (t) => {
             await createTopic(source, t, { partitions: c.partitions });
             return clientPath(s, client, 'produce', t, c, records);
           }),
-        ),
-      );
+      });
     }
+  }
+  write.push(...(await interleaved(writers)));
+  const restoreProfiled = profile && c.full ? join(s.workDir, 'restore-profile') : undefined;
+  if (restoreProfiled) {
+    log('kafka-backup restore: one more run, CPU-profiled');
+    await intoFreshTopic(s, `${topic}-profiled`, (t) =>
+      ours(s, 'restore', restoreConfig('b', restoreFrom, t), records, c.recordSize, restoreProfiled),
+    );
   }
   return {
     name: c.name,
