@@ -816,7 +816,6 @@ export class PlatformaticKafka implements KafkaPort {
    */
   readonly #lastBatch = new Map<string, BatchInFlight>();
 
-
   async produceBatch(
     tp: TopicPartition,
     batch: Uint8Array,
