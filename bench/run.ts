@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --quick]`: backup and restore throughput, side by side, in one run on one
  * machine, against references measured in the same run like any contender (medians of at least three
- * runs, min and max beside them): Kafka's own consumer and producer performance tools (the ceilings),
+ * runs, interleaved with the phase's other contenders, min and max beside them): Kafka's own consumer
+ * and producer performance tools (the ceilings),
  * the existing operator's Rust engine (kafka-backup-core, bench/rust-engine/), and the consume and
  * produce paths of two Node clients. Then point-in-time selectivity, incremental cost, the memory
  * bound and the operator's scale. Nothing is asserted: results go to bench/results/ as Markdown and JSON.
