@@ -209,7 +209,7 @@ export interface KafkaRestoreSpec {
   readonly produceBatchSize?: number;
 
   /**
-   * Producer acks: -1 (all in-sync replicas), 0 (none) or 1 (leader). Defaults to -1.
+   * Producer acks: -1 (all in-sync replicas, idempotent: up to four stored batches of a partition in flight), 0 (none) or 1 (leader). 0 and 1 write without idempotence, one request of a partition at a time, and a retried write may be duplicated. Defaults to -1.
    *
    * @default 1.
    * @schema KafkaRestoreSpec#produceAcks
@@ -787,7 +787,7 @@ export function toJson_KafkaRestoreSpecEncryption(obj: KafkaRestoreSpecEncryptio
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Producer acks: -1 (all in-sync replicas), 0 (none) or 1 (leader). Defaults to -1.
+ * Producer acks: -1 (all in-sync replicas, idempotent: up to four stored batches of a partition in flight), 0 (none) or 1 (leader). 0 and 1 write without idempotence, one request of a partition at a time, and a retried write may be duplicated. Defaults to -1.
  *
  * @default 1.
  * @schema KafkaRestoreSpecProduceAcks

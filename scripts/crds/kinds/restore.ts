@@ -169,11 +169,16 @@ const spec: Schema = object(
       maximum: 100_000,
       default: 1000,
     }),
-    produceAcks: integer('Producer acks: -1 (all in-sync replicas), 0 (none) or 1 (leader).', {
-      enum: [-1, 0, 1],
-      default: -1,
-      format: 'int32',
-    }),
+    produceAcks: integer(
+      'Producer acks: -1 (all in-sync replicas, idempotent: up to four stored batches of a partition in flight), ' +
+        '0 (none) or 1 (leader). 0 and 1 write without idempotence, one request of a partition at a time, ' +
+        'and a retried write may be duplicated.',
+      {
+        enum: [-1, 0, 1],
+        default: -1,
+        format: 'int32',
+      },
+    ),
     produceTimeoutMs: integer('Broker-side produce timeout in milliseconds.', {
       minimum: 1,
       maximum: 3_600_000,
