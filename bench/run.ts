@@ -608,7 +608,6 @@ async function runExtras(s: Setting, main: CaseResult): Promise<Extras> {
     const first = await ours(s, 'backup', config, inTopic, recordSize);
     const firstRecords = inTopic;
     const idle: number[] = [];
-    const seconds: number[] = [];
     const bytes: number[] = [];
     const times: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -621,18 +620,21 @@ async function runExtras(s: Setting, main: CaseResult): Promise<Extras> {
       // ours() checks that the run read exactly the new records.
       const next = await ours(s, 'backup', config, added, recordSize);
       times.push(next.sample.seconds);
-      seconds.push(next.sample.seconds / first.sample.seconds);
       bytes.push((next.summary.storedBytes ?? 0) / (first.summary.storedBytes ?? 1));
     }
-    const fixed = spread(idle, 3).median;
+    const nothingNew = spread(idle, 3);
+    const fixed = nothingNew.median;
     return {
       compression,
       share: round(added / firstRecords, 4),
       firstRunSeconds: round(first.sample.seconds),
       firstStoredBytes: first.summary.storedBytes ?? 0,
       bytesFraction: spread(bytes, 4),
-      secondsFraction: spread(seconds, 4),
-      nothingNewSeconds: spread(idle, 3),
+      secondsFraction: spread(
+        times.map((t) => t / first.sample.seconds),
+        4,
+      ),
+      nothingNewSeconds: nothingNew,
       aboveFixedFraction: spread(
         times.map((t) => Math.max(0, t - fixed) / (first.sample.seconds - fixed)),
         4,

@@ -567,7 +567,10 @@ async function restoreHoldingLease(
         while (inFlight.length > 0) await settleOldest();
       };
 
-      /** A stored batch, produced as it is: its records land contiguously from the partition's end. */
+      /**
+       * A stored batch, sent as it is: its records land right after those of the batches in flight
+       * (or at the partition's end); settleOldest() takes its acknowledgement in turn.
+       */
       const produceWhole = async (batch: StoredBatch): Promise<void> => {
         const last = inFlight.at(-1);
         const start = last

@@ -6,7 +6,7 @@
  * Why: a restore's produce request carries a record batch of up to a segment's worth; the client's
  * copy allocated as many bytes as the restore wrote (and V8 counted them against its heap limit, so
  * it collected more), and copied each byte once more. Written as chunks, a restore of 1 GiB took
- * 0.85x the CPU and 0.93x the time (10 paired runs).
+ * 0.90x the time and 0.82x the CPU (10 paired runs).
  */
 
 /** Chunks smaller than this (the request's header fields) are joined into one before writing. */
